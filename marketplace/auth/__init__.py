@@ -1,0 +1,1 @@
+"""Accounts, tokens and the guards that check who may do what."""

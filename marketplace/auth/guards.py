@@ -1,0 +1,69 @@
+"""Reusable checks of who is calling: authentication and role guards for views.
+
+``auth_required`` goes on top of a view's decorators, so that an anonymous caller gets 401
+before any input is parsed. Object-level checks live in each domain's services, which take the
+current user explicitly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, request
+
+from marketplace.auth import services
+from marketplace.auth.models import ROLES, User
+from marketplace.errors import Forbidden, Unauthorized
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def bearer_token() -> str | None:
+    """The bearer token of the current request, if it has one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_user() -> User:
+    """The authenticated user of the current request (only inside ``auth_required`` views)."""
+    return cast(User, g.current_user)
+
+
+def authenticate() -> User:
+    """Find the caller from their bearer token, or raise 401."""
+    token = bearer_token()
+    if token is None:
+        raise Unauthorized("missing bearer token")
+    user = services.user_for_token(token)
+    if user is None:
+        raise Unauthorized("invalid, expired or revoked token")
+    return user
+
+
+def require_role(user: User, *roles: str) -> None:
+    """Raise 403 unless ``user`` holds one of ``roles``."""
+    if roles and user.role not in roles:
+        raise Forbidden(f"this action is for: {', '.join(roles)}")
+
+
+def auth_required(*roles: str) -> Callable[[F], F]:
+    """Let the view run only for an authenticated user holding one of ``roles`` (any if none)."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = authenticate()
+            require_role(user, *roles)
+            g.current_user = user
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorator

@@ -1,0 +1,76 @@
+"""HTTP endpoints of accounts and tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from marketplace.auth import services
+from marketplace.auth.guards import auth_required, bearer_token, current_user
+from marketplace.auth.schemas import (
+    MeSchema,
+    RegisterSchema,
+    TokenRequestSchema,
+    TokenSchema,
+    UserSchema,
+)
+from marketplace.common.api import Blueprint
+from marketplace.errors import Unauthorized
+from marketplace.extensions import db
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
+
+
+@blp.route("/register")
+class Register(MethodView):
+    """Self-registration of workers, employers and brokers."""
+
+    @blp.doc(security=[])
+    @blp.arguments(RegisterSchema)
+    @blp.response(201, UserSchema)
+    def post(self, body: dict[str, Any]):
+        """Register a worker, employer or broker account."""
+        return services.register(body["phone"], body["password"], body["role"])
+
+
+@blp.route("/token")
+class Token(MethodView):
+    """Access tokens."""
+
+    @blp.doc(security=[])
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body: dict[str, Any]):
+        """Exchange a phone and password for a bearer token."""
+        try:
+            return services.issue_token(body["phone"], body["password"])
+        except Unauthorized:
+            # The failed attempt is this request's only change, and the throttle depends on it:
+            # commit it although the request fails.
+            db.session.commit()
+            raise
+
+
+@blp.route("/me")
+class Me(MethodView):
+    """The caller's account."""
+
+    @auth_required()
+    @blp.response(200, MeSchema)
+    def get(self):
+        """Show the caller's account."""
+        return current_user()
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    """Revoking the token in use."""
+
+    @auth_required()
+    @blp.response(204)
+    def post(self):
+        """Revoke the bearer token of this request at once."""
+        token = bearer_token()
+        assert token is not None  # auth_required has authenticated it
+        services.revoke_token(token)

@@ -1,0 +1,182 @@
+"""Accounts: registration, passwords, access tokens and login throttling."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from argon2 import PasswordHasher, profiles
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from marketplace import clock
+from marketplace.auth.models import ROLES, SELF_REGISTERED_ROLES, AccessToken, LoginFailure, User
+from marketplace.cities import catalogue
+from marketplace.errors import Conflict, Invalid, TooManyRequests, Unauthorized, field_error
+from marketplace.extensions import db
+
+
+@cache
+def _hasher(profile: str) -> PasswordHasher:
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
+
+
+@cache
+def _dummy_hash(profile: str) -> str:
+    return _hasher(profile).hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    """Hash ``password`` with argon2id, with the cost profile the configuration names."""
+    return _hasher(current_app.config["PASSWORD_HASH_PROFILE"]).hash(password)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one ``password_hash`` was made from.
+
+    With no hash (an unknown phone) a dummy one is checked, so that the time taken does not
+    reveal which phones have accounts.
+    """
+    profile = current_app.config["PASSWORD_HASH_PROFILE"]
+    try:
+        # The parameters are read from the hash itself, whatever profile made it.
+        return _hasher(profile).verify(password_hash or _dummy_hash(profile), password) and (
+            password_hash is not None
+        )
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def create_user(phone: str, password: str, role: str, city: str | None = None) -> User:
+    """Create an account of any role (officials need a city, nobody else has one)."""
+    if role not in ROLES:
+        raise Invalid("unknown role", field_error("json", "role", f"must be one of {ROLES}"))
+    if role == "official":
+        if city is None or catalogue.find(city) is None:
+            raise Invalid("an official needs a known city", field_error("json", "city", "unknown"))
+    elif city is not None:
+        raise Invalid("only officials have a city", field_error("json", "city", "not allowed"))
+    user = User(
+        phone=phone,
+        password_hash=hash_password(password),
+        role=role,
+        city=city,
+        created_at=clock.now(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        raise Conflict("this phone number is already registered") from None
+    return user
+
+
+def register(phone: str, password: str, role: str) -> User:
+    """Self-registration: only workers, employers and brokers may sign themselves up."""
+    if role not in SELF_REGISTERED_ROLES:
+        raise Invalid(
+            "this role cannot self-register",
+            field_error("json", "role", f"must be one of {SELF_REGISTERED_ROLES}"),
+        )
+    return create_user(phone, password, role)
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued bearer token (the plain value exists only here)."""
+
+    access_token: str
+    expires_in: int
+    token_type: str = "Bearer"  # noqa: S105 — the scheme name, not a secret
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def recent_failures(phone: str) -> int:
+    """Failed token requests for ``phone`` inside the throttling window."""
+    window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    since = clock.now() - window
+    query = select(func.count()).where(LoginFailure.phone == phone, LoginFailure.at > since)
+    return db.session.scalar(query) or 0
+
+
+def issue_token(phone: str, password: str) -> IssuedToken:
+    """Exchange a phone and password for an access token.
+
+    Raises ``TooManyRequests`` once the phone has used up its failures in the window and
+    ``Unauthorized`` for wrong credentials. A failure is recorded in the session, and the caller
+    must commit it although the request fails: that record is the throttle.
+    """
+    if recent_failures(phone) >= current_app.config["LOGIN_MAX_FAILURES"]:
+        raise TooManyRequests("too many failed logins for this phone; try again later")
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    matched = password_matches(user.password_hash if user else None, password)
+    if user is None or not matched:
+        db.session.add(LoginFailure(phone=phone, at=clock.now()))
+        db.session.flush()
+        raise Unauthorized("wrong phone number or password")
+    return create_token(user)
+
+
+def create_token(user: User) -> IssuedToken:
+    """Issue a new access token for ``user``, valid for ACCESS_TOKEN_TTL_SECONDS."""
+    ttl = current_app.config["ACCESS_TOKEN_TTL_SECONDS"]
+    token = secrets.token_urlsafe(32)
+    issued_at = clock.now()
+    db.session.add(
+        AccessToken(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            created_at=issued_at,
+            expires_at=issued_at + timedelta(seconds=ttl),
+        )
+    )
+    db.session.flush()
+    return IssuedToken(access_token=token, expires_in=ttl)
+
+
+def user_for_token(token: str) -> User | None:
+    """The user a live (unexpired, unrevoked) token belongs to, or None."""
+    query = (
+        select(User)
+        .join(AccessToken, AccessToken.user_id == User.id)
+        .where(
+            AccessToken.token_hash == _token_hash(token),
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > clock.now(),
+        )
+    )
+    return db.session.scalar(query)
+
+
+def revoke_token(token: str) -> None:
+    """Revoke one token at once (logout)."""
+    db.session.execute(
+        update(AccessToken)
+        .where(AccessToken.token_hash == _token_hash(token), AccessToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+def revoke_all_tokens(user: User) -> int:
+    """Revoke every live token of ``user``; answers how many were revoked."""
+    result = db.session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user.id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def purge_expired(older_than: timedelta = timedelta(days=1)) -> None:
+    """Drop expired tokens and old login failures (housekeeping for the scheduler)."""
+    cutoff = clock.now() - older_than
+    db.session.execute(delete(AccessToken).where(AccessToken.expires_at < cutoff))
+    db.session.execute(delete(LoginFailure).where(LoginFailure.at < cutoff))

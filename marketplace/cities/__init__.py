@@ -1,0 +1,1 @@
+"""The cities the platform serves, with their districts and dated minimum wages."""

@@ -1,0 +1,94 @@
+"""The city catalogue, read once from ``cities.toml``.
+
+Minimum wages are dated parameters: each value holds from its date until the next one.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from marketplace import clock
+
+CATALOGUE_FILE = Path(__file__).with_name("cities.toml")
+
+
+@dataclass(frozen=True)
+class MinimumWage:
+    """A minimum wage and the date from which it holds."""
+
+    effective_from: date
+    monthly: Decimal
+    hourly: Decimal
+    source: str
+
+
+@dataclass(frozen=True)
+class City:
+    """A city of the platform."""
+
+    code: str
+    name: str
+    timezone: str
+    districts: tuple[str, ...]
+    minimum_wages: tuple[MinimumWage, ...]  # sorted by date
+    bounds: dict[str, float]
+    center: dict[str, float]
+
+    def minimum_wage_on(self, day: date) -> MinimumWage | None:
+        """The minimum wage in force on ``day``, or None before the first one known."""
+        in_force = None
+        for wage in self.minimum_wages:
+            if wage.effective_from <= day:
+                in_force = wage
+        return in_force
+
+    def today(self) -> date:
+        """Today's date in the city."""
+        return clock.today(self.timezone)
+
+
+def _parse(code: str, raw: dict) -> City:
+    wages = sorted(
+        (
+            MinimumWage(
+                effective_from=row["from"],
+                monthly=Decimal(row["monthly"]),
+                hourly=Decimal(row["hourly"]),
+                source=row["source"],
+            )
+            for row in raw["minimum_wage"]
+        ),
+        key=lambda wage: wage.effective_from,
+    )
+    return City(
+        code=code,
+        name=raw["name"],
+        timezone=raw["timezone"],
+        districts=tuple(raw["districts"]),
+        minimum_wages=tuple(wages),
+        bounds=dict(raw["bounds"]),
+        center=dict(raw["center"]),
+    )
+
+
+@cache
+def all_cities() -> tuple[City, ...]:
+    """Every city, in the order of the data file."""
+    with CATALOGUE_FILE.open("rb") as handle:
+        raw = tomllib.load(handle)
+    return tuple(_parse(code, entry) for code, entry in raw.items())
+
+
+def find(code: str) -> City | None:
+    """The city with ``code``, or None."""
+    return next((city for city in all_cities() if city.code == code), None)
+
+
+def codes() -> tuple[str, ...]:
+    """The codes of every city."""
+    return tuple(city.code for city in all_cities())

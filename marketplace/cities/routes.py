@@ -1,0 +1,50 @@
+"""HTTP endpoints of the city catalogue."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from flask.views import MethodView
+from marshmallow import fields
+
+from marketplace.cities import catalogue
+from marketplace.common.api import Blueprint
+
+blp = Blueprint("cities", __name__, url_prefix="/api/v1/cities", description="Cities")
+
+
+class MinimumWageSchema(ma.Schema):
+    """The minimum wage in force."""
+
+    monthly = fields.Decimal(as_string=True, places=2, required=True)
+    hourly = fields.Decimal(as_string=True, places=2, required=True)
+    effective_from = fields.Date(required=True)
+
+
+class CitySchema(ma.Schema):
+    """A city with the minimum wage in force today."""
+
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    timezone = fields.String(required=True)
+    minimum_wage = fields.Nested(MinimumWageSchema, allow_none=True, required=True)
+    districts = fields.List(fields.String(), required=True)
+
+
+@blp.route("")
+class Cities(MethodView):
+    """The cities served."""
+
+    @blp.doc(security=[])
+    @blp.response(200, CitySchema(many=True))
+    def get(self):
+        """List the cities with their districts and the minimum wage in force today."""
+        return [
+            {
+                "code": city.code,
+                "name": city.name,
+                "timezone": city.timezone,
+                "minimum_wage": city.minimum_wage_on(city.today()),
+                "districts": list(city.districts),
+            }
+            for city in catalogue.all_cities()
+        ]

@@ -1,0 +1,24 @@
+"""The one place that reads the current time (tests freeze it with time-machine)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+# Both cities keep China Standard Time; a city with another zone names it in cities.toml.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def local_now(timezone: str = DEFAULT_TIMEZONE) -> datetime:
+    """The current instant on the wall clocks of ``timezone``."""
+    return now().astimezone(ZoneInfo(timezone))
+
+
+def today(timezone: str = DEFAULT_TIMEZONE) -> date:
+    """Today's date in ``timezone`` (a city's days and months run on its local time)."""
+    return local_now(timezone).date()

@@ -1,0 +1,82 @@
+"""The Blueprint every domain uses: flask-smorest's, with the contract's paging parameters.
+
+API.md names the page size ``per_page`` (default 20, max 100) where flask-smorest says
+``page_size``; the paging logic and the ``X-Pagination`` header are flask-smorest's own.
+"""
+
+from __future__ import annotations
+
+import http
+from collections.abc import Callable
+from copy import deepcopy
+from functools import wraps
+from typing import Any, ClassVar
+
+import flask_smorest
+import marshmallow as ma
+from flask import current_app, request
+from flask_smorest.pagination import PaginationParameters
+from flask_smorest.utils import unpack_tuple_response
+
+
+def _paging_schema(default_page_size: int, max_page_size: int) -> type[ma.Schema]:
+    class PagingSchema(ma.Schema):
+        """Query parameters ``page`` and ``per_page``."""
+
+        class Meta:
+            unknown = ma.EXCLUDE
+
+        page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+        page_size = ma.fields.Integer(
+            data_key="per_page",
+            load_default=default_page_size,
+            validate=ma.validate.Range(min=1, max=max_page_size),
+        )
+
+        @ma.post_load
+        def make_paginator(self, data: dict[str, int], **_kwargs: Any) -> PaginationParameters:
+            return PaginationParameters(**data)
+
+    return PagingSchema
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A flask-smorest Blueprint paging with ``page`` / ``per_page``."""
+
+    DEFAULT_PAGINATION_PARAMETERS: ClassVar[dict[str, int]] = {
+        "page": 1,
+        "page_size": 20,
+        "max_page_size": 100,
+    }
+
+    def paginate(
+        self, pager: Any = None, *, page_size: int = 20, max_page_size: int = 100
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Page the view's result; the view sets ``pagination_parameters.item_count``."""
+        schema = _paging_schema(page_size, max_page_size)
+        error_status = self.PAGINATION_ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS
+
+        def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
+            @wraps(func)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                page_params = self.PAGINATION_ARGUMENTS_PARSER.parse(
+                    schema, request, location="query"
+                )
+                if pager is None:
+                    kwargs["pagination_parameters"] = page_params
+                result, status, headers = unpack_tuple_response(
+                    current_app.ensure_sync(func)(*args, **kwargs)
+                )
+                if pager is not None:
+                    result = pager(result, page_params=page_params).items
+                result, headers = self._set_pagination_metadata(page_params, result, headers)
+                return result, status, headers
+
+            wrapper._apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))  # type: ignore[attr-defined]
+            wrapper._apidoc["pagination"] = {  # type: ignore[attr-defined]
+                "parameters": {"in": "query", "schema": schema},
+                "response": {error_status: http.HTTPStatus(error_status).name},
+            }
+            return wrapper
+
+        return decorator

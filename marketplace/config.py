@@ -1,0 +1,148 @@
+"""Configuration: defaults, then the environment, then the mapping passed to ``create_app``.
+
+Every setting has a default that lets ``make run`` work on a fresh machine; bad values fail at
+start-up, not at the first request that needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import argon2.profiles
+from argon2 import Parameters
+
+# Variables read from the environment under their own, conventional names.
+PLAIN_ENVIRONMENT = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+}
+# Any MARKETPLACE_<NAME> variable sets <NAME>.
+ENVIRONMENT_PREFIX = "MARKETPLACE_"
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_DATABASE_URI": None,  # filled in with a SQLite file under instance/
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    "SECRET_KEY": None,  # filled in from instance/secret_key when not given
+    "TESTING": False,
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    "ACCESS_TOKEN_TTL_SECONDS": 12 * 3600,
+    "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # An argon2 profile of argon2.profiles; tests use CHEAPEST to stay fast.
+    "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
+    # flask-smorest / OpenAPI
+    "API_TITLE": "marketplace — 零工市场",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "/docs",
+    # The docs page's assets come from the swagger-ui-bundle package, served by this app.
+    "OPENAPI_SWAGGER_UI_URL": "/api/v1/docs/assets/",
+}
+
+INTEGER_SETTINGS = (
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "ACCESS_TOKEN_TTL_SECONDS",
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_FAILURE_WINDOW_SECONDS",
+    "MAX_CONTENT_LENGTH",
+)
+BOOLEAN_SETTINGS = ("TESTING",)
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the service refuses to start."""
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Pick the settings that the environment gives."""
+    settings: dict[str, Any] = {}
+    for variable, key in PLAIN_ENVIRONMENT.items():
+        if environ.get(variable):
+            settings[key] = environ[variable]
+    for variable, value in environ.items():
+        if variable.startswith(ENVIRONMENT_PREFIX) and value != "":
+            settings[variable.removeprefix(ENVIRONMENT_PREFIX)] = value
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Send PostgreSQL URLs through psycopg 3, whatever scheme spelling they arrive with."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def _as_int(key: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be an integer, got {value!r}") from None
+
+
+def _as_bool(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"{key} must be a boolean, got {value!r}")
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """Keep a generated secret in instance/ so that a development server survives restarts."""
+    secret_file = instance_path / "secret_key"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_hex(32))
+        secret_file.chmod(0o600)
+    return secret_file.read_text().strip()
+
+
+def build(
+    instance_path: Path, environ: Mapping[str, str], overrides: Mapping[str, Any] | None
+) -> dict[str, Any]:
+    """Merge defaults <- environment <- overrides and check the result."""
+    settings = dict(DEFAULTS)
+    settings.update(from_environment(environ))
+    settings.update(overrides or {})
+
+    for key in INTEGER_SETTINGS:
+        settings[key] = _as_int(key, settings[key])
+    for key in BOOLEAN_SETTINGS:
+        settings[key] = _as_bool(key, settings[key])
+
+    if not settings["SQLALCHEMY_DATABASE_URI"]:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'marketplace.db'}"
+    settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+        str(settings["SQLALCHEMY_DATABASE_URI"])
+    )
+    scheme = settings["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
+    if scheme not in {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}:
+        raise ConfigError(f"unsupported database {scheme!r}: use SQLite or postgresql+psycopg")
+
+    if not isinstance(
+        getattr(argon2.profiles, settings["PASSWORD_HASH_PROFILE"], None), Parameters
+    ):
+        raise ConfigError(f"PASSWORD_HASH_PROFILE {settings['PASSWORD_HASH_PROFILE']!r} unknown")
+
+    if not settings["SECRET_KEY"]:
+        instance_path.mkdir(parents=True, exist_ok=True)
+        settings["SECRET_KEY"] = _instance_secret(instance_path)
+    if len(str(settings["SECRET_KEY"])) < 16:
+        raise ConfigError("SECRET_KEY must be at least 16 characters")
+    return settings
+
+
+def load(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Build the configuration from the process environment and ``overrides``."""
+    return build(instance_path, os.environ, overrides)

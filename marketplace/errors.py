@@ -1,0 +1,114 @@
+"""One error shape for every error: ``{"code", "status", "message", "errors"?}``.
+
+Services raise the domain errors below and never see HTTP; the handlers here turn them, and every
+other exception, into flask-smorest's error payload. A 500 says only that something failed: the
+traceback goes to the log, never to the client.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import flask_smorest
+from flask import Flask
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+class DomainError(Exception):
+    """A rule of the domain refused the request; ``status`` says how the API reports it."""
+
+    status: int = 409
+
+    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+
+
+class Conflict(DomainError):
+    """The request clashes with the current state (a state or capacity rule): 409."""
+
+    status = 409
+
+
+class Invalid(DomainError):
+    """The input is well-formed but breaks a rule: 422, with field errors when known."""
+
+    status = 422
+
+
+class NotFound(DomainError):
+    """No such object, or one the caller may not see: 404 (never leak that it exists)."""
+
+    status = 404
+
+    def __init__(self, what: str = "resource") -> None:
+        super().__init__(f"{what} not found")
+
+
+class Forbidden(DomainError):
+    """The caller's role may never do this: 403."""
+
+    status = 403
+
+
+class Unauthorized(DomainError):
+    """No valid credentials: 401."""
+
+    status = 401
+
+
+class TooManyRequests(DomainError):
+    """Rate limited: 429."""
+
+    status = 429
+
+
+def field_error(location: str, field: str, message: str) -> dict[str, Any]:
+    """Field errors in the shape webargs uses: ``{"json": {"field": ["message"]}}``."""
+    return {location: {field: [message]}}
+
+
+def payload(status: int, message: str, errors: Any = None) -> dict[str, Any]:
+    """The error body for ``status``."""
+    body: dict[str, Any] = {
+        "code": status,
+        "status": HTTPStatus(status).phrase,
+        "message": message,
+    }
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api whose error payload always carries a message."""
+
+    def handle_http_exception(self, error: HTTPException):
+        """Render any HTTP error (4xx, and the 500 that wraps an unhandled exception)."""
+        code = error.code or 500
+        data = getattr(error, "data", None) or {}
+        if code >= 500:
+            message = "Internal server error: the failure was logged."
+        else:
+            message = data.get("message") or error.description or HTTPStatus(code).phrase
+        errors = data.get("errors") or data.get("messages")
+        if isinstance(errors, dict) and code == 400 and "json" in errors:
+            # webargs reports malformed JSON as {"json": ["Invalid JSON body."]}
+            message = "Malformed JSON body."
+        headers = data.get("headers") or {}
+        return payload(code, message, errors), code, headers
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map domain errors and unhandled exceptions to the error shape."""
+
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error: DomainError):
+        return payload(error.status, error.message, error.errors), error.status
+
+    @app.errorhandler(InternalServerError)
+    def handle_internal_error(error: InternalServerError):
+        # Flask has already logged the original exception with its traceback.
+        return payload(500, "Internal server error: the failure was logged."), 500
