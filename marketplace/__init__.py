@@ -41,15 +41,29 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
 
     from marketplace import cli, database, errors, models
+    from marketplace.audit.routes import blp as audit_blp
     from marketplace.auth.routes import blp as auth_blp
+    from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
+    from marketplace.employers.routes import blp as employers_blp
+    from marketplace.jobs.routes import blp as jobs_blp
     from marketplace.system.routes import blp as health_blp
     from marketplace.system.routes import register_docs_assets
+    from marketplace.workers.routes import blp as workers_blp
 
     models.import_all()
     database.init_app(app)
     errors.register_error_handlers(app)
-    for blueprint in (health_blp, cities_blp, auth_blp):
+    for blueprint in (
+        health_blp,
+        cities_blp,
+        auth_blp,
+        workers_blp,
+        employers_blp,
+        brokers_blp,
+        jobs_blp,
+        audit_blp,
+    ):
         api.register_blueprint(blueprint)
     register_docs_assets(app)
     cli.register(app)

@@ -22,3 +22,8 @@ def local_now(timezone: str = DEFAULT_TIMEZONE) -> datetime:
 def today(timezone: str = DEFAULT_TIMEZONE) -> date:
     """Today's date in ``timezone`` (a city's days and months run on its local time)."""
     return local_now(timezone).date()
+
+
+def local_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
+    """The date of ``instant`` on the wall clocks of ``timezone``."""
+    return instant.astimezone(ZoneInfo(timezone)).date()

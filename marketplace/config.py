@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # filled in with a SQLite file under instance/
     "SQLALCHEMY_ENGINE_OPTIONS": {},
     "SECRET_KEY": None,  # filled in from instance/secret_key when not given
+    # Encrypts resident ID numbers at rest. Losing it loses the numbers: production sets it
+    # from a secret store; development keeps a generated one in instance/id_number_key.
+    "ID_NUMBER_KEY": None,
     "TESTING": False,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "ACCESS_TOKEN_TTL_SECONDS": 12 * 3600,
@@ -98,9 +101,9 @@ def _as_bool(key: str, value: Any) -> bool:
     raise ConfigError(f"{key} must be a boolean, got {value!r}")
 
 
-def _instance_secret(instance_path: Path) -> str:
+def _instance_secret(instance_path: Path, name: str) -> str:
     """Keep a generated secret in instance/ so that a development server survives restarts."""
-    secret_file = instance_path / "secret_key"
+    secret_file = instance_path / name
     if not secret_file.exists():
         secret_file.write_text(secrets.token_hex(32))
         secret_file.chmod(0o600)
@@ -135,11 +138,12 @@ def build(
     ):
         raise ConfigError(f"PASSWORD_HASH_PROFILE {settings['PASSWORD_HASH_PROFILE']!r} unknown")
 
-    if not settings["SECRET_KEY"]:
-        instance_path.mkdir(parents=True, exist_ok=True)
-        settings["SECRET_KEY"] = _instance_secret(instance_path)
-    if len(str(settings["SECRET_KEY"])) < 16:
-        raise ConfigError("SECRET_KEY must be at least 16 characters")
+    for key, file_name in (("SECRET_KEY", "secret_key"), ("ID_NUMBER_KEY", "id_number_key")):
+        if not settings[key]:
+            instance_path.mkdir(parents=True, exist_ok=True)
+            settings[key] = _instance_secret(instance_path, file_name)
+        if len(str(settings[key])) < 16:
+            raise ConfigError(f"{key} must be at least 16 characters")
     return settings
 
 

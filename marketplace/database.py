@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, request
 from sqlalchemy import BigInteger, DateTime, Engine, event
@@ -13,6 +14,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from marketplace.extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -25,6 +28,23 @@ _write_intent: ContextVar[bool] = ContextVar("write_intent", default=True)
 def set_write_intent(writes: bool) -> None:
     """Declare whether the next transaction of this context writes (requests set it by method)."""
     _write_intent.set(writes)
+
+
+def writes_on_read(view: F) -> F:
+    """Mark a GET view that writes (an audit event, say): its transaction then begins as a write.
+
+    On SQLite a read transaction that later writes may fail at once when another writer got in
+    between; declaring the intent up front makes it queue for the write lock instead.
+    """
+    view._writes_on_read = True  # type: ignore[attr-defined]
+    return view
+
+
+def _view_writes_on_read(app: Flask) -> bool:
+    view = app.view_functions.get(request.endpoint or "")
+    view_class = getattr(view, "view_class", None)
+    method = getattr(view_class, request.method.lower(), None) if view_class else view
+    return bool(getattr(method, "_writes_on_read", False))
 
 
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -55,7 +75,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def declare_write_intent() -> None:
-        set_write_intent(request.method not in SAFE_METHODS)
+        set_write_intent(request.method not in SAFE_METHODS or _view_writes_on_read(app))
 
     @app.after_request
     def commit_on_success(response: Response) -> Response:

@@ -5,4 +5,10 @@ from __future__ import annotations
 
 def import_all() -> None:
     """Import every domain's models (idempotent)."""
+    from marketplace.audit import models as audit_models  # noqa: F401
     from marketplace.auth import models as auth_models  # noqa: F401
+    from marketplace.brokers import models as broker_models  # noqa: F401
+    from marketplace.common import idempotency  # noqa: F401
+    from marketplace.employers import models as employer_models  # noqa: F401
+    from marketplace.jobs import models as job_models  # noqa: F401
+    from marketplace.workers import models as worker_models  # noqa: F401

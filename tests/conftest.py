@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import flask_migrate
 import pytest
@@ -19,10 +21,14 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, text
 from sqlalchemy.orm import scoped_session
 
-from marketplace import create_app
+from marketplace import clock, create_app
 from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
+from marketplace.common.ids import make_credit_code, make_resident_id
+from marketplace.employers.schemas import EmployerProfileInSchema
 from marketplace.extensions import db
+from marketplace.jobs.schemas import JobInSchema
+from marketplace.workers.schemas import WorkerProfileInSchema
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct-horse-42"
@@ -42,6 +48,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
             "TESTING": True,
             "SECRET_KEY": "test-secret-key-not-for-production",
             "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            "ID_NUMBER_KEY": "test-id-number-key-not-for-production",
         }
     )
     with application.app_context():
@@ -109,7 +116,9 @@ def make_user(database: scoped_session) -> Callable[..., User]:
 
     def make(role: str = "worker", city: str | None = None, phone: str | None = None) -> User:
         user = auth_services.create_user(phone or next_phone(), PASSWORD, role, city)
-        database.flush()
+        # Committed (to a savepoint of the test's transaction) like a real earlier request, so
+        # that a later failing request's rollback does not take the test's data with it.
+        database.commit()
         return user
 
     return make
@@ -121,6 +130,7 @@ def auth_headers(database: scoped_session) -> Callable[[User], dict[str, str]]:
 
     def headers(user: User) -> dict[str, str]:
         token = auth_services.create_token(user)
+        database.commit()
         return {"Authorization": f"Bearer {token.access_token}"}
 
     return headers
@@ -141,3 +151,146 @@ def count_queries(app: Flask) -> Iterator[Callable[[], int]]:
         yield lambda: len([s for s in statements if "SAVEPOINT" not in s.upper()])
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+# --- profiles and jobs ----------------------------------------------------------------------
+
+_sequences = itertools.count(1)
+
+# Points inside each city (a district centre) used as defaults.
+CITY_POINTS = {
+    "wuxi": {"lat": 31.5700, "lon": 120.3000},  # 梁溪区
+    "xining": {"lat": 36.6200, "lon": 101.7800},  # 城中区
+}
+
+
+def resident_id(birth: date = date(1990, 5, 17), gender: str = "female") -> str:
+    """A fresh valid resident ID number (无锡 梁溪区 region code)."""
+    number = next(_sequences)
+    return make_resident_id(f"3202{number // 100 % 100:02d}", birth, number % 100, gender)
+
+
+def credit_code() -> str:
+    """A fresh valid unified social credit code."""
+    return make_credit_code(f"91320200{next(_sequences):09d}")
+
+
+def worker_body(**overrides: Any) -> dict[str, Any]:
+    """A valid PUT /workers/me body."""
+    body: dict[str, Any] = {
+        "name": "张三",
+        "id_number": resident_id(),
+        "city": "wuxi",
+        "resident": True,
+        "district": "梁溪区",
+        "location": dict(CITY_POINTS["wuxi"]),
+        "skills": ["cleaning"],
+        "availability": [],
+    }
+    body.update(overrides)
+    return body
+
+
+def employer_body(**overrides: Any) -> dict[str, Any]:
+    """A valid PUT /employers/me body."""
+    body: dict[str, Any] = {
+        "name": "无锡洁净保洁有限公司",
+        "credit_code": credit_code(),
+        "city": "wuxi",
+        "address": "无锡市梁溪区中山路1号",
+        "location": dict(CITY_POINTS["wuxi"]),
+    }
+    body.update(overrides)
+    return body
+
+
+def shift_times(days_ahead: int = 3, start_hour: int = 9, hours: int = 8) -> dict[str, str]:
+    """Start and end of a shift ``days_ahead`` days from now, in China time."""
+    local_day = clock.local_now().date() + timedelta(days=days_ahead)
+    start = datetime.combine(local_day, time(start_hour), tzinfo=ZoneInfo("Asia/Shanghai"))
+    return {
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=hours)).isoformat(),
+    }
+
+
+def job_body(**overrides: Any) -> dict[str, Any]:
+    """A valid POST /jobs body (part-time cleaning in 无锡, one shift of 2 places)."""
+    body: dict[str, Any] = {
+        "title": "商场保洁",
+        "description": "日常保洁",
+        "category": "保洁绿化",
+        "employment_type": "part_time",
+        "hourly_wage": "30.00",
+        "required_skills": [],
+        "requires_approval": False,
+        "city": "wuxi",
+        "district": "梁溪区",
+        "address": "无锡市梁溪区人民中路139号",
+        "location": dict(CITY_POINTS["wuxi"]),
+        "shifts": [{**shift_times(), "headcount": 2}],
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def make_worker(make_user: Callable[..., User]) -> Callable[..., Any]:
+    """A worker account with a profile: ``make_worker(city="xining", skills=[...])``."""
+    from marketplace.workers import services as workers
+
+    def make(**overrides: Any) -> Any:
+        user = make_user("worker")
+        body = worker_body(**overrides)
+        if "city" in overrides and "location" not in overrides:
+            body["location"] = dict(CITY_POINTS[overrides["city"]])
+            body["district"] = overrides.get("district")
+        worker = workers.put_profile(user, WorkerProfileInSchema().load(body))
+        db.session.commit()
+        return worker
+
+    return make
+
+
+@pytest.fixture
+def make_employer(make_user: Callable[..., User]) -> Callable[..., Any]:
+    """An employer account with a profile."""
+    from marketplace.employers import services as employers
+
+    def make(**overrides: Any) -> Any:
+        user = make_user("employer")
+        body = EmployerProfileInSchema().load(employer_body(**overrides))
+        employer = employers.put_profile(user, body)
+        db.session.commit()
+        return employer
+
+    return make
+
+
+@pytest.fixture
+def make_broker(make_user: Callable[..., User]) -> Callable[..., Any]:
+    """A broker account with a profile."""
+    from marketplace.brokers import services as brokers
+
+    def make(city: str = "wuxi") -> Any:
+        user = make_user("broker")
+        broker = brokers.put_profile(user, {"name": "李经纪", "city": city, "licence_number": None})
+        db.session.commit()
+        return broker
+
+    return make
+
+
+@pytest.fixture
+def make_job(make_employer: Callable[..., Any], database: scoped_session) -> Callable[..., Any]:
+    """A posted job: ``make_job(employer=..., shifts=[...], hourly_wage="30.00")``."""
+    from marketplace.jobs import services as jobs
+
+    def make(employer: Any = None, **overrides: Any) -> Any:
+        employer = employer or make_employer()
+        user = database.get(User, employer.user_id)
+        job = jobs.post_job(user, JobInSchema().load(job_body(**overrides)))
+        database.commit()
+        return job
+
+    return make

@@ -1,0 +1,91 @@
+"""HTTP endpoints of the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
+from marshmallow import fields, validate
+from sqlalchemy import func, select
+
+from marketplace.audit import services
+from marketplace.audit.models import AuditEvent
+from marketplace.auth.guards import auth_required, current_user
+from marketplace.common.api import Blueprint
+from marketplace.common.schemas import Instant
+from marketplace.extensions import db
+
+blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="The audit log")
+
+
+class AuditQuerySchema(ma.Schema):
+    """Filters of the audit log."""
+
+    entity = fields.String(validate=validate.Length(min=1, max=32))
+    entity_id = fields.String(validate=validate.Length(min=1, max=64))
+    action = fields.String(validate=validate.Length(min=1, max=64))
+
+
+class AuditEventSchema(ma.Schema):
+    """One event of the chain."""
+
+    seq = fields.Integer()
+    at = Instant()
+    actor_id = fields.Integer(allow_none=True)
+    action = fields.String()
+    entity = fields.String()
+    entity_id = fields.String()
+    city = fields.String(allow_none=True)
+    data = fields.Dict()
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class ChainReportSchema(ma.Schema):
+    """The result of re-checking the chain."""
+
+    ok = fields.Boolean(required=True)
+    count = fields.Integer(required=True)
+    first_bad_seq = fields.Integer(allow_none=True)
+
+
+@blp.route("")
+class AuditEvents(MethodView):
+    """The events an official (their city) or admin (all) may read."""
+
+    @auth_required("official", "admin")
+    @blp.arguments(AuditQuerySchema, location="query")
+    @blp.response(200, AuditEventSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List audit events, oldest first."""
+        user = current_user()
+        conditions = [getattr(AuditEvent, name) == value for name, value in filters.items()]
+        if user.role == "official":
+            conditions.append(AuditEvent.city == user.city)
+        pagination_parameters.item_count = db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(*conditions)
+        )
+        return db.session.scalars(
+            select(AuditEvent)
+            .where(*conditions)
+            .order_by(AuditEvent.seq)
+            .offset(pagination_parameters.first_item)
+            .limit(pagination_parameters.page_size)
+        ).all()
+
+
+@blp.route("/verify")
+class VerifyChain(MethodView):
+    """Checking the chain."""
+
+    @auth_required("official", "admin")
+    @blp.response(200, ChainReportSchema)
+    def get(self):
+        """Re-check the whole chain: every hash, every link."""
+        report = services.verify()
+        if report.ok:
+            return {"ok": True, "count": report.count}
+        return {"ok": False, "count": report.count, "first_bad_seq": report.first_bad_seq}

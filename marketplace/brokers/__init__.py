@@ -1,0 +1,1 @@
+"""Labour broker (劳务经纪人) profiles."""

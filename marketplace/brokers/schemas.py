@@ -1,0 +1,28 @@
+"""Request and response bodies of broker profiles."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from marketplace.cities import catalogue
+
+
+class BrokerProfileInSchema(ma.Schema):
+    """The profile a broker writes (PUT replaces it whole)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
+    licence_number = fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
+    )
+
+
+class BrokerSchema(ma.Schema):
+    """A broker as the API shows it."""
+
+    id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String()
+    city = fields.String()
+    licence_number = fields.String(allow_none=True)

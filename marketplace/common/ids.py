@@ -1,0 +1,189 @@
+"""Checks and generators for the two national identifiers the market handles.
+
+* The 18-character resident identity number (居民身份证号码, GB 11643-1999), which a
+  worker gives when registering: 6-digit region code, 8-digit birth date, 3-digit
+  sequence code whose last digit is odd for men and even for women, and an ISO 7064
+  MOD 11-2 check character (a digit or ``X``).
+* The 18-character unified social credit code (统一社会信用代码, GB 32100-2015), which
+  an employer gives: 17 characters from a 31-symbol alphabet and a MOD 31 check character.
+
+Both checks are pure: they never read the clock (``today`` is passed in) nor strip
+whitespace, so the API layer decides what to trim and which day it is in the city.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+__all__ = [
+    "CREDIT_CODE_CHARSET",
+    "MINIMUM_WORKING_AGE",
+    "InvalidResidentId",
+    "ResidentId",
+    "credit_code_problem",
+    "is_valid_credit_code",
+    "make_credit_code",
+    "make_resident_id",
+    "mask_resident_id",
+    "parse_resident_id",
+    "resident_id_check_character",
+]
+
+# China's Labour Law forbids employing anyone under 16.
+MINIMUM_WORKING_AGE = 16
+
+_RESIDENT_ID_LENGTH = 18
+_RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# Indexed by (weighted sum mod 11): this is ISO 7064 MOD 11-2 written as a lookup table.
+_RESIDENT_ID_CHECK_CHARACTERS = "10X98765432"
+_DIGITS = frozenset("0123456789")
+
+# I, O, Z, S and V are left out of the standard's alphabet because they read like 1, 0, 2, 5, U.
+CREDIT_CODE_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_CODE_LENGTH = 18
+_CREDIT_CODE_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CREDIT_CODE_VALUES = {char: index for index, char in enumerate(CREDIT_CODE_CHARSET)}
+
+
+class InvalidResidentId(ValueError):
+    """A resident identity number that breaks one of GB 11643-1999's rules or the age rule."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentId:
+    """A checked resident identity number and what it says about its holder."""
+
+    number: str
+    birth_date: date
+    gender: str
+    region_code: str
+
+
+def resident_id_check_character(first17: str) -> str:
+    """The check character (``0``-``9`` or ``X``) that completes the 17 digits ``first17``."""
+    if len(first17) != _RESIDENT_ID_LENGTH - 1 or not set(first17) <= _DIGITS:
+        raise ValueError(f"expected 17 digits, got {first17!r}")
+    weighted = zip(first17, _RESIDENT_ID_WEIGHTS, strict=True)
+    total = sum(int(digit) * weight for digit, weight in weighted)
+    return _RESIDENT_ID_CHECK_CHARACTERS[total % 11]
+
+
+def _anniversary(birth_date: date, years: int) -> date:
+    try:
+        return birth_date.replace(year=birth_date.year + years)
+    except ValueError:
+        # Only 29 February fails: in a common year the birthday is taken to fall on 1 March.
+        return date(birth_date.year + years, 3, 1)
+
+
+def parse_resident_id(value: str, today: date) -> ResidentId:
+    """Check an 18-character resident identity number and return its parts.
+
+    A lower-case ``x`` check character is accepted and upper-cased in ``number``.
+    ``today`` is the local date in the city, used for the "not born in the future" and
+    "at least 16 years old" rules. Raises ``InvalidResidentId`` naming the failed rule.
+    """
+    if len(value) != _RESIDENT_ID_LENGTH:
+        raise InvalidResidentId(
+            f"resident ID number must be {_RESIDENT_ID_LENGTH} characters long, got {len(value)}"
+        )
+    # Only the check character may be a letter; upper-casing just it keeps the length fixed.
+    number = value[:17] + value[17].upper()
+    first17, given_check = number[:17], number[17]
+    if not set(first17) <= _DIGITS:
+        raise InvalidResidentId("the first 17 characters of a resident ID number must be digits")
+    if given_check not in _DIGITS and given_check != "X":
+        raise InvalidResidentId("the last character of a resident ID number must be a digit or X")
+
+    expected_check = resident_id_check_character(first17)
+    if given_check != expected_check:
+        raise InvalidResidentId(f"check character should be {expected_check!r}")
+
+    birth_text = first17[6:14]
+    try:
+        birth_date = date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:]))
+    except ValueError:
+        raise InvalidResidentId(f"birth date {birth_text} is not a real date") from None
+    if birth_date > today:
+        raise InvalidResidentId(f"birth date {birth_text} is in the future")
+    if _anniversary(birth_date, MINIMUM_WORKING_AGE) > today:
+        raise InvalidResidentId(f"must be at least {MINIMUM_WORKING_AGE} years old")
+
+    return ResidentId(
+        number=number,
+        birth_date=birth_date,
+        gender="male" if int(first17[16]) % 2 == 1 else "female",
+        region_code=first17[:6],
+    )
+
+
+def mask_resident_id(number: str) -> str:
+    """Hide all but the first 6 and last 4 characters, e.g. ``320202********123X``.
+
+    The region and the tail stay visible so that staff can tell two workers apart
+    on a screen without the birth date being shown.
+    """
+    if len(number) != _RESIDENT_ID_LENGTH:
+        raise ValueError(f"expected an {_RESIDENT_ID_LENGTH}-character number to mask")
+    return number[:6] + "*" * 8 + number[-4:]
+
+
+def make_resident_id(region_code: str, birth_date: date, sequence: int, gender: str) -> str:
+    """Build a valid resident identity number, for the demo and synthetic data generators.
+
+    ``sequence`` (0..99) fills positions 15-16; position 17 is ``1`` for ``"male"`` and
+    ``2`` for ``"female"``, so distinct arguments give distinct numbers.
+    """
+    if len(region_code) != 6 or not set(region_code) <= _DIGITS:
+        raise ValueError(f"region code must be 6 digits, got {region_code!r}")
+    if not 0 <= sequence <= 99:
+        raise ValueError(f"sequence must be between 0 and 99, got {sequence}")
+    if gender not in ("male", "female"):
+        raise ValueError(f"gender must be 'male' or 'female', got {gender!r}")
+    gender_digit = "1" if gender == "male" else "2"
+    first17 = f"{region_code}{birth_date:%Y%m%d}{sequence:02d}{gender_digit}"
+    return first17 + resident_id_check_character(first17)
+
+
+def _credit_code_check_character(first17: str) -> str:
+    total = sum(
+        _CREDIT_CODE_VALUES[char] * weight
+        for char, weight in zip(first17, _CREDIT_CODE_WEIGHTS, strict=True)
+    )
+    return CREDIT_CODE_CHARSET[(31 - total % 31) % 31]
+
+
+def credit_code_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid unified social credit code, or ``None`` if it is.
+
+    Lower-case letters are rejected rather than normalised: the standard defines the
+    code in upper case, and a yes/no check has no way to hand a normalised code back,
+    so accepting them would let lower-case codes reach the database.
+    """
+    if len(value) != _CREDIT_CODE_LENGTH:
+        return f"credit code must be {_CREDIT_CODE_LENGTH} characters long, got {len(value)}"
+    if value != value.upper():
+        return "credit code must be written in upper-case letters"
+    bad = sorted({char for char in value if char not in _CREDIT_CODE_VALUES})
+    if bad:
+        return (
+            "credit code contains characters outside its alphabet "
+            f"(no I, O, Z, S or V): {''.join(bad)!r}"
+        )
+    expected = _credit_code_check_character(value[:17])
+    if value[17] != expected:
+        return f"check character should be {expected!r}"
+    return None
+
+
+def is_valid_credit_code(value: str) -> bool:
+    """Whether ``value`` is a valid unified social credit code (see ``credit_code_problem``)."""
+    return credit_code_problem(value) is None
+
+
+def make_credit_code(first17: str) -> str:
+    """Append the check character to 17 code characters, for synthetic data generators."""
+    if len(first17) != _CREDIT_CODE_LENGTH - 1 or not set(first17) <= _CREDIT_CODE_VALUES.keys():
+        raise ValueError(f"expected 17 characters from the credit code alphabet, got {first17!r}")
+    return first17 + _credit_code_check_character(first17)

@@ -1,0 +1,1 @@
+"""Employer profiles and their delegations to labour brokers."""

@@ -1,0 +1,1 @@
+"""Jobs, their shifts, and the search for open shifts."""

@@ -1,0 +1,120 @@
+"""Jobs (what, where, how paid) and their shifts (when, how many)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace import clock
+from marketplace.database import Money, UTCDateTime
+from marketplace.extensions import Model
+
+# 无锡 article 七: the forms of flexible employment a platform may broker.
+EMPLOYMENT_TYPES = ("part_time", "full_time", "dispatch", "outsourcing")
+
+
+class Job(Model):
+    """A job an employer posts (itself or through a delegated broker)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(
+            "employment_type IN ('part_time', 'full_time', 'dispatch', 'outsourcing')",
+            name="employment_type_known",
+        ),
+        CheckConstraint("hourly_wage > 0", name="wage_positive"),
+        Index("ix_jobs_cell", "cell"),
+        Index("ix_jobs_city_category", "city", "category"),
+        Index("ix_jobs_employer_id", "employer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"))
+    posted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    broker_id: Mapped[int | None] = mapped_column(ForeignKey("brokers.id"))
+    title: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(50))
+    employment_type: Mapped[str] = mapped_column(String(16))
+    hourly_wage: Mapped[Decimal] = mapped_column(Money())
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    city: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    cell: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    shifts: Mapped[list[Shift]] = relationship(
+        back_populates="job", order_by="Shift.starts_at, Shift.id", lazy="selectin"
+    )
+    skill_rows: Mapped[list[JobSkill]] = relationship(
+        cascade="all, delete-orphan", order_by="JobSkill.skill", lazy="selectin"
+    )
+
+    @property
+    def required_skills(self) -> list[str]:
+        """The skills every worker of this job must have."""
+        return [row.skill for row in self.skill_rows]
+
+    @property
+    def location(self) -> dict[str, float]:
+        """Where the work is, as ``{"lat", "lon"}``."""
+        return {"lat": self.lat, "lon": self.lon}
+
+
+class JobSkill(Model):
+    """One required skill of a job (a table, so that the skill filter uses an index)."""
+
+    __tablename__ = "job_skills"
+    __table_args__ = (Index("ix_job_skills_skill", "skill", "job_id"),)
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class Shift(Model):
+    """One dated slot of a job with ``headcount`` places; ``booked`` counts the places held.
+
+    The database holds ``0 <= booked <= headcount``: capacity is never a Python read-then-write.
+    """
+
+    __tablename__ = "shifts"
+    __table_args__ = (
+        CheckConstraint("headcount BETWEEN 1 AND 500", name="headcount_range"),
+        CheckConstraint("booked >= 0 AND booked <= headcount", name="booked_within_headcount"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        Index("ix_shifts_starts_at", "starts_at"),
+        Index("ix_shifts_job_id", "job_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    headcount: Mapped[int] = mapped_column()
+    booked: Mapped[int] = mapped_column(default=0)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    job: Mapped[Job] = relationship(back_populates="shifts")
+
+    @property
+    def status(self) -> str:
+        """open, full, cancelled or finished — derived, so it can never go stale."""
+        if self.cancelled_at is not None:
+            return "cancelled"
+        if self.ends_at <= clock.now():
+            return "finished"
+        if self.booked >= self.headcount:
+            return "full"
+        return "open"
+
+    @property
+    def hours(self) -> Decimal:
+        """The shift's length in hours."""
+        return Decimal((self.ends_at - self.starts_at).total_seconds()) / Decimal(3600)

@@ -1,0 +1,81 @@
+"""HTTP endpoints of jobs, shifts and the shift search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
+
+from marketplace.auth.guards import auth_required, current_user
+from marketplace.common.api import Blueprint
+from marketplace.common.idempotency import idempotent
+from marketplace.jobs import search, services
+from marketplace.jobs.schemas import JobInSchema, JobSchema, ShiftDetailSchema, ShiftSearchSchema
+
+blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Jobs and shifts")
+
+
+@blp.route("/jobs")
+class Jobs(MethodView):
+    """Posting jobs."""
+
+    @auth_required("employer", "broker")
+    @idempotent
+    @blp.arguments(JobInSchema)
+    @blp.response(201, JobSchema)
+    def post(self, body: dict[str, Any]):
+        """Post a job with its shifts (brokers name the employer they act for)."""
+        return services.post_job(current_user(), body)
+
+
+@blp.route("/jobs/<int:job_id>")
+class JobById(MethodView):
+    """One job."""
+
+    @auth_required()
+    @blp.response(200, JobSchema)
+    def get(self, job_id: int):
+        """Read a job with its shifts."""
+        return services.get_job(job_id)
+
+
+@blp.route("/jobs/<int:job_id>/cancel")
+class CancelJob(MethodView):
+    """Cancelling a job."""
+
+    @auth_required("employer", "broker")
+    @blp.response(200, JobSchema)
+    def post(self, job_id: int):
+        """Cancel a job's future shifts and their bookings."""
+        return services.cancel_job(current_user(), job_id)
+
+
+@blp.route("/shifts")
+class Shifts(MethodView):
+    """The search for open shifts."""
+
+    @auth_required()
+    @blp.arguments(ShiftSearchSchema, location="query")
+    @blp.response(200, ShiftDetailSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """Find open shifts starting in the future with free places.
+
+        Around a point (``lat``, ``lon``, ``radius_km``, default 10 km) nearest first, each
+        with ``distance_km``; otherwise by start time.
+        """
+        found = search.search(filters, pagination_parameters.page, pagination_parameters.page_size)
+        pagination_parameters.item_count = found.total
+        return found.items
+
+
+@blp.route("/shifts/<int:shift_id>")
+class ShiftById(MethodView):
+    """One shift."""
+
+    @auth_required()
+    @blp.response(200, ShiftDetailSchema)
+    def get(self, shift_id: int):
+        """Read a shift with its job's details."""
+        return search.ShiftView(services.get_shift(shift_id))

@@ -1,0 +1,136 @@
+"""Request and response bodies of jobs, shifts and shift search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from marketplace.cities import catalogue
+from marketplace.common.schemas import Instant, LocationSchema, Money
+from marketplace.jobs.models import EMPLOYMENT_TYPES
+from marketplace.workers.schemas import SKILL, check_district
+
+MAX_SHIFTS_PER_JOB = 100
+MAX_SHIFT_HOURS = 12
+
+
+class ShiftInSchema(ma.Schema):
+    """One shift of a new job."""
+
+    starts_at = Instant(required=True)
+    ends_at = Instant(required=True)
+    headcount = fields.Integer(required=True, validate=validate.Range(min=1, max=500))
+
+
+class JobInSchema(ma.Schema):
+    """A new job with its shifts."""
+
+    employer_id = fields.Integer(
+        load_default=None, metadata={"description": "brokers: the employer they act for"}
+    )
+    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    category = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"example": "保洁绿化"},
+    )
+    employment_type = fields.String(required=True, validate=validate.OneOf(EMPLOYMENT_TYPES))
+    hourly_wage = Money(required=True)
+    required_skills = fields.List(
+        fields.String(validate=SKILL), load_default=list, validate=validate.Length(max=20)
+    )
+    requires_approval = fields.Boolean(load_default=False)
+    city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
+    district = fields.String(load_default=None, allow_none=True)
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    location = fields.Nested(LocationSchema, required=True)
+    shifts = fields.List(
+        fields.Nested(ShiftInSchema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_SHIFTS_PER_JOB),
+    )
+
+    @ma.validates_schema
+    def check_district(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """The district belongs to the city."""
+        check_district(data)
+
+
+class ShiftSchema(ma.Schema):
+    """A shift as the API shows it."""
+
+    id = fields.Integer()
+    job_id = fields.Integer()
+    starts_at = Instant()
+    ends_at = Instant()
+    headcount = fields.Integer()
+    booked = fields.Integer()
+    status = fields.String(metadata={"enum": ["open", "full", "cancelled", "finished"]})
+
+
+class JobSchema(ma.Schema):
+    """A job with its shifts."""
+
+    id = fields.Integer()
+    employer_id = fields.Integer()
+    posted_by = fields.Integer(metadata={"description": "the user id that posted it"})
+    broker_id = fields.Integer(allow_none=True)
+    title = fields.String()
+    description = fields.String()
+    category = fields.String()
+    employment_type = fields.String()
+    hourly_wage = Money()
+    required_skills = fields.List(fields.String())
+    requires_approval = fields.Boolean()
+    city = fields.String()
+    district = fields.String(allow_none=True)
+    address = fields.String()
+    location = fields.Nested(LocationSchema)
+    cancelled_at = Instant(allow_none=True)
+    shifts = fields.List(fields.Nested(ShiftSchema))
+
+
+class ShiftDetailSchema(ShiftSchema):
+    """A shift with what a worker needs to know of its job."""
+
+    title = fields.String()
+    category = fields.String()
+    employment_type = fields.String()
+    hourly_wage = Money()
+    required_skills = fields.List(fields.String())
+    requires_approval = fields.Boolean()
+    employer_id = fields.Integer()
+    city = fields.String()
+    district = fields.String(allow_none=True)
+    address = fields.String()
+    location = fields.Nested(LocationSchema)
+    distance_km = fields.Float(metadata={"description": "only when searching around a point"})
+
+
+class ShiftSearchSchema(ma.Schema):
+    """Filters of the open-shift search."""
+
+    lat = fields.Float(validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(validate=validate.Range(min=-180, max=180))
+    radius_km = fields.Float(
+        validate=validate.Range(min=0.1, max=200), metadata={"description": "default 10"}
+    )
+    category = fields.String(validate=validate.Length(min=1, max=50))
+    skill = fields.String(validate=SKILL)
+    min_wage = Money()
+    starts_after = Instant()
+    starts_before = Instant()
+    city = fields.String(validate=validate.OneOf(catalogue.codes()))
+
+    @ma.validates_schema
+    def check_point(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """A point needs both coordinates; a radius needs a point."""
+        if ("lat" in data) != ("lon" in data):
+            raise ma.ValidationError(
+                "give lat and lon together", "lat" if "lat" not in data else "lon"
+            )
+        if "radius_km" in data and "lat" not in data:
+            raise ma.ValidationError("a radius needs lat and lon", "radius_km")

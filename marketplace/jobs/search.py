@@ -1,0 +1,134 @@
+"""The search for open shifts: filters in SQL, a grid pre-filter, exact distances in numpy.
+
+See ``marketplace/common/geo.py`` for why a grid of integer cells: it needs no database
+extension and turns a circle into a handful of index range scans on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import contains_eager
+
+from marketplace import clock
+from marketplace.common import geo
+from marketplace.extensions import db
+from marketplace.jobs.models import Job, JobSkill, Shift
+
+DEFAULT_RADIUS_KM = 10.0
+
+
+class ShiftView:
+    """A shift seen with its job's fields (and, in a search around a point, its distance)."""
+
+    def __init__(self, shift: Shift, distance_km: float | None = None) -> None:
+        self._shift = shift
+        if distance_km is not None:
+            self.distance_km = round(distance_km, 3)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return getattr(self._shift, name)
+        except AttributeError:
+            return getattr(self._shift.job, name)
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of results and the total number of matches."""
+
+    items: list[ShiftView]
+    total: int
+
+
+def _conditions(filters: dict[str, Any]) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        Shift.cancelled_at.is_(None),
+        Shift.starts_at > clock.now(),
+        Shift.booked < Shift.headcount,
+    ]
+    if "city" in filters:
+        conditions.append(Job.city == filters["city"])
+    if "category" in filters:
+        conditions.append(Job.category == filters["category"])
+    if "min_wage" in filters:
+        conditions.append(Job.hourly_wage >= filters["min_wage"])
+    if "starts_after" in filters:
+        conditions.append(Shift.starts_at >= filters["starts_after"])
+    if "starts_before" in filters:
+        conditions.append(Shift.starts_at < filters["starts_before"])
+    if "skill" in filters:
+        conditions.append(
+            Job.id.in_(select(JobSkill.job_id).where(JobSkill.skill == filters["skill"]))
+        )
+    return conditions
+
+
+def _spatial_conditions(lat: float, lon: float, radius_km: float) -> list[ColumnElement[bool]]:
+    south, north, west, east = geo.bounding_box(lat, lon, radius_km)
+    conditions: list[ColumnElement[bool]] = [
+        Job.lat.between(south, north),
+        Job.lon.between(west, east),
+    ]
+    ranges = geo.cell_ranges(lat, lon, radius_km)
+    if ranges:
+        conditions.append(or_(*(Job.cell.between(low, high) for low, high in ranges)))
+    return conditions
+
+
+def _load(shift_ids: list[int]) -> dict[int, Shift]:
+    query = (
+        select(Shift)
+        .join(Shift.job)
+        .options(contains_eager(Shift.job))
+        .where(Shift.id.in_(shift_ids))
+    )
+    return {shift.id: shift for shift in db.session.scalars(query).unique()}
+
+
+def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
+    """Open shifts starting in the future with free places, filtered and paged.
+
+    Around a point (``lat``, ``lon``, ``radius_km``) they are sorted by distance, nearest first;
+    otherwise by start time.
+    """
+    conditions = _conditions(filters)
+    first = (page - 1) * per_page
+    if "lat" not in filters:
+        total = db.session.scalar(
+            select(func.count()).select_from(Shift).join(Shift.job).where(*conditions)
+        )
+        query = (
+            select(Shift)
+            .join(Shift.job)
+            .options(contains_eager(Shift.job))
+            .where(*conditions)
+            .order_by(Shift.starts_at, Shift.id)
+            .offset(first)
+            .limit(per_page)
+        )
+        return SearchPage([ShiftView(s) for s in db.session.scalars(query)], total or 0)
+
+    lat, lon = filters["lat"], filters["lon"]
+    radius_km = filters.get("radius_km", DEFAULT_RADIUS_KM)
+    rows = db.session.execute(
+        select(Shift.id, Shift.starts_at, Job.lat, Job.lon)
+        .join(Shift.job)
+        .where(*conditions, *_spatial_conditions(lat, lon, radius_km))
+    ).all()
+    if not rows:
+        return SearchPage([], 0)
+    ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
+    starts = np.fromiter((row.starts_at.timestamp() for row in rows), dtype=np.float64)
+    distances = geo.haversine_km_many(lat, lon, [r.lat for r in rows], [r.lon for r in rows])
+    inside = distances <= radius_km
+    ids, starts, distances = ids[inside], starts[inside], distances[inside]
+    # Nearest first; ties by start time, then id, so that paging is stable.
+    order = np.lexsort((ids, starts, distances))[first : first + per_page]
+    page_ids = [int(ids[i]) for i in order]
+    loaded = _load(page_ids)
+    items = [ShiftView(loaded[int(ids[i])], float(distances[i])) for i in order]
+    return SearchPage(items, int(inside.sum()))

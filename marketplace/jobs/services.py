@@ -1,0 +1,161 @@
+"""Posting, reading and cancelling jobs and their shifts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from marketplace import clock, events
+from marketplace.audit import services as audit
+from marketplace.auth.models import User
+from marketplace.cities import catalogue
+from marketplace.cities.catalogue import City
+from marketplace.common import geo
+from marketplace.employers import services as employers
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from marketplace.extensions import db
+from marketplace.jobs.models import Job, JobSkill, Shift
+from marketplace.jobs.schemas import MAX_SHIFT_HOURS
+
+SHIFTS_CANCELLED = "shifts_cancelled"
+
+
+def _check_shifts(shifts: list[dict[str, Any]]) -> None:
+    now = clock.now()
+    problems: dict[int, dict[str, list[str]]] = {}
+    for index, shift in enumerate(shifts):
+        problem: dict[str, list[str]] = {}
+        if shift["starts_at"] <= now:
+            problem["starts_at"] = ["must be in the future"]
+        if shift["ends_at"] <= shift["starts_at"]:
+            problem["ends_at"] = ["must be after starts_at"]
+        elif shift["ends_at"] - shift["starts_at"] > timedelta(hours=MAX_SHIFT_HOURS):
+            problem["ends_at"] = [f"a shift lasts at most {MAX_SHIFT_HOURS} hours"]
+        if problem:
+            problems[index] = problem
+    if problems:
+        raise Invalid("some shifts break the shift rules", {"json": {"shifts": problems}})
+
+
+def _check_minimum_wage(city: City, data: dict[str, Any]) -> None:
+    """The wage must reach the hourly minimum wage in force on each shift's date (city time)."""
+    for shift in data["shifts"]:
+        day = clock.local_date(shift["starts_at"], city.timezone)
+        minimum = city.minimum_wage_on(day)
+        if minimum is None:
+            raise Invalid(
+                f"no minimum wage of {city.name} is known for {day}",
+                field_error("json", "shifts", f"no minimum wage known for {day}"),
+            )
+        if data["hourly_wage"] < minimum.hourly:
+            message = (
+                f"hourly_wage {data['hourly_wage']} is below {city.name}'s hourly minimum wage "
+                f"{minimum.hourly} in force on {day} (since {minimum.effective_from})"
+            )
+            raise Invalid(message, field_error("json", "hourly_wage", message))
+
+
+def _check_in_city(city: City, location: dict[str, float]) -> None:
+    bounds = city.bounds
+    inside = (
+        bounds["south"] <= location["lat"] <= bounds["north"]
+        and bounds["west"] <= location["lon"] <= bounds["east"]
+    )
+    if not inside:
+        raise Invalid(
+            f"the location is outside {city.name}",
+            field_error("json", "location", f"not inside {city.name}"),
+        )
+
+
+def post_job(user: User, data: dict[str, Any]) -> Job:
+    """Post a job with its shifts, for the caller's company or one it brokers for."""
+    acting = employers.acting_for(user, data["employer_id"])
+    city = catalogue.find(data["city"])
+    assert city is not None  # the schema allows only known cities
+    _check_shifts(data["shifts"])
+    _check_minimum_wage(city, data)
+    _check_in_city(city, data["location"])
+
+    location = data["location"]
+    job = Job(
+        employer_id=acting.employer.id,
+        posted_by=user.id,
+        broker_id=acting.broker.id if acting.broker else None,
+        title=data["title"],
+        description=data["description"],
+        category=data["category"],
+        employment_type=data["employment_type"],
+        hourly_wage=data["hourly_wage"],
+        requires_approval=data["requires_approval"],
+        city=city.code,
+        district=data["district"],
+        address=data["address"],
+        lat=location["lat"],
+        lon=location["lon"],
+        cell=geo.cell_of(location["lat"], location["lon"]),
+        created_at=clock.now(),
+        skill_rows=[JobSkill(skill=skill) for skill in sorted(set(data["required_skills"]))],
+        shifts=[
+            Shift(
+                starts_at=shift["starts_at"],
+                ends_at=shift["ends_at"],
+                headcount=shift["headcount"],
+                booked=0,
+            )
+            for shift in data["shifts"]
+        ],
+    )
+    db.session.add(job)
+    db.session.flush()
+    audit.record(
+        "job.posted",
+        "job",
+        job.id,
+        {**acting.audit_data, "shifts": [shift.id for shift in job.shifts]},
+        actor_id=user.id,
+        city=job.city,
+    )
+    return job
+
+
+def get_job(job_id: int) -> Job:
+    """A job by id (every signed-in user may read jobs)."""
+    job = db.session.get(Job, job_id)
+    if job is None:
+        raise NotFound("job")
+    return job
+
+
+def get_shift(shift_id: int) -> Shift:
+    """A shift by id (every signed-in user may read shifts)."""
+    shift = db.session.get(Shift, shift_id)
+    if shift is None:
+        raise NotFound("shift")
+    return shift
+
+
+def cancel_job(user: User, job_id: int) -> Job:
+    """Cancel a job: its future shifts, and through them their bookings."""
+    job = get_job(job_id)
+    acting = employers.may_act_for(user, job.employer_id)
+    if acting is None:
+        raise Forbidden("only the job's employer or a broker it delegated to may cancel it")
+    if job.cancelled_at is not None:
+        raise Conflict("this job is already cancelled")
+    now = clock.now()
+    cancelled = [s for s in job.shifts if s.cancelled_at is None and s.starts_at > now]
+    for shift in cancelled:
+        shift.cancelled_at = now
+    job.cancelled_at = now
+    db.session.flush()
+    audit.record(
+        "job.cancelled",
+        "job",
+        job.id,
+        {**acting.audit_data, "shifts": [shift.id for shift in cancelled]},
+        actor_id=user.id,
+        city=job.city,
+    )
+    events.emit(SHIFTS_CANCELLED, shifts=cancelled, actor=user)
+    return job

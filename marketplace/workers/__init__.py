@@ -1,0 +1,1 @@
+"""Worker profiles: identity, groups, skills, home base and availability."""

@@ -1,0 +1,115 @@
+"""Worker profiles, their skills, and the history of their group dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.database import ScaledDecimal, UTCDateTime
+from marketplace.extensions import Model
+
+# The groups of POLICIES.md, each a date on the profile.
+GROUP_DATE_FIELDS = ("unemployment_registered_on", "difficulty_certified_on", "graduated_on")
+GROUP_FLAG_FIELDS = ("veteran", "migrant_worker")
+
+
+class Worker(Model):
+    """A worker's profile. The resident ID number is stored only encrypted."""
+
+    __tablename__ = "workers"
+    __table_args__ = (
+        CheckConstraint("gender IN ('male', 'female')", name="gender_known"),
+        CheckConstraint("max_distance_km >= 0.5 AND max_distance_km <= 100", name="reach"),
+        Index("ix_workers_city_cell", "city", "cell"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    # AES-GCM ciphertext; a keyed HMAC for the uniqueness look-up; the masked form for display.
+    id_number_ciphertext: Mapped[str] = mapped_column(Text)
+    id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_number_masked: Mapped[str] = mapped_column(String(18))
+    birth_date: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(6))
+    city: Mapped[str] = mapped_column(String(32))
+    resident: Mapped[bool] = mapped_column(Boolean)
+    district: Mapped[str | None] = mapped_column(String(32))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    cell: Mapped[int] = mapped_column()
+    unemployment_registered_on: Mapped[date | None] = mapped_column(Date)
+    difficulty_certified_on: Mapped[date | None] = mapped_column(Date)
+    graduated_on: Mapped[date | None] = mapped_column(Date)
+    veteran: Mapped[bool] = mapped_column(Boolean, default=False)
+    migrant_worker: Mapped[bool] = mapped_column(Boolean, default=False)
+    availability: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    max_distance_km: Mapped[float] = mapped_column(Float, default=20.0)
+    # Derived from ratings and bookings by the bookings domain; never set by clients.
+    rating: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
+    reliability: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    skill_rows: Mapped[list[WorkerSkill]] = relationship(
+        cascade="all, delete-orphan", order_by="WorkerSkill.skill", lazy="selectin"
+    )
+
+    @property
+    def skills(self) -> list[str]:
+        """The worker's skill tags."""
+        return [row.skill for row in self.skill_rows]
+
+    @property
+    def location(self) -> dict[str, float]:
+        """The home base as ``{"lat", "lon"}``."""
+        return {"lat": self.lat, "lon": self.lon}
+
+    @property
+    def id_number(self) -> str:
+        """The ID number as every reader sees it: masked."""
+        return self.id_number_masked
+
+
+class WorkerSkill(Model):
+    """One skill tag of a worker (a table, so that skill filters use an index)."""
+
+    __tablename__ = "worker_skills"
+    __table_args__ = (Index("ix_worker_skills_skill", "skill", "worker_id"),)
+
+    worker_id: Mapped[int] = mapped_column(
+        ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
+class WorkerGroupChange(Model):
+    """One change of a group date or flag, and when it was entered.
+
+    Group dates are dated facts: the subsidy rules read the profile's current value, and the
+    officials' risk signals read when it was entered (a date entered after the income it unlocks).
+    """
+
+    __tablename__ = "worker_group_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(String(20))
+    new_value: Mapped[str | None] = mapped_column(String(20))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -1,0 +1,70 @@
+"""HTTP endpoints of worker profiles."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+
+from marketplace.auth.guards import auth_required, current_user
+from marketplace.common.api import Blueprint
+from marketplace.database import writes_on_read
+from marketplace.workers import services
+from marketplace.workers.models import Worker
+from marketplace.workers.schemas import RevealQuerySchema, WorkerProfileInSchema, WorkerSchema
+
+blp = Blueprint("workers", __name__, url_prefix="/api/v1/workers", description="Worker profiles")
+
+LIMITED_FIELDS = ("id", "name", "skills", "rating", "reliability")
+
+
+class _Revealed:
+    """A worker shown with its full ID number (to an official of its city)."""
+
+    def __init__(self, worker: Worker, id_number: str) -> None:
+        self._worker = worker
+        self.id_number = id_number
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._worker, name)
+
+
+@blp.route("/me")
+class MyProfile(MethodView):
+    """The caller's worker profile."""
+
+    @auth_required("worker")
+    @blp.response(200, WorkerSchema)
+    def get(self):
+        """Read my worker profile (404 until the first PUT)."""
+        return services.my_profile(current_user())
+
+    @auth_required("worker")
+    @blp.arguments(WorkerProfileInSchema)
+    @blp.response(200, WorkerSchema)
+    def put(self, body: dict[str, Any]):
+        """Create or replace my worker profile."""
+        return services.put_profile(current_user(), body)
+
+
+@blp.route("/<int:worker_id>")
+class WorkerById(MethodView):
+    """One worker, as far as the caller may see it."""
+
+    @auth_required()
+    @writes_on_read
+    @blp.arguments(RevealQuerySchema, location="query")
+    @blp.response(200, WorkerSchema)
+    def get(self, query: dict[str, Any], worker_id: int):
+        """Read a worker: itself, an official of its city, admin, or an employer it works for.
+
+        ``?reveal=id_number`` shows an official of the worker's city the full ID number and
+        records that in the audit log; for anyone else it is 403.
+        """
+        user = current_user()
+        worker, limited = services.visible_worker(user, worker_id)
+        if query.get("reveal") == "id_number":
+            return _Revealed(worker, services.reveal_id_number(user, worker))
+        if limited:
+            return {field: getattr(worker, field) for field in LIMITED_FIELDS}
+        return worker

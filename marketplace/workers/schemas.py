@@ -1,0 +1,112 @@
+"""Request and response bodies of worker profiles."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from marketplace.cities import catalogue
+from marketplace.common.schemas import LocationSchema
+
+_CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
+SKILL = validate.Regexp(r"^[\w\-]{1,40}$", error="a skill is 1–40 letters, digits, _ or -")
+
+
+class AvailabilitySchema(ma.Schema):
+    """A weekly window in which the worker takes shifts (city time)."""
+
+    weekday = fields.Integer(
+        required=True, validate=validate.Range(min=0, max=6), metadata={"description": "0=Mon"}
+    )
+    start = fields.String(required=True, metadata={"example": "08:00"})
+    end = fields.String(required=True, metadata={"example": "18:00", "description": "24:00 ok"})
+
+    @ma.validates_schema
+    def check_window(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """Both ends are HH:MM and the window is not empty."""
+        if not _CLOCK_TIME.fullmatch(data["start"]):
+            raise ma.ValidationError("must be HH:MM", "start")
+        if not (_CLOCK_TIME.fullmatch(data["end"]) or data["end"] == "24:00"):
+            raise ma.ValidationError("must be HH:MM (or 24:00)", "end")
+        if data["end"] <= data["start"]:
+            raise ma.ValidationError("must be after start", "end")
+
+
+def check_district(data: dict[str, Any]) -> None:
+    """A district, when given, must be one of the city's."""
+    city = catalogue.find(data.get("city", ""))
+    district = data.get("district")
+    if city is not None and district is not None and district not in city.districts:
+        raise ma.ValidationError(
+            f"not a district of {city.name}: {', '.join(city.districts)}", "district"
+        )
+
+
+class WorkerProfileInSchema(ma.Schema):
+    """The profile a worker writes (PUT replaces it whole)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    id_number = fields.String(
+        required=True,
+        validate=validate.Length(equal=18),
+        metadata={"description": "18-character resident ID (GB 11643)"},
+    )
+    city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
+    resident = fields.Boolean(required=True, metadata={"description": "常住地在本市"})
+    district = fields.String(load_default=None, allow_none=True)
+    location = fields.Nested(LocationSchema, required=True)
+    skills = fields.List(
+        fields.String(validate=SKILL), load_default=list, validate=validate.Length(max=30)
+    )
+    unemployment_registered_on = fields.Date(load_default=None, allow_none=True)
+    difficulty_certified_on = fields.Date(load_default=None, allow_none=True)
+    graduated_on = fields.Date(load_default=None, allow_none=True)
+    veteran = fields.Boolean(load_default=False)
+    migrant_worker = fields.Boolean(load_default=False)
+    availability = fields.List(
+        fields.Nested(AvailabilitySchema), load_default=list, validate=validate.Length(max=50)
+    )
+    max_distance_km = fields.Float(load_default=20.0, validate=validate.Range(min=0.5, max=100))
+
+    @ma.validates_schema
+    def check_district(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """The district belongs to the city."""
+        check_district(data)
+
+
+class WorkerSchema(ma.Schema):
+    """A worker profile as the API shows it; the ID number masked."""
+
+    id = fields.Integer()
+    user_id = fields.Integer()
+    name = fields.String()
+    id_number = fields.String(
+        metadata={"description": "masked (first 6 + last 4) unless revealed to an official"}
+    )
+    birth_date = fields.Date()
+    gender = fields.String()
+    city = fields.String()
+    resident = fields.Boolean()
+    district = fields.String(allow_none=True)
+    location = fields.Nested(LocationSchema)
+    skills = fields.List(fields.String())
+    unemployment_registered_on = fields.Date(allow_none=True)
+    difficulty_certified_on = fields.Date(allow_none=True)
+    graduated_on = fields.Date(allow_none=True)
+    veteran = fields.Boolean()
+    migrant_worker = fields.Boolean()
+    availability = fields.List(fields.Nested(AvailabilitySchema))
+    max_distance_km = fields.Float()
+    rating = fields.Decimal(
+        as_string=True, places=2, allow_none=True, metadata={"description": "mean stars, 1–5"}
+    )
+    reliability = fields.Float(allow_none=True)
+
+
+class RevealQuerySchema(ma.Schema):
+    """``?reveal=id_number``: an official of the worker's city sees the full number (audited)."""
+
+    reveal = fields.String(validate=validate.OneOf(["id_number"]))

@@ -1,0 +1,218 @@
+"""Worker profiles: creating and replacing them, who may read them, revealing the ID number."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from marketplace import clock, events
+from marketplace.audit import services as audit
+from marketplace.auth.models import User
+from marketplace.cities import catalogue
+from marketplace.common import geo
+from marketplace.common.crypto import FieldCipher
+from marketplace.common.ids import InvalidResidentId, mask_resident_id, parse_resident_id
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from marketplace.extensions import db
+from marketplace.workers.models import (
+    GROUP_DATE_FIELDS,
+    GROUP_FLAG_FIELDS,
+    Worker,
+    WorkerGroupChange,
+    WorkerSkill,
+)
+
+WORKER_GROUPS_CHANGED = "worker_groups_changed"
+
+
+@cache
+def _cipher(secret: str) -> FieldCipher:
+    return FieldCipher(secret)
+
+
+def id_cipher() -> FieldCipher:
+    """The cipher of resident ID numbers, keyed by the configured ID_NUMBER_KEY."""
+    return _cipher(current_app.config["ID_NUMBER_KEY"])
+
+
+def id_number_lookup_hash(id_number: str) -> str:
+    """The keyed hash under which a (normalised) ID number is found."""
+    return id_cipher().lookup_hash(id_number.strip().upper())
+
+
+def find_by_id_number(id_number: str) -> Worker | None:
+    """The worker whose resident ID number this is, if any."""
+    query = select(Worker).where(Worker.id_number_hash == id_number_lookup_hash(id_number))
+    return db.session.scalar(query)
+
+
+def profile_of(user: User) -> Worker | None:
+    """The worker profile of ``user``, if it has one."""
+    return db.session.scalar(select(Worker).where(Worker.user_id == user.id))
+
+
+def my_profile(user: User) -> Worker:
+    """The caller's own profile; 404 until the first PUT."""
+    worker = profile_of(user)
+    if worker is None:
+        raise NotFound("worker profile")
+    return worker
+
+
+def require_profile(user: User) -> Worker:
+    """The caller's profile, or 409: booking needs a profile first."""
+    worker = profile_of(user)
+    if worker is None:
+        raise Conflict("create your worker profile first (PUT /api/v1/workers/me)")
+    return worker
+
+
+def _group_value(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value).lower()
+
+
+def _check_group_dates(data: dict[str, Any], today: date) -> None:
+    for field in GROUP_DATE_FIELDS:
+        if data[field] is not None and data[field] > today:
+            raise Invalid(
+                "a group date cannot be in the future",
+                field_error("json", field, f"after today ({today})"),
+            )
+
+
+def put_profile(user: User, data: dict[str, Any]) -> Worker:
+    """Create or replace the caller's profile (``data`` is a validated WorkerProfileInSchema)."""
+    city = catalogue.find(data["city"])
+    assert city is not None  # the schema allows only known cities
+    today = city.today()
+    worker = profile_of(user)
+    registered_on = clock.local_date(worker.created_at, city.timezone) if worker else today
+    try:
+        identity = parse_resident_id(data["id_number"].strip(), registered_on)
+    except InvalidResidentId as error:
+        raise Invalid(
+            "invalid resident ID number", field_error("json", "id_number", str(error))
+        ) from None
+    _check_group_dates(data, today)
+
+    lookup = id_number_lookup_hash(identity.number)
+    if worker is not None and worker.id_number_hash != lookup:
+        raise Conflict("the ID number of a profile cannot be changed; ask an official")
+    holder = db.session.scalar(select(Worker.id).where(Worker.id_number_hash == lookup))
+    if holder is not None and (worker is None or holder != worker.id):
+        raise Conflict("this ID number belongs to another worker profile")
+
+    now = clock.now()
+    # A new profile starts from no group: no dates, and not a veteran or migrant worker.
+    old_groups = {
+        field: _group_value(
+            getattr(worker, field) if worker else (False if field in GROUP_FLAG_FIELDS else None)
+        )
+        for field in (*GROUP_DATE_FIELDS, *GROUP_FLAG_FIELDS)
+    }
+    if worker is None:
+        worker = Worker(
+            user_id=user.id,
+            id_number_ciphertext=id_cipher().encrypt(identity.number),
+            id_number_hash=lookup,
+            id_number_masked=mask_resident_id(identity.number),
+            birth_date=identity.birth_date,
+            gender=identity.gender,
+            created_at=now,
+        )
+        db.session.add(worker)
+    worker.name = data["name"]
+    worker.city = data["city"]
+    worker.resident = data["resident"]
+    worker.district = data["district"]
+    worker.lat = data["location"]["lat"]
+    worker.lon = data["location"]["lon"]
+    worker.cell = geo.cell_of(worker.lat, worker.lon)
+    for field in (*GROUP_DATE_FIELDS, *GROUP_FLAG_FIELDS):
+        setattr(worker, field, data[field])
+    worker.availability = [dict(window) for window in data["availability"]]
+    worker.max_distance_km = data["max_distance_km"]
+    worker.updated_at = now
+    wanted = sorted(set(data["skills"]))
+    worker.skill_rows = [WorkerSkill(skill=skill) for skill in wanted]
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict("this ID number belongs to another worker profile") from None
+
+    changes = {
+        field: [old, _group_value(getattr(worker, field))]
+        for field, old in old_groups.items()
+        if old != _group_value(getattr(worker, field))
+    }
+    if changes:
+        _record_group_changes(worker, changes, user)
+    return worker
+
+
+def _record_group_changes(
+    worker: Worker, changes: dict[str, list[str | None]], actor: User
+) -> None:
+    now = clock.now()
+    for field, (old, new) in changes.items():
+        db.session.add(
+            WorkerGroupChange(
+                worker_id=worker.id,
+                field=field,
+                old_value=old,
+                new_value=new,
+                recorded_at=now,
+                recorded_by=actor.id,
+            )
+        )
+    db.session.flush()
+    audit.record(
+        "worker.groups_changed",
+        "worker",
+        worker.id,
+        {"changes": changes},
+        actor_id=actor.id,
+        city=worker.city,
+    )
+    events.emit(WORKER_GROUPS_CHANGED, worker=worker, changes=changes)
+
+
+def has_working_relation(user: User, worker: Worker) -> bool:
+    """Whether an employer or broker has a booking of ``worker`` on one of its shifts.
+
+    Bookings arrive with the bookings domain; until one exists there is no relation.
+    """
+    return False
+
+
+def visible_worker(user: User, worker_id: int) -> tuple[Worker, bool]:
+    """The worker ``user`` may read, and whether only the limited view (employers) applies.
+
+    Anyone else gets 404, whether or not the worker exists.
+    """
+    worker = db.session.get(Worker, worker_id)
+    if worker is None:
+        raise NotFound("worker")
+    if user.role == "admin" or (user.role == "worker" and worker.user_id == user.id):
+        return worker, False
+    if user.role == "official" and user.city == worker.city:
+        return worker, False
+    if user.role in ("employer", "broker") and has_working_relation(user, worker):
+        return worker, True
+    raise NotFound("worker")
+
+
+def reveal_id_number(user: User, worker: Worker) -> str:
+    """The full ID number, for an official of the worker's city only; the reveal is audited."""
+    if user.role != "official" or user.city != worker.city:
+        raise Forbidden("only an official of the worker's city may reveal the ID number")
+    audit.record("worker.id_revealed", "worker", worker.id, {}, actor_id=user.id, city=worker.city)
+    return id_cipher().decrypt(worker.id_number_ciphertext)
