@@ -1,0 +1,113 @@
+"""Definitions every programme uses: months that are over, groups, stable income, money.
+
+Each function is one sentence of POLICIES.md "Words"; the programmes compose them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from marketplace.cities import catalogue
+from marketplace.common.months import Month
+from marketplace.subsidies.facts import WorkerFacts
+from marketplace.subsidies.parameters import Policy, Program
+
+CENT = Decimal("0.01")
+
+
+def is_over(month: Month, as_of: date) -> bool:
+    """Whether ``month`` is over on ``as_of``: on or after the first day of the next month."""
+    return as_of >= month.next().first_day
+
+
+def group_month(day: date | None) -> Month | None:
+    """The month from which a group counts: the month of its date (None: not in the group)."""
+    return None if day is None else Month.of(day)
+
+
+def first_income_month(facts: WorkerFacts, since: Month) -> Month | None:
+    """The first month in or after ``since`` with platform income above zero."""
+    months = [month for month, amount in facts.income.items() if month >= since and amount > 0]
+    return min(months, default=None)
+
+
+def money(amount: Decimal) -> str:
+    """An amount as the API writes money: ``"2700.00"`` (more decimals are kept, never cut)."""
+    cents = amount.quantize(CENT)
+    return str(cents) if cents == amount else format(amount, "f")
+
+
+def round_money(value: Fraction, step: Decimal, mode: str) -> Decimal:
+    """``value`` rounded to a multiple of ``step`` with the decimal rounding ``mode``, exactly.
+
+    ``value`` is a Fraction (2/3 of a premium has no finite decimal). Only the position of the
+    remainder decides the rounding, so it is replaced by an exact stand-in before ``quantize``:
+    0 (exact), 1/4 (below half), 1/2 (half), 3/4 (above half).
+    """
+    steps = value / Fraction(step)
+    whole, remainder = divmod(steps.numerator, steps.denominator)
+    twice = 2 * remainder
+    if remainder == 0:
+        stand_in = Decimal(0)
+    elif twice < steps.denominator:
+        stand_in = Decimal("0.25")
+    elif twice == steps.denominator:
+        stand_in = Decimal("0.5")
+    else:
+        stand_in = Decimal("0.75")
+    rounded = (Decimal(whole) + stand_in).quantize(Decimal(1), rounding=mode)
+    return rounded * step
+
+
+def note(program: Program, name: str, day: date) -> str:
+    """``name = value (from date, article)``: how an explanation quotes a parameter."""
+    entry = program.parameter(name).entry_at(day)
+    # Decimals keep the digits of the file ("800.00"); booleans read as in the file.
+    shown = str(entry.value).lower() if isinstance(entry.value, bool) else str(entry.value)
+    return f"{name} = {shown}（{entry.start.isoformat()}起；{entry.article}）"
+
+
+def threshold(policy: Policy, program: Program, city: str, month: Month) -> tuple[Decimal, date]:
+    """The stable-income threshold of ``month`` and the date from which it holds.
+
+    The parameter names a value of the city catalogue, taken on the month's first day (POLICIES.md
+    **reading**: the monthly minimum wage in force on the month's first day).
+    """
+    reference = program.text("stable_income_threshold", policy.reading_day(month.last_day))
+    found = catalogue.find(city)
+    wage = found.minimum_wage_on(month.first_day) if found else None
+    if wage is None:
+        raise LookupError(f"no minimum wage of {city!r} on {month.first_day.isoformat()}")
+    value = wage.monthly if reference == "minimum_wage.monthly" else wage.hourly
+    return value, wage.effective_from
+
+
+def is_stable(facts: WorkerFacts, policy: Policy, program: Program, month: Month) -> bool:
+    """Whether ``month`` is a stable-income month: its platform income ≥ its threshold."""
+    return facts.income_in(month) >= threshold(policy, program, facts.city, month)[0]
+
+
+def stable_line(facts: WorkerFacts, policy: Policy, program: Program, month: Month) -> str:
+    """One explanation line: the month's income against its threshold."""
+    bar, since = threshold(policy, program, facts.city, month)
+    income = facts.income_in(month)
+    sign = "≥" if income >= bar else "<"
+    return (
+        f"{month} 平台收入 {money(income)} {sign} 门槛 {money(bar)}"
+        f"（最低工资，{since.isoformat()}起）"
+    )
+
+
+def month_evidence(
+    facts: WorkerFacts, policy: Policy, program: Program, month: Month
+) -> dict[str, str]:
+    """Evidence of one month: its income, its threshold and the threshold's date."""
+    bar, since = threshold(policy, program, facts.city, month)
+    return {
+        "month": str(month),
+        "income": money(facts.income_in(month)),
+        "threshold": money(bar),
+        "threshold_from": since.isoformat(),
+    }

@@ -1,0 +1,113 @@
+"""就业创业服务补助 (无锡 article 二): the platform helped a worker to 6 stable-income months.
+
+POLICIES.md "platform_service": a resident worker of the city who is *unemployed* or *difficulty*;
+the first run of consecutive stable-income months (all in or after the group's month and counting
+for the policy) to complete raises one flag, 1000.00 when the run qualifies under *difficulty*,
+else 800.00. The flag appears once the run's last month is over; at most one flag per worker.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from marketplace.common.months import Month, months_between
+from marketplace.subsidies.facts import FlagProposal, WorkerFacts
+from marketplace.subsidies.parameters import Policy, Program
+from marketplace.subsidies.programs import _shared
+
+CODE = "platform_service"
+PARAMETERS = {
+    "requires_resident": "boolean",
+    "stable_months": "months",
+    "stable_income_threshold": "reference",
+    "amount_unemployed": "CNY",
+    "amount_difficulty": "CNY",
+}
+OPTIONAL_PARAMETER_GROUPS: tuple[frozenset[str], ...] = ()
+
+# The only thing this programme flags: one flag per worker and policy, ever.
+KEY = "platform_service"
+GROUP_NAMES = {"difficulty": "就业困难人员", "unemployed": "失业人员"}
+
+
+def _first_run(
+    facts: WorkerFacts, policy: Policy, program: Program, since: Month, as_of: date
+) -> tuple[Month, Month] | None:
+    """The first completed run: its first and last month, the last one over on ``as_of``."""
+    # Months before the policy cannot count, so the search starts at the later of the two.
+    month = max(since, Month.of(policy.effective_from))
+    streak = 0
+    while _shared.is_over(month, as_of):
+        if policy.month_counts(month) and _shared.is_stable(facts, policy, program, month):
+            streak += 1
+            if streak == program.count("stable_months", month.last_day):
+                return month - (streak - 1), month
+        else:
+            streak = 0
+        month = month.next()
+    return None
+
+
+def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
+    """The platform-service flag of the worker under ``policy`` as of ``as_of`` (none or one)."""
+    program = policy.program(CODE)
+    if program is None or facts.city != policy.city:
+        return []
+    if KEY in facts.decided_keys(CODE, policy.id):
+        return []  # a decided flag never changes, and there is never a second one
+    dates = {
+        "difficulty": facts.difficulty_certified_on,
+        "unemployed": facts.unemployment_registered_on,
+    }
+    known = {name: day for name, day in dates.items() if day is not None}
+    groups = {name: Month.of(day) for name, day in known.items()}
+    if not groups:
+        return []
+    run = _first_run(facts, policy, program, min(groups.values()), as_of)
+    if run is None:
+        return []
+    first, last = run
+    day = last.last_day  # the run's last month counts, so the policy has values on that day
+    if program.flag("requires_resident", day) and not facts.resident:
+        return []
+    # A run qualifies under a group when all of its months are in or after that group's month.
+    group = (
+        "difficulty" if "difficulty" in groups and first >= groups["difficulty"] else "unemployed"
+    )
+    amount = program.money(f"amount_{group}", day)
+    months = list(months_between(first, last))
+    explanation = [
+        f"规则：{policy.document_number} {program.rule} 就业创业服务补助（{CODE}，付给平台）："
+        "平台帮助常住本市的失业人员、就业困难人员实现连续稳定收入",
+        *(
+            f"群体：{GROUP_NAMES[name]}（{known[name]}，自 {month} 起计）"
+            for name, month in sorted(groups.items())
+        ),
+        f"常住地在本市：{'是' if facts.resident else '否'}；"
+        + _shared.note(program, "requires_resident", day),
+        _shared.note(program, "stable_months", day),
+        _shared.note(program, "stable_income_threshold", day),
+        *(_shared.stable_line(facts, policy, program, month) for month in months),
+        f"连续 {len(months)} 个稳定收入月 {first} … {last}，均不早于 {groups[group]}"
+        f"（{GROUP_NAMES[group]}）且在政策有效期内；第 {len(months)} 个月 {last} 已结束",
+        f"金额 {_shared.money(amount)}：{_shared.note(program, f'amount_{group}', day)}",
+    ]
+    evidence = {
+        "group": group,
+        "group_date": known[group].isoformat(),
+        "groups": {name: known[name].isoformat() for name in sorted(known)},
+        "months": [_shared.month_evidence(facts, policy, program, month) for month in months],
+    }
+    return [
+        FlagProposal(
+            program=CODE,
+            policy_id=policy.id,
+            beneficiary=program.beneficiary,
+            key=KEY,
+            amount=amount,
+            period_start=first,
+            period_end=last,
+            evidence=evidence,
+            explanation=explanation,
+        )
+    ]

@@ -1,0 +1,253 @@
+"""社会保险补贴 for flexible workers (无锡 article 二, 西宁 article 18; 财社〔2017〕164号).
+
+POLICIES.md "social_insurance": a *difficulty* worker, or a *graduate* whose first income month in
+or after graduation is no later than G+24, has a period that starts with the first month of
+platform income in or after the group's month (西宁: also after the unemployment-registration
+month) and lasts 36 or 24 months; difficulty wins when both. 无锡 extends a difficulty period by
+12 months, once, when its last 6 months are not all stable-income months. Each month of the period
+that is over, counts for the policy and has a recorded premium gives one flag: 2/3 of pension +
+medical, rounded to the fen.
+A policy without the extension parameters (西宁) has no extension.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from marketplace.common.months import Month, months_between
+from marketplace.subsidies.facts import FlagProposal, WorkerFacts
+from marketplace.subsidies.parameters import Policy, Program
+from marketplace.subsidies.programs import _shared
+
+CODE = "social_insurance"
+EXTENSION = frozenset(
+    {"extension_months", "max_extensions", "extension_test_months", "stable_income_threshold"}
+)
+PARAMETERS = {
+    "requires_unemployment_registration": "boolean",
+    "graduate_window_months": "months",
+    "period_months_difficulty": "months",
+    "period_months_graduate": "months",
+    "extension_months": "months",
+    "max_extensions": "count",
+    "extension_test_months": "months",
+    "stable_income_threshold": "reference",
+    "subsidy_rate": "fraction",
+    "rounding": "rounding",
+    "rounding_step": "CNY",
+}
+OPTIONAL_PARAMETER_GROUPS: tuple[frozenset[str], ...] = (EXTENSION,)
+
+GROUP_NAMES = {"difficulty": "就业困难人员", "graduate": "离校2年内高校毕业生"}
+
+
+@dataclass(frozen=True)
+class Extension:
+    """Months added to a period because its last months were not all stable."""
+
+    start: Month
+    end: Month
+    tested: tuple[Month, ...]  # the months tested at the end of the period before it
+    unstable: tuple[Month, ...]  # those of them that were not stable-income months
+
+
+@dataclass(frozen=True)
+class Period:
+    """A worker's subsidy period, with the day whose parameter values define it."""
+
+    group: str
+    group_date: date
+    rules_day: date
+    start: Month
+    end: Month  # the end of the period before any extension
+    extensions: tuple[Extension, ...]
+
+    def extension_of(self, month: Month) -> Extension | None:
+        """The extension that ``month`` belongs to, or None for a month of the period proper."""
+        return next((e for e in self.extensions if e.start <= month <= e.end), None)
+
+    @property
+    def last(self) -> Month:
+        """The last month of the period including its extensions."""
+        return self.extensions[-1].end if self.extensions else self.end
+
+
+def _period(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> Period | None:
+    """The worker's period under ``policy`` as far as it is decided on ``as_of``, or None."""
+    # Difficulty wins when both (POLICIES.md): a difficulty worker's period is the difficulty one.
+    if facts.difficulty_certified_on is not None:
+        group, group_date = "difficulty", facts.difficulty_certified_on
+    elif facts.graduated_on is not None:
+        group, group_date = "graduate", facts.graduated_on
+    else:
+        return None
+    group_month = Month.of(group_date)
+    # The period's rules are those in force when the group began to count (or the policy's first).
+    day = policy.reading_day(group_month.last_day)
+    since = group_month
+    if program.flag("requires_unemployment_registration", day):
+        if facts.unemployment_registered_on is None:
+            return None
+        since = max(since, Month.of(facts.unemployment_registered_on) + 1)
+    start = _shared.first_income_month(facts, since)
+    if start is None:
+        return None
+    if group == "graduate" and start > group_month + program.count("graduate_window_months", day):
+        return None
+    end = start + program.count(f"period_months_{group}", day) - 1
+    extensions: list[Extension] = []
+    if group == "difficulty" and program.has("extension_months"):
+        last = end
+        for _ in range(program.count("max_extensions", day)):
+            if not _shared.is_over(last, as_of):
+                break  # undecided until the period's last month is over
+            tested = tuple(
+                months_between(last - program.count("extension_test_months", day) + 1, last)
+            )
+            unstable = tuple(m for m in tested if not _shared.is_stable(facts, policy, program, m))
+            if not unstable:
+                break  # stable employment at the end of the period: no extension
+            added = program.count("extension_months", day)
+            extensions.append(Extension(last + 1, last + added, tested, unstable))
+            last = last + added
+    return Period(group, group_date, day, start, end, tuple(extensions))
+
+
+def _describe_period(
+    facts: WorkerFacts, policy: Policy, program: Program, period: Period
+) -> list[str]:
+    """Explanation lines shared by every month of the period."""
+    day = period.rules_day
+    group_month = Month.of(period.group_date)
+    lines = [
+        f"规则：{policy.document_number} {program.rule} 社会保险补贴（{CODE}，付给个人）："
+        "按个人缴纳的养老、医疗保险费给予补贴",
+        f"群体：{GROUP_NAMES[period.group]}（{period.group_date}，自 {group_month} 起计）",
+    ]
+    if period.group == "graduate":
+        window = program.count("graduate_window_months", day)
+        lines.append(
+            f"首个收入月 {period.start} ≤ G+{window} = {group_month + window}；"
+            + _shared.note(program, "graduate_window_months", day)
+        )
+    if program.flag("requires_unemployment_registration", day):
+        registered = facts.unemployment_registered_on
+        lines.append(
+            f"失业登记 {registered}：期间自登记月之后的首个收入月起；"
+            + _shared.note(program, "requires_unemployment_registration", day)
+        )
+    length = period.end - period.start + 1
+    lines.append(
+        f"补贴期限 {period.start} … {period.end}"
+        f"（{length} 个月，自首个平台收入月 {period.start} 起）；"
+        + _shared.note(program, f"period_months_{period.group}", day)
+    )
+    return lines
+
+
+def _describe_extension(
+    facts: WorkerFacts, policy: Policy, program: Program, period: Period, extension: Extension
+) -> list[str]:
+    day = period.rules_day
+    return [
+        *(_shared.stable_line(facts, policy, program, month) for month in extension.tested),
+        _shared.note(program, "stable_income_threshold", day),
+        f"延期 {extension.start} … {extension.end}："
+        f"期末 {extension.tested[0]} … {extension.tested[-1]}"
+        f" 中 {', '.join(str(m) for m in extension.unstable)} 不是稳定收入月；"
+        + _shared.note(program, "extension_test_months", day),
+        _shared.note(program, "extension_months", day),
+        _shared.note(program, "max_extensions", day),
+    ]
+
+
+def _extension_evidence(
+    facts: WorkerFacts, policy: Policy, program: Program, extension: Extension
+) -> dict[str, Any]:
+    return {
+        "extension_start": str(extension.start),
+        "extension_end": str(extension.end),
+        "extension_test": [
+            _shared.month_evidence(facts, policy, program, m) for m in extension.tested
+        ],
+    }
+
+
+def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
+    """One flag per month of the worker's period that is over, counts and has a premium."""
+    program = policy.program(CODE)
+    if program is None or facts.city != policy.city:
+        return []
+    period = _period(facts, policy, program, as_of)
+    if period is None:
+        return []
+    decided = facts.decided_keys(CODE, policy.id)
+    common = _describe_period(facts, policy, program, period)
+    registration = (
+        facts.unemployment_registered_on
+        if program.flag("requires_unemployment_registration", period.rules_day)
+        else None
+    )
+    proposals = []
+    for month in months_between(period.start, period.last):
+        premium = facts.premiums.get(month)
+        if not _shared.is_over(month, as_of):
+            break
+        if premium is None or not policy.month_counts(month) or str(month) in decided:
+            continue
+        day = month.last_day  # the month counts, so the policy has values on its last day
+        rate = program.fraction("subsidy_rate", day)
+        step = program.money("rounding_step", day)
+        mode = program.text("rounding", day)
+        amount = _shared.round_money(Fraction(premium.total) * rate, step, mode)
+        if amount <= 0:
+            continue  # a premium of zero gives nothing to pay
+        extension = period.extension_of(month)
+        end = extension.end if extension else period.end
+        evidence: dict[str, Any] = {
+            "group": period.group,
+            "group_date": period.group_date.isoformat(),
+            "period_start": str(period.start),
+            "period_end": str(end),
+            "in_extension": extension is not None,
+            "month": str(month),
+            "pension": _shared.money(premium.pension),
+            "medical": _shared.money(premium.medical),
+            "premium_total": _shared.money(premium.total),
+            "rate": str(rate),
+            "amount": _shared.money(amount),
+        }
+        if registration is not None:
+            evidence["unemployment_registered_on"] = registration.isoformat()
+        lines = list(common)
+        if extension is not None:
+            evidence["base_period_end"] = str(period.end)
+            evidence.update(_extension_evidence(facts, policy, program, extension))
+            lines += _describe_extension(facts, policy, program, period, extension)
+        lines += [
+            f"{month} 缴费：养老 {_shared.money(premium.pension)}"
+            f" + 医疗 {_shared.money(premium.medical)}"
+            f" = {_shared.money(premium.total)}；× {rate} → {_shared.money(amount)}"
+            f"（{mode}，{_shared.money(step)}）",
+            _shared.note(program, "subsidy_rate", day),
+            _shared.note(program, "rounding", day),
+            f"{month} 已结束，且在政策有效期内（{policy.effective_from} 至 "
+            f"{policy.effective_to or '无截止日期'}，以月末 {day} 计）",
+        ]
+        proposals.append(
+            FlagProposal(
+                program=CODE,
+                policy_id=policy.id,
+                beneficiary=program.beneficiary,
+                key=str(month),
+                amount=amount,
+                period_start=month,
+                period_end=month,
+                evidence=evidence,
+                explanation=lines,
+            )
+        )
+    return proposals

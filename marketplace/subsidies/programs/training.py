@@ -1,0 +1,107 @@
+"""Online vocational training subsidy (无锡 article 六), paid to the platform.
+
+POLICIES.md "training": 18.50 per class hour, at most 500.00 per worker under the policy, counting
+pending and approved flags (a rejected flag frees its share). One flag per training record, in the
+order the records were completed, cut to what is left under the cap; nothing left, no flag.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from marketplace.subsidies.facts import FlagProposal, TrainingRecord, WorkerFacts
+from marketplace.subsidies.parameters import Policy
+from marketplace.subsidies.programs import _shared
+
+CODE = "training"
+PARAMETERS = {
+    "rate_per_class_hour": "CNY/class_hour",
+    "cap_per_worker": "CNY",
+    "rounding": "rounding",
+    "rounding_step": "CNY",
+}
+OPTIONAL_PARAMETER_GROUPS: tuple[frozenset[str], ...] = ()
+
+
+def _order(record: TrainingRecord) -> tuple[date, str]:
+    # Completion order; the key breaks ties so that the order never depends on input order.
+    return record.completed_on, record.key
+
+
+def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
+    """One flag per training record completed under the policy, within the cap per worker."""
+    program = policy.program(CODE)
+    if program is None or facts.city != policy.city:
+        return []
+    stored = {flag.key: flag for flag in facts.flags_of(CODE, policy.id)}
+    # Approved flags hold their share whatever their place in the order; pending ones are
+    # recomputed below in completion order (so a late-imported earlier record comes first),
+    # and rejected ones hold nothing.
+    approved = sum(
+        (f.amount or Decimal("0.00") for f in stored.values() if f.status == "approved"),
+        Decimal("0.00"),
+    )
+    records = sorted(
+        (
+            r
+            for r in facts.training
+            if r.completed_on <= as_of and policy.in_force_on(r.completed_on)
+        ),
+        key=_order,
+    )
+    counted = approved
+    proposals = []
+    for record in records:
+        flag = stored.get(record.key)
+        if flag is not None and flag.decided:
+            continue  # a decided flag keeps its amount (already counted if approved)
+        day = record.completed_on
+        rate = program.money("rate_per_class_hour", day)
+        cap = program.money("cap_per_worker", day)
+        step = program.money("rounding_step", day)
+        mode = program.text("rounding", day)
+        full = _shared.round_money(Fraction(record.class_hours) * Fraction(rate), step, mode)
+        left = max(cap - counted, Decimal("0.00"))
+        amount = min(full, left)
+        if amount <= 0:
+            continue  # nothing left under the cap: no flag
+        proposals.append(
+            FlagProposal(
+                program=CODE,
+                policy_id=policy.id,
+                beneficiary=program.beneficiary,
+                key=record.key,
+                amount=amount,
+                period_start=None,
+                period_end=None,
+                evidence={
+                    "course": record.course,
+                    "class_hours": str(record.class_hours),
+                    "completed_on": day.isoformat(),
+                    "rate_per_class_hour": _shared.money(rate),
+                    "full_amount": _shared.money(full),
+                    "cap_per_worker": _shared.money(cap),
+                    "counted_before": _shared.money(counted),
+                    "left_before": _shared.money(left),
+                    "amount": _shared.money(amount),
+                    "cut": amount < full,
+                },
+                explanation=[
+                    f"规则：{policy.document_number} {program.rule} 线上职业培训补贴"
+                    f"（{CODE}，付给平台）："
+                    "平台组织从业人员开展线上职业培训，按课时补贴，累计有上限",
+                    f"培训「{record.course}」{record.class_hours} 课时，{day} 完成（政策有效期内）",
+                    f"{record.class_hours} × {_shared.money(rate)} = {_shared.money(full)}"
+                    f"（{mode}，{_shared.money(step)}）；"
+                    + _shared.note(program, "rate_per_class_hour", day),
+                    f"上限 {_shared.money(cap)}，此前已计入 {_shared.money(counted)}"
+                    "（已批准的，及按完成顺序在前的记录），"
+                    f"剩余 {_shared.money(left)} → 金额 {_shared.money(amount)}；"
+                    + _shared.note(program, "cap_per_worker", day),
+                ],
+            )
+        )
+        counted += amount
+    return proposals

@@ -1,0 +1,62 @@
+"""The matching score's priority component and its weight (POLICIES.md "Matching priority")."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from marketplace.subsidies import parameters
+from marketplace.subsidies.facts import WorkerFacts
+from marketplace.subsidies.priority import DEFAULT_WEIGHT, priority, priority_weight
+
+AS_OF = date(2026, 3, 15)
+
+
+def worker(**dates: date) -> WorkerFacts:
+    return WorkerFacts(worker_id=1, city="wuxi", resident=True, **dates)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("facts", "expected"),
+    [
+        (worker(), "0"),
+        (worker(difficulty_certified_on=date(2026, 3, 31)), "1.0"),  # counts from its month
+        (worker(difficulty_certified_on=date(2026, 4, 1)), "0"),  # not yet
+        (worker(unemployment_registered_on=date(2025, 1, 1)), "0.5"),
+        (
+            worker(
+                difficulty_certified_on=date(2025, 1, 1),
+                unemployment_registered_on=date(2025, 1, 1),
+            ),
+            "1.0",
+        ),
+        (worker(graduated_on=date(2024, 3, 31)), "0.5"),  # 2026-03 is G+24
+        (worker(graduated_on=date(2024, 2, 29)), "0"),  # 2026-03 is G+25
+        (worker(graduated_on=date(2026, 6, 30)), "0"),  # not graduated yet
+    ],
+)
+def test_priority(facts: WorkerFacts, expected: str) -> None:
+    assert priority(facts, AS_OF) == Decimal(expected)
+
+
+def test_weight_from_the_policy_in_force() -> None:
+    assert priority_weight("wuxi", date(2026, 1, 1)) == Decimal("0.10")
+    assert priority_weight("xining", date(2026, 5, 7)) == Decimal("0.10")
+
+
+def test_weight_is_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (parameters.POLICY_DIR / "xining-2021-33.toml").read_text(encoding="utf-8")
+    old = '{ from = 2021-05-08, value = "0.10", article'
+    assert old in text
+    text = text.replace(old, '{ from = 2021-05-08, value = "0.25", article')
+    (tmp_path / "xining-2021-33.toml").write_text(text, encoding="utf-8")
+    loaded = parameters.load_policies(tmp_path)
+    monkeypatch.setattr(parameters, "load_policies", lambda: loaded)
+    assert priority_weight("xining", date(2026, 5, 7)) == Decimal("0.25")
+    # No policy in force (西宁's ended on 2026-05-07; none before 2021-05-08): the default.
+    assert priority_weight("xining", date(2026, 5, 8)) == DEFAULT_WEIGHT
+    assert priority_weight("xining", date(2021, 5, 7)) == DEFAULT_WEIGHT
+    assert priority_weight("nowhere", date(2026, 1, 1)) == DEFAULT_WEIGHT
