@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import click
 from flask import Flask
@@ -68,6 +69,34 @@ def seed_demo(if_empty: bool) -> None:
     summary = demo.load()
     db.session.commit()
     click.echo("demo data loaded: " + ", ".join(f"{n} {what}" for what, n in summary.items()))
+
+
+@seed.command("synthetic")
+@click.option("--city", type=click.Choice(catalogue.codes()), required=True)
+@click.option("--workers", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--shifts", type=click.IntRange(min=1), default=20_000, show_default=True)
+@click.option("--months", type=click.IntRange(min=0, max=60), default=12, show_default=True)
+@click.option("--seed", "seed_value", type=int, default=1, show_default=True)
+def seed_synthetic(city: str, workers: int, shifts: int, months: int, seed_value: int) -> None:
+    """Fill the database with a reproducible synthetic market (for benchmarks)."""
+    from seeds import synthetic
+
+    started = time.perf_counter()
+    with click.progressbar(length=1, label="synthetic market", show_pos=True) as bar:
+
+        def progress(label: str, rows: int) -> None:
+            bar.label = label
+            bar.length = (bar.length or 0) + rows
+            bar.update(rows)
+
+        summary = synthetic.generate(city, workers, shifts, months, seed_value, progress)
+        db.session.commit()
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"{city}: "
+        + ", ".join(f"{n} {what}" for what, n in summary.items())
+        + f" in {elapsed:.1f} s"
+    )
 
 
 def register(app: Flask) -> None:

@@ -9,6 +9,7 @@ def import_all() -> None:
     from marketplace.auth import models as auth_models  # noqa: F401
     from marketplace.brokers import models as broker_models  # noqa: F401
     from marketplace.common import idempotency  # noqa: F401
+    from marketplace.earnings import models as earning_models  # noqa: F401
     from marketplace.employers import models as employer_models  # noqa: F401
     from marketplace.jobs import models as job_models  # noqa: F401
     from marketplace.workers import models as worker_models  # noqa: F401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -22,9 +24,19 @@ def users_with(database, phone: str) -> list[User]:
 def test_users_create_makes_an_official_of_a_city(cli, database):
     phone = next_phone()
     result = cli.invoke(
-        args=["users", "create", "--role", "official", "--city", "wuxi", "--phone", phone,
-              "--password", "long-enough-1"]
-    )  # fmt: skip
+        args=[
+            "users",
+            "create",
+            "--role",
+            "official",
+            "--city",
+            "wuxi",
+            "--phone",
+            phone,
+            "--password",
+            "long-enough-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     [official] = users_with(database, phone)
     assert (official.role, official.city) == ("official", "wuxi")
@@ -98,3 +110,74 @@ def test_seed_demo_loads_once_when_asked_to_load_only_into_an_empty_database(cli
     second = cli.invoke(args=["seed", "demo", "--if-empty"])
     assert "not empty" in second.output
     assert database.scalar(select(func.count()).select_from(User)) == count
+
+
+def test_seed_demo_gives_both_cities_profiles_and_open_work(cli, database):
+    from marketplace.jobs.models import Job
+    from marketplace.workers.models import Worker
+
+    database.execute(AccessToken.__table__.delete())
+    database.execute(User.__table__.delete())
+    result = cli.invoke(args=["seed", "demo"])
+    assert result.exit_code == 0, result.output
+    assert set(database.scalars(select(Worker.city))) == {"wuxi", "xining"}
+    categories = set(database.scalars(select(Job.category)))
+    assert {"保洁绿化", "外卖配送", "青海拉面", "青绣"} <= categories
+    assert (
+        database.scalar(select(func.count()).select_from(Job).where(Job.broker_id.is_not(None)))
+        == 1
+    )
+
+
+def test_seed_synthetic_fills_a_market(cli, database):
+    from marketplace.common.ids import parse_resident_id
+    from marketplace.earnings.models import Contribution, Earning
+    from marketplace.jobs.models import Shift
+    from marketplace.workers.models import Worker
+    from marketplace.workers.services import id_cipher
+
+    result = cli.invoke(
+        args=[
+            "seed",
+            "synthetic",
+            "--city",
+            "xining",
+            "--workers",
+            "40",
+            "--shifts",
+            "30",
+            "--months",
+            "3",
+            "--seed",
+            "11",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert "40 workers" in result.output
+    assert database.scalar(select(func.count()).select_from(Worker)) == 40
+    assert database.scalar(select(func.count()).select_from(Shift)) == 30
+    assert database.scalar(select(func.count()).select_from(Earning)) > 0
+    assert database.scalar(select(func.count()).select_from(Contribution)) > 0
+    for worker in database.scalars(select(Worker)):
+        number = id_cipher().decrypt(worker.id_number_ciphertext)
+        assert parse_resident_id(number, date(2026, 1, 1)).birth_date == worker.birth_date
+        assert worker.city == "xining" and worker.skills
+
+
+def test_the_same_seed_gives_the_same_market(app, database):
+    from marketplace.workers.models import Worker
+    from seeds import synthetic
+
+    def market() -> list[tuple]:
+        with database.begin_nested() as run:
+            synthetic.generate("wuxi", 30, 20, 2, 5, lambda _label, _rows: None)
+            rows = [
+                (w.name, w.lat, w.lon, w.district, tuple(w.skills), w.graduated_on)
+                for w in database.scalars(select(Worker).order_by(Worker.id))
+            ]
+            run.rollback()
+        return rows
+
+    first = market()
+    assert len(first) == 30
+    assert market() == first

@@ -38,8 +38,14 @@ def test_cities_list_both_cities_with_their_districts(client):
     assert cities["wuxi"]["name"] == "无锡市"
     assert cities["wuxi"]["timezone"] == "Asia/Shanghai"
     assert cities["wuxi"]["districts"] == [
-        "梁溪区", "锡山区", "惠山区", "滨湖区", "新吴区", "江阴市", "宜兴市",
-    ]  # fmt: skip
+        "梁溪区",
+        "锡山区",
+        "惠山区",
+        "滨湖区",
+        "新吴区",
+        "江阴市",
+        "宜兴市",
+    ]
     assert "大通回族土族自治县" in cities["xining"]["districts"]
 
 

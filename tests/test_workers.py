@@ -135,8 +135,14 @@ def test_the_id_number_of_a_profile_cannot_be_changed(client, auth_headers, work
 def test_derived_and_foreign_fields_cannot_be_set(
     client, auth_headers, worker_user, database, field
 ):
-    value = {"rating": "5.00", "reliability": 1.0, "user_id": 1, "id": 1,
-             "birth_date": "2000-01-01", "gender": "male"}[field]  # fmt: skip
+    value = {
+        "rating": "5.00",
+        "reliability": 1.0,
+        "user_id": 1,
+        "id": 1,
+        "birth_date": "2000-01-01",
+        "gender": "male",
+    }[field]
     response = put_me(client, auth_headers, worker_user, **{field: value})
     assert response.status_code == 422
     assert field in response.get_json()["errors"]["json"]
@@ -189,10 +195,22 @@ def test_a_group_change_is_recorded_audited_and_announced(
     number = resident_id()
     put_me(client, auth_headers, worker_user, id_number=number)
     assert seen == []  # no group set: nothing changed
-    put_me(client, auth_headers, worker_user, id_number=number,
-           unemployment_registered_on="2025-12-10", veteran=True)  # fmt: skip
-    put_me(client, auth_headers, worker_user, id_number=number,
-           unemployment_registered_on="2025-12-10", veteran=True)  # fmt: skip
+    put_me(
+        client,
+        auth_headers,
+        worker_user,
+        id_number=number,
+        unemployment_registered_on="2025-12-10",
+        veteran=True,
+    )
+    put_me(
+        client,
+        auth_headers,
+        worker_user,
+        id_number=number,
+        unemployment_registered_on="2025-12-10",
+        veteran=True,
+    )
     events._handlers[WORKER_GROUPS_CHANGED].remove(remember)
 
     assert seen == [

@@ -1,0 +1,1 @@
+"""Recorded income, social-insurance premiums and training: what the subsidy rules read."""
