@@ -41,5 +41,9 @@ test: lint
 		$(BIN)/pytest; \
 	fi
 
+## bench: the benchmarks on SQLite and on the local PostgreSQL (results in bench/results/)
+bench: $(VENV)/.installed-dev
+	$(BIN)/python -m bench search
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

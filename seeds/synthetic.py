@@ -1,25 +1,28 @@
 """A reproducible synthetic market for benchmarks: people, workplaces, shifts and past income.
 
 Everything comes from one ``random.Random(seed)``, so the same arguments give the same market.
-Rows go in with bulk ``INSERT … RETURNING`` in chunks (no ORM objects), and one password hash
+Rows go straight through the driver in chunks (see ``BulkWriter``), and one password hash
 serves every synthetic account (hashing 100k passwords would take longer than the rest).
 """
 
 from __future__ import annotations
 
+import json
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select, text
 
 from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.auth.services import hash_password
 from marketplace.cities import catalogue
+from marketplace.cities.catalogue import City
 from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id
 from marketplace.common.months import Month
@@ -34,6 +37,8 @@ from seeds.places import CATEGORIES, DISTRICTS, GIVEN, REGION_CODES, SURNAMES
 SYNTHETIC_PASSWORD = "synthetic-pass-2026"  # noqa: S105 — benchmark accounts, documented
 CHUNK = 5000
 
+Progress = Callable[[str, int], None]
+
 
 @dataclass(frozen=True)
 class Shares:
@@ -45,77 +50,100 @@ class Shares:
     graduate: float = 0.12
     veteran: float = 0.02
     migrant_worker: float = 0.35
-    active_month: float = 0.6  # a worker earns something in a given month
+    steady: float = 0.3  # earns about a minimum wage or more every month
+    active_month: float = 0.6  # any other worker earns something in a given month
     pays_premiums: float = 0.3
 
 
-Progress = Callable[[str, int], None]
+# Python values whose stored form differs from the value itself on at least one database.
+_CONVERTED = (bool, date, datetime, list, dict, Decimal)
 
 
-def _chunks(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
+class BulkWriter:
+    """Writes rows already in their stored forms, the fastest way each database offers.
 
-
-def _insert(
-    table: Any,
-    rows: Sequence[dict[str, Any]],
-    progress: Progress,
-    label: str,
-    returning: bool = False,
-) -> list[int]:
-    """Insert rows in chunks; with ``returning``, answers their new ids in order.
-
-    Without RETURNING the driver's executemany does the loop, several times faster on SQLite.
+    SQLAlchemy's per-value type processing and, on PostgreSQL, the parsing of multi-row VALUES
+    statements cost more than the database's own work at this volume; so rows go through the
+    driver: ``executemany`` on SQLite, ``COPY`` on PostgreSQL. Money is integer fen and hours
+    integer hundredths, exactly as the ``ScaledDecimal`` columns store them. Ids are allocated
+    up front so that related rows can point at each other.
     """
-    ids: list[int] = []
-    for chunk in _chunks(rows):
-        statement = insert(table)
-        if returning:
-            statement = statement.returning(table.c.id, sort_by_parameter_order=True)
-            ids.extend(db.session.execute(statement, list(chunk)).scalars())
-        else:
-            db.session.execute(statement, list(chunk))
-        progress(label, len(chunk))
-    return ids
+
+    def __init__(self, progress: Progress) -> None:
+        self.connection = db.session.connection()
+        self.sqlite = self.connection.dialect.name == "sqlite"
+        self.progress = progress
+        self._instants: dict[datetime, Any] = {}
+
+    def stored(self, value: Any) -> Any:
+        """``value`` as the column stores it on this database."""
+        if isinstance(value, Decimal):
+            raise TypeError("money and hours go in as integer hundredths")
+        if isinstance(value, bool):
+            return int(value) if self.sqlite else value
+        if isinstance(value, datetime):
+            # The same few instants recur on every row of a table: convert each once.
+            if value not in self._instants:
+                utc = value.astimezone(UTC)
+                self._instants[value] = (
+                    utc.replace(tzinfo=None).isoformat(sep=" ") if self.sqlite else utc
+                )
+            return self._instants[value]
+        if isinstance(value, date):
+            return value.isoformat() if self.sqlite else value
+        if isinstance(value, list | dict):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+
+    def allocate_ids(self, table: Any, count: int) -> list[int]:
+        """``count`` fresh primary keys of ``table``."""
+        if self.sqlite:
+            # Inside this write transaction nobody else can take ids.
+            top = db.session.scalar(select(func.max(table.c.id))) or 0
+            return list(range(top + 1, top + 1 + count))
+        return list(
+            db.session.scalars(
+                text("SELECT nextval(:sequence) FROM generate_series(1, :count)"),
+                {"sequence": f"{table.name}_id_seq", "count": count},
+            )
+        )
+
+    def insert(self, table: Any, rows: Sequence[dict[str, Any]], label: str) -> None:
+        """Insert ``rows`` (dicts with the same keys) into ``table``."""
+        if not rows:
+            return
+        columns = list(rows[0])
+        # Only columns holding values that need converting pay for the conversion.
+        converted = [
+            any(isinstance(row[column], _CONVERTED) for row in rows[:100]) for column in columns
+        ]
+        stored = self.stored
+        # Table and column names come from the models, never from input.
+        target = f"{table.name} ({', '.join(columns)})"
+        for start in range(0, len(rows), CHUNK):
+            chunk = [
+                tuple(
+                    stored(row[column]) if convert else row[column]
+                    for column, convert in zip(columns, converted, strict=True)
+                )
+                for row in rows[start : start + CHUNK]
+            ]
+            if self.sqlite:
+                marks = ", ".join("?" * len(columns))
+                statement = f"INSERT INTO {target} VALUES ({marks})"  # noqa: S608
+                self.connection.exec_driver_sql(statement, chunk)
+            else:
+                raw = self.connection.connection.dbapi_connection
+                with raw.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:  # type: ignore[union-attr]
+                    for values in chunk:
+                        copy.write_row(values)
+            self.progress(label, len(chunk))
 
 
-def _raw_insert(
-    table: Any,
-    columns: Sequence[str],
-    rows: Sequence[tuple[Any, ...]],
-    progress: Progress,
-    label: str,
-) -> None:
-    """Insert plain tuples through the driver's executemany, skipping SQLAlchemy's type layer.
-
-    For the hundreds of thousands of monthly rows; values must already be stored forms
-    (integer fen, text months, timestamps from ``_stored_time``).
-    """
-    connection = db.session.connection()
-    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    # Table and column names come from the models, never from input.
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "  # noqa: S608
-        f"VALUES ({', '.join([marker] * len(columns))})"
-    )
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        connection.exec_driver_sql(sql, list(chunk))
-        progress(label, len(chunk))
-
-
-def _stored_time(instant: datetime) -> Any:
-    """An instant as UTCDateTime stores it: naive UTC text on SQLite, aware on PostgreSQL."""
-    if db.session.connection().dialect.name == "sqlite":
-        return instant.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
-    return instant
-
-
-def _point(rng: random.Random, city: str, spread: float = 0.03) -> tuple[str, float, float]:
-    districts = DISTRICTS[city]
+def _point(rng: random.Random, city: City, spread: float = 0.03) -> tuple[str, float, float]:
+    districts = DISTRICTS[city.code]
     name, lat, lon, _ = rng.choices(districts, weights=[d[3] for d in districts])[0]
-    bounds = catalogue.find(city).bounds  # type: ignore[union-attr]
+    bounds = city.bounds
     point_lat = min(max(rng.gauss(lat, spread), bounds["south"]), bounds["north"])
     point_lon = min(max(rng.gauss(lon, spread), bounds["west"]), bounds["east"])
     return name, round(point_lat, 6), round(point_lon, 6)
@@ -125,236 +153,197 @@ def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
 
 
-def _hundredths(value: float) -> int:
+def _hundredths(value: float | Decimal) -> int:
     """Yuan (or hours) as integer hundredths: fen, the stored form of money."""
     return round(value * 100)
 
 
-def _users(
-    role: str, count: int, first_phone: int, password_hash: str, now: datetime, progress: Progress
-) -> list[int]:
-    rows = [
-        {
-            "phone": str(first_phone + n),
-            "password_hash": password_hash,
-            "role": role,
-            "city": None,
-            "created_at": now,
-        }
-        for n in range(count)
-    ]
-    return _insert(User.__table__, rows, progress, f"{role} accounts", returning=True)
+class _Market:
+    """One generation run: the random source, the city, and where rows go."""
+
+    def __init__(self, city: City, seed: int, writer: BulkWriter) -> None:
+        self.rng = random.Random(seed)
+        self.city = city
+        self.writer = writer
+        self.now = clock.now()
+        self.today = city.today()
+        self.password_hash = hash_password(SYNTHETIC_PASSWORD)
+        # New accounts and ID numbers continue after whatever is there, so runs can be stacked.
+        self.offset = db.session.scalar(select(func.count()).select_from(User)) or 0
+        self.next_phone = 17_000_000_000 + self.offset
+
+    def accounts(self, role: str, count: int) -> list[int]:
+        ids = self.writer.allocate_ids(User.__table__, count)
+        rows = [
+            {"id": user_id, "phone": str(self.next_phone + n), "password_hash": self.password_hash,
+             "role": role, "city": None, "created_at": self.now}
+            for n, user_id in enumerate(ids)
+        ]  # fmt: skip
+        self.next_phone += count
+        self.writer.insert(User.__table__, rows, f"{role} accounts")
+        return ids
+
+    def workers(self, count: int, shares: Shares) -> list[int]:
+        rng, today, cipher = self.rng, self.today, id_cipher()
+        user_ids = self.accounts("worker", count)
+        ids = self.writer.allocate_ids(Worker.__table__, count)
+        skills_pool = sorted(
+            {skill for _, skills in CATEGORIES[self.city.code] for skill in skills}
+        )
+        regions = REGION_CODES[self.city.code]
+        rows: list[dict[str, Any]] = []
+        skill_rows: list[dict[str, Any]] = []
+        for n, (worker_id, user_id) in enumerate(zip(ids, user_ids, strict=True)):
+            index = self.offset + n
+            birth = date(1966, 1, 1) + timedelta(days=(index * 7919) % 14_600)  # ages ~18–60
+            gender = "male" if index % 2 else "female"
+            number = make_resident_id(
+                regions[index % len(regions)], birth, (index // 7) % 100, gender
+            )
+            district, lat, lon = _point(rng, self.city)
+            group_day = today - timedelta(days=rng.randint(30, 900))
+            difficulty = rng.random() < shares.difficulty
+            unemployed = difficulty or rng.random() < shares.unemployed
+            graduate = rng.random() < shares.graduate
+            any_time = rng.random() < 0.6
+            days = sorted(rng.sample(range(7), 5))
+            rows.append({
+                "id": worker_id, "user_id": user_id, "name": _name(rng),
+                "id_number_ciphertext": cipher.encrypt(number),
+                "id_number_hash": cipher.lookup_hash(number),
+                "id_number_masked": number[:6] + "*" * 8 + number[-4:],
+                "birth_date": birth, "gender": gender, "city": self.city.code,
+                "resident": rng.random() < shares.resident, "district": district,
+                "lat": lat, "lon": lon, "cell": geo.cell_of(lat, lon),
+                "unemployment_registered_on": group_day if unemployed else None,
+                "difficulty_certified_on": group_day + timedelta(days=10) if difficulty else None,
+                "graduated_on": date(today.year - rng.randint(0, 2), 6, 30) if graduate else None,
+                "veteran": rng.random() < shares.veteran,
+                "migrant_worker": rng.random() < shares.migrant_worker,
+                "availability": [] if any_time else [
+                    {"weekday": day, "start": "08:00", "end": "20:00"} for day in days
+                ],
+                "max_distance_km": float(rng.choice((5, 10, 15, 20, 30))),
+                "created_at": self.now, "updated_at": self.now,
+            })  # fmt: skip
+            skill_rows.extend(
+                {"worker_id": worker_id, "skill": skill}
+                for skill in rng.sample(skills_pool, rng.randint(1, 3))
+            )
+        self.writer.insert(Worker.__table__, rows, "workers")
+        self.writer.insert(WorkerSkill.__table__, skill_rows, "worker skills")
+        return ids
+
+    def employers(self, count: int) -> tuple[list[int], list[int]]:
+        user_ids = self.accounts("employer", count)
+        ids = self.writer.allocate_ids(Employer.__table__, count)
+        region = REGION_CODES[self.city.code][0]
+        rows = []
+        for n, (employer_id, user_id) in enumerate(zip(ids, user_ids, strict=True)):
+            district, lat, lon = _point(self.rng, self.city, spread=0.02)
+            rows.append({
+                "id": employer_id, "user_id": user_id,
+                "name": f"{self.city.name[:2]}{_name(self.rng)}劳务服务有限公司",
+                "credit_code": make_credit_code(f"91{region}{(self.offset + n) % 10**9:09d}"),
+                "city": self.city.code, "address": f"{self.city.name}{district}",
+                "lat": lat, "lon": lon, "created_at": self.now, "updated_at": self.now,
+            })  # fmt: skip
+        self.writer.insert(Employer.__table__, rows, "employers")
+        return ids, user_ids
+
+    def shifts(self, count: int, employer_ids: list[int], poster: int) -> int:
+        rng, city = self.rng, self.city
+        zone = ZoneInfo(city.timezone)
+        minimum = city.minimum_wage_on(self.today + timedelta(days=31))
+        assert minimum is not None
+        plans = []
+        while count > 0:
+            size = min(count, rng.randint(1, 8))
+            count -= size
+            plans.append(size)
+        job_ids = self.writer.allocate_ids(Job.__table__, len(plans))
+        job_rows, skill_rows, shift_rows = [], [], []
+        for job_id, size in zip(job_ids, plans, strict=True):
+            category, skills = rng.choice(CATEGORIES[city.code])
+            district, lat, lon = _point(rng, city)
+            job_rows.append({
+                "id": job_id, "employer_id": rng.choice(employer_ids), "posted_by": poster,
+                "broker_id": None, "title": f"{category}·{district}", "description": "",
+                "category": category,
+                "employment_type": rng.choice(
+                    ("part_time", "part_time", "part_time", "full_time", "dispatch", "outsourcing")
+                ),
+                "hourly_wage": _hundredths(minimum.hourly + rng.randint(0, 15)),
+                "requires_approval": rng.random() < 0.2, "city": city.code, "district": district,
+                "address": f"{city.name}{district}", "lat": lat, "lon": lon,
+                "cell": geo.cell_of(lat, lon), "created_at": self.now, "cancelled_at": None,
+            })  # fmt: skip
+            if rng.random() < 0.5:
+                skill_rows.append({"job_id": job_id, "skill": rng.choice(skills)})
+            for _ in range(size):
+                day = self.today + timedelta(days=rng.randint(1, 30))
+                start = datetime.combine(day, time(rng.randint(6, 18)), tzinfo=zone)
+                shift_rows.append({
+                    "job_id": job_id, "starts_at": start,
+                    "ends_at": start + timedelta(hours=rng.randint(3, 10)),
+                    "headcount": rng.randint(1, 10), "booked": 0, "cancelled_at": None,
+                })  # fmt: skip
+        self.writer.insert(Job.__table__, job_rows, "jobs")
+        self.writer.insert(JobSkill.__table__, skill_rows, "job skills")
+        self.writer.insert(Shift.__table__, shift_rows, "shifts")
+        return len(job_ids)
+
+    def history(self, worker_ids: list[int], months: int, shares: Shares) -> tuple[int, int]:
+        rng = self.rng
+        this_month = Month.of(self.today)
+        past = [this_month - k for k in range(months, 0, -1)]
+        rates = {}
+        for month in past:
+            wage = self.city.minimum_wage_on(month.first_day)
+            assert wage is not None
+            rates[month] = float(wage.hourly)
+        incomes, premiums = [], []
+        for worker_id in worker_ids:
+            steady = rng.random() < shares.steady
+            pays = rng.random() < shares.pays_premiums
+            for month in past:
+                if steady or rng.random() < shares.active_month:
+                    hours = _hundredths(rng.uniform(120, 200) if steady else rng.uniform(4, 160))
+                    rate = _hundredths(rates[month] + rng.uniform(0, 12))
+                    incomes.append({
+                        "worker_id": worker_id, "source": "synthetic", "month": str(month),
+                        "hours": hours, "amount": (hours * rate + 50) // 100,  # fen, half up
+                        "recorded_at": self.now, "paid_at": self.now,
+                    })  # fmt: skip
+                if pays:
+                    premiums.append({
+                        "worker_id": worker_id, "month": str(month),
+                        "pension": _hundredths(rng.uniform(560, 900)),
+                        "medical": _hundredths(rng.uniform(200, 400)), "recorded_at": self.now,
+                    })  # fmt: skip
+        self.writer.insert(Earning.__table__, incomes, "monthly incomes")
+        self.writer.insert(Contribution.__table__, premiums, "premium months")
+        return len(incomes), len(premiums)
 
 
 def generate(
     city: str, workers: int, shifts: int, months: int, seed: int, progress: Progress
 ) -> dict[str, int]:
     """Fill the database (in the current transaction) with a synthetic market of ``city``."""
-    rng = random.Random(seed)
     place = catalogue.find(city)
-    assert place is not None
-    now = clock.now()
-    today = place.today()
-    cipher = id_cipher()
-    password_hash = hash_password(SYNTHETIC_PASSWORD)
+    if place is None:
+        raise ValueError(f"unknown city {city!r}")
     shares = Shares()
-    # New accounts and ID numbers continue after whatever is there, so runs can be stacked.
-    offset = db.session.scalar(select(func.count()).select_from(User)) or 0
-    first_phone = 17_000_000_000 + offset
-
-    # --- workers -------------------------------------------------------------------------
-    user_ids = _users("worker", workers, first_phone, password_hash, now, progress)
-    worker_rows, skill_sets = [], []
-    skills_pool = sorted({skill for _, skills in CATEGORIES[city] for skill in skills})
-    regions = REGION_CODES[city]
-    for n, user_id in enumerate(user_ids):
-        index = offset + n
-        birth = date(1966, 1, 1) + timedelta(days=(index * 7919) % 14_600)  # ages ~18–60
-        number = make_resident_id(
-            regions[index % len(regions)],
-            birth,
-            (index // 7) % 100,
-            "male" if index % 2 else "female",
-        )
-        district, lat, lon = _point(rng, city)
-        group_day = today - timedelta(days=rng.randint(30, 900))
-        unemployed = rng.random() < shares.unemployed
-        difficulty = rng.random() < shares.difficulty
-        availability = (
-            []
-            if rng.random() < 0.6
-            else [
-                {"weekday": day, "start": "08:00", "end": "20:00"}
-                for day in sorted(rng.sample(range(7), 5))
-            ]
-        )
-        worker_rows.append(
-            {
-                "user_id": user_id,
-                "name": _name(rng),
-                "id_number_ciphertext": cipher.encrypt(number),
-                "id_number_hash": cipher.lookup_hash(number),
-                "id_number_masked": number[:6] + "*" * 8 + number[-4:],
-                "birth_date": birth,
-                "gender": "male" if index % 2 else "female",
-                "city": city,
-                "resident": rng.random() < shares.resident,
-                "district": district,
-                "lat": lat,
-                "lon": lon,
-                "cell": geo.cell_of(lat, lon),
-                "unemployment_registered_on": group_day if unemployed or difficulty else None,
-                "difficulty_certified_on": group_day + timedelta(days=10) if difficulty else None,
-                "graduated_on": date(today.year - rng.randint(0, 2), 6, 30)
-                if rng.random() < shares.graduate
-                else None,
-                "veteran": rng.random() < shares.veteran,
-                "migrant_worker": rng.random() < shares.migrant_worker,
-                "availability": availability,
-                "max_distance_km": float(rng.choice((5, 10, 15, 20, 30))),
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        skill_sets.append(rng.sample(skills_pool, rng.randint(1, 3)))
-    worker_ids = _insert(Worker.__table__, worker_rows, progress, "workers", returning=True)
-    _insert(
-        WorkerSkill.__table__,
-        [
-            {"worker_id": w, "skill": s}
-            for w, skills in zip(worker_ids, skill_sets, strict=True)
-            for s in skills
-        ],
-        progress,
-        "worker skills",
-    )
-
-    # --- employers, jobs and shifts ------------------------------------------------------
-    employer_count = max(5, workers // 200)
-    employer_users = _users(
-        "employer", employer_count, first_phone + workers, password_hash, now, progress
-    )
-    employer_rows = []
-    for n, user_id in enumerate(employer_users):
-        district, lat, lon = _point(rng, city, spread=0.02)
-        employer_rows.append(
-            {
-                "user_id": user_id,
-                "name": f"{place.name[:2]}{_name(rng)}劳务服务有限公司",
-                "credit_code": make_credit_code(f"91{regions[0]}{(offset + n) % 10**9:09d}"),
-                "city": city,
-                "address": f"{place.name}{district}",
-                "lat": lat,
-                "lon": lon,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-    employer_ids = _insert(Employer.__table__, employer_rows, progress, "employers", returning=True)
-
-    zone = ZoneInfo(place.timezone)
-    job_rows, job_skill_lists, shift_plans = [], [], []
-    remaining = shifts
-    while remaining > 0:
-        count = min(remaining, rng.randint(1, 8))
-        remaining -= count
-        category, skills = rng.choice(CATEGORIES[city])
-        district, lat, lon = _point(rng, city)
-        minimum = place.minimum_wage_on(today + timedelta(days=31))
-        assert minimum is not None
-        job_rows.append(
-            {
-                "employer_id": rng.choice(employer_ids),
-                "posted_by": employer_users[0],
-                "broker_id": None,
-                "title": f"{category}·{district}",
-                "description": "",
-                "category": category,
-                "employment_type": rng.choice(
-                    ("part_time", "part_time", "part_time", "full_time", "dispatch", "outsourcing")
-                ),
-                "hourly_wage": minimum.hourly + rng.randint(0, 15),
-                "requires_approval": rng.random() < 0.2,
-                "city": city,
-                "district": district,
-                "address": f"{place.name}{district}",
-                "lat": lat,
-                "lon": lon,
-                "cell": geo.cell_of(lat, lon),
-                "created_at": now,
-            }
-        )
-        job_skill_lists.append(rng.sample(skills, 1) if rng.random() < 0.5 else [])
-        shift_plans.append(count)
-    job_ids = _insert(Job.__table__, job_rows, progress, "jobs", returning=True)
-    _insert(
-        JobSkill.__table__,
-        [
-            {"job_id": j, "skill": s}
-            for j, skills in zip(job_ids, job_skill_lists, strict=True)
-            for s in skills
-        ],
-        progress,
-        "job skills",
-    )
-    shift_rows = []
-    for job_id, count in zip(job_ids, shift_plans, strict=True):
-        for _ in range(count):
-            day = today + timedelta(days=rng.randint(1, 30))
-            start = datetime.combine(day, time(rng.randint(6, 18)), tzinfo=zone)
-            shift_rows.append(
-                {
-                    "job_id": job_id,
-                    "starts_at": start,
-                    "ends_at": start + timedelta(hours=rng.randint(3, 10)),
-                    "headcount": rng.randint(1, 10),
-                    "booked": 0,
-                }
-            )
-    _insert(Shift.__table__, shift_rows, progress, "shifts")
-
-    # --- past income and premiums --------------------------------------------------------
-    this_month = Month.of(today)
-    past = [this_month - k for k in range(months, 0, -1)]
-    stamp = _stored_time(now)
-    income_rows: list[tuple[Any, ...]] = []
-    premium_rows: list[tuple[Any, ...]] = []
-    for worker_id in worker_ids:
-        steady = rng.random() < 0.3  # some earn about a minimum wage every month
-        pays = rng.random() < shares.pays_premiums
-        for month in past:
-            wage = place.minimum_wage_on(month.first_day)
-            assert wage is not None
-            if steady or rng.random() < shares.active_month:
-                hours = _hundredths(rng.uniform(120, 200) if steady else rng.uniform(4, 160))
-                rate = _hundredths(float(wage.hourly) + rng.uniform(0, 12))
-                amount = (hours * rate + 50) // 100  # fen, rounded half up
-                income_rows.append(
-                    (worker_id, "synthetic", str(month), hours, amount, stamp, stamp)
-                )
-            if pays:
-                pension = _hundredths(rng.uniform(560, 900))
-                medical = _hundredths(rng.uniform(200, 400))
-                premium_rows.append((worker_id, str(month), pension, medical, stamp))
-    _raw_insert(
-        Earning.__table__,
-        ("worker_id", "source", "month", "hours", "amount", "recorded_at", "paid_at"),
-        income_rows,
-        progress,
-        "monthly incomes",
-    )
-    _raw_insert(
-        Contribution.__table__,
-        ("worker_id", "month", "pension", "medical", "recorded_at"),
-        premium_rows,
-        progress,
-        "premium months",
-    )
+    market = _Market(place, seed, BulkWriter(progress))
+    worker_ids = market.workers(workers, shares)
+    employer_ids, employer_users = market.employers(max(5, workers // 200))
+    jobs = market.shifts(shifts, employer_ids, poster=employer_users[0])
+    incomes, premiums = market.history(worker_ids, months, shares)
     return {
         "workers": len(worker_ids),
         "employers": len(employer_ids),
-        "jobs": len(job_ids),
-        "shifts": len(shift_rows),
-        "income records": len(income_rows),
-        "premium records": len(premium_rows),
+        "jobs": jobs,
+        "shifts": shifts,
+        "income records": incomes,
+        "premium records": premiums,
     }

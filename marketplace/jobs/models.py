@@ -26,7 +26,8 @@ class Job(Model):
             name="employment_type_known",
         ),
         CheckConstraint("hourly_wage > 0", name="wage_positive"),
-        Index("ix_jobs_cell", "cell"),
+        # Covers the search's spatial pre-filter: the cell ranges and the exact coordinates.
+        Index("ix_jobs_cell", "cell", "lat", "lon"),
         Index("ix_jobs_city_category", "city", "category"),
         Index("ix_jobs_employer_id", "employer_id"),
     )
@@ -90,7 +91,8 @@ class Shift(Model):
         CheckConstraint("booked >= 0 AND booked <= headcount", name="booked_within_headcount"),
         CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         Index("ix_shifts_starts_at", "starts_at"),
-        Index("ix_shifts_job_id", "job_id"),
+        # Covers the search's per-job look-up of open shifts without reading the rows.
+        Index("ix_shifts_job_open", "job_id", "starts_at", "booked", "headcount", "cancelled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ extension and turns a circle into a handful of index range scans on SQLite and P
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -114,21 +115,23 @@ def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
 
     lat, lon = filters["lat"], filters["lon"]
     radius_km = filters.get("radius_km", DEFAULT_RADIUS_KM)
+    # Only ids and coordinates come back: no ORM objects, no timestamps to parse, no sort in
+    # SQL (which would tempt the planner into the start-time index over every shift).
     rows = db.session.execute(
-        select(Shift.id, Shift.starts_at, Job.lat, Job.lon)
+        select(Shift.id, Job.lat, Job.lon)
         .join(Shift.job)
         .where(*conditions, *_spatial_conditions(lat, lon, radius_km))
     ).all()
     if not rows:
         return SearchPage([], 0)
-    ids = np.fromiter((row.id for row in rows), dtype=np.int64, count=len(rows))
-    starts = np.fromiter((row.starts_at.timestamp() for row in rows), dtype=np.float64)
-    distances = geo.haversine_km_many(lat, lon, [r.lat for r in rows], [r.lon for r in rows])
-    inside = distances <= radius_km
-    ids, starts, distances = ids[inside], starts[inside], distances[inside]
-    # Nearest first; ties by start time, then id, so that paging is stable.
-    order = np.lexsort((ids, starts, distances))[first : first + per_page]
-    page_ids = [int(ids[i]) for i in order]
-    loaded = _load(page_ids)
-    items = [ShiftView(loaded[int(ids[i])], float(distances[i])) for i in order]
-    return SearchPage(items, int(inside.sum()))
+    # fromiter over the flattened rows: np.array on Row objects probes each for an array API.
+    flat = chain.from_iterable(rows)
+    columns = np.fromiter(flat, dtype=np.float64, count=3 * len(rows)).reshape(-1, 3)
+    distances = geo.haversine_km_many(lat, lon, columns[:, 1], columns[:, 2])
+    inside = np.flatnonzero(distances <= radius_km)
+    # Nearest first; equal distances (shifts of one job) by id, so that paging is stable.
+    ranked = inside[np.lexsort((columns[inside, 0], distances[inside]))]
+    page_rows = ranked[first : first + per_page]
+    loaded = _load([int(columns[i, 0]) for i in page_rows])
+    items = [ShiftView(loaded[int(columns[i, 0])], float(distances[i])) for i in page_rows]
+    return SearchPage(items, len(inside))

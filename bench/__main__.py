@@ -1,0 +1,32 @@
+"""Run the benchmarks: ``python -m bench search --backend sqlite --workers 10000 100000``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from bench import search
+
+
+def main() -> None:
+    """Parse the command line and run the chosen benchmark."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    commands = parser.add_subparsers(dest="benchmark", required=True)
+    search_parser = commands.add_parser("search", help="shift search latency")
+    search_parser.add_argument(
+        "--backend", choices=("sqlite", "postgres"), nargs="+", default=["sqlite", "postgres"]
+    )
+    search_parser.add_argument("--workers", type=int, nargs="+", default=[10_000, 100_000])
+    search_parser.add_argument("--shifts", type=int, default=20_000)
+    search_parser.add_argument("--repeat", type=int, default=300)
+    arguments = parser.parse_args()
+
+    if arguments.benchmark == "search":
+        for backend in arguments.backend:
+            for workers in arguments.workers:
+                result = search.run(backend, workers, arguments.shifts, repeat=arguments.repeat)
+                print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

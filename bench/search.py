@@ -1,0 +1,68 @@
+"""Shift search latency at city scale: p50/p95 of GET /api/v1/shifts around random points."""
+
+from __future__ import annotations
+
+import platform
+import random
+from typing import Any
+
+from flask import Flask
+
+from bench.harness import fresh_app, percentiles, save, seed, timed
+from marketplace.auth import services as auth_services
+from marketplace.extensions import db
+from seeds.places import CATEGORIES, DISTRICTS
+
+RADII_KM = (3.0, 5.0, 10.0)
+
+
+def _token(app: Flask) -> str:
+    with app.app_context():
+        user = auth_services.create_user("16600000001", "benchmark-pass", "worker")
+        token = auth_services.create_token(user).access_token
+        db.session.commit()
+    return token
+
+
+def _queries(city: str, count: int, rng: random.Random) -> list[dict[str, Any]]:
+    queries = []
+    for _ in range(count):
+        _, lat, lon, _ = rng.choices(DISTRICTS[city], weights=[d[3] for d in DISTRICTS[city]])[0]
+        query: dict[str, Any] = {
+            "lat": round(rng.gauss(lat, 0.02), 5),
+            "lon": round(rng.gauss(lon, 0.02), 5),
+            "radius_km": rng.choice(RADII_KM),
+            "per_page": 20,
+        }
+        if rng.random() < 0.5:
+            query["category"] = rng.choice(CATEGORIES[city])[0]
+        queries.append(query)
+    return queries
+
+
+def run(backend: str, workers: int, shifts: int, city: str = "wuxi", repeat: int = 300) -> dict:
+    """Seed a market of ``workers`` and ``shifts`` and time the search over it."""
+    with fresh_app(backend, f"search-{workers}") as app:
+        seconds = seed(app, city, workers, shifts, months=0, seed_value=1)
+        headers = {"Authorization": f"Bearer {_token(app)}"}
+        client = app.test_client()
+        queries = iter(_queries(city, repeat + 30, random.Random(2)))
+        found: list[int] = []
+
+        def one() -> None:
+            response = client.get("/api/v1/shifts", query_string=next(queries), headers=headers)
+            assert response.status_code == 200, response.get_data(as_text=True)
+            found.append(len(response.get_json()))
+
+        samples = timed(one, repeat=repeat, warmup=30)
+    result = {
+        "backend": backend,
+        "workers": workers,
+        "shifts": shifts,
+        "seed_seconds": round(seconds, 1),
+        "mean_results_per_page": round(sum(found) / len(found), 1),
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
+        **percentiles(samples),
+    }
+    save("search", f"{backend}-{workers}", result)
+    return result
