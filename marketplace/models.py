@@ -7,6 +7,7 @@ def import_all() -> None:
     """Import every domain's models (idempotent)."""
     from marketplace.audit import models as audit_models  # noqa: F401
     from marketplace.auth import models as auth_models  # noqa: F401
+    from marketplace.bookings import models as booking_models  # noqa: F401
     from marketplace.brokers import models as broker_models  # noqa: F401
     from marketplace.common import idempotency  # noqa: F401
     from marketplace.earnings import models as earning_models  # noqa: F401

@@ -43,7 +43,7 @@ class Earning(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
-    booking_id: Mapped[int | None] = mapped_column(unique=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"))
     source: Mapped[str] = mapped_column(String(64))
     month: Mapped[str] = mapped_column(String(7))

@@ -1,0 +1,157 @@
+"""Bookings, ratings, alerts and notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marketplace.database import ScaledDecimal, UTCDateTime
+from marketplace.extensions import Model
+
+STATUSES = (
+    "pending",
+    "confirmed",
+    "checked_in",
+    "checked_out",
+    "completed",
+    "rejected",
+    "cancelled",
+    "no_show",
+)
+# A worker has at most one live booking per shift; live ones block overlapping bookings.
+LIVE_STATUSES = ("pending", "confirmed", "checked_in", "checked_out")
+# The states that hold one of the shift's places (counted by ``shifts.booked``).
+PLACE_HOLDING_STATUSES = ("confirmed", "checked_in", "checked_out", "completed")
+_LIVE_SQL = "status IN ('pending', 'confirmed', 'checked_in', 'checked_out')"
+
+
+class Booking(Model):
+    """A worker's place on a shift and everything that happened to it."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'confirmed', 'checked_in', 'checked_out', 'completed', "
+            "'rejected', 'cancelled', 'no_show')",
+            name="status_known",
+        ),
+        Index(
+            "uq_bookings_live_worker_shift",
+            "shift_id",
+            "worker_id",
+            unique=True,
+            sqlite_where=text(_LIVE_SQL),
+            postgresql_where=text(_LIVE_SQL),
+        ),
+        # The shift's times are copied here (they never change) for the overlap look-up.
+        Index("ix_bookings_worker_time", "worker_id", "starts_at", "ends_at"),
+        Index("ix_bookings_shift_status", "shift_id", "status"),
+        Index("ix_bookings_employer_id", "employer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    check_in_lat: Mapped[float | None] = mapped_column(Float)
+    check_in_lon: Mapped[float | None] = mapped_column(Float)
+    check_in_distance_m: Mapped[float | None] = mapped_column(Float)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    check_out_lat: Mapped[float | None] = mapped_column(Float)
+    check_out_lon: Mapped[float | None] = mapped_column(Float)
+    check_out_distance_m: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end_reason: Mapped[str | None] = mapped_column(Text)
+    # A worker's cancel less than 12 hours before the start counts against reliability.
+    late_cancel: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_hours: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
+
+    shift = relationship("Shift")
+    worker = relationship("Worker")
+
+
+class Rating(Model):
+    """Stars one side of a completed booking gives the other, once."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        UniqueConstraint("booking_id", "direction"),
+        CheckConstraint("stars BETWEEN 1 AND 5", name="stars_range"),
+        CheckConstraint(
+            "direction IN ('worker_to_employer', 'employer_to_worker')", name="direction_known"
+        ),
+        Index("ix_ratings_worker_direction", "worker_id", "direction"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"))
+    direction: Mapped[str] = mapped_column(String(24))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id"))
+    stars: Mapped[int] = mapped_column()
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Alert(Model):
+    """Something officials and the parties must look at, e.g. wages unpaid (西宁 article 16)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("type", "earning_id"),
+        Index("ix_alerts_city_created", "city", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    earning_id: Mapped[int | None] = mapped_column(ForeignKey("earnings.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    city: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Notification(Model):
+    """An in-app message to one user (reminders, decisions on their bookings)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # A reminder (or any keyed notice) is sent once.
+        UniqueConstraint("user_id", "kind", "dedupe_key"),
+        Index("ix_notifications_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    dedupe_key: Mapped[str] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
