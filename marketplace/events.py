@@ -11,6 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 Handler = Callable[..., None]
+
+# Events that cross domains. Payloads are keyword arguments, named in each comment.
+EARNING_RECORDED = "earning_recorded"  # earning: Earning — a booking was approved and paid out
+EARNING_PAID = "earning_paid"  # earning: Earning
 _handlers: dict[str, list[Handler]] = defaultdict(list)
 
 
