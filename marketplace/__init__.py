@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace import cli, database, errors, models
     from marketplace.audit.routes import blp as audit_blp
     from marketplace.auth.routes import blp as auth_blp
+    from marketplace.bookings.routes import blp as bookings_blp
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
     from marketplace.employers.routes import blp as employers_blp
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         employers_blp,
         brokers_blp,
         jobs_blp,
+        bookings_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

@@ -19,6 +19,7 @@ from marketplace.extensions import db
 
 users = AppGroup("users", help="Manage accounts (officials and admins are made only here).")
 seed = AppGroup("seed", help="Load demo or synthetic data.")
+jobs = AppGroup("jobs", help="Scheduled jobs: serve them, list them, or run one now.")
 
 
 @users.command("create")
@@ -99,7 +100,43 @@ def seed_synthetic(city: str, workers: int, shifts: int, months: int, seed_value
     )
 
 
+@jobs.command("list")
+def list_jobs() -> None:
+    """List the scheduled jobs and when they run."""
+    from marketplace.scheduler import JOBS
+
+    for job in JOBS.values():
+        when = ", ".join(f"{key}={value}" for key, value in job.trigger.items())
+        click.echo(f"{job.name:20} {when:40} {job.description}")
+
+
+@jobs.command("run")
+@click.argument("name")
+def run_job(name: str) -> None:
+    """Run one scheduled job now."""
+    from marketplace.scheduler import JOBS
+    from marketplace.scheduler import run_job as run
+
+    if name not in JOBS:
+        raise click.BadParameter(f"unknown job; one of {', '.join(JOBS)}", param_hint="NAME")
+    outcome = run(name)
+    click.echo(
+        f"{name}: {outcome.result}" if outcome.ran else f"{name}: skipped (running elsewhere)"
+    )
+
+
+@jobs.command("serve")
+def serve_jobs() -> None:
+    """Run the scheduler in this process (one per deployment; more are safe on PostgreSQL)."""
+    from flask import current_app
+
+    from marketplace.scheduler import serve
+
+    serve(current_app._get_current_object())  # type: ignore[attr-defined]
+
+
 def register(app: Flask) -> None:
     """Add the command groups to ``app``."""
     app.cli.add_command(users)
     app.cli.add_command(seed)
+    app.cli.add_command(jobs)

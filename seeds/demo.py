@@ -7,17 +7,27 @@ placed in the days after the day the data is loaded, so the demo always has open
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from marketplace import clock
+from marketplace.audit import services as audit
 from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
+from marketplace.bookings import attendance, pay, reputation
+from marketplace.bookings import services as bookings
+from marketplace.bookings.models import Booking
 from marketplace.brokers import services as brokers
+from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id
+from marketplace.common.months import Month
+from marketplace.earnings.models import PLATFORM_SOURCE, Earning
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema
+from marketplace.extensions import db
 from marketplace.jobs import services as jobs
+from marketplace.jobs.models import Job, Shift
 from marketplace.jobs.schemas import JobInSchema
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import WorkerProfileInSchema
@@ -68,7 +78,7 @@ WORKERS: list[dict[str, Any]] = [
         "city": "wuxi",
         "district": "滨湖区",
         "location": (31.5301, 120.2755),
-        "skills": ["cooking", "waiting", "retail"],
+        "skills": ["cooking", "waiting", "retail", "housekeeping"],
         "unemployment_registered_on": None,
         "difficulty_certified_on": None,
         "graduated_on": "2025-06-30",
@@ -282,15 +292,18 @@ def _user(phone: str, role: str, city: str | None = None) -> User:
     return auth_services.create_user(phone, DEMO_PASSWORD, role, city)
 
 
+ZONE = "Asia/Shanghai"
+
+
 def _at(city_zone: str, days_ahead: int, hour: int) -> datetime:
     day = clock.today(city_zone) + timedelta(days=days_ahead)
     return datetime.combine(day, time(hour), tzinfo=ZoneInfo(city_zone))
 
 
-def load() -> dict[str, int]:
-    """Create the demo data in the current session (the caller commits)."""
+def _people() -> list[User]:
     for phone, role, city in OFFICIALS:
         _user(phone, role, city)
+    worker_users = []
     for n, person in enumerate(WORKERS):
         user = _user(person["phone"], "worker")
         lat, lon = person["location"]
@@ -311,6 +324,11 @@ def load() -> dict[str, int]:
             }
         )
         workers.put_profile(user, profile)
+        worker_users.append(user)
+    return worker_users
+
+
+def _companies() -> tuple[list[User], User]:
     employer_users = []
     for company in EMPLOYERS:
         user = _user(company["phone"], "employer")
@@ -334,42 +352,211 @@ def load() -> dict[str, int]:
         {"name": BROKER["name"], "city": BROKER["city"], "licence_number": BROKER["licence"]},
     )
     employers.delegate(employer_users[0], broker.id)
-    for employer, by_broker, city, district, (
-        lat,
-        lon,
-    ), title, category, kind, wage, skills, approval, plan in JOBS:
-        zone = "Asia/Shanghai"
-        body = JobInSchema().load(
-            {
-                "title": title,
-                "description": f"{title}，工作地点：{district}。",
-                "category": category,
-                "employment_type": kind,
-                "hourly_wage": wage,
-                "required_skills": skills,
-                "requires_approval": approval,
-                "city": city,
-                "district": district,
-                "address": f"{district}{title}",
-                "location": {"lat": lat, "lon": lon},
-                "shifts": [
-                    {
-                        "starts_at": _at(zone, days, hour).isoformat(),
-                        "ends_at": (_at(zone, days, hour) + timedelta(hours=hours)).isoformat(),
-                        "headcount": headcount,
-                    }
-                    for days, hour, hours, headcount in plan
-                ],
-            }
-        )
+    return employer_users, broker_user
+
+
+def _post(user: User, entry: tuple[Any, ...], plan: list[tuple[Any, ...]], **extra: Any) -> Job:
+    _, _, city, district, (lat, lon), title, category, kind, wage, skills, approval, _ = entry
+    body = JobInSchema().load(
+        {
+            "title": title,
+            "description": f"{title}，工作地点：{district}。",
+            "category": category,
+            "employment_type": kind,
+            "hourly_wage": wage,
+            "required_skills": skills,
+            "requires_approval": approval,
+            "city": city,
+            "district": district,
+            "address": f"{district}{title}",
+            "location": {"lat": lat, "lon": lon},
+            "shifts": [
+                {
+                    "starts_at": start.isoformat(),
+                    "ends_at": (start + timedelta(hours=hours)).isoformat(),
+                    "headcount": headcount,
+                }
+                for start, hours, headcount in plan
+            ],
+        }
+    )
+    return jobs.post_job(user, {**body, **extra})
+
+
+def _jobs(employer_users: list[User], broker_user: User) -> dict[str, Job]:
+    posted = {}
+    for entry in JOBS:
+        employer, by_broker, *_, plan = entry
+        shifts = [(_at(ZONE, days, hour), hours, count) for days, hour, hours, count in plan]
         if by_broker:
             employer_id = employers.my_profile(employer_users[employer]).id
-            jobs.post_job(broker_user, {**body, "employer_id": employer_id})
+            job = _post(broker_user, entry, shifts, employer_id=employer_id)
         else:
-            jobs.post_job(employer_users[employer], body)
+            job = _post(employer_users[employer], entry, shifts)
+        posted[job.title] = job
+    return posted
+
+
+def _job(title: str) -> tuple[Any, ...]:
+    return next(entry for entry in JOBS if entry[5] == title)
+
+
+def _bookings(worker_users: list[User], employer_users: list[User], posted: dict[str, Job]) -> int:
+    """Bookings in every live state, through the same services the API uses.
+
+    The ones under way sit on shifts that start 20 minutes after loading, when check-in is open.
+    """
+    wang, li, chen, ma, _han, _qi = worker_users
+    mall, homecare = posted["商场日常保洁"], posted["居家保洁（家政）"]
+    delivery = posted["午高峰外卖配送"]
+    bookings.book(wang, mall.shifts[0].id)  # confirmed
+    bookings.book(wang, homecare.shifts[1].id)  # pending: the job needs approval
+    turned_down = bookings.book(chen, homecare.shifts[0].id)
+    bookings.reject(employer_users[0], turned_down.id, "已招满")  # rejected
+    changed_mind = bookings.book(li, delivery.shifts[1].id)
+    bookings.cancel(li, changed_mind.id, "家里临时有事")  # cancelled
+    soon = clock.now().astimezone(ZoneInfo(ZONE)) + timedelta(minutes=20)
+    rush = _post(employer_users[1], _job("午高峰外卖配送"), [(soon, 3, 2)])
+    at_work = bookings.book(li, rush.shifts[0].id)
+    attendance.check_in(li, at_work.id, rush.lat, rush.lon)  # checked in
+    kitchen = _post(employer_users[2], _job("拉面店帮厨"), [(soon, 4, 2)])
+    done = bookings.book(ma, kitchen.shifts[0].id)
+    attendance.check_in(ma, done.id, kitchen.lat, kitchen.lon)
+    attendance.check_out(ma, done.id, kitchen.lat, kitchen.lon)  # checked out, to approve
+    return 6
+
+
+def _history(worker_users: list[User], employer_users: list[User]) -> int:
+    """Past work: completed bookings (one paid, one unpaid long enough for an alert), a no-show.
+
+    Services refuse to post shifts in the past, so these rows are written as the services would
+    have left them, with the same audit events.
+    """
+    wang, li, chen, *_ = (workers.my_profile(user) for user in worker_users)
+    clean_co, banquet_co = (employers.my_profile(user) for user in employer_users[:2])
+    made = 0
+    for employer, user, title, category, wage, days_ago, cast in (
+        (
+            clean_co,
+            employer_users[0],
+            "写字楼夜间保洁",
+            "保洁绿化",
+            Decimal("28.00"),
+            21,
+            [(wang, "completed", True), (chen, "no_show", False)],
+        ),
+        (
+            banquet_co,
+            employer_users[1],
+            "婚宴服务员",
+            "住宿餐饮",
+            Decimal("30.00"),
+            20,
+            [(li, "completed", False)],
+        ),
+    ):
+        start = _at(ZONE, -days_ago, 18)
+        job = Job(
+            employer_id=employer.id,
+            posted_by=user.id,
+            title=title,
+            description=title,
+            category=category,
+            employment_type="part_time",
+            hourly_wage=wage,
+            requires_approval=False,
+            city="wuxi",
+            district="梁溪区",
+            address=f"梁溪区{title}",
+            lat=employer.lat,
+            lon=employer.lon,
+            cell=geo.cell_of(employer.lat, employer.lon),
+            created_at=start - timedelta(days=3),
+        )
+        shift = Shift(
+            job=job,
+            starts_at=start,
+            ends_at=start + timedelta(hours=4),
+            headcount=len(cast),
+            booked=sum(s == "completed" for _, s, _ in cast),
+        )
+        db.session.add_all([job, shift])
+        db.session.flush()
+        for worker, status, paid in cast:
+            booking = Booking(
+                shift_id=shift.id,
+                worker_id=worker.id,
+                employer_id=employer.id,
+                status=status,
+                starts_at=shift.starts_at,
+                ends_at=shift.ends_at,
+                created_at=job.created_at,
+                updated_at=shift.ends_at,
+                confirmed_at=job.created_at,
+            )
+            if status == "completed":
+                booking.checked_in_at, booking.checked_out_at = start, shift.ends_at
+                booking.check_in_lat, booking.check_in_lon = employer.lat, employer.lon
+                booking.check_in_distance_m = 0.0
+                booking.approved_hours = Decimal("4.00")
+            else:
+                booking.ended_at = start + timedelta(minutes=30)
+            db.session.add(booking)
+            db.session.flush()
+            audit.record(
+                f"booking.{status}",
+                "booking",
+                booking.id,
+                {
+                    "shift_id": shift.id,
+                    "worker_id": worker.id,
+                    "employer_id": employer.id,
+                    "status": status,
+                },
+                actor_id=user.id,
+                city="wuxi",
+            )
+            if status == "completed":
+                earning = Earning(
+                    worker_id=worker.id,
+                    booking_id=booking.id,
+                    employer_id=employer.id,
+                    source=PLATFORM_SOURCE,
+                    month=str(Month.of(start.date())),
+                    hours=Decimal("4.00"),
+                    amount=Decimal("4.00") * wage,
+                    recorded_at=shift.ends_at + timedelta(hours=1),
+                    recorded_by=user.id,
+                    paid_at=shift.ends_at + timedelta(days=2) if paid else None,
+                )
+                db.session.add(earning)
+                db.session.flush()
+                audit.record(
+                    "earning.recorded",
+                    "earning",
+                    earning.id,
+                    {"booking_id": booking.id, "amount": str(earning.amount)},
+                    actor_id=user.id,
+                    city="wuxi",
+                )
+                reputation.rate(booking, "employer_to_worker", 5, "认真负责", user.id)
+            reputation.refresh_reliability(worker.id)
+            made += 1
+    pay.raise_wage_arrears()  # 婚宴服务员 was approved 20 days ago and is still unpaid
+    return made
+
+
+def load() -> dict[str, int]:
+    """Create the demo data in the current session (the caller commits)."""
+    worker_users = _people()
+    employer_users, broker_user = _companies()
+    posted = _jobs(employer_users, broker_user)
+    live = _bookings(worker_users, employer_users, posted)
+    past = _history(worker_users, employer_users)
     return {
         "accounts": len(OFFICIALS) + len(WORKERS) + len(EMPLOYERS) + 1,
         "worker profiles": len(WORKERS),
         "employers": len(EMPLOYERS),
-        "jobs": len(JOBS),
+        "jobs": len(JOBS) + 4,
+        "bookings": live + past,
     }

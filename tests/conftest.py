@@ -294,3 +294,15 @@ def make_job(make_employer: Callable[..., Any], database: scoped_session) -> Cal
         return job
 
     return make
+
+
+@pytest.fixture
+def headers_of(
+    auth_headers: Callable[[User], dict[str, str]], database: scoped_session
+) -> Callable[[Any], dict[str, str]]:
+    """Bearer headers for the account behind a profile (worker, employer or broker)."""
+
+    def headers(profile: Any) -> dict[str, str]:
+        return auth_headers(database.get(User, profile.user_id))
+
+    return headers

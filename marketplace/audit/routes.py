@@ -8,14 +8,13 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from marshmallow import fields, validate
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from marketplace.audit import services
 from marketplace.audit.models import AuditEvent
 from marketplace.auth.guards import auth_required, current_user
-from marketplace.common.api import Blueprint
+from marketplace.common.api import Blueprint, page_of
 from marketplace.common.schemas import Instant
-from marketplace.extensions import db
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="The audit log")
 
@@ -65,16 +64,8 @@ class AuditEvents(MethodView):
         conditions = [getattr(AuditEvent, name) == value for name, value in filters.items()]
         if user.role == "official":
             conditions.append(AuditEvent.city == user.city)
-        pagination_parameters.item_count = db.session.scalar(
-            select(func.count()).select_from(AuditEvent).where(*conditions)
-        )
-        return db.session.scalars(
-            select(AuditEvent)
-            .where(*conditions)
-            .order_by(AuditEvent.seq)
-            .offset(pagination_parameters.first_item)
-            .limit(pagination_parameters.page_size)
-        ).all()
+        query = select(AuditEvent).where(*conditions).order_by(AuditEvent.seq)
+        return page_of(query, pagination_parameters)
 
 
 @blp.route("/verify")

@@ -17,6 +17,9 @@ import marshmallow as ma
 from flask import current_app, request
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import unpack_tuple_response
+from sqlalchemy import Select, func, select
+
+from marketplace.extensions import db
 
 
 def _paging_schema(default_page_size: int, max_page_size: int) -> type[ma.Schema]:
@@ -80,3 +83,9 @@ class Blueprint(flask_smorest.Blueprint):
             return wrapper
 
         return decorator
+
+
+def page_of(query: Select[Any], paging: PaginationParameters) -> list[Any]:
+    """One page of an ORM ``query``; sets the total for the ``X-Pagination`` header."""
+    paging.item_count = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    return list(db.session.scalars(query.offset(paging.first_item).limit(paging.page_size)))

@@ -40,6 +40,17 @@ class Money(fields.Field):
         return Decimal(value).quantize(CENT)
 
 
+class Hours(Money):
+    """Hours as a decimal string with at most two decimals (``"8.00"``)."""
+
+    default_error_messages = {  # noqa: RUF012 — marshmallow's convention
+        "invalid": 'must be a decimal string of hours with at most two decimals, e.g. "8.00"',
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(metadata={"example": "8.00", **kwargs.pop("metadata", {})}, **kwargs)
+
+
 class Instant(fields.AwareDateTime):
     """An ISO 8601 instant that must carry an offset; answered in China Standard Time."""
 

@@ -186,11 +186,10 @@ def _record_group_changes(
 
 
 def has_working_relation(user: User, worker: Worker) -> bool:
-    """Whether an employer or broker has a booking of ``worker`` on one of its shifts.
+    """Whether an employer or broker has a booking of ``worker`` on one of its shifts."""
+    from marketplace.bookings.access import works_with  # bookings depend on workers
 
-    Bookings arrive with the bookings domain; until one exists there is no relation.
-    """
-    return False
+    return works_with(user, worker)
 
 
 def visible_worker(user: User, worker_id: int) -> tuple[Worker, bool]:

@@ -1,0 +1,84 @@
+"""Who may act on a booking: the worker who holds it, or the shift's employer and its brokers.
+
+Anyone else gets 404 — they are not told that the booking exists.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from marketplace.auth.models import User
+from marketplace.bookings.models import Booking
+from marketplace.employers import services as employers
+from marketplace.employers.models import Delegation
+from marketplace.employers.services import Acting
+from marketplace.errors import Forbidden, NotFound
+from marketplace.extensions import db
+from marketplace.workers import services as workers
+from marketplace.workers.models import Worker
+
+
+def _get(booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("booking")
+    return booking
+
+
+def as_worker(user: User, booking_id: int) -> Booking:
+    """The caller's own booking (workers only)."""
+    booking = _get(booking_id)
+    worker = workers.profile_of(user) if user.role == "worker" else None
+    if worker is None or booking.worker_id != worker.id:
+        raise NotFound("booking")
+    return booking
+
+
+def as_employer_side(user: User, booking_id: int) -> tuple[Booking, Acting]:
+    """A booking on a shift of an employer the caller is or acts for."""
+    if user.role not in ("employer", "broker"):
+        raise Forbidden("only the shift's employer or its brokers may do this")
+    booking = _get(booking_id)
+    acting = employers.may_act_for(user, booking.employer_id)
+    if acting is None:
+        raise NotFound("booking")
+    return booking, acting
+
+
+def as_either_side(user: User, booking_id: int) -> tuple[Booking, Acting | None]:
+    """The booking, for its worker (no acting) or its employer's side."""
+    if user.role == "worker":
+        return as_worker(user, booking_id), None
+    return as_employer_side(user, booking_id)
+
+
+def employer_ids_of(user: User) -> list[int]:
+    """The employers an employer account is, or a broker account acts for now."""
+    if user.role == "employer":
+        employer = employers.profile_of(user)
+        return [employer.id] if employer else []
+    if user.role == "broker":
+        from marketplace.brokers import services as brokers
+
+        broker = brokers.profile_of(user)
+        if broker is None:
+            return []
+        return list(
+            db.session.scalars(
+                select(Delegation.employer_id).where(
+                    Delegation.broker_id == broker.id, Delegation.revoked_at.is_(None)
+                )
+            )
+        )
+    return []
+
+
+def works_with(user: User, worker: Worker) -> bool:
+    """Whether the worker has a booking on a shift of an employer the caller is or acts for."""
+    employer_ids = employer_ids_of(user)
+    if not employer_ids:
+        return False
+    query = select(Booking.id).where(
+        Booking.worker_id == worker.id, Booking.employer_id.in_(employer_ids)
+    )
+    return db.session.scalar(query.limit(1)) is not None

@@ -1,0 +1,96 @@
+"""Attendance: check-in inside the window and the geofence, check-out, no-shows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from marketplace import clock
+from marketplace.auth.models import User
+from marketplace.bookings import access
+from marketplace.bookings.models import Booking
+from marketplace.bookings.reputation import refresh_reliability
+from marketplace.bookings.services import record_transition, release_place, require_state
+from marketplace.common import geo
+from marketplace.errors import Conflict, Invalid, field_error
+from marketplace.extensions import db
+
+CHECK_IN_EARLY = timedelta(minutes=30)
+NO_SHOW_AFTER = timedelta(minutes=30)
+GEOFENCE_METRES = 500
+
+
+def _distance_m(booking: Booking, lat: float, lon: float) -> float:
+    job = booking.shift.job
+    return round(geo.haversine_km(lat, lon, job.lat, job.lon) * 1000, 1)
+
+
+def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
+    """The worker arrives: from 30 minutes before the start until the end, within 500 m."""
+    booking = access.as_worker(user, booking_id)
+    require_state(booking, "confirmed", "check in to")
+    now = clock.now()
+    if now < booking.starts_at - CHECK_IN_EARLY:
+        raise Conflict(
+            f"check-in opens 30 minutes before the start ({booking.starts_at.isoformat()})"
+        )
+    if now > booking.ends_at:
+        raise Conflict("the shift has ended")
+    distance = _distance_m(booking, lat, lon)
+    if distance > GEOFENCE_METRES:
+        message = (
+            f"you are {distance:.0f} m from the workplace; check in within {GEOFENCE_METRES} m"
+        )
+        raise Invalid(message, field_error("json", "_schema", message))
+    booking.status = "checked_in"
+    booking.checked_in_at = now
+    booking.check_in_lat, booking.check_in_lon = lat, lon
+    booking.check_in_distance_m = distance
+    record_transition(booking, "checked_in", user, None, distance_m=distance)
+    return booking
+
+
+def check_out(user: User, booking_id: int, lat: float, lon: float) -> Booking:
+    """The worker leaves; the time and place are kept for the pay and for the officials."""
+    booking = access.as_worker(user, booking_id)
+    require_state(booking, "checked_in", "check out of")
+    distance = _distance_m(booking, lat, lon)
+    booking.status = "checked_out"
+    booking.checked_out_at = clock.now()
+    booking.check_out_lat, booking.check_out_lon = lat, lon
+    booking.check_out_distance_m = distance
+    record_transition(booking, "checked_out", user, None, distance_m=distance)
+    refresh_reliability(booking.worker_id)
+    return booking
+
+
+def _mark_no_show(booking: Booking, user: User | None, acting: object | None) -> None:
+    booking.status = "no_show"
+    booking.ended_at = clock.now()
+    booking.ended_by = user.id if user else None
+    release_place(booking.shift_id)
+    record_transition(booking, "no_show", user, acting)  # type: ignore[arg-type]
+    refresh_reliability(booking.worker_id)
+
+
+def no_show(user: User, booking_id: int) -> Booking:
+    """The employer's side records that a confirmed worker did not come (30 min after start)."""
+    booking, acting = access.as_employer_side(user, booking_id)
+    require_state(booking, "confirmed", "mark as no-show")
+    if clock.now() < booking.starts_at + NO_SHOW_AFTER:
+        raise Conflict("a no-show can be recorded from 30 minutes after the start")
+    _mark_no_show(booking, user, acting)
+    return booking
+
+
+def record_no_shows() -> int:
+    """Scheduled: confirmed bookings never checked in 30 minutes after the start → no-show."""
+    overdue = db.session.scalars(
+        select(Booking)
+        .where(Booking.status == "confirmed", Booking.starts_at <= clock.now() - NO_SHOW_AFTER)
+        .order_by(Booking.id)
+    ).all()
+    for booking in overdue:
+        _mark_no_show(booking, None, None)
+    return len(overdue)

@@ -1,0 +1,183 @@
+"""Pay: approving worked hours into an earning, marking it paid, and wage arrears alerts."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import select
+
+from marketplace import clock, events
+from marketplace.audit import services as audit
+from marketplace.auth.models import User
+from marketplace.bookings import access
+from marketplace.bookings.models import Alert, Booking
+from marketplace.bookings.notifications import notify
+from marketplace.bookings.services import record_transition, require_state
+from marketplace.common.months import Month
+from marketplace.earnings.models import PLATFORM_SOURCE, Earning
+from marketplace.errors import Conflict, Invalid, field_error
+from marketplace.extensions import db
+from marketplace.jobs.models import Job, Shift
+from marketplace.workers.models import Worker
+
+QUARTER_HOUR = Decimal("0.25")
+CENT = Decimal("0.01")
+ARREARS_AFTER = timedelta(days=15)  # 西宁 第十六条; 劳动合同法 第七十二条 (非全日制 ≤ 15 日结算)
+
+
+def _rounded_to_quarter(hours: Decimal) -> Decimal:
+    return (
+        (hours / QUARTER_HOUR).quantize(Decimal(1), rounding=ROUND_HALF_UP) * QUARTER_HOUR
+    ).quantize(CENT)
+
+
+def default_hours(booking: Booking) -> Decimal:
+    """The checked-in time, to the nearest quarter hour, never above the shift's length."""
+    assert booking.checked_in_at is not None and booking.checked_out_at is not None
+    worked = Decimal(int((booking.checked_out_at - booking.checked_in_at).total_seconds())) / 3600
+    return min(_rounded_to_quarter(worked), shift_hours(booking))
+
+
+def shift_hours(booking: Booking) -> Decimal:
+    """The shift's scheduled length in hours."""
+    seconds = int((booking.ends_at - booking.starts_at).total_seconds())
+    return (Decimal(seconds) / Decimal(3600)).quantize(CENT)
+
+
+def approve(user: User, booking_id: int, hours: Decimal | None) -> Booking:
+    """The employer's side approves a checked-out booking: it is completed and paid out."""
+    booking, acting = access.as_employer_side(user, booking_id)
+    require_state(booking, "checked_out", "approve")
+    length = shift_hours(booking)
+    if hours is None:
+        hours = default_hours(booking)
+    elif hours > length:
+        message = f"{hours} hours is more than the shift's {length} hours"
+        raise Invalid(message, field_error("json", "hours", message))
+    if hours <= 0:
+        message = "approved hours must be more than zero"
+        raise Invalid(message, field_error("json", "hours", message))
+    job = booking.shift.job
+    earning = Earning(
+        worker_id=booking.worker_id,
+        booking_id=booking.id,
+        employer_id=booking.employer_id,
+        source=PLATFORM_SOURCE,
+        # Platform income counts in the month the shift started (city time).
+        month=str(Month.of(clock.local_date(booking.starts_at))),
+        hours=hours,
+        amount=(hours * job.hourly_wage).quantize(CENT, rounding=ROUND_HALF_UP),
+        recorded_at=clock.now(),
+        recorded_by=user.id,
+    )
+    db.session.add(earning)
+    booking.status = "completed"
+    booking.approved_hours = hours
+    record_transition(booking, "completed", user, acting, hours=str(hours))
+    audit.record(
+        "earning.recorded",
+        "earning",
+        earning.id,
+        {
+            "booking_id": booking.id,
+            "worker_id": booking.worker_id,
+            "month": earning.month,
+            "hours": str(hours),
+            "amount": str(earning.amount),
+            **acting.audit_data,
+        },
+        actor_id=user.id,
+        city=job.city,
+    )
+    events.emit(events.EARNING_RECORDED, earning=earning)
+    return booking
+
+
+def earning_of(booking: Booking) -> Earning | None:
+    """The earning a completed booking produced."""
+    return db.session.scalar(select(Earning).where(Earning.booking_id == booking.id))
+
+
+def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
+    """The employer's side records that the booking's earning was paid; resolves arrears."""
+    booking, acting = access.as_employer_side(user, booking_id)
+    require_state(booking, "completed", "mark as paid")
+    earning = earning_of(booking)
+    assert earning is not None  # every completed booking has one
+    if earning.paid_at is not None:
+        raise Conflict(f"this earning was already marked paid at {earning.paid_at.isoformat()}")
+    now = clock.now()
+    paid_at = paid_at or now
+    if paid_at > now:
+        raise Invalid("paid_at is in the future", field_error("json", "paid_at", "in the future"))
+    earning.paid_at = paid_at
+    for alert in db.session.scalars(
+        select(Alert).where(Alert.earning_id == earning.id, Alert.resolved_at.is_(None))
+    ):
+        alert.resolved_at = now
+    db.session.flush()
+    audit.record(
+        "earning.paid",
+        "earning",
+        earning.id,
+        {"booking_id": booking.id, "paid_at": paid_at.isoformat(), **acting.audit_data},
+        actor_id=user.id,
+        city=booking.shift.job.city,
+    )
+    events.emit(events.EARNING_PAID, earning=earning)
+    return earning
+
+
+def raise_wage_arrears() -> int:
+    """Scheduled: part-time earnings unpaid 15 days after approval raise a wage_arrears alert."""
+    now = clock.now()
+    overdue = db.session.execute(
+        select(
+            Earning.id,
+            Earning.booking_id,
+            Earning.worker_id,
+            Earning.employer_id,
+            Job.city,
+            Worker.user_id,
+        )
+        .join(Booking, Booking.id == Earning.booking_id)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .join(Worker, Worker.id == Earning.worker_id)
+        .where(
+            Earning.paid_at.is_(None),
+            Earning.recorded_at < now - ARREARS_AFTER,
+            Job.employment_type == "part_time",
+            ~select(Alert.id)
+            .where(Alert.type == "wage_arrears", Alert.earning_id == Earning.id)
+            .exists(),
+        )
+    ).all()
+    for row in overdue:
+        alert = Alert(
+            type="wage_arrears",
+            booking_id=row.booking_id,
+            earning_id=row.id,
+            worker_id=row.worker_id,
+            employer_id=row.employer_id,
+            city=row.city,
+            created_at=now,
+        )
+        db.session.add(alert)
+        db.session.flush()
+        audit.record(
+            "alert.raised",
+            "alert",
+            alert.id,
+            {"type": "wage_arrears", "earning_id": row.id, "booking_id": row.booking_id},
+            city=row.city,
+        )
+        notify(
+            row.user_id,
+            "wage_arrears",
+            f"earning:{row.id}",
+            "您有一笔工资超过15天未支付，已通知用工方和人社部门",
+            {"earning_id": row.id},
+        )
+    return len(overdue)

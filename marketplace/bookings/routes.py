@@ -1,0 +1,255 @@
+"""HTTP endpoints of bookings, attendance, pay, ratings, alerts and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
+from sqlalchemy import select
+
+from marketplace.auth.guards import auth_required, current_user
+from marketplace.bookings import access, alerts, attendance, notifications, pay, services
+from marketplace.bookings.models import Booking
+from marketplace.bookings.reputation import rate
+from marketplace.bookings.schemas import (
+    AlertQuerySchema,
+    AlertSchema,
+    ApproveSchema,
+    BookingQuerySchema,
+    BookingSchema,
+    EarningSchema,
+    NotificationQuerySchema,
+    NotificationSchema,
+    OptionalReasonSchema,
+    PaidSchema,
+    PositionSchema,
+    RatingInSchema,
+    RatingSchema,
+    ReasonSchema,
+)
+from marketplace.common.api import Blueprint, page_of
+from marketplace.common.idempotency import idempotent
+from marketplace.employers import services as employers
+from marketplace.errors import Forbidden
+from marketplace.jobs import services as jobs
+from marketplace.workers import services as workers
+
+blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings, attendance, pay")
+
+
+class BookingView:
+    """A booking shown with the earning it produced, if any."""
+
+    def __init__(self, booking: Booking) -> None:
+        self._booking = booking
+        self.earning = pay.earning_of(booking) if booking.status == "completed" else None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._booking, name)
+
+
+@blp.route("/shifts/<int:shift_id>/bookings")
+class ShiftBookings(MethodView):
+    """The bookings of one shift."""
+
+    @auth_required("worker")
+    @idempotent
+    @blp.response(201, BookingSchema)
+    def post(self, shift_id: int):
+        """Book a shift (confirmed at once, or pending when the job requires approval)."""
+        return services.book(current_user(), shift_id)
+
+    @auth_required("employer", "broker")
+    @blp.arguments(BookingQuerySchema, location="query")
+    @blp.response(200, BookingSchema(many=True))
+    @blp.paginate()
+    def get(
+        self, filters: dict[str, Any], shift_id: int, pagination_parameters: PaginationParameters
+    ):
+        """List a shift's bookings (its employer and delegated brokers)."""
+        shift = jobs.get_shift(shift_id)
+        if employers.may_act_for(current_user(), shift.job.employer_id) is None:
+            raise Forbidden("only the shift's employer or its brokers see its bookings")
+        query = select(Booking).where(Booking.shift_id == shift_id)
+        if "status" in filters:
+            query = query.where(Booking.status == filters["status"])
+        return [BookingView(b) for b in page_of(query.order_by(Booking.id), pagination_parameters)]
+
+
+@blp.route("/workers/me/bookings")
+class MyBookings(MethodView):
+    """The caller's bookings."""
+
+    @auth_required("worker")
+    @blp.arguments(BookingQuerySchema, location="query")
+    @blp.response(200, BookingSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List my bookings, soonest shift first."""
+        worker = workers.my_profile(current_user())
+        query = select(Booking).where(Booking.worker_id == worker.id)
+        if "status" in filters:
+            query = query.where(Booking.status == filters["status"])
+        query = query.order_by(Booking.starts_at, Booking.id)
+        return [BookingView(b) for b in page_of(query, pagination_parameters)]
+
+
+@blp.route("/bookings/<int:booking_id>")
+class BookingById(MethodView):
+    """One booking."""
+
+    @auth_required("worker", "employer", "broker")
+    @blp.response(200, BookingSchema)
+    def get(self, booking_id: int):
+        """Read a booking (its worker, or the shift's employer side)."""
+        booking, _ = access.as_either_side(current_user(), booking_id)
+        return BookingView(booking)
+
+
+@blp.route("/bookings/<int:booking_id>/accept")
+class Accept(MethodView):
+    """Accepting a pending booking."""
+
+    @auth_required("employer", "broker")
+    @blp.response(200, BookingSchema)
+    def post(self, booking_id: int):
+        """Accept a pending booking (409 when the shift is full by now)."""
+        return services.accept(current_user(), booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/reject")
+class Reject(MethodView):
+    """Rejecting a pending booking."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(OptionalReasonSchema)
+    @blp.response(200, BookingSchema)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Reject a pending booking."""
+        return services.reject(current_user(), booking_id, body["reason"])
+
+
+@blp.route("/bookings/<int:booking_id>/cancel")
+class Cancel(MethodView):
+    """Cancelling before check-in."""
+
+    @auth_required("worker", "employer", "broker")
+    @blp.arguments(ReasonSchema)
+    @blp.response(200, BookingSchema)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Cancel a booking before check-in (a worker's late cancel counts against reliability)."""
+        return services.cancel(current_user(), booking_id, body["reason"])
+
+
+@blp.route("/bookings/<int:booking_id>/check-in")
+class CheckIn(MethodView):
+    """Arriving."""
+
+    @auth_required("worker")
+    @blp.arguments(PositionSchema)
+    @blp.response(200, BookingSchema)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Check in: from 30 min before the start until the end, within 500 m of the workplace."""
+        return attendance.check_in(current_user(), booking_id, body["lat"], body["lon"])
+
+
+@blp.route("/bookings/<int:booking_id>/check-out")
+class CheckOut(MethodView):
+    """Leaving."""
+
+    @auth_required("worker")
+    @blp.arguments(PositionSchema)
+    @blp.response(200, BookingSchema)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Check out."""
+        return attendance.check_out(current_user(), booking_id, body["lat"], body["lon"])
+
+
+@blp.route("/bookings/<int:booking_id>/no-show")
+class NoShow(MethodView):
+    """Recording a no-show."""
+
+    @auth_required("employer", "broker")
+    @blp.response(200, BookingSchema)
+    def post(self, booking_id: int):
+        """Record that a confirmed worker did not come (from 30 min after the start)."""
+        return attendance.no_show(current_user(), booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/approve")
+class Approve(MethodView):
+    """Approving worked hours."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(ApproveSchema)
+    @blp.response(200, BookingSchema)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Approve a checked-out booking: completed, with one earning of hours × wage."""
+        return BookingView(pay.approve(current_user(), booking_id, body.get("hours")))
+
+
+@blp.route("/bookings/<int:booking_id>/paid")
+class Paid(MethodView):
+    """Recording the payment."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(PaidSchema)
+    @blp.response(200, EarningSchema)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Mark the booking's earning paid (resolves a wage-arrears alert)."""
+        return pay.mark_paid(current_user(), booking_id, body["paid_at"])
+
+
+@blp.route("/bookings/<int:booking_id>/ratings")
+class Ratings(MethodView):
+    """Rating the other side."""
+
+    @auth_required("worker", "employer", "broker")
+    @idempotent
+    @blp.arguments(RatingInSchema)
+    @blp.response(201, RatingSchema)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Rate the other side of a completed booking, once."""
+        user = current_user()
+        booking, acting = access.as_either_side(user, booking_id)
+        direction = "worker_to_employer" if acting is None else "employer_to_worker"
+        return rate(booking, direction, body["stars"], body["comment"], user.id)
+
+
+@blp.route("/alerts")
+class Alerts(MethodView):
+    """Alerts such as wage arrears."""
+
+    @auth_required()
+    @blp.arguments(AlertQuerySchema, location="query")
+    @blp.response(200, AlertSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List the alerts I may see: mine, my company's, or my city's."""
+        return page_of(alerts.visible_alerts(current_user(), filters), pagination_parameters)
+
+
+@blp.route("/notifications")
+class Notifications(MethodView):
+    """My notifications."""
+
+    @auth_required()
+    @blp.arguments(NotificationQuerySchema, location="query")
+    @blp.response(200, NotificationSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List my notifications, newest first."""
+        query = notifications.notifications_of(current_user(), filters["unread"])
+        return page_of(query, pagination_parameters)
+
+
+@blp.route("/notifications/<int:notification_id>/read")
+class ReadNotification(MethodView):
+    """Marking a notification read."""
+
+    @auth_required()
+    @blp.response(200, NotificationSchema)
+    def post(self, notification_id: int):
+        """Mark one of my notifications read."""
+        return notifications.mark_read(current_user(), notification_id)

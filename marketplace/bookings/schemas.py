@@ -1,0 +1,135 @@
+"""Request and response bodies of bookings, attendance, pay, ratings, alerts, notifications."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from marketplace.bookings.models import STATUSES
+from marketplace.common.schemas import Hours, Instant
+
+
+class EarningSchema(ma.Schema):
+    """An earning (from a booking, or imported)."""
+
+    id = fields.Integer()
+    booking_id = fields.Integer(allow_none=True)
+    month = fields.String(metadata={"example": "2026-03"})
+    hours = fields.Decimal(as_string=True, places=2)
+    amount = fields.Decimal(as_string=True, places=2, metadata={"example": "200.00"})
+    paid_at = Instant(allow_none=True)
+    source = fields.String()
+
+
+class BookingSchema(ma.Schema):
+    """A booking as the API shows it."""
+
+    id = fields.Integer()
+    shift_id = fields.Integer()
+    worker_id = fields.Integer()
+    employer_id = fields.Integer()
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    starts_at = Instant()
+    ends_at = Instant()
+    created_at = Instant()
+    confirmed_at = Instant(allow_none=True)
+    checked_in_at = Instant(allow_none=True)
+    check_in_distance_m = fields.Float(allow_none=True)
+    checked_out_at = Instant(allow_none=True)
+    ended_at = Instant(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+    late_cancel = fields.Boolean()
+    approved_hours = fields.Decimal(as_string=True, places=2, allow_none=True)
+    earning = fields.Nested(EarningSchema, allow_none=True)
+
+
+class BookingQuerySchema(ma.Schema):
+    """Filter bookings by status."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class ReasonSchema(ma.Schema):
+    """Why (required to cancel)."""
+
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class OptionalReasonSchema(ma.Schema):
+    """Why (optional)."""
+
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class PositionSchema(ma.Schema):
+    """Where the worker is."""
+
+    lat = fields.Float(required=True, validate=validate.Range(min=-90, max=90))
+    lon = fields.Float(required=True, validate=validate.Range(min=-180, max=180))
+
+
+class ApproveSchema(ma.Schema):
+    """Hours to pay; by default the checked-in time rounded to the quarter hour."""
+
+    hours = Hours()
+
+
+class PaidSchema(ma.Schema):
+    """When the wage was paid (default now)."""
+
+    paid_at = Instant(load_default=None, allow_none=True)
+
+
+class RatingInSchema(ma.Schema):
+    """Stars for the other side of a completed booking."""
+
+    stars = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class RatingSchema(ma.Schema):
+    """A rating given."""
+
+    id = fields.Integer()
+    booking_id = fields.Integer()
+    direction = fields.String()
+    stars = fields.Integer()
+    comment = fields.String()
+    created_at = Instant()
+
+
+class AlertSchema(ma.Schema):
+    """An alert (wage arrears)."""
+
+    id = fields.Integer()
+    type = fields.String(metadata={"enum": ["wage_arrears"]})
+    booking_id = fields.Integer(allow_none=True)
+    earning_id = fields.Integer(allow_none=True)
+    worker_id = fields.Integer()
+    employer_id = fields.Integer(allow_none=True)
+    city = fields.String()
+    created_at = Instant()
+    resolved_at = Instant(allow_none=True)
+
+
+class AlertQuerySchema(ma.Schema):
+    """Filter alerts."""
+
+    resolved = fields.Boolean()
+
+
+class NotificationSchema(ma.Schema):
+    """An in-app notification."""
+
+    id = fields.Integer()
+    kind = fields.String()
+    message = fields.String()
+    data = fields.Dict()
+    created_at = Instant()
+    read_at = Instant(allow_none=True)
+
+
+class NotificationQuerySchema(ma.Schema):
+    """Only unread ones?"""
+
+    unread = fields.Boolean(load_default=False)

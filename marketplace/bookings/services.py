@@ -1,0 +1,346 @@
+"""Booking a shift and the decisions before work starts: accept, reject, cancel.
+
+Places are counted by the database: taking one is a conditional ``UPDATE … SET booked =
+booked + 1 WHERE booked < headcount`` whose row count says whether a place was left, so two
+requests for the last place can never both win. Per-worker rules (no overlapping bookings, the
+part-time weekly limit) run after locking the worker's row, so one worker's concurrent requests
+are checked one after the other.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from marketplace import clock, events
+from marketplace.audit import services as audit
+from marketplace.auth.models import User
+from marketplace.bookings import access
+from marketplace.bookings.models import LIVE_STATUSES, Booking
+from marketplace.bookings.notifications import notify
+from marketplace.bookings.reputation import refresh_reliability
+from marketplace.cities import catalogue
+from marketplace.employers.services import Acting
+from marketplace.errors import Conflict
+from marketplace.extensions import db
+from marketplace.jobs import services as jobs
+from marketplace.jobs.models import Job, Shift
+from marketplace.workers import services as workers
+from marketplace.workers.models import Worker
+
+BOOKING_TRANSITIONED = "booking_transitioned"  # booking, action, actor
+PART_TIME_WEEKLY_HOURS = Decimal(24)  # 劳动合同法 第六十八条: 每周工作时间累计不超过二十四小时
+LATE_CANCEL = timedelta(hours=12)
+# Bookings that count towards the part-time weekly hours.
+_COUNTED_FOR_HOURS = (*LIVE_STATUSES, "completed")
+# Bookings that block an overlapping new one.
+_BLOCKING_OVERLAP = ("pending", "confirmed", "checked_in")
+
+
+def record_transition(
+    booking: Booking, action: str, actor: User | None, acting: Acting | None, **data: Any
+) -> None:
+    """Audit a booking's change and tell the other domains."""
+    booking.updated_at = clock.now()
+    db.session.flush()
+    details = {
+        "shift_id": booking.shift_id,
+        "worker_id": booking.worker_id,
+        "employer_id": booking.employer_id,
+        "status": booking.status,
+        **data,
+    }
+    if acting is not None and acting.broker is not None:
+        details["broker_id"] = acting.broker.id
+    city = db.session.scalar(select(Job.city).join(Shift).where(Shift.id == booking.shift_id))
+    audit.record(
+        f"booking.{action}",
+        "booking",
+        booking.id,
+        details,
+        actor_id=actor.id if actor else None,
+        city=city,
+    )
+    events.emit(BOOKING_TRANSITIONED, booking=booking, action=action, actor=actor)
+
+
+def take_place(shift_id: int) -> None:
+    """Hold one place of the shift, or 409 when none is left (decided by the database)."""
+    result = db.session.execute(
+        update(Shift)
+        .where(Shift.id == shift_id, Shift.booked < Shift.headcount, Shift.cancelled_at.is_(None))
+        .values(booked=Shift.booked + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("this shift is full")
+    _forget_booked(shift_id)
+
+
+def release_place(shift_id: int) -> None:
+    """Give one held place of the shift back."""
+    db.session.execute(
+        update(Shift)
+        .where(Shift.id == shift_id, Shift.booked > 0)
+        .values(booked=Shift.booked - 1)
+        .execution_options(synchronize_session=False)
+    )
+    _forget_booked(shift_id)
+
+
+def _forget_booked(shift_id: int) -> None:
+    # The UPDATE went around the ORM: a loaded shift must read its count again.
+    shift = db.session.identity_map.get(db.session.identity_key(Shift, shift_id))
+    if shift is not None:
+        db.session.expire(shift, ["booked"])
+
+
+def _lock_worker(worker: Worker) -> None:
+    # FOR UPDATE on PostgreSQL; on SQLite the writing transaction already holds the lock.
+    db.session.execute(select(Worker.id).where(Worker.id == worker.id).with_for_update())
+
+
+def _week_of(instant: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """Monday 00:00 to the next Monday 00:00 (city time) around ``instant``."""
+    local = instant.astimezone(ZoneInfo(timezone))
+    monday = (local - timedelta(days=local.weekday())).date()
+    start = datetime.combine(monday, datetime.min.time(), tzinfo=ZoneInfo(timezone))
+    return start, start + timedelta(days=7)
+
+
+def _hours(start: datetime, end: datetime) -> Decimal:
+    return Decimal(int((end - start).total_seconds())) / Decimal(3600)
+
+
+def check_part_time_limit(worker: Worker, shift: Shift) -> None:
+    """Part-time work for one employer may not pass 24 hours in a calendar week (Mon–Sun)."""
+    job = shift.job
+    if job.employment_type != "part_time":
+        return
+    city = catalogue.find(job.city)
+    week_start, week_end = _week_of(
+        shift.starts_at, city.timezone if city else clock.DEFAULT_TIMEZONE
+    )
+    rows = db.session.execute(
+        select(Booking.starts_at, Booking.ends_at)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .where(
+            Booking.worker_id == worker.id,
+            Booking.employer_id == job.employer_id,
+            Booking.status.in_(_COUNTED_FOR_HOURS),
+            Job.employment_type == "part_time",
+            Booking.starts_at >= week_start,
+            Booking.starts_at < week_end,
+        )
+    ).all()
+    booked = sum((_hours(row.starts_at, row.ends_at) for row in rows), Decimal(0))
+    wanted = _hours(shift.starts_at, shift.ends_at)
+    if booked + wanted > PART_TIME_WEEKLY_HOURS:
+        raise Conflict(
+            f"part-time work for one employer is limited to {PART_TIME_WEEKLY_HOURS} hours a "
+            f"week (劳动合同法 第六十八条): {booked:.2f} h already booked in the week of "
+            f"{week_start.date()}, this shift adds {wanted:.2f} h"
+        )
+
+
+def _check_overlap(worker: Worker, shift: Shift) -> None:
+    clash = db.session.scalar(
+        select(Booking.id)
+        .where(
+            Booking.worker_id == worker.id,
+            Booking.status.in_(_BLOCKING_OVERLAP),
+            Booking.starts_at < shift.ends_at,
+            Booking.ends_at > shift.starts_at,
+        )
+        .limit(1)
+    )
+    if clash is not None:
+        raise Conflict(f"this shift overlaps your booking {clash}")
+
+
+def _check_skills(worker: Worker, shift: Shift) -> None:
+    missing = sorted(set(shift.job.required_skills) - set(worker.skills))
+    if missing:
+        raise Conflict(f"this shift requires skills you do not have: {', '.join(missing)}")
+
+
+def check_bookable(worker: Worker, shift: Shift) -> None:
+    """Every rule a new booking of ``shift`` by ``worker`` must pass (409 otherwise).
+
+    The caller holds the worker's row lock; capacity is checked by ``take_place``.
+    """
+    if shift.cancelled_at is not None:
+        raise Conflict("this shift is cancelled")
+    if shift.starts_at <= clock.now():
+        raise Conflict("this shift has already started")
+    live = db.session.scalar(
+        select(Booking.id).where(
+            Booking.worker_id == worker.id,
+            Booking.shift_id == shift.id,
+            Booking.status.in_(LIVE_STATUSES),
+        )
+    )
+    if live is not None:
+        raise Conflict(f"you already hold booking {live} for this shift")
+    _check_skills(worker, shift)
+    _check_overlap(worker, shift)
+    check_part_time_limit(worker, shift)
+
+
+def create_booking(worker: Worker, shift: Shift, status: str, actor: User) -> Booking:
+    """Insert a booking in ``status`` (confirmed ones take their place first)."""
+    if status == "confirmed":
+        take_place(shift.id)
+    elif shift.booked >= shift.headcount:
+        raise Conflict("this shift is full")
+    now = clock.now()
+    booking = Booking(
+        shift_id=shift.id,
+        worker_id=worker.id,
+        employer_id=shift.job.employer_id,
+        status=status,
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        created_at=now,
+        updated_at=now,
+        confirmed_at=now if status == "confirmed" else None,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(booking)
+    except IntegrityError:
+        raise Conflict("you already hold a booking for this shift") from None
+    return booking
+
+
+def book(user: User, shift_id: int) -> Booking:
+    """A worker books a shift: confirmed at once, or pending when the job requires approval."""
+    worker = workers.require_profile(user)
+    shift = jobs.get_shift(shift_id)
+    _lock_worker(worker)
+    check_bookable(worker, shift)
+    status = "pending" if shift.job.requires_approval else "confirmed"
+    booking = create_booking(worker, shift, status, user)
+    record_transition(booking, status, user, None)
+    return booking
+
+
+def accept(user: User, booking_id: int) -> Booking:
+    """The employer's side accepts a pending booking (409 when the shift is full by then)."""
+    booking, acting = access.as_employer_side(user, booking_id)
+    require_state(booking, "pending", "accept")
+    take_place(booking.shift_id)
+    booking.status = "confirmed"
+    booking.confirmed_at = clock.now()
+    record_transition(booking, "confirmed", user, acting)
+    notify(
+        booking.worker.user_id,
+        "booking_accepted",
+        f"booking:{booking.id}:accepted",
+        "您的报名已被录用",
+        {"booking_id": booking.id, "shift_id": booking.shift_id},
+    )
+    return booking
+
+
+def reject(user: User, booking_id: int, reason: str | None) -> Booking:
+    """The employer's side turns a pending booking down."""
+    booking, acting = access.as_employer_side(user, booking_id)
+    require_state(booking, "pending", "reject")
+    _end(booking, "rejected", user, reason)
+    record_transition(booking, "rejected", user, acting, reason=reason)
+    notify(
+        booking.worker.user_id,
+        "booking_rejected",
+        f"booking:{booking.id}:rejected",
+        "您的报名未被录用",
+        {"booking_id": booking.id, "reason": reason},
+    )
+    return booking
+
+
+def cancel(user: User, booking_id: int, reason: str) -> Booking:
+    """Cancel before check-in, by the worker or the employer's side.
+
+    A worker's cancel less than 12 hours before the start counts against reliability.
+    """
+    booking, acting = access.as_either_side(user, booking_id)
+    require_state(booking, ("pending", "confirmed"), "cancel")
+    held_place = booking.status == "confirmed"
+    by_worker = acting is None
+    _end(booking, "cancelled", user, reason)
+    booking.late_cancel = by_worker and booking.starts_at - clock.now() < LATE_CANCEL
+    if held_place:
+        release_place(booking.shift_id)
+    record_transition(
+        booking,
+        "cancelled",
+        user,
+        acting,
+        reason=reason,
+        late=booking.late_cancel,
+        by="worker" if by_worker else "employer",
+    )
+    if by_worker:
+        refresh_reliability(booking.worker_id)
+    else:
+        notify(
+            booking.worker.user_id,
+            "booking_cancelled",
+            f"booking:{booking.id}:cancelled",
+            "您的班次已被用工方取消",
+            {"booking_id": booking.id, "reason": reason},
+        )
+    return booking
+
+
+def cancel_for_shifts(shifts: list[Shift], actor: User) -> None:
+    """Cancel every live booking of cancelled shifts (a job was cancelled)."""
+    if not shifts:
+        return
+    bookings = db.session.scalars(
+        select(Booking).where(
+            Booking.shift_id.in_([shift.id for shift in shifts]),
+            Booking.status.in_(("pending", "confirmed")),
+        )
+    ).all()
+    for booking in bookings:
+        held_place = booking.status == "confirmed"
+        _end(booking, "cancelled", actor, "the job was cancelled")
+        if held_place:
+            release_place(booking.shift_id)
+        record_transition(booking, "cancelled", actor, None, reason="job cancelled", by="employer")
+        notify(
+            booking.worker.user_id,
+            "booking_cancelled",
+            f"booking:{booking.id}:cancelled",
+            "您的班次已被用工方取消",
+            {"booking_id": booking.id},
+        )
+
+
+def _end(booking: Booking, status: str, user: User | None, reason: str | None) -> None:
+    booking.status = status
+    booking.ended_at = clock.now()
+    booking.ended_by = user.id if user else None
+    booking.end_reason = reason
+
+
+def require_state(booking: Booking, allowed: str | tuple[str, ...], action: str) -> None:
+    """409 unless the booking is in one of the ``allowed`` states."""
+    states = (allowed,) if isinstance(allowed, str) else allowed
+    if booking.status not in states:
+        raise Conflict(
+            f"cannot {action} a booking that is {booking.status} (only when {' or '.join(states)})"
+        )
+
+
+@events.subscribe(jobs.SHIFTS_CANCELLED)
+def _on_shifts_cancelled(shifts: list[Shift], actor: User) -> None:
+    cancel_for_shifts(shifts, actor)

@@ -1,0 +1,150 @@
+"""The scheduled jobs, run by their own process: ``flask --app wsgi jobs serve``.
+
+Each job has a stable id (``replace_existing`` keeps one entry per job however often the
+process restarts) and owns its transaction. On PostgreSQL a job first takes an advisory lock
+named after it, so two scheduler processes never run the same job at the same time; the second
+one skips that run. ``flask --app wsgi jobs run NAME`` runs one job now (tests use it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import text
+
+from marketplace.clock import DEFAULT_TIMEZONE
+from marketplace.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _no_shows() -> int:
+    from marketplace.bookings.attendance import record_no_shows
+
+    return record_no_shows()
+
+
+def _wage_arrears() -> int:
+    from marketplace.bookings.pay import raise_wage_arrears
+
+    return raise_wage_arrears()
+
+
+def _reminders() -> int:
+    from marketplace.bookings.notifications import send_reminders
+
+    return send_reminders()
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A job: what it runs and when (APScheduler trigger arguments, city time)."""
+
+    name: str
+    run: Callable[[], Any]
+    trigger: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+JOBS: dict[str, ScheduledJob] = {
+    job.name: job
+    for job in (
+        ScheduledJob(
+            "no_shows",
+            _no_shows,
+            {"trigger": "interval", "minutes": 5},
+            "confirmed bookings never checked in 30 min after the start become no-shows",
+        ),
+        ScheduledJob(
+            "wage_arrears",
+            _wage_arrears,
+            {"trigger": "cron", "minute": 17},
+            "part-time earnings unpaid 15 days after approval raise an alert",
+        ),
+        ScheduledJob(
+            "reminders",
+            _reminders,
+            {"trigger": "interval", "minutes": 15},
+            "remind workers of confirmed shifts in the next 24 hours",
+        ),
+    )
+}
+
+
+def _lock_key(name: str) -> int:
+    # A stable signed 63-bit key per job name (Python's hash() changes between processes).
+    return int.from_bytes(hashlib.sha256(f"job:{name}".encode()).digest()[:8], "big") >> 1
+
+
+@dataclass(frozen=True)
+class JobRun:
+    """What one run of a job did."""
+
+    name: str
+    ran: bool
+    result: Any = None
+
+
+def run_job(name: str) -> JobRun:
+    """Run one job now, in its own transaction (inside an app context).
+
+    Skipped (``ran=False``) when another process holds the job's lock on PostgreSQL.
+    """
+    job = JOBS[name]
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        # SQLite: writers are serialised by the database; one scheduler process is the rule.
+        return _run(job)
+    # A session-level lock on a connection of its own, held across the job's commits.
+    with engine.connect() as lock:
+        if not lock.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _lock_key(name)}):
+            log.info("job %s is running elsewhere; skipped", name)
+            return JobRun(name, ran=False)
+        try:
+            return _run(job)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _lock_key(name)})
+            lock.commit()
+
+
+def _run(job: ScheduledJob) -> JobRun:
+    try:
+        result = job.run()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()  # the scheduler (or the CLI) reports the exception
+        raise
+    log.info("job %s done: %s", job.name, result)
+    return JobRun(job.name, ran=True, result=result)
+
+
+def serve(app: Flask) -> None:
+    """Run the scheduler in this process until it is stopped."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone=DEFAULT_TIMEZONE)
+
+    def in_app(name: str) -> None:
+        # A fresh app context per run: its session is removed when the context ends.
+        with app.app_context():
+            run_job(name)
+
+    for job in JOBS.values():
+        scheduler.add_job(
+            in_app,
+            args=[job.name],
+            id=job.name,
+            name=job.description or job.name,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=300,
+            **job.trigger,
+        )
+    log.info("scheduler started with jobs: %s", ", ".join(JOBS))
+    scheduler.start()

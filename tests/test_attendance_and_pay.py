@@ -1,0 +1,292 @@
+"""Attendance (check-in window, geofence, check-out, no-shows), pay, wage arrears, ratings."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from marketplace.bookings.models import Alert, Booking, Notification
+from marketplace.earnings.models import Earning
+from marketplace.employers.models import Employer
+from marketplace.jobs.models import Shift
+from marketplace.scheduler import run_job
+from tests.conftest import CITY_POINTS, shift_times
+
+SITE = CITY_POINTS["wuxi"]
+# About 300 m and 800 m north of the workplace.
+NEAR = {"lat": SITE["lat"] + 0.0027, "lon": SITE["lon"]}
+FAR = {"lat": SITE["lat"] + 0.0072, "lon": SITE["lon"]}
+
+
+class Story:
+    """One booked shift, with the clock under the test's control."""
+
+    def __init__(self, client, headers_of, database, worker, shift):
+        self.client, self.headers_of, self.database = client, headers_of, database
+        self.worker, self.shift = worker, shift
+        self.employer = database.get(Employer, shift.job.employer_id)
+        self.booking_id: int | None = None
+
+    def as_worker(self, method, action, **body):
+        return self.client.post(
+            f"/api/v1/bookings/{self.booking_id}/{action}",
+            json=body,
+            headers=self.headers_of(self.worker),
+        )
+
+    def as_employer(self, action, **body):
+        return self.client.post(
+            f"/api/v1/bookings/{self.booking_id}/{action}",
+            json=body,
+            headers=self.headers_of(self.employer),
+        )
+
+    def book(self):
+        response = self.client.post(
+            f"/api/v1/shifts/{self.shift.id}/bookings", headers=self.headers_of(self.worker)
+        )
+        self.booking_id = response.get_json()["id"]
+        return response
+
+    def status(self) -> str:
+        self.database.expire_all()
+        return self.database.get(Booking, self.booking_id).status
+
+
+@pytest.fixture
+def story(client, headers_of, database, make_worker, make_job):
+    job = make_job(
+        hourly_wage="30.00",
+        shifts=[{**shift_times(days_ahead=2, start_hour=9, hours=8), "headcount": 2}],
+    )
+    return Story(client, headers_of, database, make_worker(), job.shifts[0])
+
+
+def at(instant):
+    return time_machine.travel(instant, tick=False)
+
+
+# --- check-in -------------------------------------------------------------------------------
+
+
+def test_check_in_opens_30_minutes_before_the_start(story):
+    story.book()
+    with at(story.shift.starts_at - timedelta(minutes=31)):
+        early = story.as_worker("post", "check-in", **SITE)
+        assert early.status_code == 409
+    with at(story.shift.starts_at - timedelta(minutes=30)):
+        response = story.as_worker("post", "check-in", **SITE)
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "checked_in"
+
+
+def test_check_in_closes_at_the_end_of_the_shift(story):
+    story.book()
+    with at(story.shift.ends_at + timedelta(seconds=1)):
+        assert story.as_worker("post", "check-in", **SITE).status_code == 409
+    assert story.status() == "confirmed"
+
+
+def test_check_in_must_be_within_500_metres_and_says_how_far(story):
+    story.book()
+    with at(story.shift.starts_at):
+        far = story.as_worker("post", "check-in", **FAR)
+        assert far.status_code == 422
+        assert far.get_json()["message"].startswith("you are 801 m from the workplace")
+        assert story.status() == "confirmed"
+        near = story.as_worker("post", "check-in", **NEAR)
+    assert near.status_code == 200
+    assert 250 < near.get_json()["check_in_distance_m"] < 350
+
+
+def test_only_a_confirmed_booking_checks_in_and_only_once(story):
+    story.book()
+    with at(story.shift.starts_at):
+        story.as_worker("post", "check-in", **SITE)
+        assert story.as_worker("post", "check-in", **SITE).status_code == 409
+
+
+def test_only_the_worker_checks_in(story):
+    story.book()
+    with at(story.shift.starts_at):
+        assert story.as_employer("check-in", **SITE).status_code == 403
+
+
+def test_check_out_needs_a_check_in(story):
+    story.book()
+    with at(story.shift.starts_at):
+        assert story.as_worker("post", "check-out", **SITE).status_code == 409
+        story.as_worker("post", "check-in", **SITE)
+    with at(story.shift.ends_at):
+        response = story.as_worker("post", "check-out", **SITE)
+    assert response.status_code == 200 and response.get_json()["status"] == "checked_out"
+
+
+# --- no-shows -------------------------------------------------------------------------------
+
+
+def test_the_employer_may_record_a_no_show_30_minutes_after_the_start(story, database):
+    story.book()
+    with at(story.shift.starts_at + timedelta(minutes=29)):
+        assert story.as_employer("no-show").status_code == 409
+    with at(story.shift.starts_at + timedelta(minutes=30)):
+        response = story.as_employer("no-show")
+    assert response.status_code == 200 and response.get_json()["status"] == "no_show"
+    assert database.scalar(select(Shift.booked).where(Shift.id == story.shift.id)) == 0
+    database.refresh(story.worker)
+    assert story.worker.reliability == 0.0
+
+
+def test_a_checked_in_worker_is_no_no_show(story):
+    story.book()
+    with at(story.shift.starts_at):
+        story.as_worker("post", "check-in", **SITE)
+    with at(story.shift.starts_at + timedelta(hours=1)):
+        assert story.as_employer("no-show").status_code == 409
+
+
+def test_the_scheduler_records_no_shows_by_itself(story, app):
+    story.book()
+    with at(story.shift.starts_at + timedelta(minutes=20)):
+        assert run_job("no_shows").result == 0
+    assert story.status() == "confirmed"
+    with at(story.shift.starts_at + timedelta(minutes=31)):
+        assert run_job("no_shows").result == 1
+        assert run_job("no_shows").result == 0
+    assert story.status() == "no_show"
+
+
+# --- pay ------------------------------------------------------------------------------------
+
+
+def work(story, check_in_late=timedelta(0), leave_early=timedelta(0)):
+    story.book()
+    with at(story.shift.starts_at + check_in_late):
+        story.as_worker("post", "check-in", **SITE)
+    with at(story.shift.ends_at - leave_early):
+        story.as_worker("post", "check-out", **SITE)
+
+
+def test_approval_pays_the_checked_in_time_rounded_to_the_quarter_hour(story, database):
+    work(story, check_in_late=timedelta(minutes=8), leave_early=timedelta(minutes=59))
+    # 8 h − 8 min − 59 min = 6 h 53 min → 7.00 h (nearest quarter hour)
+    response = story.as_employer("approve")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["status"] == "completed" and body["approved_hours"] == "7.00"
+    assert body["earning"]["amount"] == "210.00" and body["earning"]["source"] == "platform"
+    earning = database.scalar(select(Earning).where(Earning.booking_id == story.booking_id))
+    assert earning.amount == Decimal(
+        "210.00"
+    ) and earning.month == story.shift.starts_at.astimezone().strftime("%Y-%m")
+
+
+def test_the_default_hours_never_exceed_the_shift(story):
+    story.book()
+    with at(story.shift.starts_at - timedelta(minutes=30)):
+        story.as_worker("post", "check-in", **SITE)
+    with at(story.shift.ends_at + timedelta(hours=2)):
+        story.as_worker("post", "check-out", **SITE)
+    assert story.as_employer("approve").get_json()["approved_hours"] == "8.00"
+
+
+def test_explicit_hours_are_exact_and_may_not_pass_the_shift(story, database):
+    work(story)
+    too_many = story.as_employer("approve", hours="8.25")
+    assert too_many.status_code == 422
+    assert story.status() == "checked_out"
+    assert story.as_employer("approve", hours="0").status_code == 422
+    assert story.as_employer("approve", hours="7.5").get_json()["earning"]["amount"] == "225.00"
+    assert database.scalar(select(func.count()).select_from(Earning)) == 1
+
+
+def test_approval_needs_a_check_out(story):
+    story.book()
+    assert story.as_employer("approve").status_code == 409
+
+
+def test_paid_marks_the_earning_and_only_once(story):
+    work(story)
+    story.as_employer("approve")
+    paid = story.as_employer("paid")
+    assert paid.status_code == 200 and paid.get_json()["paid_at"] is not None
+    assert story.as_employer("paid").status_code == 409
+
+
+def test_wage_arrears_after_15_unpaid_days_then_resolved_by_payment(
+    story, database, headers_of, client
+):
+    work(story)
+    story.as_employer("approve")
+    approved_at = database.scalar(select(Earning.recorded_at))
+    with at(approved_at + timedelta(days=15) - timedelta(minutes=1)):
+        assert run_job("wage_arrears").result == 0
+    with at(approved_at + timedelta(days=15, minutes=1)):
+        assert run_job("wage_arrears").result == 1
+        assert run_job("wage_arrears").result == 0
+        alerts = client.get("/api/v1/alerts", headers=headers_of(story.worker)).get_json()
+        assert [a["type"] for a in alerts] == ["wage_arrears"] and alerts[0]["resolved_at"] is None
+        assert story.as_employer("paid").status_code == 200
+    assert database.scalar(select(Alert.resolved_at)) is not None
+    assert database.scalar(select(Notification.kind).where(Notification.kind == "wage_arrears"))
+
+
+def test_full_time_earnings_raise_no_wage_arrears_alert(
+    client, headers_of, database, make_worker, make_job
+):
+    job = make_job(
+        employment_type="full_time", shifts=[{**shift_times(days_ahead=2), "headcount": 1}]
+    )
+    story = Story(client, headers_of, database, make_worker(), job.shifts[0])
+    work(story)
+    story.as_employer("approve")
+    with at(story.shift.ends_at + timedelta(days=30)):
+        assert run_job("wage_arrears").result == 0
+
+
+def test_alerts_are_visible_to_the_worker_the_employer_and_officials_of_the_city(
+    story, client, headers_of, make_user, auth_headers, database
+):
+    work(story)
+    story.as_employer("approve")
+    with at(database.scalar(select(Earning.recorded_at)) + timedelta(days=16)):
+        run_job("wage_arrears")
+        for viewer, count in (
+            (headers_of(story.worker), 1),
+            (headers_of(story.employer), 1),
+            (auth_headers(make_user("official", city="wuxi")), 1),
+            (auth_headers(make_user("official", city="xining")), 0),
+            (auth_headers(make_user("employer")), 0),
+        ):
+            assert len(client.get("/api/v1/alerts", headers=viewer).get_json()) == count
+
+
+# --- ratings --------------------------------------------------------------------------------
+
+
+def test_both_sides_rate_once_after_completion_and_the_workers_rating_follows(story, database):
+    work(story)
+    assert story.as_worker("post", "ratings", stars=5).status_code == 409  # not completed yet
+    story.as_employer("approve")
+    assert story.as_worker("post", "ratings", stars=4, comment="老板很好").status_code == 201
+    assert story.as_employer("ratings", stars=5).status_code == 201
+    assert story.as_employer("ratings", stars=1).status_code == 409
+    assert story.as_worker("post", "ratings", stars=6).status_code == 422
+    database.refresh(story.worker)
+    assert story.worker.rating == Decimal("5.00")
+    assert story.worker.reliability == 1.0
+
+
+def test_reminders_are_sent_once_for_shifts_within_24_hours(story, database):
+    story.book()
+    with at(story.shift.starts_at - timedelta(hours=25)):
+        assert run_job("reminders").result == 0
+    with at(story.shift.starts_at - timedelta(hours=23)):
+        assert run_job("reminders").result == 1
+        assert run_job("reminders").result == 0
+    notice = database.scalar(select(Notification).where(Notification.kind == "shift_reminder"))
+    assert notice.user_id == story.worker.user_id and "商场保洁" in notice.message

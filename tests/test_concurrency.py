@@ -1,0 +1,223 @@
+"""Capacity under concurrency: many workers grab the last places at once, exactly headcount win.
+
+These tests commit for real, on a database of their own (a SQLite file, or a schema of the
+PostgreSQL test database), first with threads in this process and then over HTTP against
+gunicorn with several worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import flask_migrate
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from marketplace import create_app
+from marketplace.auth import services as auth_services
+from marketplace.bookings.models import Booking
+from marketplace.config import normalise_database_url
+from marketplace.employers import services as employers
+from marketplace.employers.schemas import EmployerProfileInSchema
+from marketplace.extensions import db
+from marketplace.jobs import services as jobs
+from marketplace.jobs.models import Shift
+from marketplace.jobs.schemas import JobInSchema
+from marketplace.workers import services as workers
+from marketplace.workers.schemas import WorkerProfileInSchema
+from tests.conftest import TEST_DATABASE_URL, employer_body, job_body, shift_times, worker_body
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = "live_concurrency"
+SECRETS = {
+    "SECRET_KEY": "concurrency-secret-key-0123456789",
+    "ID_NUMBER_KEY": "concurrency-id-number-key-0123456789",
+}
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory):
+    """An app on its own committed database, and that database's URL."""
+    if TEST_DATABASE_URL:
+        base = normalise_database_url(TEST_DATABASE_URL)
+        admin = create_engine(base)
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        separator = "&" if "?" in base else "?"
+        url = f"{base}{separator}options=-csearch_path%3D{SCHEMA}"
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "CHEAPEST", **SECRETS}
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app, url
+    with app.app_context():
+        db.engine.dispose()
+    if TEST_DATABASE_URL:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        admin.dispose()
+
+
+_phones = iter(range(18_000_000_000, 18_999_999_999))
+
+
+def market(app, headcount: int, workers_count: int, shifts: int = 1) -> tuple[list[int], list[str]]:
+    """Commit an employer with ``shifts`` overlapping shifts and workers; answer ids and tokens."""
+    with app.app_context():
+        employer_user = auth_services.create_user(str(next(_phones)), "password-1", "employer")
+        employers.put_profile(employer_user, EmployerProfileInSchema().load(employer_body()))
+        body = job_body(
+            employment_type="full_time",
+            shifts=[{**shift_times(days_ahead=4), "headcount": headcount} for _ in range(shifts)],
+        )
+        job = jobs.post_job(employer_user, JobInSchema().load(body))
+        tokens = []
+        for _ in range(workers_count):
+            user = auth_services.create_user(str(next(_phones)), "password-1", "worker")
+            workers.put_profile(user, WorkerProfileInSchema().load(worker_body()))
+            tokens.append(auth_services.create_token(user).access_token)
+        shift_ids = [shift.id for shift in job.shifts]
+        db.session.commit()
+    return shift_ids, tokens
+
+
+def outcome(app, shift_ids: list[int]) -> tuple[list[int], int]:
+    """The places each shift counts as booked, and the live bookings holding places."""
+    with app.app_context():
+        booked = [db.session.scalar(select(Shift.booked).where(Shift.id == i)) for i in shift_ids]
+        holding = db.session.scalar(
+            select(func.count())
+            .select_from(Booking)
+            .where(Booking.shift_id.in_(shift_ids), Booking.status == "confirmed")
+        )
+        db.session.remove()
+    return booked, holding
+
+
+def together(calls: list[Any]) -> list[Any]:
+    """Run the calls in threads released at the same instant; answer their results."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_threads_grabbing_the_last_places_never_overbook(live):
+    app, _ = live
+    [shift_id], tokens = market(app, headcount=3, workers_count=16)
+    client = app.test_client()
+
+    def grab(token: str):
+        return lambda: (
+            client.post(
+                f"/api/v1/shifts/{shift_id}/bookings", headers={"Authorization": f"Bearer {token}"}
+            ).status_code
+        )
+
+    statuses = Counter(together([grab(token) for token in tokens]))
+    assert statuses == {201: 3, 409: 13}
+    assert outcome(app, [shift_id]) == ([3], 3)
+
+
+def test_one_worker_racing_for_overlapping_shifts_gets_one(live):
+    app, _ = live
+    shift_ids, [token] = market(app, headcount=5, workers_count=1, shifts=6)
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def grab(shift_id: int):
+        return lambda: (
+            client.post(f"/api/v1/shifts/{shift_id}/bookings", headers=headers).status_code
+        )
+
+    statuses = Counter(together([grab(i) for i in shift_ids]))
+    assert statuses == {201: 1, 409: 5}
+    booked, holding = outcome(app, shift_ids)
+    assert sum(booked) == 1 and holding == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def gunicorn(live, tmp_path_factory: pytest.TempPathFactory):
+    """gunicorn with four worker processes serving the live database on a loopback port."""
+    _, url = live
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": SECRETS["SECRET_KEY"],
+        "MARKETPLACE_ID_NUMBER_KEY": SECRETS["ID_NUMBER_KEY"],
+    }
+    log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", "4", "--bind", f"127.0.0.1:{port}",
+             "--timeout", "60", "wsgi:app"],
+            cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log_file,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        process.wait(timeout=10)
+        pytest.fail("gunicorn did not start: " + log.read_text()[-2000:])
+    yield base
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def _post(url: str, token: str) -> int:
+    request = urllib.request.Request(  # noqa: S310 — a loopback URL built by the test
+        url, data=b"", method="POST", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            json.loads(response.read())
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_gunicorn_processes_grabbing_the_last_places_never_overbook(live, gunicorn):
+    app, _ = live
+    [shift_id], tokens = market(app, headcount=5, workers_count=24)
+    url = f"{gunicorn}/api/v1/shifts/{shift_id}/bookings"
+    statuses = Counter(together([lambda token=token: _post(url, token) for token in tokens]))
+    assert statuses == {201: 5, 409: 19}
+    assert outcome(app, [shift_id]) == ([5], 5)
