@@ -290,3 +290,69 @@ def test_reminders_are_sent_once_for_shifts_within_24_hours(story, database):
         assert run_job("reminders").result == 0
     notice = database.scalar(select(Notification).where(Notification.kind == "shift_reminder"))
     assert notice.user_id == story.worker.user_id and "商场保洁" in notice.message
+
+
+# --- who may not, and the wrong state, for every transition ---------------------------------
+
+WORKER_ACTIONS = {"check-in": SITE, "check-out": SITE, "cancel": {"reason": "x"}}
+EMPLOYER_ACTIONS = {
+    "accept": {},
+    "reject": {},
+    "no-show": {},
+    "approve": {},
+    "paid": {},
+    "cancel": {"reason": "x"},
+}
+
+
+@pytest.mark.parametrize("action", sorted({*WORKER_ACTIONS, *EMPLOYER_ACTIONS, "ratings"}))
+def test_strangers_cannot_act_on_a_booking(
+    story, action, make_worker, make_employer, make_user, auth_headers, headers_of, client
+):
+    story.book()
+    body = {**WORKER_ACTIONS, **EMPLOYER_ACTIONS, "ratings": {"stars": 3}}[action]
+    path = f"/api/v1/bookings/{story.booking_id}/{action}"
+    another_worker = client.post(path, json=body, headers=headers_of(make_worker()))
+    another_employer = client.post(path, json=body, headers=headers_of(make_employer()))
+    official = client.post(
+        path, json=body, headers=auth_headers(make_user("official", city="wuxi"))
+    )
+    # A worker-only action answers an employer 403; otherwise strangers get 404.
+    assert another_worker.status_code == (
+        403 if action in EMPLOYER_ACTIONS and action != "cancel" else 404
+    )
+    assert another_employer.status_code == (403 if action in ("check-in", "check-out") else 404)
+    assert official.status_code == 403
+    assert story.status() == "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("action", "side"),
+    [
+        ("accept", "employer"),
+        ("reject", "employer"),
+        ("check-out", "worker"),
+        ("approve", "employer"),
+        ("paid", "employer"),
+        ("ratings", "worker"),
+    ],
+)
+def test_transitions_from_the_wrong_state_are_409(story, action, side):
+    story.book()  # confirmed
+    body = {"check-out": SITE, "ratings": {"stars": 4}}.get(action, {})
+    response = (
+        story.as_worker("post", action, **body)
+        if side == "worker"
+        else story.as_employer(action, **body)
+    )
+    assert response.status_code == 409
+    assert story.status() == "confirmed"
+
+
+def test_a_checked_in_booking_can_no_longer_be_cancelled(story):
+    story.book()
+    with at(story.shift.starts_at):
+        story.as_worker("post", "check-in", **SITE)
+        assert story.as_worker("post", "cancel", reason="太累").status_code == 409
+        assert story.as_employer("cancel", reason="不需要了").status_code == 409
+    assert story.status() == "checked_in"
