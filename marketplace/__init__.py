@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.cities.routes import blp as cities_blp
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
+    from marketplace.matching.routes import blp as matching_blp
     from marketplace.system.routes import blp as health_blp
     from marketplace.system.routes import register_docs_assets
     from marketplace.workers.routes import blp as workers_blp
@@ -64,6 +65,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         brokers_blp,
         jobs_blp,
         bookings_blp,
+        matching_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

@@ -5,6 +5,8 @@ Used to spread demo and synthetic people and workplaces over the real map.
 
 from __future__ import annotations
 
+from marketplace.jobs.categories import CATEGORY_SKILLS, CITY_CATEGORIES
+
 # (district, lat, lon, weight) — weights roughly follow the districts' populations.
 DISTRICTS: dict[str, list[tuple[str, float, float, float]]] = {
     "wuxi": [
@@ -33,27 +35,10 @@ REGION_CODES = {
     "xining": ["630102", "630103", "630104", "630105", "630106", "630121", "630123"],
 }
 
-# The industries the two documents name, with the skills their jobs ask for.
+# The industries of each city with the skills their jobs ask for (from the jobs domain).
 CATEGORIES: dict[str, list[tuple[str, list[str]]]] = {
-    "wuxi": [
-        ("保洁绿化", ["cleaning", "gardening"]),
-        ("批发零售", ["retail"]),
-        ("住宿餐饮", ["cooking", "waiting"]),
-        ("建筑装修", ["construction"]),
-        ("外卖配送", ["delivery"]),
-        ("养老托育", ["elder_care", "childcare"]),
-        ("家政", ["housekeeping"]),
-    ],
-    "xining": [
-        ("保洁绿化", ["cleaning", "gardening"]),
-        ("批发零售", ["retail"]),
-        ("住宿餐饮", ["cooking", "waiting"]),
-        ("建筑装修", ["construction"]),
-        ("外卖配送", ["delivery"]),
-        ("养老托育", ["elder_care", "childcare"]),
-        ("青海拉面", ["noodle_making", "cooking"]),
-        ("青绣", ["embroidery"]),
-    ],
+    city: [(name, list(CATEGORY_SKILLS[name])) for name in names]
+    for city, names in CITY_CATEGORIES.items()
 }
 
 SURNAMES = (

@@ -30,7 +30,8 @@ from marketplace.earnings.models import Contribution, Earning
 from marketplace.employers.models import Employer
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift
-from marketplace.workers.models import Worker, WorkerSkill
+from marketplace.matching.availability import MASK_COLUMNS, masks
+from marketplace.workers.models import Worker, WorkerSkill, reach_bucket
 from marketplace.workers.services import id_cipher
 from seeds.places import CATEGORIES, DISTRICTS, GIVEN, REGION_CODES, SURNAMES
 
@@ -175,10 +176,16 @@ class _Market:
     def accounts(self, role: str, count: int) -> list[int]:
         ids = self.writer.allocate_ids(User.__table__, count)
         rows = [
-            {"id": user_id, "phone": str(self.next_phone + n), "password_hash": self.password_hash,
-             "role": role, "city": None, "created_at": self.now}
+            {
+                "id": user_id,
+                "phone": str(self.next_phone + n),
+                "password_hash": self.password_hash,
+                "role": role,
+                "city": None,
+                "created_at": self.now,
+            }
             for n, user_id in enumerate(ids)
-        ]  # fmt: skip
+        ]
         self.next_phone += count
         self.writer.insert(User.__table__, rows, f"{role} accounts")
         return ids
@@ -202,30 +209,51 @@ class _Market:
             )
             district, lat, lon = _point(rng, self.city)
             group_day = today - timedelta(days=rng.randint(30, 900))
+            reach = float(rng.choice((5, 10, 15, 20, 30)))
+            availability = (
+                []
+                if rng.random() < 0.6
+                else [
+                    {"weekday": day, "start": "08:00", "end": "20:00"}
+                    for day in sorted(rng.sample(range(7), 5))
+                ]
+            )
             difficulty = rng.random() < shares.difficulty
             unemployed = difficulty or rng.random() < shares.unemployed
             graduate = rng.random() < shares.graduate
-            any_time = rng.random() < 0.6
-            days = sorted(rng.sample(range(7), 5))
-            rows.append({
-                "id": worker_id, "user_id": user_id, "name": _name(rng),
-                "id_number_ciphertext": cipher.encrypt(number),
-                "id_number_hash": cipher.lookup_hash(number),
-                "id_number_masked": number[:6] + "*" * 8 + number[-4:],
-                "birth_date": birth, "gender": gender, "city": self.city.code,
-                "resident": rng.random() < shares.resident, "district": district,
-                "lat": lat, "lon": lon, "cell": geo.cell_of(lat, lon),
-                "unemployment_registered_on": group_day if unemployed else None,
-                "difficulty_certified_on": group_day + timedelta(days=10) if difficulty else None,
-                "graduated_on": date(today.year - rng.randint(0, 2), 6, 30) if graduate else None,
-                "veteran": rng.random() < shares.veteran,
-                "migrant_worker": rng.random() < shares.migrant_worker,
-                "availability": [] if any_time else [
-                    {"weekday": day, "start": "08:00", "end": "20:00"} for day in days
-                ],
-                "max_distance_km": float(rng.choice((5, 10, 15, 20, 30))),
-                "created_at": self.now, "updated_at": self.now,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "id": worker_id,
+                    "user_id": user_id,
+                    "name": _name(rng),
+                    "id_number_ciphertext": cipher.encrypt(number),
+                    "id_number_hash": cipher.lookup_hash(number),
+                    "id_number_masked": number[:6] + "*" * 8 + number[-4:],
+                    "birth_date": birth,
+                    "gender": gender,
+                    "city": self.city.code,
+                    "resident": rng.random() < shares.resident,
+                    "district": district,
+                    "lat": lat,
+                    "lon": lon,
+                    "cell": geo.cell_of(lat, lon),
+                    "unemployment_registered_on": group_day if unemployed else None,
+                    "difficulty_certified_on": group_day + timedelta(days=10)
+                    if difficulty
+                    else None,
+                    "graduated_on": date(today.year - rng.randint(0, 2), 6, 30)
+                    if graduate
+                    else None,
+                    "veteran": rng.random() < shares.veteran,
+                    "migrant_worker": rng.random() < shares.migrant_worker,
+                    "availability": availability,
+                    **dict(zip(MASK_COLUMNS, masks(availability), strict=True)),
+                    "max_distance_km": reach,
+                    "reach_bucket": reach_bucket(reach),
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+            )
             skill_rows.extend(
                 {"worker_id": worker_id, "skill": skill}
                 for skill in rng.sample(skills_pool, rng.randint(1, 3))
@@ -241,13 +269,20 @@ class _Market:
         rows = []
         for n, (employer_id, user_id) in enumerate(zip(ids, user_ids, strict=True)):
             district, lat, lon = _point(self.rng, self.city, spread=0.02)
-            rows.append({
-                "id": employer_id, "user_id": user_id,
-                "name": f"{self.city.name[:2]}{_name(self.rng)}劳务服务有限公司",
-                "credit_code": make_credit_code(f"91{region}{(self.offset + n) % 10**9:09d}"),
-                "city": self.city.code, "address": f"{self.city.name}{district}",
-                "lat": lat, "lon": lon, "created_at": self.now, "updated_at": self.now,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "id": employer_id,
+                    "user_id": user_id,
+                    "name": f"{self.city.name[:2]}{_name(self.rng)}劳务服务有限公司",
+                    "credit_code": make_credit_code(f"91{region}{(self.offset + n) % 10**9:09d}"),
+                    "city": self.city.code,
+                    "address": f"{self.city.name}{district}",
+                    "lat": lat,
+                    "lon": lon,
+                    "created_at": self.now,
+                    "updated_at": self.now,
+                }
+            )
         self.writer.insert(Employer.__table__, rows, "employers")
         return ids, user_ids
 
@@ -266,28 +301,52 @@ class _Market:
         for job_id, size in zip(job_ids, plans, strict=True):
             category, skills = rng.choice(CATEGORIES[city.code])
             district, lat, lon = _point(rng, city)
-            job_rows.append({
-                "id": job_id, "employer_id": rng.choice(employer_ids), "posted_by": poster,
-                "broker_id": None, "title": f"{category}·{district}", "description": "",
-                "category": category,
-                "employment_type": rng.choice(
-                    ("part_time", "part_time", "part_time", "full_time", "dispatch", "outsourcing")
-                ),
-                "hourly_wage": _hundredths(minimum.hourly + rng.randint(0, 15)),
-                "requires_approval": rng.random() < 0.2, "city": city.code, "district": district,
-                "address": f"{city.name}{district}", "lat": lat, "lon": lon,
-                "cell": geo.cell_of(lat, lon), "created_at": self.now, "cancelled_at": None,
-            })  # fmt: skip
+            job_rows.append(
+                {
+                    "id": job_id,
+                    "employer_id": rng.choice(employer_ids),
+                    "posted_by": poster,
+                    "broker_id": None,
+                    "title": f"{category}·{district}",
+                    "description": "",
+                    "category": category,
+                    "employment_type": rng.choice(
+                        (
+                            "part_time",
+                            "part_time",
+                            "part_time",
+                            "full_time",
+                            "dispatch",
+                            "outsourcing",
+                        )
+                    ),
+                    "hourly_wage": _hundredths(minimum.hourly + rng.randint(0, 15)),
+                    "requires_approval": rng.random() < 0.2,
+                    "city": city.code,
+                    "district": district,
+                    "address": f"{city.name}{district}",
+                    "lat": lat,
+                    "lon": lon,
+                    "cell": geo.cell_of(lat, lon),
+                    "created_at": self.now,
+                    "cancelled_at": None,
+                }
+            )
             if rng.random() < 0.5:
                 skill_rows.append({"job_id": job_id, "skill": rng.choice(skills)})
             for _ in range(size):
                 day = self.today + timedelta(days=rng.randint(1, 30))
                 start = datetime.combine(day, time(rng.randint(6, 18)), tzinfo=zone)
-                shift_rows.append({
-                    "job_id": job_id, "starts_at": start,
-                    "ends_at": start + timedelta(hours=rng.randint(3, 10)),
-                    "headcount": rng.randint(1, 10), "booked": 0, "cancelled_at": None,
-                })  # fmt: skip
+                shift_rows.append(
+                    {
+                        "job_id": job_id,
+                        "starts_at": start,
+                        "ends_at": start + timedelta(hours=rng.randint(3, 10)),
+                        "headcount": rng.randint(1, 10),
+                        "booked": 0,
+                        "cancelled_at": None,
+                    }
+                )
         self.writer.insert(Job.__table__, job_rows, "jobs")
         self.writer.insert(JobSkill.__table__, skill_rows, "job skills")
         self.writer.insert(Shift.__table__, shift_rows, "shifts")
@@ -310,17 +369,27 @@ class _Market:
                 if steady or rng.random() < shares.active_month:
                     hours = _hundredths(rng.uniform(120, 200) if steady else rng.uniform(4, 160))
                     rate = _hundredths(rates[month] + rng.uniform(0, 12))
-                    incomes.append({
-                        "worker_id": worker_id, "source": "synthetic", "month": str(month),
-                        "hours": hours, "amount": (hours * rate + 50) // 100,  # fen, half up
-                        "recorded_at": self.now, "paid_at": self.now,
-                    })  # fmt: skip
+                    incomes.append(
+                        {
+                            "worker_id": worker_id,
+                            "source": "synthetic",
+                            "month": str(month),
+                            "hours": hours,
+                            "amount": (hours * rate + 50) // 100,  # fen, half up
+                            "recorded_at": self.now,
+                            "paid_at": self.now,
+                        }
+                    )
                 if pays:
-                    premiums.append({
-                        "worker_id": worker_id, "month": str(month),
-                        "pension": _hundredths(rng.uniform(560, 900)),
-                        "medical": _hundredths(rng.uniform(200, 400)), "recorded_at": self.now,
-                    })  # fmt: skip
+                    premiums.append(
+                        {
+                            "worker_id": worker_id,
+                            "month": str(month),
+                            "pension": _hundredths(rng.uniform(560, 900)),
+                            "medical": _hundredths(rng.uniform(200, 400)),
+                            "recorded_at": self.now,
+                        }
+                    )
         self.writer.insert(Earning.__table__, incomes, "monthly incomes")
         self.writer.insert(Contribution.__table__, premiums, "premium months")
         return len(incomes), len(premiums)

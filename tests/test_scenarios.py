@@ -48,16 +48,28 @@ def post_and_work_a_shift(client, make_user, auth_headers):
         ).status_code
         == 200
     )
-    job = client.post("/api/v1/jobs", headers=employer.headers(), json=job_body(
-        title="超市夜班理货", category="批发零售", hourly_wage="28.50",
-        shifts=[{**shift_times(days_ahead=2, start_hour=18, hours=4), "headcount": 1}],
-    )).get_json()  # fmt: skip
+    job = client.post(
+        "/api/v1/jobs",
+        headers=employer.headers(),
+        json=job_body(
+            title="超市夜班理货",
+            category="批发零售",
+            hourly_wage="28.50",
+            shifts=[{**shift_times(days_ahead=2, start_hour=18, hours=4), "headcount": 1}],
+        ),
+    ).get_json()
     shift_id = job["shifts"][0]["id"]
 
     worker = sign_up(client, "worker")
-    profile = client.put("/api/v1/workers/me", headers=worker.headers(), json=worker_body(
-        name="赵丽", id_number=resident_id(), unemployment_registered_on="2026-01-05",
-    )).get_json()  # fmt: skip
+    profile = client.put(
+        "/api/v1/workers/me",
+        headers=worker.headers(),
+        json=worker_body(
+            name="赵丽",
+            id_number=resident_id(),
+            unemployment_registered_on="2026-01-05",
+        ),
+    ).get_json()
     found = client.get(
         "/api/v1/shifts", query_string={**SITE, "radius_km": 3}, headers=worker.headers()
     ).get_json()

@@ -25,6 +25,7 @@ from marketplace.bookings.models import LIVE_STATUSES, Booking
 from marketplace.bookings.notifications import notify
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.cities import catalogue
+from marketplace.employers import services as employers
 from marketplace.employers.services import Acting
 from marketplace.errors import Conflict
 from marketplace.extensions import db
@@ -228,6 +229,27 @@ def book(user: User, shift_id: int) -> Booking:
     status = "pending" if shift.job.requires_approval else "confirmed"
     booking = create_booking(worker, shift, status, user)
     record_transition(booking, status, user, None)
+    return booking
+
+
+def book_for_worker(user: User, worker: Worker, shift: Shift) -> Booking:
+    """The employer's side books a worker it chose (batch assignment): confirmed at once.
+
+    The same rules as a worker's own booking; ``requires_approval`` does not apply, since the
+    employer is the one choosing.
+    """
+    acting = employers.acting_for(user, shift.job.employer_id) if user.role != "admin" else None
+    _lock_worker(worker)
+    check_bookable(worker, shift)
+    booking = create_booking(worker, shift, "confirmed", user)
+    record_transition(booking, "confirmed", user, acting, assigned=True)
+    notify(
+        worker.user_id,
+        "booking_assigned",
+        f"booking:{booking.id}:assigned",
+        "您已被安排到一个班次，请准时到岗",
+        {"booking_id": booking.id, "shift_id": shift.id},
+    )
     return booking
 
 

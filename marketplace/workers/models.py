@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -21,6 +22,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace.database import ScaledDecimal, UTCDateTime
 from marketplace.extensions import Model
+from marketplace.matching.availability import ALL_DAY, MASK_COLUMNS, masks
+
+# Reach buckets: a worker's max_distance_km rounded up to one of these (km).
+REACH_BUCKETS_KM = (2, 5, 10, 20, 50, 100)
 
 # The groups of POLICIES.md, each a date on the profile.
 GROUP_DATE_FIELDS = ("unemployment_registered_on", "difficulty_certified_on", "graduated_on")
@@ -35,6 +40,8 @@ class Worker(Model):
         CheckConstraint("gender IN ('male', 'female')", name="gender_known"),
         CheckConstraint("max_distance_km >= 0.5 AND max_distance_km <= 100", name="reach"),
         Index("ix_workers_city_cell", "city", "cell"),
+        # Matching's pre-filter: the workers whose reach bucket covers a point.
+        Index("ix_workers_city_reach_cell", "city", "reach_bucket", "cell"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,6 +66,16 @@ class Worker(Model):
     migrant_worker: Mapped[bool] = mapped_column(Boolean, default=False)
     availability: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     max_distance_km: Mapped[float] = mapped_column(Float, default=20.0)
+    # Derived for matching's pre-filters (see marketplace/matching/): the smallest of
+    # REACH_BUCKETS_KM covering max_distance_km, and per weekday the half hours a window touches.
+    reach_bucket: Mapped[int] = mapped_column(default=20)
+    available_0: Mapped[int] = mapped_column(BigInteger, default=ALL_DAY)
+    available_1: Mapped[int] = mapped_column(BigInteger, default=ALL_DAY)
+    available_2: Mapped[int] = mapped_column(BigInteger, default=ALL_DAY)
+    available_3: Mapped[int] = mapped_column(BigInteger, default=ALL_DAY)
+    available_4: Mapped[int] = mapped_column(BigInteger, default=ALL_DAY)
+    available_5: Mapped[int] = mapped_column(BigInteger, default=ALL_DAY)
+    available_6: Mapped[int] = mapped_column(BigInteger, default=ALL_DAY)
     # Derived from ratings and bookings by the bookings domain; never set by clients.
     rating: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
     reliability: Mapped[float | None] = mapped_column(Float)
@@ -73,6 +90,12 @@ class Worker(Model):
     def skills(self) -> list[str]:
         """The worker's skill tags."""
         return [row.skill for row in self.skill_rows]
+
+    def set_matching_keys(self) -> None:
+        """Derive the reach bucket and availability masks from the profile."""
+        self.reach_bucket = reach_bucket(self.max_distance_km)
+        for column, mask in zip(MASK_COLUMNS, masks(self.availability), strict=True):
+            setattr(self, column, mask)
 
     @property
     def location(self) -> dict[str, float]:
@@ -113,3 +136,8 @@ class WorkerGroupChange(Model):
     new_value: Mapped[str | None] = mapped_column(String(20))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+def reach_bucket(max_distance_km: float) -> int:
+    """The smallest reach bucket covering ``max_distance_km``."""
+    return next(bound for bound in REACH_BUCKETS_KM if max_distance_km <= bound)

@@ -139,6 +139,7 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
         setattr(worker, field, data[field])
     worker.availability = [dict(window) for window in data["availability"]]
     worker.max_distance_km = data["max_distance_km"]
+    worker.set_matching_keys()
     worker.updated_at = now
     wanted = sorted(set(data["skills"]))
     worker.skill_rows = [WorkerSkill(skill=skill) for skill in wanted]

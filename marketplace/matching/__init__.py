@@ -1,0 +1,1 @@
+"""Matching workers and shifts: eligibility, scores, candidates and optimal batch assignment."""

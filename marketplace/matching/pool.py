@@ -1,0 +1,238 @@
+"""Workers as numpy arrays, and which of them may take a shift, with their scores.
+
+The database narrows the workers first (``load``'s conditions: city, reach around the shift,
+availability masks, required skills, no overlapping booking); what survives is held as arrays
+and every hard rule is then checked exactly, vectorised, for one shift at a time.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import ColumnElement, select
+
+from marketplace import clock
+from marketplace.bookings.models import Booking
+from marketplace.cities import catalogue
+from marketplace.common import geo
+from marketplace.extensions import db
+from marketplace.jobs.categories import skill_tags
+from marketplace.jobs.models import Job, Shift
+from marketplace.matching import availability, scoring
+from marketplace.workers.models import Worker, WorkerSkill
+
+PART_TIME_WEEKLY_HOURS = 24.0  # 劳动合同法 第六十八条
+BLOCKING = ("pending", "confirmed", "checked_in")
+COUNTED_HOURS = ("pending", "confirmed", "checked_in", "checked_out", "completed")
+
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass
+class Eligible:
+    """The workers of a pool who may take one shift, with their score components."""
+
+    index: IntArray  # positions in the pool
+    distance_km: scoring.Vector
+    components: dict[str, scoring.Vector]
+    score: scoring.Vector
+
+
+def _epoch(instant: datetime) -> float:
+    return instant.timestamp()
+
+
+class Pool:
+    """A set of workers as arrays: what matching needs of each, loaded in a few queries."""
+
+    def __init__(
+        self, rows: Sequence[Any], skills: Sequence[Any], bookings: Sequence[Any], as_of: date
+    ) -> None:
+        n = len(rows)
+        self.size = n
+        self.ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=n)
+        self.position = {int(worker_id): i for i, worker_id in enumerate(self.ids)}
+        self.city = np.array([r.city for r in rows], dtype=object)
+        self.lat = np.fromiter((r.lat for r in rows), dtype=np.float64, count=n)
+        self.lon = np.fromiter((r.lon for r in rows), dtype=np.float64, count=n)
+        self.reach = np.fromiter((r.max_distance_km for r in rows), dtype=np.float64, count=n)
+        self.reliability = np.fromiter(
+            (np.nan if r.reliability is None else r.reliability for r in rows), np.float64, n
+        )
+        self.rating = np.fromiter(
+            (np.nan if r.rating is None else float(r.rating) for r in rows), np.float64, n
+        )
+        months = {
+            name: np.fromiter((scoring.month_index(getattr(r, name)) for r in rows), np.int64, n)
+            for name in ("difficulty_certified_on", "unemployment_registered_on", "graduated_on")
+        }
+        self.priority = scoring.priority_vector(
+            months["difficulty_certified_on"],
+            months["unemployment_registered_on"],
+            months["graduated_on"],
+            as_of,
+        )
+        self._windows(rows)
+        self._skills(skills)
+        self._bookings(bookings)
+
+    def _windows(self, rows: Sequence[Any]) -> None:
+        # Windows per worker and weekday, padded: starts/ends in minutes, shape (n, 7, width).
+        width = max(
+            [1]
+            + [sum(1 for w in r.availability if w["weekday"] == d) for r in rows for d in range(7)]
+        )
+        self.window_start = np.full((self.size, 7, width), 1, dtype=np.int16)
+        self.window_end = np.zeros((self.size, 7, width), dtype=np.int16)  # empty: start > end
+        for i, row in enumerate(rows):
+            if not row.availability:
+                self.window_start[i, :, 0], self.window_end[i, :, 0] = 0, 1440
+                continue
+            used = [0] * 7
+            for window in row.availability:
+                day = window["weekday"]
+                self.window_start[i, day, used[day]] = availability._minutes(window["start"])
+                self.window_end[i, day, used[day]] = availability._minutes(window["end"])
+                used[day] += 1
+
+    def _skills(self, skills: Sequence[Any]) -> None:
+        self.vocabulary: dict[str, int] = {}
+        self.skill_bits = np.zeros(self.size, dtype=np.int64)
+        for row in skills:
+            bit = self.vocabulary.setdefault(row.skill, len(self.vocabulary))
+            if bit < 63:
+                self.skill_bits[self.position[row.worker_id]] |= 1 << bit
+
+    def bits(self, skills: set[str]) -> int | None:
+        """The bit set of ``skills`` (None when one is a skill no worker of the pool has)."""
+        result = 0
+        for skill in skills:
+            bit = self.vocabulary.get(skill)
+            if bit is None or bit >= 63:
+                return None
+            result |= 1 << bit
+        return result
+
+    def _bookings(self, bookings: Sequence[Any]) -> None:
+        blocking = [b for b in bookings if b.status in BLOCKING]
+        self.booked_worker = np.fromiter(
+            (self.position[b.worker_id] for b in blocking), np.int64, len(blocking)
+        )
+        self.booked_start = np.fromiter((_epoch(b.starts_at) for b in blocking), np.float64)
+        self.booked_end = np.fromiter((_epoch(b.ends_at) for b in blocking), np.float64)
+        # Part-time hours already booked, by (worker position, employer, Monday of the week).
+        self.part_time_hours: dict[tuple[int, int, date], float] = defaultdict(float)
+        for b in bookings:
+            if b.part_time and b.status in COUNTED_HOURS:
+                key = (self.position[b.worker_id], b.employer_id, _monday(b.starts_at))
+                self.part_time_hours[key] += (b.ends_at - b.starts_at).total_seconds() / 3600
+
+    def eligible(self, shift: Shift, as_of: date) -> Eligible:
+        """The workers who may take ``shift`` — every hard rule — and their scores."""
+        job = shift.job
+        city = catalogue.find(job.city)
+        timezone = city.timezone if city else clock.DEFAULT_TIMEZONE
+        keep = self.city == job.city
+        distance = geo.haversine_km_many(job.lat, job.lon, self.lat, self.lon)
+        keep &= distance <= self.reach
+        required = self.bits(set(job.required_skills))
+        if required is None:
+            keep[:] = False
+        else:
+            keep &= (self.skill_bits & required) == required
+        for weekday, start, end in availability.day_segments(
+            shift.starts_at, shift.ends_at, timezone
+        ):
+            inside = (self.window_start[:, weekday, :] <= start) & (
+                self.window_end[:, weekday, :] >= end
+            )
+            keep &= inside.any(axis=1)
+        clash = (self.booked_start < _epoch(shift.ends_at)) & (
+            self.booked_end > _epoch(shift.starts_at)
+        )
+        keep[self.booked_worker[clash]] = False
+        if job.employment_type == "part_time":
+            hours = (shift.ends_at - shift.starts_at).total_seconds() / 3600
+            monday = _monday(shift.starts_at)
+            for (position, employer, week), booked in self.part_time_hours.items():
+                if (
+                    employer == job.employer_id
+                    and week == monday
+                    and booked + hours > PART_TIME_WEEKLY_HOURS
+                ):
+                    keep[position] = False
+        index = np.flatnonzero(keep)
+        tags = skill_tags(job.category, job.required_skills)
+        tag_bits = self.bits({t for t in tags if t in self.vocabulary}) or 0
+        components = {
+            "distance": scoring.distance_component(distance[index], self.reach[index]),
+            "skills": (
+                np.bitwise_count(self.skill_bits[index] & tag_bits) / len(tags)
+                if tags
+                else np.full(len(index), scoring.NEUTRAL)
+            ).astype(np.float64),
+            "reliability": scoring.reliability_component(self.reliability[index]),
+            "rating": scoring.rating_component(self.rating[index]),
+            "priority": self.priority[index],
+        }
+        weights = scoring.weights_for(job.city, as_of)
+        return Eligible(index, distance[index], components, scoring.total(components, weights))
+
+
+def _monday(instant: datetime) -> date:
+    """The Monday of the calendar week (city time) of ``instant``."""
+    local = instant.astimezone(ZoneInfo(clock.DEFAULT_TIMEZONE))
+    return (local - timedelta(days=local.weekday())).date()
+
+
+WORKER_COLUMNS = (
+    Worker.id,
+    Worker.city,
+    Worker.lat,
+    Worker.lon,
+    Worker.max_distance_km,
+    Worker.reliability,
+    Worker.rating,
+    Worker.difficulty_certified_on,
+    Worker.unemployment_registered_on,
+    Worker.graduated_on,
+    Worker.availability,
+)
+
+
+def load(conditions: list[ColumnElement[bool]], as_of: date) -> Pool:
+    """The workers meeting ``conditions``, with their skills and live bookings (3 queries)."""
+    rows = db.session.execute(select(*WORKER_COLUMNS).where(*conditions)).all()
+    chosen = select(Worker.id).where(*conditions)
+    skills = db.session.execute(
+        select(WorkerSkill.worker_id, WorkerSkill.skill).where(WorkerSkill.worker_id.in_(chosen))
+    ).all()
+    # Bookings that ended more than a week before can neither overlap nor share a week.
+    horizon = datetime.combine(
+        as_of - timedelta(days=8), datetime.min.time(), tzinfo=ZoneInfo(clock.DEFAULT_TIMEZONE)
+    )
+    bookings = db.session.execute(
+        select(
+            Booking.worker_id,
+            Booking.employer_id,
+            Booking.status,
+            Booking.starts_at,
+            Booking.ends_at,
+            (Job.employment_type == "part_time").label("part_time"),
+        )
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .where(
+            Booking.worker_id.in_(chosen),
+            Booking.status.in_(COUNTED_HOURS),
+            Booking.ends_at > horizon,
+        )
+    ).all()
+    return Pool(rows, skills, bookings, as_of)

@@ -1,0 +1,103 @@
+"""The matching score: a weighted sum of components, each in [0, 1].
+
+``distance`` (1 at the worker's door, 0 at the edge of their reach), ``skills`` (the share of
+the job's skill tags the worker has — its required skills, which every candidate has, and its
+category's), ``reliability``, ``rating`` (1–5 stars mapped to 0–1) and ``priority`` (POLICIES.md
+"Matching priority"). Unknown reliability and rating count as neutral, 0.5, so that newcomers
+are not buried. ``priority``'s weight comes from the city's policy; the other four share the rest
+in the proportions of the ``MATCHING_WEIGHTS`` setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import numpy.typing as npt
+from flask import current_app
+
+from marketplace.subsidies.priority import (
+    DIFFICULTY,
+    GRADUATE_WINDOW_MONTHS,
+    UNEMPLOYED_OR_GRADUATE,
+    priority_weight,
+)
+
+COMPONENTS = ("distance", "skills", "reliability", "rating", "priority")
+NEUTRAL = 0.5
+DEFAULT_WEIGHTS = {"distance": 0.40, "skills": 0.15, "reliability": 0.25, "rating": 0.20}
+
+Vector = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The weight of each component; they add up to 1."""
+
+    distance: float
+    skills: float
+    reliability: float
+    rating: float
+    priority: float
+
+    def as_dict(self) -> dict[str, float]:
+        """The weights by component name."""
+        return {name: getattr(self, name) for name in COMPONENTS}
+
+
+def weights_for(city: str, day: date) -> Weights:
+    """The weights in force in ``city`` on ``day``."""
+    configured: Mapping[str, float] = current_app.config.get("MATCHING_WEIGHTS", DEFAULT_WEIGHTS)
+    share = float(priority_weight(city, day))
+    total = sum(configured[name] for name in DEFAULT_WEIGHTS)
+    scale = (1 - share) / total
+    return Weights(**{name: configured[name] * scale for name in DEFAULT_WEIGHTS}, priority=share)
+
+
+def month_index(day: date | None) -> int:
+    """A month as a number (year × 12 + month − 1); None as a month never reached."""
+    return day.year * 12 + day.month - 1 if day is not None else 10**9
+
+
+def priority_vector(
+    difficulty: npt.NDArray[np.int64],
+    unemployed: npt.NDArray[np.int64],
+    graduated: npt.NDArray[np.int64],
+    as_of: date,
+) -> Vector:
+    """``priority`` for many workers at once, from the month indexes of their group dates.
+
+    The same rule as ``marketplace.subsidies.priority.priority`` (a test holds them equal).
+    """
+    month = month_index(as_of)
+    graduate_recent = (graduated <= month) & (month <= graduated + GRADUATE_WINDOW_MONTHS)
+    return np.where(
+        difficulty <= month,
+        float(DIFFICULTY),
+        np.where((unemployed <= month) | graduate_recent, float(UNEMPLOYED_OR_GRADUATE), 0.0),
+    )
+
+
+def distance_component(distance_km: Vector, reach_km: Vector) -> Vector:
+    """1 at the worker's door, falling linearly to 0 at the edge of their reach."""
+    return np.clip(1.0 - distance_km / reach_km, 0.0, 1.0)
+
+
+def rating_component(stars: Vector) -> Vector:
+    """Mean stars 1–5 as 0–1; unknown (NaN) as neutral."""
+    return np.where(np.isnan(stars), NEUTRAL, (stars - 1.0) / 4.0)
+
+
+def reliability_component(reliability: Vector) -> Vector:
+    """Reliability as it is; unknown (NaN) as neutral."""
+    return np.where(np.isnan(reliability), NEUTRAL, reliability)
+
+
+def total(components: Mapping[str, Vector], weights: Weights) -> Vector:
+    """The weighted sum of the components."""
+    return sum(
+        (components[name] * getattr(weights, name) for name in COMPONENTS),
+        np.zeros_like(components["distance"]),
+    )

@@ -1,0 +1,239 @@
+"""Candidates for a shift, shifts for a worker, and the optimal filling of many shifts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+
+from marketplace import clock
+from marketplace.auth.models import User
+from marketplace.bookings.models import Booking
+from marketplace.cities import catalogue
+from marketplace.common import geo
+from marketplace.employers import services as employers
+from marketplace.errors import Forbidden, Invalid, field_error
+from marketplace.extensions import db
+from marketplace.jobs import services as jobs
+from marketplace.jobs.models import Job, JobSkill, Shift
+from marketplace.matching import assignment, availability, pool
+from marketplace.workers import services as workers
+from marketplace.workers.models import REACH_BUCKETS_KM, Worker, WorkerSkill
+
+
+def _today(city: str) -> date:
+    place = catalogue.find(city)
+    return place.today() if place else clock.today()
+
+
+def require_shift_side(user: User, shift: Shift) -> None:
+    """Only the shift's employer, its delegated brokers and admins see its candidates."""
+    if user.role == "admin":
+        return
+    if (
+        user.role not in ("employer", "broker")
+        or employers.may_act_for(user, shift.job.employer_id) is None
+    ):
+        raise Forbidden("only the shift's employer, its brokers or an admin may see candidates")
+
+
+def _reach_condition(lat: float, lon: float) -> ColumnElement[bool]:
+    """Workers whose reach bucket could cover the point: a cell range pre-filter per bucket."""
+    terms = []
+    for bound in REACH_BUCKETS_KM:
+        south, north, west, east = geo.bounding_box(lat, lon, bound)
+        near = [
+            Worker.reach_bucket == bound,
+            Worker.lat.between(south, north),
+            Worker.lon.between(west, east),
+        ]
+        ranges = geo.cell_ranges(lat, lon, bound)
+        if ranges:
+            near.append(or_(*(Worker.cell.between(low, high) for low, high in ranges)))
+        terms.append(and_(*near))
+    return or_(*terms)
+
+
+def shift_conditions(shift: Shift) -> list[ColumnElement[bool]]:
+    """What the database can check of the hard rules for ``shift``, as WHERE conditions."""
+    job = shift.job
+    place = catalogue.find(job.city)
+    timezone = place.timezone if place else clock.DEFAULT_TIMEZONE
+    conditions: list[ColumnElement[bool]] = [
+        Worker.city == job.city,
+        _reach_condition(job.lat, job.lon),
+    ]
+    segments = availability.day_segments(shift.starts_at, shift.ends_at, timezone)
+    for weekday, needed in availability.needed_masks(segments).items():
+        column = getattr(Worker, availability.MASK_COLUMNS[weekday])
+        conditions.append(column.op("&")(needed) == needed)
+    required = job.required_skills
+    if required:
+        conditions.append(
+            Worker.id.in_(
+                select(WorkerSkill.worker_id)
+                .where(WorkerSkill.skill.in_(required))
+                .group_by(WorkerSkill.worker_id)
+                .having(func.count() == len(required))
+            )
+        )
+    conditions.append(
+        not_(
+            exists().where(
+                Booking.worker_id == Worker.id,
+                Booking.status.in_(pool.BLOCKING),
+                Booking.starts_at < shift.ends_at,
+                Booking.ends_at > shift.starts_at,
+            )
+        )
+    )
+    return conditions
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One ranked match."""
+
+    worker_id: int
+    shift_id: int
+    score: float
+    distance_km: float
+    components: dict[str, float]
+
+
+def _ranked(eligible: pool.Eligible, workers_pool: pool.Pool, shift_id: int) -> list[Ranked]:
+    # Best score first; ties: nearer first, then the lower worker id (deterministic).
+    order = np.lexsort((workers_pool.ids[eligible.index], eligible.distance_km, -eligible.score))
+    return [
+        Ranked(
+            worker_id=int(workers_pool.ids[eligible.index[i]]),
+            shift_id=shift_id,
+            score=round(float(eligible.score[i]), 6),
+            distance_km=round(float(eligible.distance_km[i]), 3),
+            components={k: round(float(v[i]), 6) for k, v in eligible.components.items()},
+        )
+        for i in order
+    ]
+
+
+def candidates(user: User, shift_id: int, limit: int) -> list[Ranked]:
+    """The workers who can take the shift, best first."""
+    shift = jobs.get_shift(shift_id)
+    require_shift_side(user, shift)
+    as_of = _today(shift.job.city)
+    workers_pool = pool.load(shift_conditions(shift), as_of)
+    return _ranked(workers_pool.eligible(shift, as_of), workers_pool, shift.id)[:limit]
+
+
+def recommended_shifts(user: User, limit: int) -> list[tuple[Shift, Ranked]]:
+    """Open shifts the worker can take, best first (the same rules, seen from the worker)."""
+    worker = workers.my_profile(user)
+    as_of = _today(worker.city)
+    skills = worker.skills
+    south, north, west, east = geo.bounding_box(worker.lat, worker.lon, worker.max_distance_km)
+    conditions: list[ColumnElement[bool]] = [
+        Job.city == worker.city,
+        Shift.cancelled_at.is_(None),
+        Shift.starts_at > clock.now(),
+        Shift.booked < Shift.headcount,
+        Job.lat.between(south, north),
+        Job.lon.between(west, east),
+        # every required skill of the job is one of the worker's
+        not_(exists().where(JobSkill.job_id == Job.id, JobSkill.skill.not_in(skills or [""]))),
+    ]
+    ranges = geo.cell_ranges(worker.lat, worker.lon, worker.max_distance_km)
+    if ranges:
+        conditions.append(or_(*(Job.cell.between(low, high) for low, high in ranges)))
+    shifts = list(db.session.scalars(select(Shift).join(Shift.job).where(*conditions)))
+    if not shifts:
+        return []
+    workers_pool = pool.load([Worker.id == worker.id], as_of)
+    found = []
+    for shift in shifts:
+        eligible = workers_pool.eligible(shift, as_of)
+        if len(eligible.index):
+            found.append((shift, _ranked(eligible, workers_pool, shift.id)[0]))
+    found.sort(key=lambda pair: (-pair[1].score, pair[1].distance_km, pair[0].id))
+    return found[:limit]
+
+
+# At city scale each shift keeps only its best candidates per free place before solving; below
+# these sizes nothing is cut and the plan is exactly optimal (the response says which).
+CANDIDATES_PER_PLACE = 10
+MIN_CANDIDATES = 30
+
+
+@dataclass
+class Outcome:
+    """A batch assignment: the plan, whether it is exact, and what booking it did."""
+
+    plan: assignment.Plan
+    exact: bool
+    committed: bool
+    not_booked: list[dict[str, Any]]
+
+
+def _shifts_for(user: User, shift_ids: list[int]) -> list[Shift]:
+    found = {s.id: s for s in db.session.scalars(select(Shift).where(Shift.id.in_(shift_ids)))}
+    missing = [i for i in shift_ids if i not in found]
+    if missing:
+        raise Invalid(
+            "unknown shifts", field_error("json", "shift_ids", f"no such shift: {missing}")
+        )
+    for shift in found.values():
+        require_shift_side(user, shift)
+    return [found[i] for i in dict.fromkeys(shift_ids)]
+
+
+def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
+    """Fill the shifts optimally; with ``commit``, book the plan (as confirmed) at once."""
+    shifts = _shifts_for(user, shift_ids)
+    now = clock.now()
+    free = {
+        s.id: max(0, s.headcount - s.booked)
+        for s in shifts
+        if s.cancelled_at is None and s.starts_at > now
+    }
+    cities = sorted({s.job.city for s in shifts})
+    as_of = {city: _today(city) for city in cities}
+    workers_pool = pool.load([Worker.city.in_(cities)], min(as_of.values()))
+    edges: list[assignment.Edge] = []
+    exact = True
+    for shift in shifts:
+        if not free.get(shift.id):
+            continue
+        ranked = _ranked(
+            workers_pool.eligible(shift, as_of[shift.job.city]), workers_pool, shift.id
+        )
+        keep = max(CANDIDATES_PER_PLACE * free[shift.id], MIN_CANDIDATES)
+        exact &= len(ranked) <= keep
+        edges.extend(assignment.Edge(shift.id, r.worker_id, r.score) for r in ranked[:keep])
+    plan = assignment.solve({i: n for i, n in free.items() if n}, edges)
+    not_booked = _book(user, plan) if commit else []
+    return Outcome(plan, exact, commit, not_booked)
+
+
+def _book(user: User, plan: assignment.Plan) -> list[dict[str, Any]]:
+    """Book the plan as confirmed through the booking service; report what could not be."""
+    from marketplace.bookings import services as bookings
+    from marketplace.errors import DomainError
+
+    failed = []
+    for edge in plan.assignments:
+        shift = db.session.get(Shift, edge.shift_id)
+        worker = db.session.get(Worker, edge.worker_id)
+        assert shift is not None and worker is not None
+        try:
+            with db.session.begin_nested():
+                booking = bookings.book_for_worker(user, worker, shift)
+        except DomainError as error:
+            failed.append(
+                {"shift_id": edge.shift_id, "worker_id": edge.worker_id, "reason": error.message}
+            )
+            continue
+        db.session.flush()
+        assert booking.id is not None
+    return failed

@@ -1,0 +1,143 @@
+"""Batch assignment: the solver equals brute force; the endpoint plans, books and reports."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from marketplace.bookings.models import Booking
+from marketplace.matching.assignment import Edge, solve
+from tests.conftest import shift_times
+
+
+@st.composite
+def instances(draw):
+    shifts = draw(st.integers(min_value=1, max_value=3))
+    workers = draw(st.integers(min_value=1, max_value=5))
+    free = {s: draw(st.integers(min_value=0, max_value=2)) for s in range(shifts)}
+    edges = [
+        Edge(s, 100 + w, draw(st.integers(min_value=0, max_value=1000)) / 1000)
+        for s in range(shifts)
+        for w in range(workers)
+        if draw(st.booleans())
+    ]
+    return free, edges
+
+
+def brute_force(free, edges) -> tuple[int, float]:
+    """The best (places filled, total score) over every way to give each worker ≤ 1 place."""
+    by_worker: dict[int, list[Edge]] = {}
+    for edge in edges:
+        by_worker.setdefault(edge.worker_id, []).append(edge)
+    best = (0, 0.0)
+    for choice in itertools.product(*[[None, *options] for options in by_worker.values()]):
+        taken = [edge for edge in choice if edge is not None]
+        load: dict[int, int] = {}
+        for edge in taken:
+            load[edge.shift_id] = load.get(edge.shift_id, 0) + 1
+        if all(load[s] <= free[s] for s in load):
+            best = max(best, (len(taken), round(sum(edge.score for edge in taken), 9)))
+    return best
+
+
+@settings(max_examples=400, deadline=None)
+@given(instances())
+def test_the_solver_fills_the_most_places_with_the_best_total_score(instance):
+    free, edges = instance
+    plan = solve(free, edges)
+    filled, total = brute_force(free, edges)
+    assert len(plan.assignments) == filled
+    assert plan.total_score == pytest.approx(total, abs=1e-9)
+    # A valid plan: eligible pairs, each worker once, no shift over its places.
+    assert set(plan.assignments) <= set(edges)
+    assert len({edge.worker_id for edge in plan.assignments}) == len(plan.assignments)
+    for shift_id, places in free.items():
+        taken = sum(edge.shift_id == shift_id for edge in plan.assignments)
+        assert taken + plan.unfilled.get(shift_id, 0) == places
+
+
+def test_cardinality_beats_score():
+    # Worker 1 is the best for both shifts, but only giving shift A to worker 2 fills both.
+    plan = solve({1: 1, 2: 1}, [Edge(1, 1, 0.99), Edge(2, 1, 0.98), Edge(1, 2, 0.01)])
+    assert {(e.shift_id, e.worker_id) for e in plan.assignments} == {(1, 2), (2, 1)}
+    assert plan.unfilled == {}
+
+
+# --- the endpoint ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_shifts(make_job, make_employer):
+    employer = make_employer()
+    job = make_job(
+        employer=employer,
+        requires_approval=True,
+        shifts=[
+            {**shift_times(days_ahead=5, start_hour=8, hours=4), "headcount": 2},
+            {**shift_times(days_ahead=6, start_hour=8, hours=4), "headcount": 1},
+        ],
+    )
+    return employer, job.shifts
+
+
+def test_the_plan_fills_what_it_can_and_names_what_stays_empty(
+    client, headers_of, two_shifts, make_worker, database
+):
+    employer, (first, second) = two_shifts
+    workers = [make_worker() for _ in range(2)]
+    response = client.post(
+        "/api/v1/matching/assignments",
+        json={"shift_ids": [first.id, second.id]},
+        headers=headers_of(employer),
+    )
+    assert response.status_code == 200
+    body = response.get_json()
+    assert len(body["assignments"]) == 2 and body["unfilled"] == {str(first.id): 1}
+    assert {a["worker_id"] for a in body["assignments"]} == {w.id for w in workers}
+    assert body["exact"] is True and body["committed"] is False
+    assert body["total_score"] == pytest.approx(sum(a["score"] for a in body["assignments"]))
+    assert database.query(Booking).count() == 0
+
+
+def test_commit_books_the_plan_as_confirmed_even_where_approval_is_required(
+    client, headers_of, two_shifts, make_worker, database
+):
+    employer, (first, second) = two_shifts
+    for _ in range(3):
+        make_worker()
+    response = client.post(
+        "/api/v1/matching/assignments",
+        json={"shift_ids": [first.id, second.id], "commit": True},
+        headers=headers_of(employer),
+    )
+    body = response.get_json()
+    assert body["committed"] is True and body["not_booked"] == [] and body["unfilled"] == {}
+    bookings = database.query(Booking).all()
+    assert len(bookings) == 3 and {b.status for b in bookings} == {"confirmed"}
+    database.refresh(first)
+    assert first.booked == 2
+
+
+def test_only_the_shifts_side_may_assign(
+    client, headers_of, auth_headers, make_user, make_employer, two_shifts
+):
+    _, (first, _) = two_shifts
+    for stranger in (headers_of(make_employer()), auth_headers(make_user("worker"))):
+        response = client.post(
+            "/api/v1/matching/assignments", json={"shift_ids": [first.id]}, headers=stranger
+        )
+        assert response.status_code == 403
+
+
+def test_unknown_shifts_are_422(client, headers_of, two_shifts):
+    employer, (first, _) = two_shifts
+    response = client.post(
+        "/api/v1/matching/assignments",
+        json={"shift_ids": [first.id, 999999]},
+        headers=headers_of(employer),
+    )
+    assert response.status_code == 422
+    assert "999999" in str(response.get_json()["errors"])

@@ -1,0 +1,348 @@
+"""Matching: every hard rule excludes, each component ranks, ties are stable, queries bounded."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from marketplace import clock
+from marketplace.employers.models import Employer
+from marketplace.matching import availability, scoring
+from marketplace.subsidies.facts import WorkerFacts
+from marketplace.subsidies.priority import priority
+from tests.conftest import CITY_POINTS, shift_times
+
+SITE = CITY_POINTS["wuxi"]
+
+
+def at_distance(km: float) -> dict[str, float]:
+    """A point ``km`` north of the workplace."""
+    return {"lat": SITE["lat"] + km / 110.574, "lon": SITE["lon"]}
+
+
+@pytest.fixture
+def shift(make_job):
+    # Next week's Wednesday, 09:00–13:00, part-time cleaning.
+    today = clock.local_now().date()
+    days = 7 - today.weekday() + 2
+    return make_job(
+        shifts=[{**shift_times(days_ahead=days, start_hour=9, hours=4), "headcount": 3}]
+    ).shifts[0]
+
+
+@pytest.fixture
+def ask(client, headers_of, database):
+    def candidates(shift, **query):
+        employer = database.get(Employer, shift.job.employer_id)
+        response = client.get(
+            f"/api/v1/shifts/{shift.id}/candidates",
+            query_string=query,
+            headers=headers_of(employer),
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return candidates
+
+
+def ids(items) -> list[int]:
+    return [item["worker_id"] for item in items]
+
+
+# --- hard rules -----------------------------------------------------------------------------
+
+
+def test_a_worker_who_meets_every_rule_is_a_candidate_with_components(ask, shift, make_worker):
+    worker = make_worker(location=at_distance(2))
+    [candidate] = ask(shift)
+    assert candidate["worker_id"] == worker.id
+    assert candidate["distance_km"] == pytest.approx(2, abs=0.02)
+    assert set(candidate["components"]) == {
+        "distance",
+        "skills",
+        "reliability",
+        "rating",
+        "priority",
+    }
+    assert all(0 <= value <= 1 for value in candidate["components"].values())
+    assert 0 <= candidate["score"] <= 1
+    assert candidate["components"]["distance"] == pytest.approx(1 - 2 / 20, abs=0.001)
+
+
+def test_another_citys_worker_is_never_a_candidate(ask, shift, make_worker):
+    make_worker(city="xining")
+    assert ask(shift) == []
+
+
+def test_workers_beyond_their_reach_are_excluded(ask, shift, make_worker):
+    near = make_worker(location=at_distance(4.9), max_distance_km=5)
+    make_worker(location=at_distance(5.2), max_distance_km=5)
+    far_but_willing = make_worker(location=at_distance(25), max_distance_km=30)
+    assert sorted(ids(ask(shift))) == sorted([near.id, far_but_willing.id])
+
+
+def test_the_shift_must_lie_inside_the_workers_availability(ask, shift, make_worker):
+    wednesday = 2
+    fits = make_worker(availability=[{"weekday": wednesday, "start": "08:30", "end": "13:00"}])
+    make_worker(availability=[{"weekday": wednesday, "start": "09:30", "end": "18:00"}])
+    make_worker(availability=[{"weekday": wednesday + 1, "start": "00:00", "end": "24:00"}])
+    any_time = make_worker(availability=[])
+    assert sorted(ids(ask(shift))) == sorted([fits.id, any_time.id])
+
+
+def test_required_skills_are_all_needed(ask, make_job, make_worker):
+    shift = make_job(required_skills=["cleaning", "elder_care"]).shifts[0]
+    both = make_worker(skills=["cleaning", "elder_care", "cooking"])
+    make_worker(skills=["cleaning"])
+    assert ids(ask(shift)) == [both.id]
+
+
+def test_an_overlapping_booking_excludes_and_a_back_to_back_one_does_not(
+    ask, shift, make_job, make_worker, client, headers_of
+):
+    busy, free = make_worker(), make_worker()
+    start = shift.starts_at
+    overlapping = make_job(
+        shifts=[
+            {
+                "starts_at": (start + timedelta(hours=3)).isoformat(),
+                "ends_at": (start + timedelta(hours=6)).isoformat(),
+                "headcount": 1,
+            }
+        ]
+    )
+    after = make_job(
+        shifts=[
+            {
+                "starts_at": shift.ends_at.isoformat(),
+                "ends_at": (shift.ends_at + timedelta(hours=2)).isoformat(),
+                "headcount": 1,
+            }
+        ]
+    )
+    assert (
+        client.post(
+            f"/api/v1/shifts/{overlapping.shifts[0].id}/bookings", headers=headers_of(busy)
+        ).status_code
+        == 201
+    )
+    assert (
+        client.post(
+            f"/api/v1/shifts/{after.shifts[0].id}/bookings", headers=headers_of(free)
+        ).status_code
+        == 201
+    )
+    assert ids(ask(shift)) == [free.id]
+
+
+def test_the_part_time_weekly_limit_must_still_hold(
+    ask, shift, make_job, make_worker, client, headers_of, database
+):
+    employer = database.get(Employer, shift.job.employer_id)
+    worker, other = make_worker(), make_worker()
+    # 21 hours with the same employer earlier that week (Mon and Tue, 10.5 h each): 21 + 4 > 24.
+    monday = shift.starts_at - timedelta(days=2)
+    earlier = make_job(
+        employer=employer,
+        shifts=[
+            {
+                "starts_at": (monday + timedelta(days=d, hours=-2)).isoformat(),
+                "ends_at": (monday + timedelta(days=d, hours=8, minutes=30)).isoformat(),
+                "headcount": 1,
+            }
+            for d in (0, 1)
+        ],
+    )
+    for booked_shift in earlier.shifts:
+        assert (
+            client.post(
+                f"/api/v1/shifts/{booked_shift.id}/bookings", headers=headers_of(worker)
+            ).status_code
+            == 201
+        )
+    assert ids(ask(shift)) == [other.id]
+
+
+def test_a_worker_already_on_the_shift_is_not_a_candidate(
+    ask, shift, make_worker, client, headers_of
+):
+    booked, other = make_worker(), make_worker()
+    client.post(f"/api/v1/shifts/{shift.id}/bookings", headers=headers_of(booked))
+    assert ids(ask(shift)) == [other.id]
+
+
+# --- ranking --------------------------------------------------------------------------------
+
+
+def test_closer_ranks_higher(ask, shift, make_worker):
+    far, near = make_worker(location=at_distance(8)), make_worker(location=at_distance(1))
+    assert ids(ask(shift)) == [near.id, far.id]
+
+
+def test_more_of_the_jobs_skills_ranks_higher(ask, make_job, make_worker):
+    # 家政 jobs value housekeeping and cleaning.
+    shift = make_job(category="家政").shifts[0]
+    one, both = make_worker(skills=["cleaning"]), make_worker(skills=["cleaning", "housekeeping"])
+    ranked = ask(shift)
+    assert ids(ranked) == [both.id, one.id]
+    assert [c["components"]["skills"] for c in ranked] == [1.0, 0.5]
+
+
+def test_reliability_ranks_and_unknown_is_neutral(ask, shift, make_worker, database):
+    steady, shaky, newcomer = make_worker(), make_worker(), make_worker()
+    steady.reliability, shaky.reliability = 1.0, 0.2
+    database.commit()
+    ranked = ask(shift)
+    assert ids(ranked) == [steady.id, newcomer.id, shaky.id]
+    assert ranked[1]["components"]["reliability"] == 0.5
+
+
+def test_rating_ranks_and_unknown_is_neutral(ask, shift, make_worker, database):
+    loved, disliked, newcomer = make_worker(), make_worker(), make_worker()
+    loved.rating, disliked.rating = Decimal("4.80"), Decimal("2.00")
+    database.commit()
+    ranked = ask(shift)
+    assert ids(ranked) == [loved.id, newcomer.id, disliked.id]
+    assert ranked[0]["components"]["rating"] == pytest.approx(0.95)
+
+
+def test_the_policy_priority_boosts_difficulty_then_unemployed_and_graduates(
+    ask, shift, make_worker
+):
+    today = clock.today()
+    nobody = make_worker()
+    unemployed = make_worker(unemployment_registered_on=(today - timedelta(days=40)).isoformat())
+    graduate = make_worker(graduated_on=(today - timedelta(days=100)).isoformat())
+    difficulty = make_worker(difficulty_certified_on=(today - timedelta(days=40)).isoformat())
+    ranked = ask(shift)
+    assert ids(ranked)[0] == difficulty.id and ids(ranked)[-1] == nobody.id
+    assert set(ids(ranked)[1:3]) == {unemployed.id, graduate.id}
+    by_id = {c["worker_id"]: c for c in ranked}
+    # The policy's matching_priority_weight (0.10) times the difference in priority.
+    assert by_id[difficulty.id]["score"] - by_id[nobody.id]["score"] == pytest.approx(
+        0.10, abs=1e-6
+    )
+    assert by_id[unemployed.id]["score"] - by_id[nobody.id]["score"] == pytest.approx(
+        0.05, abs=1e-6
+    )
+
+
+def test_ties_are_broken_by_distance_then_worker_id(ask, shift, make_worker):
+    first, second, third = (make_worker(location=at_distance(3)) for _ in range(3))
+    assert ids(ask(shift)) == [first.id, second.id, third.id]
+    assert ids(ask(shift, limit=2)) == [first.id, second.id]
+
+
+# --- who may ask ----------------------------------------------------------------------------
+
+
+def test_only_the_shifts_side_and_admins_see_candidates(
+    client, shift, make_worker, make_employer, make_user, auth_headers, headers_of
+):
+    path = f"/api/v1/shifts/{shift.id}/candidates"
+    assert client.get(path, headers=auth_headers(make_user("admin"))).status_code == 200
+    for stranger in (
+        headers_of(make_worker()),
+        headers_of(make_employer()),
+        auth_headers(make_user("official", city="wuxi")),
+    ):
+        assert client.get(path, headers=stranger).status_code == 403
+
+
+def test_the_candidates_endpoint_issues_a_bounded_number_of_queries(
+    client, shift, make_worker, headers_of, database, count_queries
+):
+    headers = headers_of(database.get(Employer, shift.job.employer_id))
+    path = f"/api/v1/shifts/{shift.id}/candidates"
+    window = [{"weekday": 2, "start": "08:00", "end": "14:00"}]
+    make_worker(availability=window)
+    before = count_queries()
+    assert len(client.get(path, headers=headers).get_json()) == 1
+    few = count_queries() - before
+    for _ in range(25):
+        make_worker(skills=["cleaning", "cooking"], availability=window)
+    before = count_queries()
+    assert len(client.get(path, headers=headers).get_json()) == 20
+    # The token's user, the shift, its job and skills, the side check, three pool queries —
+    # the same whatever the number of candidates.
+    assert count_queries() - before == few <= 8
+
+
+# --- the worker's side ----------------------------------------------------------------------
+
+
+def test_recommended_shifts_are_the_ones_the_worker_can_take_best_first(
+    client, make_job, make_worker, headers_of
+):
+    worker = make_worker(skills=["cleaning"], max_distance_km=10)
+    near = make_job(location=at_distance(1)).shifts[0]
+    further = make_job(location=at_distance(6)).shifts[0]
+    make_job(location=at_distance(12))  # out of reach
+    make_job(required_skills=["elder_care"])  # lacks the skill
+    make_job(city="xining", district="城中区", location=CITY_POINTS["xining"])  # another city
+    response = client.get("/api/v1/workers/me/recommended-shifts", headers=headers_of(worker))
+    items = response.get_json()
+    assert [item["shift_id"] for item in items] == [near.id, further.id]
+    assert items[0]["title"] == "商场保洁" and items[0]["distance_km"] == pytest.approx(1, abs=0.01)
+    assert set(items[0]["components"]) == {
+        "distance",
+        "skills",
+        "reliability",
+        "rating",
+        "priority",
+    }
+
+
+# --- the pieces -----------------------------------------------------------------------------
+
+
+months = st.one_of(st.none(), st.dates(min_value=date(2015, 1, 1), max_value=date(2030, 12, 31)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    difficulty=months,
+    unemployed=months,
+    graduated=months,
+    as_of=st.dates(min_value=date(2018, 1, 1), max_value=date(2030, 12, 31)),
+)
+def test_the_vectorised_priority_is_the_policy_rule(difficulty, unemployed, graduated, as_of):
+    import numpy as np
+
+    facts = WorkerFacts(
+        worker_id=1,
+        city="wuxi",
+        resident=True,
+        difficulty_certified_on=difficulty,
+        unemployment_registered_on=unemployed,
+        graduated_on=graduated,
+    )
+    vector = scoring.priority_vector(
+        np.array([scoring.month_index(difficulty)]),
+        np.array([scoring.month_index(unemployed)]),
+        np.array([scoring.month_index(graduated)]),
+        as_of,
+    )
+    assert vector[0] == float(priority(facts, as_of))
+
+
+minutes = st.integers(min_value=0, max_value=1440)
+
+
+@settings(max_examples=500, deadline=None)
+@given(window=st.tuples(minutes, minutes), shift=st.tuples(minutes, minutes))
+def test_availability_masks_never_exclude_a_shift_the_exact_rule_accepts(window, shift):
+    (w_start, w_end), (s_start, s_end) = sorted(window), sorted(shift)
+    if w_start == w_end or s_start == s_end:
+        return
+    clock_time = lambda m: f"{m // 60:02d}:{m % 60:02d}"  # noqa: E731
+    windows = [{"weekday": 3, "start": clock_time(w_start), "end": clock_time(w_end)}]
+    segments = [(3, s_start, s_end)]
+    mask = availability.masks(windows)[3]
+    needed = availability.needed_masks(segments)[3]
+    if availability.fits(windows, segments):
+        assert needed & ~mask == 0
