@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import sqlite3
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -59,6 +61,11 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        try:
+            cursor.execute("SELECT sqrt(4)")
+        except sqlite3.OperationalError:
+            # SQLite built without its math functions: matching's SQL ranking needs sqrt.
+            dbapi_connection.create_function("sqrt", 1, math.sqrt, deterministic=True)
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy.orm import joinedload
 
 from marketplace import clock
 from marketplace.auth.models import User
@@ -19,7 +20,7 @@ from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
-from marketplace.matching import assignment, availability, pool
+from marketplace.matching import assignment, availability, pool, topk
 from marketplace.workers import services as workers
 from marketplace.workers.models import REACH_BUCKETS_KM, Worker, WorkerSkill
 
@@ -120,12 +121,27 @@ def _ranked(eligible: pool.Eligible, workers_pool: pool.Pool, shift_id: int) -> 
 
 
 def candidates(user: User, shift_id: int, limit: int) -> list[Ranked]:
-    """The workers who can take the shift, best first."""
+    """The workers who can take the shift, best first.
+
+    The database ranks the pre-filtered workers by score and returns the best with a margin;
+    those are checked exactly and ranked again (``topk``). Should the exact checks drop so many
+    that fewer than ``limit`` remain while more exist, a wider fetch follows.
+    """
     shift = jobs.get_shift(shift_id)
     require_shift_side(user, shift)
     as_of = _today(shift.job.city)
-    workers_pool = pool.load(shift_conditions(shift), as_of)
-    return _ranked(workers_pool.eligible(shift, as_of), workers_pool, shift.id)[:limit]
+    conditions = shift_conditions(shift)
+    over = topk.over_part_time_limit(shift)
+    if over:
+        conditions.append(Worker.id.not_in(over))
+    fetch = 2 * limit + 10
+    while True:
+        ids = topk.best_ids(shift, as_of, fetch, conditions)
+        workers_pool = pool.load([Worker.id.in_(ids)], as_of)
+        ranked = _ranked(workers_pool.eligible(shift, as_of), workers_pool, shift.id)
+        if len(ranked) >= limit or len(ids) < fetch:
+            return ranked[:limit]
+        fetch *= 4
 
 
 def recommended_shifts(user: User, limit: int) -> list[tuple[Shift, Ranked]]:
@@ -177,7 +193,9 @@ class Outcome:
 
 
 def _shifts_for(user: User, shift_ids: list[int]) -> list[Shift]:
-    found = {s.id: s for s in db.session.scalars(select(Shift).where(Shift.id.in_(shift_ids)))}
+    # With their jobs (and, through them, required skills) in two queries, not one per shift.
+    query = select(Shift).options(joinedload(Shift.job)).where(Shift.id.in_(shift_ids))
+    found = {s.id: s for s in db.session.scalars(query).unique()}
     missing = [i for i in shift_ids if i not in found]
     if missing:
         raise Invalid(
@@ -205,12 +223,17 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
     for shift in shifts:
         if not free.get(shift.id):
             continue
-        ranked = _ranked(
-            workers_pool.eligible(shift, as_of[shift.job.city]), workers_pool, shift.id
-        )
+        eligible = workers_pool.eligible(shift, as_of[shift.job.city])
         keep = max(CANDIDATES_PER_PLACE * free[shift.id], MIN_CANDIDATES)
-        exact &= len(ranked) <= keep
-        edges.extend(assignment.Edge(shift.id, r.worker_id, r.score) for r in ranked[:keep])
+        best = np.arange(len(eligible.index))
+        if len(best) > keep:
+            exact = False
+            best = np.argpartition(-eligible.score, keep - 1)[:keep]
+        worker_ids = workers_pool.ids[eligible.index[best]]
+        edges.extend(
+            assignment.Edge(shift.id, int(worker_id), round(float(score), 6))
+            for worker_id, score in zip(worker_ids, eligible.score[best], strict=True)
+        )
     plan = assignment.solve({i: n for i, n in free.items() if n}, edges)
     not_booked = _book(user, plan) if commit else []
     return Outcome(plan, exact, commit, not_booked)

@@ -1,0 +1,120 @@
+"""Candidates ranked in the database: the score is computed in SQL and only the best come back.
+
+A shift in a city of 100k workers can have tens of thousands of eligible workers; loading them
+all to rank them would dominate the request. So the database, after the pre-filters of
+``services.shift_conditions``, computes each survivor's score — with the distance measured on
+the local tangent plane (exact to a fraction of a per mille at city scale), which needs only
+arithmetic and ``sqrt`` — and returns the best ids with a margin. Those few are then loaded as a
+``pool.Pool``, checked exactly against every hard rule and scored again exactly with numpy,
+which decides the final order.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, Integer, and_, case, func, literal, or_, select, type_coerce
+
+from marketplace import clock
+from marketplace.bookings.models import Booking
+from marketplace.common.months import Month
+from marketplace.extensions import db
+from marketplace.jobs.categories import skill_tags
+from marketplace.jobs.models import Job, Shift
+from marketplace.matching import pool, scoring
+from marketplace.subsidies.priority import GRADUATE_WINDOW_MONTHS
+from marketplace.workers.models import Worker, WorkerSkill
+
+_KM_PER_DEGREE_LAT = 110.574
+_KM_PER_DEGREE_LON = 111.320
+
+
+def over_part_time_limit(shift: Shift) -> list[int]:
+    """Workers whose part-time hours with the shift's employer that week leave no room for it."""
+    job = shift.job
+    if job.employment_type != "part_time":
+        return []
+    zone = ZoneInfo(clock.DEFAULT_TIMEZONE)
+    local = shift.starts_at.astimezone(zone)
+    monday = datetime.combine(
+        local.date() - timedelta(days=local.weekday()), datetime.min.time(), zone
+    )
+    rows = db.session.execute(
+        select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .where(
+            Booking.employer_id == job.employer_id,
+            Job.employment_type == "part_time",
+            Booking.status.in_(pool.COUNTED_HOURS),
+            Booking.starts_at >= monday,
+            Booking.starts_at < monday + timedelta(days=7),
+        )
+    ).all()
+    hours: dict[int, float] = {}
+    for row in rows:
+        hours[row.worker_id] = (
+            hours.get(row.worker_id, 0.0) + (row.ends_at - row.starts_at).total_seconds() / 3600
+        )
+    wanted = (shift.ends_at - shift.starts_at).total_seconds() / 3600
+    return [
+        worker for worker, booked in hours.items() if booked + wanted > pool.PART_TIME_WEEKLY_HOURS
+    ]
+
+
+def _priority_sql(as_of: date) -> Any:
+    month = Month.of(as_of)
+    month_end = month.last_day
+    graduates_from = (month - GRADUATE_WINDOW_MONTHS).first_day
+    return case(
+        (Worker.difficulty_certified_on <= month_end, literal(1.0)),
+        (
+            or_(
+                Worker.unemployment_registered_on <= month_end,
+                and_(Worker.graduated_on >= graduates_from, Worker.graduated_on <= month_end),
+            ),
+            literal(0.5),
+        ),
+        else_=literal(0.0),
+    )
+
+
+def best_ids(shift: Shift, as_of: date, count: int, conditions: list[Any]) -> list[int]:
+    """The ``count`` workers meeting ``conditions`` with the best scores by the database's sums."""
+    job = shift.job
+    weights = scoring.weights_for(job.city, as_of)
+    tags = sorted(skill_tags(job.category, job.required_skills))
+    dx = (Worker.lon - job.lon) * (_KM_PER_DEGREE_LON * math.cos(math.radians(job.lat)))
+    dy = (Worker.lat - job.lat) * _KM_PER_DEGREE_LAT
+    distance = func.sqrt(dx * dx + dy * dy)
+    matched = (
+        select(WorkerSkill.worker_id, func.count().label("matched"))
+        .where(WorkerSkill.skill.in_(tags or [""]))
+        .group_by(WorkerSkill.worker_id)
+        .subquery()
+    )
+    skills = (
+        func.coalesce(matched.c.matched, 0) * (1.0 / len(tags))
+        if tags
+        else literal(scoring.NEUTRAL)
+    )
+    stars = type_coerce(Worker.rating, Integer)  # stored as hundredths of a star
+    score = (
+        weights.distance * (1.0 - distance / Worker.max_distance_km)
+        + weights.skills * skills
+        + weights.reliability * func.coalesce(Worker.reliability, scoring.NEUTRAL)
+        + weights.rating * func.coalesce((stars / 100.0 - 1.0) / 4.0, scoring.NEUTRAL)
+        + weights.priority * _priority_sql(as_of)
+    )
+    query = (
+        select(Worker.id)
+        .outerjoin(matched, matched.c.worker_id == Worker.id)
+        # the margin covers the tangent plane's error; the exact check follows
+        .where(*conditions, distance <= Worker.max_distance_km * 1.002)
+        .order_by(type_coerce(score, Float).desc(), distance, Worker.id)
+        .limit(count)
+    )
+    return list(db.session.scalars(query))
