@@ -4,34 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.brokers.models import Broker
-from marketplace.errors import Conflict, NotFound
+from marketplace.common.profiles import Profiles
 from marketplace.extensions import db
 
-
-def profile_of(user: User) -> Broker | None:
-    """The broker profile of ``user``, if it has one."""
-    return db.session.scalar(select(Broker).where(Broker.user_id == user.id))
-
-
-def my_profile(user: User) -> Broker:
-    """The caller's own profile; 404 until the first PUT."""
-    broker = profile_of(user)
-    if broker is None:
-        raise NotFound("broker profile")
-    return broker
-
-
-def require_profile(user: User) -> Broker:
-    """The caller's profile, or 409: acting for employers needs a profile first."""
-    broker = profile_of(user)
-    if broker is None:
-        raise Conflict("create your broker profile first (PUT /api/v1/brokers/me)")
-    return broker
+_profiles = Profiles(Broker, "broker", "/api/v1/brokers/me")
+profile_of = _profiles.of
+my_profile = _profiles.mine
+require_profile = _profiles.required
 
 
 def put_profile(user: User, data: dict[str, Any]) -> Broker:

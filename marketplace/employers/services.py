@@ -13,30 +13,15 @@ from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.brokers import services as brokers
 from marketplace.brokers.models import Broker
+from marketplace.common.profiles import Profiles
 from marketplace.employers.models import Delegation, Employer
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
 
-
-def profile_of(user: User) -> Employer | None:
-    """The employer profile of ``user``, if it has one."""
-    return db.session.scalar(select(Employer).where(Employer.user_id == user.id))
-
-
-def my_profile(user: User) -> Employer:
-    """The caller's own profile; 404 until the first PUT."""
-    employer = profile_of(user)
-    if employer is None:
-        raise NotFound("employer profile")
-    return employer
-
-
-def require_profile(user: User) -> Employer:
-    """The caller's profile, or 409: posting needs a profile first."""
-    employer = profile_of(user)
-    if employer is None:
-        raise Conflict("create your employer profile first (PUT /api/v1/employers/me)")
-    return employer
+_profiles = Profiles(Employer, "employer", "/api/v1/employers/me")
+profile_of = _profiles.of
+my_profile = _profiles.mine
+require_profile = _profiles.required
 
 
 def put_profile(user: User, data: dict[str, Any]) -> Employer:

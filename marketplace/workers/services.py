@@ -17,6 +17,7 @@ from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.common.crypto import FieldCipher
 from marketplace.common.ids import InvalidResidentId, mask_resident_id, parse_resident_id
+from marketplace.common.profiles import Profiles
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.workers.models import (
@@ -28,6 +29,11 @@ from marketplace.workers.models import (
 )
 
 WORKER_GROUPS_CHANGED = "worker_groups_changed"
+
+_profiles = Profiles(Worker, "worker", "/api/v1/workers/me")
+profile_of = _profiles.of
+my_profile = _profiles.mine
+require_profile = _profiles.required
 
 
 @cache
@@ -49,27 +55,6 @@ def find_by_id_number(id_number: str) -> Worker | None:
     """The worker whose resident ID number this is, if any."""
     query = select(Worker).where(Worker.id_number_hash == id_number_lookup_hash(id_number))
     return db.session.scalar(query)
-
-
-def profile_of(user: User) -> Worker | None:
-    """The worker profile of ``user``, if it has one."""
-    return db.session.scalar(select(Worker).where(Worker.user_id == user.id))
-
-
-def my_profile(user: User) -> Worker:
-    """The caller's own profile; 404 until the first PUT."""
-    worker = profile_of(user)
-    if worker is None:
-        raise NotFound("worker profile")
-    return worker
-
-
-def require_profile(user: User) -> Worker:
-    """The caller's profile, or 409: booking needs a profile first."""
-    worker = profile_of(user)
-    if worker is None:
-        raise Conflict("create your worker profile first (PUT /api/v1/workers/me)")
-    return worker
 
 
 def _group_value(value: Any) -> str | None:
