@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.auth.routes import blp as auth_blp
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
+    from marketplace.earnings.routes import blp as earnings_blp
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
     from marketplace.system.routes import blp as health_blp
@@ -62,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         employers_blp,
         brokers_blp,
         jobs_blp,
+        earnings_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)
