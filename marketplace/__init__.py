@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
     from marketplace.subsidies import hooks  # noqa: F401 — subscribes the subsidy hooks
+    from marketplace.subsidies.routes import blp as subsidies_blp
     from marketplace.system.routes import blp as health_blp
     from marketplace.system.routes import register_docs_assets
     from marketplace.workers.routes import blp as workers_blp
@@ -65,6 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         brokers_blp,
         jobs_blp,
         earnings_blp,
+        subsidies_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)
