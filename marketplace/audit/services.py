@@ -17,10 +17,11 @@ from datetime import UTC
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 
 from marketplace import clock
 from marketplace.audit.models import AuditEvent
+from marketplace.common import bulk
 from marketplace.extensions import db
 
 GENESIS_HASH = "0" * 64
@@ -105,7 +106,7 @@ class Entry:
 def record_many(entries: Sequence[Entry]) -> int:
     """Append ``entries`` in order, as ``record`` would one by one; answers how many.
 
-    One lock, one read of the tail and one multi-row insert: an evaluation that raises tens of
+    One lock, one read of the tail and one bulk write: an evaluation that raises tens of
     thousands of flags writes their events in seconds instead of a round trip per event.
     """
     if not entries:
@@ -132,7 +133,7 @@ def record_many(entries: Sequence[Entry]) -> int:
         )
         event.hash = prev_hash = event_hash(event)
         rows.append(vars(event))
-    db.session.execute(insert(AuditEvent), rows)
+    bulk.write_rows(AuditEvent.__table__, rows)  # type: ignore[arg-type]
     return len(rows)
 
 

@@ -11,11 +11,11 @@ and turned into Decimals here: exact, and several times faster at a million rows
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Select, case, func, or_, select, type_coerce
@@ -51,6 +51,54 @@ class StoredFlag:
     evaluated_on: date
 
 
+V = TypeVar("V")
+
+
+class _Lazy(Mapping[Month, V]):
+    """Stored values by month, converted (to exact Decimals) on first read.
+
+    The rules read the income and premiums of the workers in a group only; the other workers'
+    months are never converted, which is most of a city's million rows.
+    """
+
+    __slots__ = ("_convert", "_values", "raw")
+
+    def __init__(self, convert: Callable[[Any], V]) -> None:
+        self._convert = convert
+        self.raw: dict[Month, Any] = {}
+        self._values: dict[Month, V] | None = None
+
+    def _converted(self) -> dict[Month, V]:
+        if self._values is None:
+            self._values = {month: self._convert(raw) for month, raw in self.raw.items()}
+        return self._values
+
+    def __getitem__(self, month: Month) -> V:
+        return self._converted()[month]
+
+    def __iter__(self) -> Iterator[Month]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
+# hours, imported, unattended (hundredths), far check-ins, farthest check-in and check-out (m)
+_RawActivity = tuple[int, int, int, int, float | None, float | None]
+
+
+def _activity(raw: _RawActivity) -> MonthActivity:
+    hours, imported, unattended, far_count, far_in, far_out = raw
+    distances = [d for d in (far_in, far_out) if d is not None]
+    return MonthActivity(
+        hours=_yuan(hours),
+        imported=_yuan(imported),
+        unattended=_yuan(unattended),
+        far_checks=int(far_count or 0),
+        farthest_m=max(distances) if far_count and distances else None,
+    )
+
+
 @dataclass(frozen=True)
 class _Profile:
     city: str
@@ -66,12 +114,12 @@ class Gathered:
 
     timezone: str
     profiles: dict[int, _Profile] = field(default_factory=dict)
-    income: dict[int, dict[Month, Decimal]] = field(default_factory=dict)
-    premiums: dict[int, dict[Month, rules_facts.Premium]] = field(default_factory=dict)
+    income: dict[int, _Lazy[Decimal]] = field(default_factory=dict)
+    premiums: dict[int, _Lazy[rules_facts.Premium]] = field(default_factory=dict)
     training: dict[int, list[rules_facts.TrainingRecord]] = field(default_factory=dict)
     existing: dict[int, list[rules_facts.ExistingFlag]] = field(default_factory=dict)
     flags: dict[int, dict[FlagKey, StoredFlag]] = field(default_factory=dict)
-    activity: dict[int, dict[Month, MonthActivity]] = field(default_factory=dict)
+    activity: dict[int, dict[Month, _RawActivity]] = field(default_factory=dict)
     employers: dict[int, dict[Month, dict[int, Decimal]]] = field(default_factory=dict)
     long_days: dict[int, dict[Month, list[tuple[date, Decimal]]]] = field(default_factory=dict)
     group_entries: dict[int, dict[str, GroupEntry]] = field(default_factory=dict)
@@ -97,7 +145,9 @@ class Gathered:
         return RiskFacts(
             timezone=self.timezone,
             income=self.income.get(worker_id, {}),
-            months=self.activity.get(worker_id, {}),
+            months={
+                month: _activity(raw) for month, raw in self.activity.get(worker_id, {}).items()
+            },
             employers=self.employers.get(worker_id, {}),
             long_days=self.long_days.get(worker_id, {}),
             group_entries=self.group_entries.get(worker_id, {}),
@@ -115,6 +165,33 @@ class _Months(dict[str, Month]):
     def __missing__(self, text: str) -> Month:
         month = self[text] = Month.parse(text)
         return month
+
+
+def _rows(query: Any) -> Any:
+    # Core execution: plain rows with the column types applied, without the ORM's row machinery.
+    return db.session.connection().execute(query)
+
+
+def _plain_rows(query: Any) -> Sequence[Any]:
+    """The driver's own tuples, for queries of integers, text and floats only (no column type
+    needs applying): at a million rows, building result rows costs more than the query."""
+    connection = db.session.connection()
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    if compiled.positional:
+        params: Any = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    else:
+        params = compiled.params
+    result = connection.exec_driver_sql(str(compiled), params)
+    try:
+        return result.cursor.fetchall()  # the DBAPI cursor's own tuples
+    finally:
+        result.close()
+
+
+def _premium(raw: tuple[int, int]) -> rules_facts.Premium:
+    return rules_facts.Premium(_yuan(raw[0]), _yuan(raw[1]))
 
 
 def _yuan(hundredths: int | None) -> Decimal:
@@ -159,7 +236,7 @@ def _workers(scope: _Scope, data: Gathered) -> None:
         Worker.difficulty_certified_on,
         Worker.graduated_on,
     ).where(Worker.city == scope.city, scope(Worker.id))
-    for worker_id, city, resident, unemployed, difficulty, graduated in db.session.execute(query):
+    for worker_id, city, resident, unemployed, difficulty, graduated in _rows(query):
         data.profiles[worker_id] = _Profile(city, resident, unemployed, difficulty, graduated)
 
 
@@ -189,7 +266,7 @@ def _income(scope: _Scope, data: Gathered, months: _Months) -> None:
         .group_by(Earning.worker_id, Earning.month)
     )
     long_month = int(MAX_HOURS_A_MONTH * 100)
-    income = data.income
+    income, known = data.income, data.profiles
     for (
         worker_id,
         text,
@@ -200,22 +277,23 @@ def _income(scope: _Scope, data: Gathered, months: _Months) -> None:
         far_count,
         far_in,
         far_out,
-    ) in db.session.execute(query):
-        if worker_id not in data.profiles:
+    ) in _plain_rows(query):
+        if worker_id not in known:
             continue
         month = months[text]
         if worker_id not in income:
-            income[worker_id] = {}
-        income[worker_id][month] = _yuan(total)
+            income[worker_id] = _Lazy(_yuan)
+        income[worker_id].raw[month] = total
         if outside or unchecked or far_count or (hours or 0) > long_month:
-            # Only months that can raise a signal are kept: a million plain months cost memory.
-            distances = [d for d in (far_in, far_out) if d is not None]
-            data.activity.setdefault(worker_id, {})[month] = MonthActivity(
-                hours=_yuan(hours),
-                imported=_yuan(outside),
-                unattended=_yuan(unchecked),
-                far_checks=int(far_count or 0),
-                farthest_m=max(distances) if far_count and distances else None,
+            # Kept raw, and only for months that can raise a signal; made MonthActivity only for
+            # the workers the rules flag (see ``risk_facts``).
+            data.activity.setdefault(worker_id, {})[month] = (
+                hours,
+                outside,
+                unchecked,
+                far_count,
+                far_in,
+                far_out,
             )
 
 
@@ -227,7 +305,7 @@ def _employers(scope: _Scope, data: Gathered, months: _Months) -> None:
         .where(scope(Earning.worker_id), Earning.employer_id.is_not(None))
         .group_by(Earning.worker_id, Earning.month, Earning.employer_id)
     )
-    for worker_id, text, employer_id, total in db.session.execute(query):
+    for worker_id, text, employer_id, total in _plain_rows(query):
         by_month = data.employers.setdefault(worker_id, {})
         by_month.setdefault(months[text], {})[employer_id] = _yuan(total)
 
@@ -252,7 +330,7 @@ def _long_days(scope: _Scope, data: Gathered, months: _Months) -> None:
         .group_by(worked.c.worker_id, worked.c.month, worked.c.day)
         .having(total > int(MAX_HOURS_A_DAY * 100))
     )
-    for worker_id, text, local_day, hours in db.session.execute(query):
+    for worker_id, text, local_day, hours in _rows(query):
         by_month = data.long_days.setdefault(worker_id, {})
         by_month.setdefault(months[text], []).append(
             (date.fromisoformat(str(local_day)), _yuan(hours))
@@ -266,9 +344,11 @@ def _premiums(scope: _Scope, data: Gathered, months: _Months) -> None:
         _raw(Contribution.pension),
         _raw(Contribution.medical),
     ).where(scope(Contribution.worker_id))
-    for worker_id, text, pension, medical in db.session.execute(query):
-        premium = rules_facts.Premium(_yuan(pension), _yuan(medical))
-        data.premiums.setdefault(worker_id, {})[months[text]] = premium
+    premiums = data.premiums
+    for worker_id, text, pension, medical in _plain_rows(query):
+        if worker_id not in premiums:
+            premiums[worker_id] = _Lazy(_premium)
+        premiums[worker_id].raw[months[text]] = (pension, medical)
 
 
 def _training(scope: _Scope, data: Gathered) -> None:
@@ -278,7 +358,7 @@ def _training(scope: _Scope, data: Gathered) -> None:
         _raw(TrainingRecord.class_hours),
         TrainingRecord.completed_on,
     ).where(scope(TrainingRecord.worker_id))
-    for worker_id, course, hours, completed_on in db.session.execute(query):
+    for worker_id, course, hours, completed_on in _rows(query):
         key = training_key(completed_on, course)
         record = rules_facts.TrainingRecord(key, course, _yuan(hours), completed_on)
         data.training.setdefault(worker_id, []).append(record)
@@ -295,7 +375,7 @@ def _group_entries(scope: _Scope, data: Gathered) -> None:
         .where(scope(WorkerGroupChange.worker_id), WorkerGroupChange.field.in_(GROUP_DATE_FIELDS))
         .order_by(WorkerGroupChange.recorded_at, WorkerGroupChange.id)
     )
-    for worker_id, name, value, recorded_at in db.session.execute(query):
+    for worker_id, name, value, recorded_at in _rows(query):
         # Later changes overwrite earlier ones: what is kept is when the current value came in.
         data.group_entries.setdefault(worker_id, {})[name] = GroupEntry(value, recorded_at)
 
@@ -312,7 +392,7 @@ def _flags(scope: _Scope, data: Gathered) -> None:
         SubsidyFlag.fingerprint,
         SubsidyFlag.evaluated_on,
     ).where(scope(SubsidyFlag.worker_id))
-    for row in db.session.execute(query):
+    for row in _rows(query):
         flag_id, worker_id, program, policy_id, key, status, amount, fingerprint, on = row
         value = None if amount is None else _yuan(amount)
         data.existing.setdefault(worker_id, []).append(
