@@ -46,9 +46,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.bookings.routes import blp as bookings_blp
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
+    from marketplace.earnings.routes import blp as earnings_blp
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
     from marketplace.matching.routes import blp as matching_blp
+    from marketplace.subsidies import hooks  # noqa: F401 — subscribes the subsidy hooks
+    from marketplace.subsidies.routes import blp as subsidies_blp
     from marketplace.system.routes import blp as health_blp
     from marketplace.system.routes import register_docs_assets
     from marketplace.workers.routes import blp as workers_blp
@@ -66,6 +69,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         jobs_blp,
         bookings_blp,
         matching_blp,
+        earnings_blp,
+        subsidies_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

@@ -83,3 +83,18 @@ def test_verify_endpoint_reports_the_chain(client, auth_headers, make_user, data
     database.commit()
     response = client.get(f"{EVENTS}/verify", headers=auth_headers(make_user("admin")))
     assert response.get_json() == {"ok": True, "count": 3}
+
+
+def test_many_events_appended_at_once_chain_like_one_by_one(database):
+    first = record_some(1)[0]
+    count = audit.record_many(
+        [
+            audit.Entry("test.bulk", "test", n, {"n": n}, actor_id=None, city="wuxi")
+            for n in range(3)
+        ]
+    )
+    after = audit.record("test.after", "test", 9, {})
+    assert count == 3
+    assert after.seq == first.seq + 4
+    assert audit.verify().ok
+    assert audit.record_many([]) == 0

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select, text
 
 from marketplace import clock
 from marketplace.audit.models import AuditEvent
+from marketplace.common import bulk
 from marketplace.extensions import db
 
 GENESIS_HASH = "0" * 64
@@ -86,6 +89,52 @@ def record(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One event to append with ``record_many``: the arguments of ``record``."""
+
+    action: str
+    entity: str
+    entity_id: int | str
+    data: dict[str, Any]
+    actor_id: int | None = None
+    city: str | None = None
+
+
+def record_many(entries: Sequence[Entry]) -> int:
+    """Append ``entries`` in order, as ``record`` would one by one; answers how many.
+
+    One lock, one read of the tail and one bulk write: an evaluation that raises tens of
+    thousands of flags writes their events in seconds instead of a round trip per event.
+    """
+    if not entries:
+        return 0
+    _lock_chain()
+    tail = db.session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    seq, prev_hash = (tail.seq, tail.hash) if tail else (0, GENESIS_HASH)
+    at = clock.now()
+    rows = []
+    for entry in entries:
+        seq += 1
+        event = SimpleNamespace(
+            seq=seq,
+            at=at,
+            actor_id=entry.actor_id,
+            action=entry.action,
+            entity=entry.entity,
+            entity_id=str(entry.entity_id),
+            city=entry.city,
+            data=_json_safe(entry.data),
+            prev_hash=prev_hash,
+        )
+        event.hash = prev_hash = event_hash(event)
+        rows.append(vars(event))
+    bulk.write_rows(AuditEvent.__table__, rows)  # type: ignore[arg-type]
+    return len(rows)
 
 
 @dataclass(frozen=True)

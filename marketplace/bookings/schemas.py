@@ -7,18 +7,7 @@ from marshmallow import fields, validate
 
 from marketplace.bookings.models import STATUSES
 from marketplace.common.schemas import Hours, Instant
-
-
-class EarningSchema(ma.Schema):
-    """An earning (from a booking, or imported)."""
-
-    id = fields.Integer()
-    booking_id = fields.Integer(allow_none=True)
-    month = fields.String(metadata={"example": "2026-03"})
-    hours = fields.Decimal(as_string=True, places=2)
-    amount = fields.Decimal(as_string=True, places=2, metadata={"example": "200.00"})
-    paid_at = Instant(allow_none=True)
-    source = fields.String()
+from marketplace.earnings.schemas import EarningSchema
 
 
 class BookingSchema(ma.Schema):

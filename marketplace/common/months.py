@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import overload
 
 # Strict on purpose: "2026-1", "2026-01-05" or " 2026-01" are mistakes, not months.
@@ -49,8 +50,7 @@ class Month:
 
     @classmethod
     def _from_index(cls, index: int) -> Month:
-        year, month0 = divmod(index, 12)
-        return cls(year, month0 + 1)
+        return _month_at(index)
 
     @property
     def _index(self) -> int:
@@ -65,7 +65,7 @@ class Month:
     @property
     def last_day(self) -> date:
         """The last day of the month."""
-        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+        return _last_day(self.year, self.month)
 
     def next(self) -> Month:
         """The following month."""
@@ -93,6 +93,19 @@ class Month:
         if isinstance(other, bool) or not isinstance(other, int):
             return NotImplemented
         return Month._from_index(self._index - other)
+
+
+# Month arithmetic runs millions of times in a city's evaluation, over a few hundred distinct
+# months: values are immutable, so each is built (and validated) once.
+@lru_cache(maxsize=4096)
+def _month_at(index: int) -> Month:
+    year, month0 = divmod(index, 12)
+    return Month(year, month0 + 1)
+
+
+@lru_cache(maxsize=4096)
+def _last_day(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
 
 
 def months_between(first: Month, last: Month) -> Iterator[Month]:

@@ -1,0 +1,216 @@
+"""Request and response bodies of earnings, and of the imports of income, premiums and training.
+
+An import body is parsed in two steps: the envelope here (``source``, a list of ``records``), and
+each record by its own schema in ``load_records``, so that one bad record is reported at its index
+(API.md: ``errors = {"records": [{"index", "message"}, ...]}``) instead of failing the envelope.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from marketplace import clock
+from marketplace.common.ids import resident_id_check_character
+from marketplace.common.months import Month
+from marketplace.common.schemas import Instant, Money
+from marketplace.earnings.models import PLATFORM_SOURCE
+
+MAX_RECORDS = 10_000  # one import request; larger migrations are sent in several
+_ID_NUMBER = re.compile(r"\d{17}[\dX]")
+_QUANTITY = re.compile(r"\d{1,6}(\.\d{1,2})?")
+
+
+class MonthText(fields.String):
+    """A month ``YYYY-MM`` (returned as that text)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": r"^\d{4}-\d{2}$", "example": "2026-01"}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return str(Month.parse(text))
+        except ValueError:
+            raise ma.ValidationError("must be a month YYYY-MM") from None
+
+
+class PastMonth(MonthText):
+    """A month that has begun (city time): income or premiums cannot come from the future."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if Month.parse(text) > Month.of(clock.today()):
+            raise ma.ValidationError("must not be a month after the current one")
+        return text
+
+
+class Quantity(fields.Field):
+    """Hours as a JSON number or a decimal string, at most two decimals: ``8``, ``"7.5"``."""
+
+    default_error_messages = {  # noqa: RUF012 — marshmallow's convention
+        "invalid": "must be a number or a decimal string with at most two decimals",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"oneOf": [{"type": "number"}, {"type": "string"}], "example": "7.50"}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return None if value is None else str(Decimal(value).quantize(Decimal("0.01")))
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise self.make_error("invalid")
+        # A float is read by its shortest repr (7.5 → "7.5"): exact for anything with 2 decimals.
+        text = value if isinstance(value, str) else repr(value)
+        if not _QUANTITY.fullmatch(text):
+            raise self.make_error("invalid")
+        try:
+            return Decimal(text)
+        except InvalidOperation:
+            raise self.make_error("invalid") from None
+
+
+class IdNumber(fields.String):
+    """An 18-character resident ID number (a lower-case x is read as X)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        number = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if not _ID_NUMBER.fullmatch(number):
+            raise ma.ValidationError("must be an 18-character resident ID number")
+        if resident_id_check_character(number[:17]) != number[17]:
+            raise ma.ValidationError("is not a valid resident ID number (check character)")
+        return number
+
+
+class EarningRecordSchema(ma.Schema):
+    """A month of income a worker earned through the platform before this system."""
+
+    id_number = IdNumber(required=True)
+    month = PastMonth(required=True)
+    hours = Quantity(required=True, validate=validate.Range(min=0, max=744))
+    income = Money(required=True)
+
+
+class ContributionRecordSchema(ma.Schema):
+    """The social-insurance premiums a worker paid for a month as a flexible worker."""
+
+    id_number = IdNumber(required=True)
+    month = PastMonth(required=True)
+    pension = Money(required=True)
+    medical = Money(required=True)
+
+
+class TrainingRecordSchema(ma.Schema):
+    """An online vocational training the platform organised for a worker."""
+
+    id_number = IdNumber(required=True)
+    course = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    class_hours = Quantity(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    completed_on = fields.Date(required=True)
+
+    @ma.validates("completed_on")
+    def not_in_the_future(self, value: Any, **_kwargs: Any) -> None:
+        """Training that has not happened yet cannot be imported."""
+        if value > clock.today():
+            raise ma.ValidationError("must not be after today")
+
+
+class Records(fields.List):
+    """The ``records`` of an import: documented by their schema, checked one by one later."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.make_error("invalid")
+        return list(value)
+
+
+def _records(schema: type[ma.Schema]) -> Records:
+    return Records(
+        fields.Nested(schema),
+        required=True,
+        validate=validate.Length(min=1, max=MAX_RECORDS),
+    )
+
+
+class EarningsImportSchema(ma.Schema):
+    """``POST /earnings/import``: income records of one source."""
+
+    source = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=64),
+            validate.NoneOf([PLATFORM_SOURCE], error="is reserved for earnings from bookings"),
+        ],
+        metadata={"description": "the migration or partner channel the income comes from"},
+    )
+    records = _records(EarningRecordSchema)
+
+
+class ContributionsImportSchema(ma.Schema):
+    """``POST /contributions/import``: premium records."""
+
+    records = _records(ContributionRecordSchema)
+
+
+class TrainingImportSchema(ma.Schema):
+    """``POST /training/import``: training records."""
+
+    records = _records(TrainingRecordSchema)
+
+
+class ImportResultSchema(ma.Schema):
+    """How many records were new and how many replaced an earlier one with the same key."""
+
+    imported = fields.Integer(required=True)
+    replaced = fields.Integer(required=True)
+
+
+def _message(messages: Any) -> str:
+    if isinstance(messages, dict):
+        return "; ".join(
+            f"{name}: {' '.join(map(str, errors)) if isinstance(errors, list) else errors}"
+            for name, errors in messages.items()
+        )
+    return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+
+
+def load_records(
+    schema: ma.Schema, raw: Sequence[Any]
+) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    """Each record loaded by ``schema``: the valid ones by index, and an error for each other."""
+    valid, errors = [], []
+    for index, record in enumerate(raw):
+        if not isinstance(record, dict):
+            errors.append({"index": index, "message": "must be an object"})
+            continue
+        try:
+            valid.append((index, schema.load(record)))
+        except ma.ValidationError as error:
+            errors.append({"index": index, "message": _message(error.messages)})
+    return valid, errors
+
+
+class EarningsQuerySchema(ma.Schema):
+    """``?month=YYYY-MM`` (optional)."""
+
+    month = MonthText()
+
+
+class EarningSchema(ma.Schema):
+    """A worker's earning: from a booking (``source`` "platform") or imported."""
+
+    id = fields.Integer()
+    booking_id = fields.Integer(allow_none=True)
+    month = fields.String()
+    hours = fields.Decimal(as_string=True, places=2)
+    amount = Money()
+    paid_at = Instant(allow_none=True)
+    source = fields.String()

@@ -1,0 +1,86 @@
+"""Subsidy flags, and the versions of the policy files that have been published.
+
+A flag is what an official audits: one per worker, programme, policy and ``key`` (the thing the
+flag is for — see ``facts.FlagProposal``). The unique constraint on those four columns is what
+makes an evaluation idempotent, whoever runs it and however often.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from marketplace.database import Money, UTCDateTime
+from marketplace.extensions import Model
+
+FLAG_STATUSES = ("pending", "approved", "rejected")
+PROGRAMS = ("platform_service", "social_insurance", "training", "entrepreneurship")
+
+
+class SubsidyFlag(Model):
+    """A subsidy the rules say is due: pending until an official of the city decides it."""
+
+    __tablename__ = "subsidy_flags"
+    __table_args__ = (
+        UniqueConstraint("worker_id", "program", "policy_id", "key"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+        CheckConstraint("amount IS NULL OR amount >= 0", name="amount_not_negative"),
+        Index("ix_subsidy_flags_city_status", "city", "status"),
+        Index("ix_subsidy_flags_policy_program", "policy_id", "program"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
+    # The worker's city when the flag was raised: whose officials audit it.
+    city: Mapped[str] = mapped_column(String(32))
+    policy_id: Mapped[str] = mapped_column(String(64))
+    program: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(128))
+    beneficiary: Mapped[str] = mapped_column(String(16))
+    amount: Mapped[Decimal | None] = mapped_column(Money())
+    period_start: Mapped[str | None] = mapped_column(String(7))
+    period_end: Mapped[str | None] = mapped_column(String(7))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    explanation: Mapped[list[str]] = mapped_column(JSON)
+    risk_signals: Mapped[list[str]] = mapped_column(JSON)
+    # SHA-256 of everything an evaluation writes, so a re-run compares one column, not the JSON.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # The ``as_of`` of the evaluation that last wrote the flag's content.
+    evaluated_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PolicyVersion(Model):
+    """A version of a policy file (by the SHA-256 of its content), and when it was first seen.
+
+    The first sighting of a version is published to the audit log (``policy.published``), so that
+    every change of the rules an official audits against is an event; the unique constraint
+    makes two processes that see a new file at the same moment publish it once.
+    """
+
+    __tablename__ = "subsidy_policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    city: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,113 @@
+"""Request and response bodies of policies, evaluations and flags."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from marketplace.cities import catalogue
+from marketplace.common.schemas import Instant, Money
+from marketplace.subsidies.models import FLAG_STATUSES, PROGRAMS
+
+
+class ProgramSchema(ma.Schema):
+    """A programme of a policy and its dated parameters."""
+
+    code = fields.String(required=True)
+    beneficiary = fields.String(required=True, metadata={"enum": ["platform", "worker"]})
+    parameters = fields.Dict(
+        keys=fields.String(),
+        values=fields.Dict(),
+        required=True,
+        metadata={
+            "description": '{"<name>": {"unit", "values": [{"from": "YYYY-MM-DD", "value", '
+            '"article"}]}} — each value with the date from which it holds and its article'
+        },
+    )
+
+
+class PolicySchema(ma.Schema):
+    """A city's subsidy policy, as data."""
+
+    id = fields.String(required=True)
+    city = fields.String(required=True)
+    title = fields.String(required=True)
+    document_number = fields.String(required=True)
+    effective_from = fields.String(required=True, metadata={"format": "date"})
+    effective_to = fields.String(required=True, allow_none=True, metadata={"format": "date"})
+    programs = fields.List(fields.Nested(ProgramSchema), required=True)
+
+
+class EvaluationInSchema(ma.Schema):
+    """Evaluate every worker of a city as of a day (today when not given)."""
+
+    city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
+    as_of = fields.Date(load_default=None, allow_none=True)
+
+
+class EvaluationSchema(ma.Schema):
+    """What an evaluation did."""
+
+    evaluated = fields.Integer(required=True, metadata={"description": "workers evaluated"})
+    created = fields.Integer(required=True, metadata={"description": "flags created"})
+    updated = fields.Integer(required=True, metadata={"description": "pending flags updated"})
+
+
+class FlagQuerySchema(ma.Schema):
+    """Filters of the flag list and export."""
+
+    program = fields.String(validate=validate.OneOf(PROGRAMS))
+    status = fields.String(validate=validate.OneOf(FLAG_STATUSES))
+    worker_id = fields.Integer()
+    policy_id = fields.String(validate=validate.Length(min=1, max=64))
+    city = fields.String(
+        validate=validate.OneOf(catalogue.codes()),
+        metadata={"description": "admins: one city; officials: only their own"},
+    )
+
+
+class ExportQuerySchema(FlagQuerySchema):
+    """The filters, and the file format."""
+
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+class WorkerFlagSchema(ma.Schema):
+    """A flag as its worker sees it: no risk signals."""
+
+    id = fields.Integer()
+    worker_id = fields.Integer()
+    city = fields.String()
+    policy_id = fields.String()
+    program = fields.String(metadata={"enum": list(PROGRAMS)})
+    key = fields.String(metadata={"description": "what the flag is for: the month, the record"})
+    beneficiary = fields.String(metadata={"enum": ["platform", "worker"]})
+    amount = Money(allow_none=True)
+    period_start = fields.String(allow_none=True, metadata={"example": "2026-01"})
+    period_end = fields.String(allow_none=True, metadata={"example": "2026-06"})
+    status = fields.String(metadata={"enum": list(FLAG_STATUSES)})
+    evidence = fields.Dict()
+    explanation = fields.List(fields.String())
+    created_at = Instant()
+    updated_at = Instant()
+    decided_at = Instant(allow_none=True)
+    decided_by = fields.Integer(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
+
+
+class FlagSchema(WorkerFlagSchema):
+    """A flag as officials see it, with its risk signals (``"<code>: <说明>"``)."""
+
+    risk_signals = fields.List(fields.String())
+
+
+class DecisionInSchema(ma.Schema):
+    """An official's decision on a pending flag."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    reason = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=1000),
+        metadata={"description": "required to reject"},
+    )

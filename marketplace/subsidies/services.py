@@ -1,0 +1,135 @@
+"""Policies served, evaluations on demand, flags listed and decided — who may do what.
+
+Officials belong to one city: they evaluate, list, export and decide that city's flags only (another
+city's flag is 404 to them, another city's evaluation or list 403). Admins run the platform that
+receives the platform-paid subsidies: they see every city and may evaluate, but never decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, func, select
+
+from marketplace import clock
+from marketplace.audit import services as audit
+from marketplace.auth.models import User
+from marketplace.cities import catalogue
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from marketplace.extensions import db
+from marketplace.subsidies import evaluator, export, publication
+from marketplace.subsidies.models import SubsidyFlag
+from marketplace.subsidies.parameters import load_policies, to_api
+from marketplace.workers.services import my_profile
+
+FILTERS = ("program", "status", "worker_id", "policy_id")
+
+
+def policies() -> list[dict[str, Any]]:
+    """Every policy as data (publishing any version of a file not seen before)."""
+    publication.publish_new_versions()
+    return [to_api(policy) for policy in load_policies()]
+
+
+def _check_city(user: User, city: str) -> None:
+    if user.role == "official" and user.city != city:
+        raise Forbidden("officials act for their own city only")
+
+
+def evaluate_city(user: User, city: str, as_of: date | None) -> evaluator.Outcome:
+    """Evaluate every worker of ``city`` as of ``as_of`` (today there when None)."""
+    _check_city(user, city)
+    place = catalogue.find(city)
+    assert place is not None  # the schema allows only known cities
+    today = place.today()
+    if as_of is not None and as_of > today:
+        raise Invalid(
+            "as_of may not be in the future",
+            field_error("json", "as_of", f"after today in {place.name} ({today})"),
+        )
+    return evaluator.evaluate(city, as_of or today, actor_id=user.id, trigger="on_demand")
+
+
+def flag_query(user: User, filters: dict[str, Any]) -> Select[Any]:
+    """The flags ``user`` (official or admin) may see, filtered, oldest first."""
+    conditions = [
+        getattr(SubsidyFlag, name) == filters[name] for name in FILTERS if name in filters
+    ]
+    city = filters.get("city")
+    if user.role == "official":
+        _check_city(user, city or user.city or "")
+        city = user.city
+    if city is not None:
+        conditions.append(SubsidyFlag.city == city)
+    return select(SubsidyFlag).where(*conditions).order_by(SubsidyFlag.id)
+
+
+def _page(query: Select[Any], offset: int, limit: int) -> tuple[int, Sequence[SubsidyFlag]]:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = db.session.scalars(query.offset(offset).limit(limit)).all()
+    return total or 0, rows
+
+
+def list_flags(
+    user: User, filters: dict[str, Any], offset: int, limit: int
+) -> tuple[int, Sequence[SubsidyFlag]]:
+    """A page of the flags ``user`` may see, and how many there are."""
+    return _page(flag_query(user, filters), offset, limit)
+
+
+def my_flags(user: User, offset: int, limit: int) -> tuple[int, Sequence[SubsidyFlag]]:
+    """A page of the calling worker's own flags."""
+    worker = my_profile(user)
+    query = select(SubsidyFlag).where(SubsidyFlag.worker_id == worker.id).order_by(SubsidyFlag.id)
+    return _page(query, offset, limit)
+
+
+def decide(user: User, flag_id: int, decision: str, reason: str | None) -> SubsidyFlag:
+    """Approve or reject a pending flag: an official of the flag's city only, once."""
+    if user.role != "official":
+        raise Forbidden(
+            "only an official of the flag's city decides; an admin runs the platform that "
+            "receives the money and may not"
+        )
+    # Locked on PostgreSQL: a decision and a concurrent evaluation's update never interleave.
+    flag = db.session.scalar(select(SubsidyFlag).where(SubsidyFlag.id == flag_id).with_for_update())
+    if flag is None or flag.city != user.city:
+        raise NotFound("flag")
+    reason = reason.strip() if reason else None
+    if decision == "reject" and not reason:
+        raise Invalid("a rejection needs a reason", field_error("json", "reason", "required"))
+    if flag.status != "pending":
+        raise Conflict(f"the flag is already {flag.status}")
+    flag.status = "approved" if decision == "approve" else "rejected"
+    flag.decided_at = clock.now()
+    flag.decided_by = user.id
+    flag.decision_reason = reason
+    db.session.flush()
+    audit.record(
+        f"flag.{flag.status}",
+        "flag",
+        flag.id,
+        {
+            "worker_id": flag.worker_id,
+            "program": flag.program,
+            "policy_id": flag.policy_id,
+            "key": flag.key,
+            "amount": None if flag.amount is None else str(flag.amount),
+            "reason": reason,
+            "fingerprint": flag.fingerprint,
+        },
+        actor_id=user.id,
+        city=flag.city,
+    )
+    # A decision is a fact the rules read (a rejected training flag frees its share of the cap):
+    # the worker is evaluated again at once, as for any other change of their facts.
+    evaluator.evaluate_workers([flag.worker_id], actor_id=user.id, trigger="decision")
+    return flag
+
+
+def export_flags(user: User, filters: dict[str, Any], file_format: str) -> export.ExportFile:
+    """The flags ``user`` may see, filtered, as a CSV or Excel file."""
+    scope = user.city if user.role == "official" else filters.get("city", "all")
+    return export.export(flag_query(user, filters), file_format, scope or "all")

@@ -1,0 +1,163 @@
+"""The flag export (CSV and Excel, Chinese headers, masked IDs) and the policies as data."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from marketplace.audit.models import AuditEvent
+from marketplace.subsidies import evaluator, publication
+from marketplace.subsidies.export import HEADERS
+from marketplace.subsidies.models import PolicyVersion
+from tests.subsidies.conftest import FIRST_HALF, add_income
+
+EXPORT = "/api/v1/subsidies/flags/export"
+POLICIES = "/api/v1/subsidies/policies"
+
+
+@pytest.fixture
+def flagged(person, database):
+    wuxi = person(name="王小红", unemployment_registered_on=date(2025, 12, 10))
+    add_income(database, wuxi.id, FIRST_HALF, "2700.00")
+    xining = person(city="xining", unemployment_registered_on=date(2025, 12, 10))
+    add_income(database, xining.id, FIRST_HALF, "2700.00")
+    evaluator.evaluate("wuxi", date(2026, 7, 1))
+    database.commit()
+    return wuxi, xining
+
+
+def test_a_csv_export_has_chinese_headers_and_masked_id_numbers(
+    client, auth_headers, wuxi_official, flagged
+):
+    wuxi, _ = flagged
+    response = client.get(
+        EXPORT, query_string={"format": "csv"}, headers=auth_headers(wuxi_official)
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == 'attachment; filename="subsidy-flags-wuxi-2026-07-02.csv"'
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert tuple(rows[0]) == HEADERS and "身份证号码（脱敏）" in rows[0]
+    [row] = rows[1:]
+    record = dict(zip(rows[0], row, strict=True))
+    assert record["姓名"] == "王小红"
+    assert record["身份证号码（脱敏）"] == wuxi.id_number[:6] + "********" + wuxi.id_number[-4:]
+    assert wuxi.id_number not in response.data.decode("utf-8-sig")
+    assert (record["补贴项目"], record["金额（元）"], record["状态"]) == (
+        "就业创业服务补助",
+        "800.00",
+        "待审核",
+    )
+    assert (record["城市"], record["起始月份"], record["截止月份"]) == (
+        "无锡市",
+        "2026-01",
+        "2026-06",
+    )
+    assert record["风险提示"].startswith("no_attendance:")
+
+
+def test_an_xlsx_export_parses_back(client, auth_headers, admin, flagged):
+    wuxi, _ = flagged
+    response = client.get(EXPORT, query_string={"format": "xlsx"}, headers=auth_headers(admin))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response.headers["Content-Disposition"].endswith('subsidy-flags-all-2026-07-02.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == HEADERS
+    [row] = rows[1:]
+    record = dict(zip(HEADERS, row, strict=True))
+    assert record["身份证号码（脱敏）"] == wuxi.id_number[:6] + "********" + wuxi.id_number[-4:]
+    assert record["金额（元）"] == 800 and record["受益方"] == "平台企业"
+
+
+def test_the_export_takes_the_filters_and_the_officials_city(
+    client, auth_headers, admin, xining_official, flagged
+):
+    empty = client.get(
+        EXPORT, query_string={"status": "approved"}, headers=auth_headers(admin)
+    ).data.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(empty)))) == 1  # headers only
+    theirs = client.get(EXPORT, headers=auth_headers(xining_official)).data.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(theirs)))) == 1  # 无锡's flag is not theirs
+    other = client.get(EXPORT, query_string={"city": "wuxi"}, headers=auth_headers(xining_official))
+    assert other.status_code == 403
+
+
+def test_the_export_is_for_officials_and_admins(client, auth_headers, make_user):
+    assert client.get(EXPORT, headers=auth_headers(make_user("worker"))).status_code == 403
+    response = client.get(
+        EXPORT, query_string={"format": "pdf"}, headers=auth_headers(make_user("admin"))
+    )
+    assert response.status_code == 422
+
+
+def test_anyone_reads_the_policies_as_data(client):
+    response = client.get(POLICIES)
+    assert response.status_code == 200
+    policies = {policy["id"]: policy for policy in response.get_json()}
+    assert set(policies) == {"wuxi-2021-26", "xining-2021-33"}
+    wuxi = policies["wuxi-2021-26"]
+    assert (wuxi["city"], wuxi["document_number"], wuxi["effective_to"]) == (
+        "wuxi",
+        "锡政办发〔2021〕26号",
+        None,
+    )
+    assert policies["xining-2021-33"]["effective_to"] == "2026-05-07"
+    programs = {program["code"]: program for program in wuxi["programs"]}
+    assert programs["platform_service"]["beneficiary"] == "platform"
+    amount = programs["platform_service"]["parameters"]["amount_difficulty"]
+    assert amount["unit"] == "CNY"
+    assert amount["values"][0]["from"] == "2021-05-31"
+    assert amount["values"][0]["value"] == "1000.00"
+    assert amount["values"][0]["article"].startswith("二")
+
+
+def test_the_policies_document_says_they_need_no_token(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert spec["paths"][POLICIES]["get"]["security"] == []
+
+
+def published(database) -> list[AuditEvent]:
+    return list(database.scalars(select(AuditEvent).where(AuditEvent.action == "policy.published")))
+
+
+def test_the_first_sight_of_each_policy_version_is_published_once(client, database):
+    database.execute(PolicyVersion.__table__.delete())
+    database.execute(AuditEvent.__table__.delete().where(AuditEvent.entity == "policy"))
+    database.commit()
+
+    client.get(POLICIES)
+    client.get(POLICIES)
+    evaluator.evaluate("wuxi", date(2026, 7, 1))
+
+    events = {event.entity_id: event for event in published(database)}
+    assert set(events) == {"wuxi-2021-26", "xining-2021-33"}
+    wuxi = events["wuxi-2021-26"]
+    assert wuxi.city == "wuxi" and wuxi.actor_id is None
+    assert wuxi.data["content_hash"] == publication.content_hash("wuxi-2021-26")
+    assert wuxi.data["previous_hash"] is None and wuxi.data["file"] == "wuxi-2021-26.toml"
+
+
+def test_a_changed_policy_file_is_published_again_naming_the_version_it_follows(
+    client, database, monkeypatch
+):
+    client.get(POLICIES)
+    old = publication.content_hash("wuxi-2021-26")
+    monkeypatch.setattr(
+        publication,
+        "content_hash",
+        lambda policy_id: "f" * 64 if policy_id == "wuxi-2021-26" else old,
+    )
+    assert publication.publish_new_versions() == 2  # the changed 无锡 file, and 西宁 as "old"
+    latest = [e for e in published(database) if e.entity_id == "wuxi-2021-26"][-1]
+    assert latest.data["content_hash"] == "f" * 64
+    assert latest.data["previous_hash"] == old
