@@ -41,6 +41,12 @@ def _reminders() -> int:
     return send_reminders()
 
 
+def _subsidy_evaluation() -> dict[str, Any]:
+    from marketplace.subsidies.jobs import subsidy_evaluation
+
+    return subsidy_evaluation()
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     """A job: what it runs and when (APScheduler trigger arguments, city time)."""
@@ -71,6 +77,13 @@ JOBS: dict[str, ScheduledJob] = {
             _reminders,
             {"trigger": "interval", "minutes": 15},
             "remind workers of confirmed shifts in the next 24 hours",
+        ),
+        ScheduledJob(
+            "subsidy_evaluation",
+            _subsidy_evaluation,
+            # Months end at night: flags appear the morning after (POLICIES.md).
+            {"trigger": "cron", "hour": 2, "minute": 0},
+            "evaluate every worker of every city for subsidies, as of today",
         ),
     )
 }

@@ -356,3 +356,15 @@ def test_a_checked_in_booking_can_no_longer_be_cancelled(story):
         assert story.as_worker("post", "cancel", reason="太累").status_code == 409
         assert story.as_employer("cancel", reason="不需要了").status_code == 409
     assert story.status() == "checked_in"
+
+
+def test_the_scheduler_knows_every_job_of_the_api():
+    from marketplace.scheduler import JOBS
+
+    assert set(JOBS) == {"no_shows", "wage_arrears", "reminders", "subsidy_evaluation"}
+    assert JOBS["subsidy_evaluation"].trigger == {"trigger": "cron", "hour": 2, "minute": 0}
+
+
+def test_the_nightly_subsidy_evaluation_runs_as_a_job(app, database):
+    outcome = run_job("subsidy_evaluation")
+    assert outcome.ran and set(outcome.result["cities"]) == {"wuxi", "xining"}
