@@ -36,6 +36,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+    # Rank candidates from an in-process index of each city's workers (off: in the database).
+    "MATCHING_INDEX": True,
     # An argon2 profile of argon2.profiles; tests use CHEAPEST to stay fast.
     "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
     # flask-smorest / OpenAPI
@@ -56,7 +58,7 @@ INTEGER_SETTINGS = (
     "LOGIN_FAILURE_WINDOW_SECONDS",
     "MAX_CONTENT_LENGTH",
 )
-BOOLEAN_SETTINGS = ("TESTING",)
+BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX")
 
 
 class ConfigError(RuntimeError):

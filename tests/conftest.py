@@ -96,6 +96,15 @@ def database(app: Flask) -> Iterator[scoped_session]:
             connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _forget_matching_indexes() -> Iterator[None]:
+    """Matching's in-process index must not outlive a test's rolled-back workers."""
+    yield
+    from marketplace.matching import index
+
+    index.forget()
+
+
 @pytest.fixture
 def client(app: Flask, database: scoped_session) -> FlaskClient:
     """A test client whose requests share the test's rolled-back transaction."""

@@ -61,6 +61,8 @@ class Booking(Model):
         # The shift's times are copied here (they never change) for the overlap look-up.
         Index("ix_bookings_worker_time", "worker_id", "starts_at", "ends_at"),
         Index("ix_bookings_shift_status", "shift_id", "status"),
+        # Matching looks up the bookings overlapping a shift by time.
+        Index("ix_bookings_starts_at", "starts_at"),
         Index("ix_bookings_employer_id", "employer_id"),
     )
 

@@ -52,9 +52,7 @@ def _epoch(instant: datetime) -> float:
 class Pool:
     """A set of workers as arrays: what matching needs of each, loaded in a few queries."""
 
-    def __init__(
-        self, rows: Sequence[Any], skills: Sequence[Any], bookings: Sequence[Any], as_of: date
-    ) -> None:
+    def __init__(self, rows: Sequence[Any], skills: Sequence[Any], bookings: Sequence[Any]) -> None:
         n = len(rows)
         self.size = n
         self.ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=n)
@@ -73,11 +71,10 @@ class Pool:
             name: np.fromiter((scoring.month_index(getattr(r, name)) for r in rows), np.int64, n)
             for name in ("difficulty_certified_on", "unemployment_registered_on", "graduated_on")
         }
-        self.priority = scoring.priority_vector(
+        self.group_months = (
             months["difficulty_certified_on"],
             months["unemployment_registered_on"],
             months["graduated_on"],
-            as_of,
         )
         self._windows(rows)
         self._skills(skills)
@@ -134,8 +131,11 @@ class Pool:
                 key = (self.position[b.worker_id], b.employer_id, _monday(b.starts_at))
                 self.part_time_hours[key] += (b.ends_at - b.starts_at).total_seconds() / 3600
 
-    def eligible(self, shift: Shift, as_of: date) -> Eligible:
-        """The workers who may take ``shift`` — every hard rule — and their scores."""
+    def eligible(self, shift: Shift, as_of: date, excluded: IntArray | None = None) -> Eligible:
+        """The workers who may take ``shift`` — every hard rule — and their scores.
+
+        ``excluded`` are worker ids ruled out by the caller (bookings it looked up itself).
+        """
         job = shift.job
         city = catalogue.find(job.city)
         timezone = city.timezone if city else clock.DEFAULT_TIMEZONE
@@ -168,6 +168,8 @@ class Pool:
                     and booked + hours > PART_TIME_WEEKLY_HOURS
                 ):
                     keep[position] = False
+        if excluded is not None and len(excluded):
+            keep &= ~np.isin(self.ids, excluded)
         index = np.flatnonzero(keep)
         tags = skill_tags(job.category, job.required_skills)
         tag_bits = self.bits({t for t in tags if t in self.vocabulary}) or 0
@@ -180,7 +182,12 @@ class Pool:
             ).astype(np.float64),
             "reliability": scoring.reliability_component(self.reliability[index]),
             "rating": scoring.rating_component(self.rating[index]),
-            "priority": self.priority[index],
+            "priority": scoring.priority_vector(
+                self.group_months[0][index],
+                self.group_months[1][index],
+                self.group_months[2][index],
+                as_of,
+            ),
         }
         weights = scoring.weights_for(job.city, as_of)
         return Eligible(index, distance[index], components, scoring.total(components, weights))
@@ -235,4 +242,4 @@ def load(conditions: list[ColumnElement[bool]], as_of: date) -> Pool:
             Booking.ends_at > horizon,
         )
     ).all()
-    return Pool(rows, skills, bookings, as_of)
+    return Pool(rows, skills, bookings)

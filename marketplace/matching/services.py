@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
+from flask import current_app
 from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -20,7 +21,8 @@ from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
-from marketplace.matching import assignment, availability, pool, topk
+from marketplace.jobs.schemas import MAX_SHIFT_HOURS
+from marketplace.matching import assignment, availability, index, pool, topk
 from marketplace.workers import services as workers
 from marketplace.workers.models import REACH_BUCKETS_KM, Worker, WorkerSkill
 
@@ -120,27 +122,74 @@ def _ranked(eligible: pool.Eligible, workers_pool: pool.Pool, shift_id: int) -> 
     ]
 
 
+def _blocked(shift: Shift) -> list[int]:
+    """Workers with a booking that overlaps the shift (pending, confirmed or under way)."""
+    longest = timedelta(hours=MAX_SHIFT_HOURS)
+    return list(
+        db.session.scalars(
+            select(Booking.worker_id).where(
+                Booking.status.in_(pool.BLOCKING),
+                # bounded below too, so that the start-time index serves the look-up
+                Booking.starts_at > shift.starts_at - longest,
+                Booking.starts_at < shift.ends_at,
+                Booking.ends_at > shift.starts_at,
+            )
+        )
+    )
+
+
+def _top(
+    eligible: pool.Eligible, workers_pool: pool.Pool, shift_id: int, limit: int
+) -> list[Ranked]:
+    order = np.lexsort((workers_pool.ids[eligible.index], eligible.distance_km, -eligible.score))
+    chosen = pool.Eligible(
+        eligible.index[order[:limit]],
+        eligible.distance_km[order[:limit]],
+        {name: values[order[:limit]] for name, values in eligible.components.items()},
+        eligible.score[order[:limit]],
+    )
+    return _ranked(chosen, workers_pool, shift_id)
+
+
 def candidates(user: User, shift_id: int, limit: int) -> list[Ranked]:
     """The workers who can take the shift, best first.
 
-    The database ranks the pre-filtered workers by score and returns the best with a margin;
-    those are checked exactly and ranked again (``topk``). Should the exact checks drop so many
-    that fewer than ``limit`` remain while more exist, a wider fetch follows.
+    With ``MATCHING_INDEX`` on (the default) every worker of the city within reach is scored
+    from the process's index of the city (``index``); off, the database pre-filters and ranks
+    (``topk``). Either way the bookings that rule workers out are read fresh, and the final
+    checks and scores are the exact ones of ``pool.Pool.eligible``.
     """
     shift = jobs.get_shift(shift_id)
     require_shift_side(user, shift)
     as_of = _today(shift.job.city)
+    if current_app.config["MATCHING_INDEX"]:
+        return _from_index(shift, as_of, limit)
+    return _from_database(shift, as_of, limit)
+
+
+def _from_index(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
+    base, overlay = index.pools(shift.job.city)
+    excluded = np.array(_blocked(shift) + topk.over_part_time_limit(shift), dtype=np.int64)
+    stale = np.concatenate([excluded, overlay.ids])
+    found = _top(base.eligible(shift, as_of, stale), base, shift.id, limit)
+    found += _top(overlay.eligible(shift, as_of, excluded), overlay, shift.id, limit)
+    found.sort(key=lambda match: (-match.score, match.distance_km, match.worker_id))
+    return found[:limit]
+
+
+def _from_database(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
     conditions = shift_conditions(shift)
     over = topk.over_part_time_limit(shift)
     if over:
         conditions.append(Worker.id.not_in(over))
     fetch = 2 * limit + 10
     while True:
+        # The database ranks with a margin; the exact checks may still drop a few.
         ids = topk.best_ids(shift, as_of, fetch, conditions)
         workers_pool = pool.load([Worker.id.in_(ids)], as_of)
-        ranked = _ranked(workers_pool.eligible(shift, as_of), workers_pool, shift.id)
+        ranked = _top(workers_pool.eligible(shift, as_of), workers_pool, shift.id, limit)
         if len(ranked) >= limit or len(ids) < fetch:
-            return ranked[:limit]
+            return ranked
         fetch *= 4
 
 

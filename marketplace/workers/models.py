@@ -42,6 +42,8 @@ class Worker(Model):
         Index("ix_workers_city_cell", "city", "cell"),
         # Matching's pre-filter: the workers whose reach bucket covers a point.
         Index("ix_workers_city_reach_cell", "city", "reach_bucket", "cell"),
+        # Matching's index asks which workers of a city changed lately.
+        Index("ix_workers_city_updated_at", "city", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
