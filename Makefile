@@ -44,6 +44,7 @@ test: lint
 ## bench: the benchmarks on SQLite and on the local PostgreSQL (results in bench/results/)
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench search
+	$(BIN)/python -m bench evaluation
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -1,11 +1,11 @@
-"""Run the benchmarks: ``python -m bench search --backend sqlite --workers 10000 100000``."""
+"""Run the benchmarks: ``python -m bench search|evaluation --backend sqlite --workers 10000``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from bench import matching, search
+from bench import evaluation, matching, search
 
 
 def main() -> None:
@@ -29,6 +29,12 @@ def main() -> None:
     matching_parser.add_argument("--naive-repeat", type=int, default=5)
     matching_parser.add_argument("--assignment-workers", type=int, default=20_000)
     matching_parser.add_argument("--assignment-shifts", type=int, default=2_000)
+    evaluation_parser = commands.add_parser("evaluation", help="subsidy evaluation of a city")
+    evaluation_parser.add_argument(
+        "--backend", choices=("sqlite", "postgres"), nargs="+", default=["sqlite", "postgres"]
+    )
+    evaluation_parser.add_argument("--workers", type=int, nargs="+", default=[10_000, 100_000])
+    evaluation_parser.add_argument("--months", type=int, default=12)
     arguments = parser.parse_args()
 
     if arguments.benchmark == "search":
@@ -36,8 +42,12 @@ def main() -> None:
             for workers in arguments.workers:
                 result = search.run(backend, workers, arguments.shifts, repeat=arguments.repeat)
                 print(json.dumps(result, ensure_ascii=False))
-
-    if arguments.benchmark == "matching":
+    elif arguments.benchmark == "evaluation":
+        for backend in arguments.backend:
+            for workers in arguments.workers:
+                result = evaluation.run(backend, workers, arguments.months)
+                print(json.dumps(result, ensure_ascii=False))
+    elif arguments.benchmark == "matching":
         for backend in arguments.backend:
             for workers in arguments.workers:
                 result = matching.run_candidates(

@@ -318,7 +318,7 @@ def evaluate(
 def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector while a whole city is evaluated.
 
-    The evaluation makes millions of small objects and no reference cycles; with the collector
+    The evaluation makes millions of small objects and hardly a reference cycle; with the collector
     on, each burst of allocations triggers a pass over the whole, growing heap (a quarter of the
     time of a 100k-worker city). Memory is still freed by reference counting.
     """

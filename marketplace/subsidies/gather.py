@@ -6,16 +6,15 @@ training records, the latest entry of each group date, and the flags already sto
 queried per worker, so a city of 100k workers costs the same eight queries as one worker.
 
 Money and hours are read as the integer hundredths the columns store (bypassing the column type)
-and turned into Decimals here: exact, and several times faster at a million rows.
+and turned into exact Decimals when first read (``gathered``): several times faster at a million
+rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Select, case, func, or_, select, type_coerce
@@ -26,132 +25,24 @@ from marketplace.common.months import Month
 from marketplace.earnings.models import Contribution, Earning, TrainingRecord
 from marketplace.extensions import db
 from marketplace.subsidies import facts as rules_facts
+from marketplace.subsidies.gathered import (
+    Gathered,
+    Lazy,
+    Profile,
+    StoredFlag,
+    premium_of,
+    yuan,
+)
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.risk import (
     MAX_CHECK_DISTANCE_M,
     MAX_HOURS_A_DAY,
     MAX_HOURS_A_MONTH,
     GroupEntry,
-    MonthActivity,
-    RiskFacts,
 )
 from marketplace.workers.models import GROUP_DATE_FIELDS, Worker, WorkerGroupChange
 
-FlagKey = tuple[str, str, str]  # program, policy_id, key
-
-
-@dataclass(frozen=True)
-class StoredFlag:
-    """The columns of a stored flag that an evaluation compares against."""
-
-    id: int
-    status: str
-    amount: Decimal | None
-    fingerprint: str
-    evaluated_on: date
-
-
-V = TypeVar("V")
-
-
-class _Lazy(Mapping[Month, V]):
-    """Stored values by month, converted (to exact Decimals) on first read.
-
-    The rules read the income and premiums of the workers in a group only; the other workers'
-    months are never converted, which is most of a city's million rows.
-    """
-
-    __slots__ = ("_convert", "_values", "raw")
-
-    def __init__(self, convert: Callable[[Any], V]) -> None:
-        self._convert = convert
-        self.raw: dict[Month, Any] = {}
-        self._values: dict[Month, V] | None = None
-
-    def _converted(self) -> dict[Month, V]:
-        if self._values is None:
-            self._values = {month: self._convert(raw) for month, raw in self.raw.items()}
-        return self._values
-
-    def __getitem__(self, month: Month) -> V:
-        return self._converted()[month]
-
-    def __iter__(self) -> Iterator[Month]:
-        return iter(self.raw)
-
-    def __len__(self) -> int:
-        return len(self.raw)
-
-
-# hours, imported, unattended (hundredths), far check-ins, farthest check-in and check-out (m)
-_RawActivity = tuple[int, int, int, int, float | None, float | None]
-
-
-def _activity(raw: _RawActivity) -> MonthActivity:
-    hours, imported, unattended, far_count, far_in, far_out = raw
-    distances = [d for d in (far_in, far_out) if d is not None]
-    return MonthActivity(
-        hours=_yuan(hours),
-        imported=_yuan(imported),
-        unattended=_yuan(unattended),
-        far_checks=int(far_count or 0),
-        farthest_m=max(distances) if far_count and distances else None,
-    )
-
-
-@dataclass(frozen=True)
-class _Profile:
-    city: str
-    resident: bool
-    unemployment_registered_on: date | None
-    difficulty_certified_on: date | None
-    graduated_on: date | None
-
-
-@dataclass
-class Gathered:
-    """Everything one evaluation reads, by worker id."""
-
-    timezone: str
-    profiles: dict[int, _Profile] = field(default_factory=dict)
-    income: dict[int, _Lazy[Decimal]] = field(default_factory=dict)
-    premiums: dict[int, _Lazy[rules_facts.Premium]] = field(default_factory=dict)
-    training: dict[int, list[rules_facts.TrainingRecord]] = field(default_factory=dict)
-    existing: dict[int, list[rules_facts.ExistingFlag]] = field(default_factory=dict)
-    flags: dict[int, dict[FlagKey, StoredFlag]] = field(default_factory=dict)
-    activity: dict[int, dict[Month, _RawActivity]] = field(default_factory=dict)
-    employers: dict[int, dict[Month, dict[int, Decimal]]] = field(default_factory=dict)
-    long_days: dict[int, dict[Month, list[tuple[date, Decimal]]]] = field(default_factory=dict)
-    group_entries: dict[int, dict[str, GroupEntry]] = field(default_factory=dict)
-
-    def facts(self, worker_id: int) -> rules_facts.WorkerFacts:
-        """The rules' view of one worker."""
-        profile = self.profiles[worker_id]
-        return rules_facts.WorkerFacts(
-            worker_id=worker_id,
-            city=profile.city,
-            resident=profile.resident,
-            unemployment_registered_on=profile.unemployment_registered_on,
-            difficulty_certified_on=profile.difficulty_certified_on,
-            graduated_on=profile.graduated_on,
-            income=self.income.get(worker_id, {}),
-            premiums=self.premiums.get(worker_id, {}),
-            training=self.training.get(worker_id, ()),
-            existing_flags=self.existing.get(worker_id, ()),
-        )
-
-    def risk_facts(self, worker_id: int) -> RiskFacts:
-        """The risk signals' view of one worker."""
-        return RiskFacts(
-            timezone=self.timezone,
-            income=self.income.get(worker_id, {}),
-            months={
-                month: _activity(raw) for month, raw in self.activity.get(worker_id, {}).items()
-            },
-            employers=self.employers.get(worker_id, {}),
-            long_days=self.long_days.get(worker_id, {}),
-            group_entries=self.group_entries.get(worker_id, {}),
-        )
+__all__ = ["Gathered", "StoredFlag", "gather", "training_key"]
 
 
 def training_key(completed_on: date, course: str) -> str:
@@ -188,14 +79,6 @@ def _plain_rows(query: Any) -> Sequence[Any]:
         return result.cursor.fetchall()  # the DBAPI cursor's own tuples
     finally:
         result.close()
-
-
-def _premium(raw: tuple[int, int]) -> rules_facts.Premium:
-    return rules_facts.Premium(_yuan(raw[0]), _yuan(raw[1]))
-
-
-def _yuan(hundredths: int | None) -> Decimal:
-    return Decimal(int(hundredths or 0)).scaleb(-2)
 
 
 def _raw(column: Any) -> Any:
@@ -237,7 +120,7 @@ def _workers(scope: _Scope, data: Gathered) -> None:
         Worker.graduated_on,
     ).where(Worker.city == scope.city, scope(Worker.id))
     for worker_id, city, resident, unemployed, difficulty, graduated in _rows(query):
-        data.profiles[worker_id] = _Profile(city, resident, unemployed, difficulty, graduated)
+        data.profiles[worker_id] = Profile(city, resident, unemployed, difficulty, graduated)
 
 
 def _income(scope: _Scope, data: Gathered, months: _Months) -> None:
@@ -282,7 +165,7 @@ def _income(scope: _Scope, data: Gathered, months: _Months) -> None:
             continue
         month = months[text]
         if worker_id not in income:
-            income[worker_id] = _Lazy(_yuan)
+            income[worker_id] = Lazy(yuan)
         income[worker_id].raw[month] = total
         if outside or unchecked or far_count or (hours or 0) > long_month:
             # Kept raw, and only for months that can raise a signal; made MonthActivity only for
@@ -307,7 +190,7 @@ def _employers(scope: _Scope, data: Gathered, months: _Months) -> None:
     )
     for worker_id, text, employer_id, total in _plain_rows(query):
         by_month = data.employers.setdefault(worker_id, {})
-        by_month.setdefault(months[text], {})[employer_id] = _yuan(total)
+        by_month.setdefault(months[text], {})[employer_id] = yuan(total)
 
 
 def _long_days(scope: _Scope, data: Gathered, months: _Months) -> None:
@@ -333,7 +216,7 @@ def _long_days(scope: _Scope, data: Gathered, months: _Months) -> None:
     for worker_id, text, local_day, hours in _rows(query):
         by_month = data.long_days.setdefault(worker_id, {})
         by_month.setdefault(months[text], []).append(
-            (date.fromisoformat(str(local_day)), _yuan(hours))
+            (date.fromisoformat(str(local_day)), yuan(hours))
         )
 
 
@@ -347,7 +230,7 @@ def _premiums(scope: _Scope, data: Gathered, months: _Months) -> None:
     premiums = data.premiums
     for worker_id, text, pension, medical in _plain_rows(query):
         if worker_id not in premiums:
-            premiums[worker_id] = _Lazy(_premium)
+            premiums[worker_id] = Lazy(premium_of)
         premiums[worker_id].raw[months[text]] = (pension, medical)
 
 
@@ -360,7 +243,7 @@ def _training(scope: _Scope, data: Gathered) -> None:
     ).where(scope(TrainingRecord.worker_id))
     for worker_id, course, hours, completed_on in _rows(query):
         key = training_key(completed_on, course)
-        record = rules_facts.TrainingRecord(key, course, _yuan(hours), completed_on)
+        record = rules_facts.TrainingRecord(key, course, yuan(hours), completed_on)
         data.training.setdefault(worker_id, []).append(record)
 
 
@@ -394,7 +277,7 @@ def _flags(scope: _Scope, data: Gathered) -> None:
     ).where(scope(SubsidyFlag.worker_id))
     for row in _rows(query):
         flag_id, worker_id, program, policy_id, key, status, amount, fingerprint, on = row
-        value = None if amount is None else _yuan(amount)
+        value = None if amount is None else yuan(amount)
         data.existing.setdefault(worker_id, []).append(
             rules_facts.ExistingFlag(program, policy_id, key, status, value)
         )
