@@ -358,3 +358,22 @@ def test_availability_masks_never_exclude_a_shift_the_exact_rule_accepts(window,
     needed = availability.needed_masks(segments)[3]
     if availability.fits(windows, segments):
         assert needed & ~mask == 0
+
+
+def test_the_ranking_follows_profile_changes_and_new_workers(
+    ask, shift, make_worker, client, headers_of
+):
+    from marketplace.workers.services import id_cipher
+    from tests.conftest import worker_body
+
+    mover, steady = make_worker(location=at_distance(1)), make_worker(location=at_distance(2))
+    assert ids(ask(shift)) == [mover.id, steady.id]  # the index is built here
+    number = id_cipher().decrypt(mover.id_number_ciphertext)
+    moved = client.put(
+        "/api/v1/workers/me",
+        headers=headers_of(mover),
+        json=worker_body(id_number=number, location=at_distance(30), max_distance_km=10),
+    )
+    assert moved.status_code == 200
+    newcomer = make_worker(location=at_distance(0.5))
+    assert ids(ask(shift)) == [newcomer.id, steady.id]

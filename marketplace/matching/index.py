@@ -4,17 +4,17 @@ Ranking a shift's candidates in a city of 100k workers means looking at every wo
 reach — often half the city — and no query that reads that many rows answers in tens of
 milliseconds. So each process keeps the workers of a city as a ``pool.Pool`` of arrays (the
 *base*) with the ``updated_at`` each row had when read. Every request first asks the database
-which workers of the city were stamped recently (since the base was read, less a margin for
-transactions that committed late) — an index-only look-up of ids and stamps — and loads just the
-ones whose stamp differs from the base's (the *overlay*); their fresh rows replace the stale
-ones. When the overlay grows past a share of the base, the base is read again. Bookings, which
+which workers of the city were stamped since the last look (less a margin for transactions that
+commit late) — an index range scan of ids and stamps, empty most of the time — and reloads only
+workers whose stamp is new to it (the *overlay*, kept between requests); their fresh rows replace
+the stale ones. When the overlay passes a share of the base, the base is read again. Bookings, which
 change all the time, are never cached: each request looks up those that rule workers out.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,8 +34,11 @@ REBUILD_MIN_ROWS = 500
 @dataclass
 class _CityIndex:
     base: pool.Pool
-    stamps: dict[int, datetime]
-    read_at: datetime
+    stamps: dict[int, datetime]  # the newest updated_at seen of each worker
+    checked_until: datetime  # every change stamped up to here has been seen
+    changed: set[int] = field(default_factory=set)
+    overlay: pool.Pool = field(default_factory=lambda: pool.Pool([], [], []))
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 _indexes: dict[tuple[str, str], _CityIndex] = {}
@@ -56,32 +59,40 @@ def _load(conditions: list[Any]) -> tuple[pool.Pool, dict[int, datetime]]:
 def _build(city: str) -> _CityIndex:
     read_at = clock.now()
     base, stamps = _load([Worker.city == city])
-    return _CityIndex(base, stamps, read_at)
+    return _CityIndex(base, stamps, read_at - LATE_COMMIT_MARGIN)
 
 
 def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
-    """The city's base pool and the overlay of workers changed since; the caller must ignore
-    the base's rows of the overlay's ids."""
+    """The city's base pool and the overlay of workers changed since it was read.
+
+    The caller must ignore the base's rows of the overlay's ids.
+    """
     key = (str(db.engine.url), city)
     with _lock:
         index = _indexes.get(key)
-    if index is None:
-        index = _build(city)
-        with _lock:
-            _indexes[key] = index
-    recent = db.session.execute(
-        select(Worker.id, Worker.updated_at).where(
-            Worker.city == city, Worker.updated_at > index.read_at - LATE_COMMIT_MARGIN
-        )
-    ).all()
-    changed = [row.id for row in recent if index.stamps.get(row.id) != row.updated_at]
-    if len(changed) > max(REBUILD_MIN_ROWS, REBUILD_SHARE * index.base.size):
-        index = _build(city)
-        with _lock:
-            _indexes[key] = index
-        changed = []
-    overlay, _ = _load([Worker.id.in_(changed)]) if changed else (pool.Pool([], [], []), {})
-    return index.base, overlay
+        if index is None:
+            index = _indexes[key] = _build(city)
+    with index.lock:
+        now = clock.now()
+        recent = db.session.execute(
+            select(Worker.id, Worker.updated_at).where(
+                Worker.city == city, Worker.updated_at > index.checked_until
+            )
+        ).all()
+        fresh = [row for row in recent if index.stamps.get(row.id) != row.updated_at]
+        # Changes stamped before now − margin have all committed by now: no need to look again.
+        index.checked_until = max(index.checked_until, now - LATE_COMMIT_MARGIN)
+        if fresh:
+            for row in fresh:
+                index.stamps[row.id] = row.updated_at
+                index.changed.add(row.id)
+            if len(index.changed) > max(REBUILD_MIN_ROWS, REBUILD_SHARE * index.base.size):
+                rebuilt = _build(city)
+                with _lock:
+                    _indexes[key] = rebuilt
+                return rebuilt.base, rebuilt.overlay
+            index.overlay, _ = _load([Worker.id.in_(index.changed)])
+        return index.base, index.overlay
 
 
 def forget() -> None:
