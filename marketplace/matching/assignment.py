@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
@@ -43,42 +44,64 @@ class Plan:
 
 def solve(free_places: dict[int, int], edges: Sequence[Edge]) -> Plan:
     """The optimal plan for shifts with ``free_places`` over the eligible ``edges``."""
-    rows: list[int] = []  # row -> shift id
-    first_row: dict[int, int] = {}
-    for shift_id, places in free_places.items():
-        first_row[shift_id] = len(rows)
-        rows.extend([shift_id] * places)
-    if not rows:
-        return Plan([], {})
-    worker_ids = sorted({edge.worker_id for edge in edges})
-    column_of = {worker_id: i for i, worker_id in enumerate(worker_ids)}
-    places = len(rows)
-    dummy_cost = float(places + 3)
+    return solve_arrays(
+        free_places,
+        np.array([edge.shift_id for edge in edges], dtype=np.int64),
+        np.array([edge.worker_id for edge in edges], dtype=np.int64),
+        np.array([edge.score for edge in edges], dtype=np.float64),
+    )
 
-    row_index, column_index, cost = [], [], []
-    for edge in edges:
-        start = first_row[edge.shift_id]
-        for row in range(start, start + free_places[edge.shift_id]):
-            row_index.append(row)
-            column_index.append(column_of[edge.worker_id])
-            cost.append(2.0 - edge.score)
-    for row in range(places):  # one private dummy column per row
-        row_index.append(row)
-        column_index.append(len(worker_ids) + row)
-        cost.append(dummy_cost)
+
+def solve_arrays(
+    free_places: dict[int, int],
+    shift_ids: npt.NDArray[np.int64],
+    worker_ids: npt.NDArray[np.int64],
+    scores: npt.NDArray[np.float64],
+) -> Plan:
+    """``solve`` for edges given as three parallel arrays (the form city-scale callers have)."""
+    shifts = [shift_id for shift_id, places in free_places.items() if places > 0]
+    if not shifts:
+        return Plan([], {})
+    places_of = np.array([free_places[s] for s in shifts], dtype=np.int64)
+    first_row_of = np.concatenate(([0], np.cumsum(places_of)[:-1]))
+    total_places = int(places_of.sum())
+    rows = np.repeat(np.array(shifts, dtype=np.int64), places_of)  # row -> shift id
+
+    position = {shift_id: i for i, shift_id in enumerate(shifts)}
+    keep = np.array([s in position for s in shift_ids.tolist()], dtype=bool)
+    shift_ids, worker_ids, scores = shift_ids[keep], worker_ids[keep], scores[keep]
+    shift_position = np.array([position[s] for s in shift_ids.tolist()], dtype=np.int64)
+    columns, column_index = np.unique(worker_ids, return_inverse=True)
+
+    # Each edge stands once for every place of its shift.
+    copies = places_of[shift_position]
+    offsets = np.arange(int(copies.sum())) - np.repeat(np.cumsum(copies) - copies, copies)
+    row_index = np.repeat(first_row_of[shift_position], copies) + offsets
+    column_all = np.repeat(column_index, copies)
+    cost = np.repeat(2.0 - scores, copies)
+    # One private dummy column per row.
+    dummy_rows = np.arange(total_places)
     graph = csr_matrix(
-        (np.array(cost), (np.array(row_index), np.array(column_index))),
-        shape=(places, len(worker_ids) + places),
+        (
+            np.concatenate([cost, np.full(total_places, float(total_places + 3))]),
+            (
+                np.concatenate([row_index, dummy_rows]),
+                np.concatenate([column_all, len(columns) + dummy_rows]),
+            ),
+        ),
+        shape=(total_places, len(columns) + total_places),
     )
     _, matched_columns = min_weight_full_bipartite_matching(graph)
 
-    score_of = {(edge.shift_id, edge.worker_id): edge.score for edge in edges}
+    score_of = dict(
+        zip(zip(shift_ids.tolist(), worker_ids.tolist(), strict=True), scores.tolist(), strict=True)
+    )
     assignments = []
     unfilled: dict[int, int] = {}
-    for row, column in enumerate(matched_columns):
-        shift_id = rows[row]
-        if column < len(worker_ids):
-            worker_id = worker_ids[column]
+    for row, column in enumerate(matched_columns.tolist()):
+        shift_id = int(rows[row])
+        if column < len(columns):
+            worker_id = int(columns[column])
             assignments.append(Edge(shift_id, worker_id, score_of[(shift_id, worker_id)]))
         else:
             unfilled[shift_id] = unfilled.get(shift_id, 0) + 1

@@ -57,7 +57,8 @@ class Pool:
         self.size = n
         self.ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=n)
         self.position = {int(worker_id): i for i, worker_id in enumerate(self.ids)}
-        self.city = np.array([r.city for r in rows], dtype=object)
+        # Fixed-width text, not objects: comparing it with a city code runs in C.
+        self.city = np.array([r.city for r in rows], dtype=str)
         self.lat = np.fromiter((r.lat for r in rows), dtype=np.float64, count=n)
         self.lon = np.fromiter((r.lon for r in rows), dtype=np.float64, count=n)
         self.reach = np.fromiter((r.max_distance_km for r in rows), dtype=np.float64, count=n)

@@ -267,7 +267,7 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
     cities = sorted({s.job.city for s in shifts})
     as_of = {city: _today(city) for city in cities}
     workers_pool = pool.load([Worker.city.in_(cities)], min(as_of.values()))
-    edges: list[assignment.Edge] = []
+    edge_shifts, edge_workers, edge_scores = [], [], []
     exact = True
     for shift in shifts:
         if not free.get(shift.id):
@@ -278,12 +278,15 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
         if len(best) > keep:
             exact = False
             best = np.argpartition(-eligible.score, keep - 1)[:keep]
-        worker_ids = workers_pool.ids[eligible.index[best]]
-        edges.extend(
-            assignment.Edge(shift.id, int(worker_id), round(float(score), 6))
-            for worker_id, score in zip(worker_ids, eligible.score[best], strict=True)
-        )
-    plan = assignment.solve({i: n for i, n in free.items() if n}, edges)
+        edge_shifts.append(np.full(len(best), shift.id, dtype=np.int64))
+        edge_workers.append(workers_pool.ids[eligible.index[best]])
+        edge_scores.append(np.round(eligible.score[best], 6))
+    plan = assignment.solve_arrays(
+        free,
+        np.concatenate(edge_shifts) if edge_shifts else np.zeros(0, dtype=np.int64),
+        np.concatenate(edge_workers) if edge_workers else np.zeros(0, dtype=np.int64),
+        np.concatenate(edge_scores) if edge_scores else np.zeros(0, dtype=np.float64),
+    )
     not_booked = _book(user, plan) if commit else []
     return Outcome(plan, exact, commit, not_booked)
 
