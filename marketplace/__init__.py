@@ -50,6 +50,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
     from marketplace.matching.routes import blp as matching_blp
+    from marketplace.stats.routes import blp as stats_blp
     from marketplace.subsidies import hooks  # noqa: F401 — subscribes the subsidy hooks
     from marketplace.subsidies.routes import blp as subsidies_blp
     from marketplace.system.routes import blp as health_blp
@@ -71,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         matching_blp,
         earnings_blp,
         subsidies_blp,
+        stats_blp,
         audit_blp,
     ):
         api.register_blueprint(blueprint)

@@ -1,0 +1,72 @@
+"""HTTP endpoints of the statistics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from flask.views import MethodView
+from marshmallow import fields, validate
+
+from marketplace.auth.guards import auth_required, current_user
+from marketplace.common.api import Blueprint
+from marketplace.common.months import Month
+from marketplace.stats import services
+
+blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics")
+
+MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
+
+
+class MonthlyQuerySchema(ma.Schema):
+    """Which city and month."""
+
+    city = fields.String(required=True)
+    month = fields.String(required=True, validate=MONTH, metadata={"example": "2026-03"})
+
+
+class FiguresSchema(ma.Schema):
+    """Workers, hours and income of a part of the month's active workers."""
+
+    workers = fields.Integer()
+    hours = fields.Decimal(as_string=True, places=2)
+    income = fields.Decimal(as_string=True, places=2)
+
+
+class ByGroupSchema(ma.Schema):
+    """The groups the documents name."""
+
+    unemployed = fields.Nested(FiguresSchema)
+    difficulty = fields.Nested(FiguresSchema)
+    graduate = fields.Nested(FiguresSchema)
+    veteran = fields.Nested(FiguresSchema)
+    migrant_worker = fields.Nested(FiguresSchema)
+    women = fields.Nested(FiguresSchema)
+
+
+class MonthlySchema(ma.Schema):
+    """The month's figures of a city."""
+
+    month = fields.String()
+    city = fields.String()
+    active_workers = fields.Integer()
+    hours = fields.Decimal(as_string=True, places=2)
+    income_total = fields.Decimal(as_string=True, places=2)
+    income_median = fields.Decimal(as_string=True, places=2)
+    new_urban_employment = fields.Integer(metadata={"description": "新增就业 (无锡 第四条)"})
+    by_group = fields.Nested(ByGroupSchema)
+    by_district = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
+    by_category = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
+
+
+@blp.route("/monthly")
+class Monthly(MethodView):
+    """A city's month in figures."""
+
+    @auth_required("official", "admin")
+    @blp.arguments(MonthlyQuerySchema, location="query")
+    @blp.response(200, MonthlySchema)
+    def get(self, query: dict[str, Any]):
+        """Show a city's month: workers, hours, income, 新增就业 and their breakdowns."""
+        services.require_city_reader(current_user(), query["city"])
+        return services.monthly(query["city"], Month.parse(query["month"]))

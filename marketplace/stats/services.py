@@ -1,0 +1,168 @@
+"""The month's figures of a city, all computed by SQL aggregates.
+
+Active workers are the city's workers whose platform income of the month (every earning of the
+month, from bookings or imported — POLICIES.md "Platform income") is above zero; every figure
+is over them. Money and hours are summed as the integers they are stored as, so totals are exact.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, and_, case, exists, func, literal, select, type_coerce
+
+from marketplace.auth.models import User
+from marketplace.bookings.models import Booking
+from marketplace.cities import catalogue
+from marketplace.common.months import Month
+from marketplace.earnings.models import Contribution, Earning
+from marketplace.errors import Forbidden, Invalid, field_error
+from marketplace.extensions import db
+from marketplace.jobs.models import Job, Shift
+from marketplace.subsidies.priority import GRADUATE_WINDOW_MONTHS
+from marketplace.workers.models import Worker
+
+HUNDRED = Decimal(100)
+UNKNOWN_DISTRICT = "未填写"
+
+
+def require_city_reader(user: User, city: str) -> None:
+    """Officials read their own city's figures; admins any city's."""
+    if catalogue.find(city) is None:
+        raise Invalid("unknown city", field_error("query", "city", "not a city of the platform"))
+    if user.role == "official" and user.city != city:
+        raise Forbidden("officials see the figures of their own city only")
+
+
+def _raw(column: Any) -> Any:
+    # ScaledDecimal columns hold integer hundredths: sum them as integers, exactly.
+    return type_coerce(column, BigInteger)
+
+
+def _hundredths(value: int | None) -> Decimal:
+    return (Decimal(value or 0) / HUNDRED).quantize(Decimal("0.01"))
+
+
+def active_workers(city: str, month: Month) -> Any:
+    """A subquery: each active worker of the month with its hours and income (hundredths)."""
+    return (
+        select(
+            Earning.worker_id.label("worker_id"),
+            func.sum(_raw(Earning.hours)).label("hours"),
+            func.sum(_raw(Earning.amount)).label("income"),
+        )
+        .join(Worker, Worker.id == Earning.worker_id)
+        .where(Earning.month == str(month), Worker.city == city)
+        .group_by(Earning.worker_id)
+        .having(func.sum(_raw(Earning.amount)) > 0)
+        .subquery()
+    )
+
+
+def _group_conditions(month: Month) -> dict[str, Any]:
+    last_day = month.last_day
+    return {
+        "unemployed": Worker.unemployment_registered_on <= last_day,
+        "difficulty": Worker.difficulty_certified_on <= last_day,
+        "graduate": and_(
+            Worker.graduated_on >= (month - GRADUATE_WINDOW_MONTHS).first_day,
+            Worker.graduated_on <= last_day,
+        ),
+        "veteran": Worker.veteran.is_(True),
+        "migrant_worker": Worker.migrant_worker.is_(True),
+        "women": Worker.gender == "female",
+    }
+
+
+def _figures(workers: int | None, hours: int | None, income: int | None) -> dict[str, Any]:
+    return {"workers": workers or 0, "hours": _hundredths(hours), "income": _hundredths(income)}
+
+
+def _median(active: Any, count: int) -> Decimal:
+    if count == 0:
+        return Decimal("0.00")
+    middle = db.session.scalars(
+        select(active.c.income)
+        .order_by(active.c.income)
+        .offset((count - 1) // 2)
+        .limit(1 if count % 2 else 2)
+    ).all()
+    return (Decimal(sum(middle)) / len(middle) / HUNDRED).quantize(Decimal("0.01"))
+
+
+def monthly(city: str, month: Month) -> dict[str, Any]:
+    """The figures of ``city`` in ``month`` (API.md "Statistics")."""
+    place = catalogue.find(city)
+    assert place is not None
+    active = active_workers(city, month)
+    joined = select().select_from(active).join(Worker, Worker.id == active.c.worker_id)
+
+    count, hours, income = db.session.execute(
+        joined.add_columns(func.count(), func.sum(active.c.hours), func.sum(active.c.income))
+    ).one()
+
+    groups = _group_conditions(month)
+    columns = []
+    for condition in groups.values():
+        columns += [
+            func.sum(case((condition, 1), else_=0)),
+            func.sum(case((condition, active.c.hours), else_=0)),
+            func.sum(case((condition, active.c.income), else_=0)),
+        ]
+    sums = db.session.execute(joined.add_columns(*columns)).one()
+    by_group = {name: _figures(*sums[3 * i : 3 * i + 3]) for i, name in enumerate(groups)}
+
+    district = func.coalesce(Worker.district, literal(UNKNOWN_DISTRICT))
+    by_district = {
+        row.district: _figures(row.workers, row.hours, row.income)
+        for row in db.session.execute(
+            joined.add_columns(
+                district.label("district"),
+                func.count().label("workers"),
+                func.sum(active.c.hours).label("hours"),
+                func.sum(active.c.income).label("income"),
+            ).group_by(district)
+        )
+    }
+
+    by_category = {
+        row.category: _figures(row.workers, row.hours, row.income)
+        for row in db.session.execute(
+            select(
+                Job.category.label("category"),
+                func.count(func.distinct(Earning.worker_id)).label("workers"),
+                func.sum(_raw(Earning.hours)).label("hours"),
+                func.sum(_raw(Earning.amount)).label("income"),
+            )
+            .join(active, active.c.worker_id == Earning.worker_id)
+            .join(Booking, Booking.id == Earning.booking_id)
+            .join(Shift, Shift.id == Booking.shift_id)
+            .join(Job, Job.id == Shift.job_id)
+            .where(Earning.month == str(month))
+            .group_by(Job.category)
+        )
+    }
+
+    wage = place.minimum_wage_on(month.first_day)
+    threshold = int((wage.monthly if wage else Decimal(0)) * HUNDRED)
+    paid_premiums = exists().where(
+        Contribution.worker_id == active.c.worker_id,
+        Contribution.month == str(month),
+        _raw(Contribution.pension) + _raw(Contribution.medical) > 0,
+    )
+    newly_employed = db.session.scalar(
+        select(func.count()).select_from(active).where(active.c.income >= threshold, paid_premiums)
+    )
+    return {
+        "month": str(month),
+        "city": city,
+        "active_workers": count or 0,
+        "hours": _hundredths(hours),
+        "income_total": _hundredths(income),
+        "income_median": _median(active, count or 0),
+        "new_urban_employment": newly_employed or 0,
+        "by_group": by_group,
+        "by_district": by_district,
+        "by_category": by_category,
+    }

@@ -1,0 +1,150 @@
+"""Monthly statistics against hand-computed values on a small fixed data set."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from marketplace.bookings.models import Booking
+from marketplace.earnings.models import Contribution, Earning
+from tests.conftest import resident_id
+
+MONTHLY = "/api/v1/stats/monthly"
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def income(database, worker, amount, hours, month="2026-03", booking=None):
+    database.add(
+        Earning(
+            worker_id=worker.id,
+            booking_id=booking.id if booking else None,
+            employer_id=booking.employer_id if booking else None,
+            source="platform" if booking else "partner",
+            month=month,
+            hours=Decimal(hours),
+            amount=Decimal(amount),
+            recorded_at=NOW,
+        )
+    )
+
+
+@pytest.fixture
+def march(database, make_worker, make_job):
+    """Three active 无锡 workers in 2026-03 (and others who must not count)."""
+    a = make_worker(
+        id_number=resident_id(gender="female"),
+        district="梁溪区",
+        unemployment_registered_on="2025-12-10",
+    )
+    b = make_worker(id_number=resident_id(gender="male"), district="新吴区")
+    c = make_worker(
+        id_number=resident_id(gender="male"), district=None, graduated_on="2024-06-30", veteran=True
+    )
+    other_city = make_worker(city="xining")
+    other_month = make_worker()
+    income(database, a, "3000.00", "100")
+    database.add(
+        Contribution(
+            worker_id=a.id,
+            month="2026-03",
+            pension=Decimal("600.00"),
+            medical=Decimal("240.00"),
+            recorded_at=NOW,
+        )
+    )
+    job = make_job(category="家政", hourly_wage="35.00")
+    shift = job.shifts[0]
+    booking = Booking(
+        shift_id=shift.id,
+        worker_id=b.id,
+        employer_id=job.employer_id,
+        status="completed",
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    database.add(booking)
+    database.flush()
+    income(database, b, "280.00", "8", booking=booking)
+    income(database, b, "1000.00", "50")
+    income(database, c, "2700.00", "120")
+    income(database, other_city, "5000.00", "100")
+    income(database, other_month, "5000.00", "100", month="2026-04")
+    database.commit()
+    return a, b, c
+
+
+def test_the_months_figures_match_the_hand_computed_ones(client, auth_headers, make_user, march):
+    official = auth_headers(make_user("official", city="wuxi"))
+    body = client.get(
+        MONTHLY, query_string={"city": "wuxi", "month": "2026-03"}, headers=official
+    ).get_json()
+    assert body["active_workers"] == 3
+    assert body["hours"] == "278.00" and body["income_total"] == "6980.00"
+    assert body["income_median"] == "2700.00"
+    # A reached 2660.00 (the monthly minimum from 2026-01-01) and paid premiums; C paid none.
+    assert body["new_urban_employment"] == 1
+    groups = body["by_group"]
+    assert groups["unemployed"] == {"workers": 1, "hours": "100.00", "income": "3000.00"}
+    assert groups["difficulty"] == {"workers": 0, "hours": "0.00", "income": "0.00"}
+    assert (
+        groups["graduate"]
+        == groups["veteran"]
+        == {"workers": 1, "hours": "120.00", "income": "2700.00"}
+    )
+    assert groups["migrant_worker"]["workers"] == 0
+    assert body["by_district"] == {
+        "梁溪区": {"workers": 1, "hours": "100.00", "income": "3000.00"},
+        "新吴区": {"workers": 1, "hours": "58.00", "income": "1280.00"},
+        "未填写": {"workers": 1, "hours": "120.00", "income": "2700.00"},
+    }
+    assert body["by_category"] == {"家政": {"workers": 1, "hours": "8.00", "income": "280.00"}}
+
+
+def test_an_even_count_takes_the_mean_of_the_middle_two(
+    client, auth_headers, make_user, make_worker, database, march
+):
+    income(database, make_worker(), "1500.00", "10")
+    database.commit()
+    body = client.get(
+        MONTHLY,
+        query_string={"city": "wuxi", "month": "2026-03"},
+        headers=auth_headers(make_user("admin")),
+    ).get_json()
+    assert body["active_workers"] == 4 and body["income_median"] == "2100.00"  # (1500 + 2700) / 2
+
+
+def test_an_empty_month_is_all_zeros(client, auth_headers, make_user):
+    body = client.get(
+        MONTHLY,
+        query_string={"city": "xining", "month": "2025-01"},
+        headers=auth_headers(make_user("admin")),
+    ).get_json()
+    assert (body["active_workers"], body["income_total"], body["income_median"]) == (
+        0,
+        "0.00",
+        "0.00",
+    )
+
+
+@pytest.mark.parametrize(
+    ("role", "city", "query", "status"),
+    [
+        ("official", "xining", {"city": "wuxi", "month": "2026-03"}, 403),
+        ("worker", None, {"city": "wuxi", "month": "2026-03"}, 403),
+        ("employer", None, {"city": "wuxi", "month": "2026-03"}, 403),
+        ("admin", None, {"city": "shanghai", "month": "2026-03"}, 422),
+        ("admin", None, {"city": "wuxi", "month": "2026-13"}, 422),
+        ("admin", None, {"city": "wuxi"}, 422),
+    ],
+)
+def test_who_may_ask_and_what_is_refused(
+    client, auth_headers, make_user, role, city, query, status
+):
+    response = client.get(
+        MONTHLY, query_string=query, headers=auth_headers(make_user(role, city=city))
+    )
+    assert response.status_code == status
