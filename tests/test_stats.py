@@ -148,3 +148,64 @@ def test_who_may_ask_and_what_is_refused(
         MONTHLY, query_string=query, headers=auth_headers(make_user(role, city=city))
     )
     assert response.status_code == status
+
+
+EXPORT = "/api/v1/stats/workers/export"
+
+
+def test_the_workers_export_has_a_row_per_active_worker_with_masked_ids(
+    client, auth_headers, make_user, march
+):
+    import csv
+    import io
+
+    a, b, c = march
+    response = client.get(
+        EXPORT,
+        query_string={"city": "wuxi", "month": "2026-03"},
+        headers=auth_headers(make_user("official", city="wuxi")),
+    )
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    table = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert table[0] == [
+        "劳动者编号",
+        "姓名",
+        "身份证号码（脱敏）",
+        "联系电话",
+        "工作时长（小时）",
+        "劳动收入（元）",
+        "工作地点",
+        "用工单位数",
+    ]
+    by_id = {int(row[0]): row for row in table[1:]}
+    assert set(by_id) == {a.id, b.id, c.id}
+    assert by_id[b.id][4:6] == ["58.00", "1280.00"]
+    assert "*" * 8 in by_id[b.id][2]
+    assert "梁溪区" in by_id[b.id][6] and "导入收入（partner）" in by_id[b.id][6]
+    assert by_id[b.id][7] == "1" and by_id[a.id][7] == "0"
+
+
+def test_the_workers_export_as_excel(client, auth_headers, make_user, march):
+    import io
+
+    from openpyxl import load_workbook
+
+    response = client.get(
+        EXPORT,
+        query_string={"city": "wuxi", "month": "2026-03", "format": "xlsx"},
+        headers=auth_headers(make_user("admin")),
+    )
+    sheet = load_workbook(io.BytesIO(response.get_data())).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][1] == "姓名" and len(rows) == 4
+    assert sum(float(row[5]) for row in rows[1:]) == pytest.approx(6980.00)
+
+
+def test_another_citys_official_cannot_export(client, auth_headers, make_user):
+    response = client.get(
+        EXPORT,
+        query_string={"city": "wuxi", "month": "2026-03"},
+        headers=auth_headers(make_user("official", city="xining")),
+    )
+    assert response.status_code == 403

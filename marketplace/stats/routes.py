@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import Response
 from flask.views import MethodView
 from marshmallow import fields, validate
 
 from marketplace.auth.guards import auth_required, current_user
+from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
 from marketplace.common.months import Month
+from marketplace.common.spreadsheets import MIME_TYPES
 from marketplace.stats import services
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics")
@@ -70,3 +73,41 @@ class Monthly(MethodView):
         """Show a city's month: workers, hours, income, 新增就业 and their breakdowns."""
         services.require_city_reader(current_user(), query["city"])
         return services.monthly(query["city"], Month.parse(query["month"]))
+
+
+class WorkersExportQuerySchema(MonthlyQuerySchema):
+    """Which city and month, and the file format."""
+
+    format = fields.String(load_default="csv", validate=validate.OneOf(["csv", "xlsx"]))
+
+
+@blp.route("/workers/export")
+class WorkersExport(MethodView):
+    """The per-worker information of a month, as a file."""
+
+    @auth_required("official", "admin")
+    @blp.arguments(WorkersExportQuerySchema, location="query")
+    @blp.doc(
+        responses={
+            "200": {
+                "description": "one row per active worker; Chinese headers, ID numbers masked",
+                "content": {mime.split(";")[0]: {} for mime in MIME_TYPES.values()},
+            }
+        }
+    )
+    def get(self, query: dict[str, Any]):
+        """Export the month's active workers: hours, income, work places, contact (无锡 第四条)."""
+        services.require_city_reader(current_user(), query["city"])
+        month = Month.parse(query["month"])
+        exported = spreadsheets.write(
+            query["format"],
+            "灵活就业人员",
+            services.WORKER_EXPORT_HEADERS,
+            services.worker_rows(query["city"], month),
+            f"workers-{query['city']}-{month}",
+        )
+        return Response(
+            exported.content,
+            content_type=exported.mimetype,
+            headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+        )

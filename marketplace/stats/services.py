@@ -166,3 +166,73 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
         "by_district": by_district,
         "by_category": by_category,
     }
+
+
+WORKER_EXPORT_HEADERS = (
+    "劳动者编号",
+    "姓名",
+    "身份证号码（脱敏）",
+    "联系电话",
+    "工作时长（小时）",
+    "劳动收入（元）",
+    "工作地点",
+    "用工单位数",
+)
+
+
+def worker_rows(city: str, month: Month) -> list[list[Any]]:
+    """One row per active worker of the month: what 无锡 article 四 asks platforms to collect.
+
+    Hours, income, where they worked (the districts and addresses of their shifts; imported
+    income by its source) and how many employers they worked for, with a contact phone.
+    """
+    from marketplace.auth.models import User as Account
+
+    active = active_workers(city, month)
+    people = db.session.execute(
+        select(
+            Worker.id,
+            Worker.name,
+            Worker.id_number_masked,
+            Account.phone,
+            active.c.hours,
+            active.c.income,
+        )
+        .join(active, active.c.worker_id == Worker.id)
+        .join(Account, Account.id == Worker.user_id)
+        .order_by(Worker.id)
+    ).all()
+    places: dict[int, list[str]] = {}
+    employers: dict[int, set[int]] = {}
+    for row in db.session.execute(
+        select(Earning.worker_id, Earning.employer_id, Earning.source, Job.district, Job.address)
+        .join(active, active.c.worker_id == Earning.worker_id)
+        .outerjoin(Booking, Booking.id == Earning.booking_id)
+        .outerjoin(Shift, Shift.id == Booking.shift_id)
+        .outerjoin(Job, Job.id == Shift.job_id)
+        .where(Earning.month == str(month))
+        .order_by(Earning.id)
+    ):
+        if row.address is None:
+            where = f"导入收入（{row.source}）"
+        elif row.district and row.district not in row.address:
+            where = f"{row.district}{row.address}"
+        else:
+            where = row.address
+        if where not in places.setdefault(row.worker_id, []):
+            places[row.worker_id].append(where)
+        if row.employer_id is not None:
+            employers.setdefault(row.worker_id, set()).add(row.employer_id)
+    return [
+        [
+            person.id,
+            person.name,
+            person.id_number_masked,
+            person.phone,
+            _hundredths(person.hours),
+            _hundredths(person.income),
+            "；".join(places.get(person.id, [])),
+            len(employers.get(person.id, set())),
+        ]
+        for person in people
+    ]

@@ -1,26 +1,18 @@
-"""The officials' export of flags: CSV or Excel, Chinese headers, ID numbers masked.
-
-CSV is written as UTF-8 with a byte-order mark, which is what makes Excel on a Chinese desktop
-open it with the characters intact. Amounts go into the spreadsheet as the exact decimal text
-the database holds, formatted with two decimals.
-"""
+"""The officials' export of flags: CSV or Excel, Chinese headers, ID numbers masked."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Select
 
 from marketplace import clock
 from marketplace.cities import catalogue
+from marketplace.common import spreadsheets
+from marketplace.common.spreadsheets import ExportFile
 from marketplace.extensions import db
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers.models import Worker
@@ -53,20 +45,6 @@ PROGRAM_NAMES = {
 }
 BENEFICIARY_NAMES = {"platform": "平台企业", "worker": "个人"}
 STATUS_NAMES = {"pending": "待审核", "approved": "已批准", "rejected": "已驳回"}
-AMOUNT_COLUMN = HEADERS.index("金额（元）")
-MIME_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    """An export ready to send."""
-
-    content: bytes
-    mimetype: str
-    filename: str
 
 
 def _time(instant: datetime | None) -> str:
@@ -108,32 +86,7 @@ def rows(query: Select[Any]) -> Iterator[list[Any]]:
         ]
 
 
-def _csv(query: Select[Any]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(HEADERS)
-    for row in rows(query):
-        row[AMOUNT_COLUMN] = "" if row[AMOUNT_COLUMN] is None else str(row[AMOUNT_COLUMN])
-        writer.writerow(row)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def _xlsx(query: Select[Any]) -> bytes:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("补贴标记")
-    sheet.append(list(HEADERS))
-    for row in rows(query):
-        amount = WriteOnlyCell(sheet, value=row[AMOUNT_COLUMN])
-        amount.number_format = "0.00"
-        row[AMOUNT_COLUMN] = amount
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def export(query: Select[Any], file_format: str, scope: str) -> ExportFile:
     """The flags of ``query`` as a ``csv`` or ``xlsx`` file named after ``scope`` and today."""
-    content = _csv(query) if file_format == "csv" else _xlsx(query)
-    filename = f"subsidy-flags-{scope}-{clock.today().isoformat()}.{file_format}"
-    return ExportFile(content, MIME_TYPES[file_format], filename)
+    filename = f"subsidy-flags-{scope}-{clock.today().isoformat()}"
+    return spreadsheets.write(file_format, "补贴标记", HEADERS, rows(query), filename)

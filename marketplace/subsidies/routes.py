@@ -10,9 +10,9 @@ from flask_smorest.pagination import PaginationParameters
 
 from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint
+from marketplace.common.spreadsheets import MIME_TYPES
 from marketplace.database import writes_on_read
 from marketplace.subsidies import services
-from marketplace.subsidies.export import MIME_TYPES
 from marketplace.subsidies.schemas import (
     DecisionInSchema,
     EvaluationInSchema,
