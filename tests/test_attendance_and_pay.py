@@ -31,7 +31,7 @@ class Story:
         self.employer = database.get(Employer, shift.job.employer_id)
         self.booking_id: int | None = None
 
-    def as_worker(self, method, action, **body):
+    def as_worker(self, action, **body):
         return self.client.post(
             f"/api/v1/bookings/{self.booking_id}/{action}",
             json=body,
@@ -76,10 +76,10 @@ def at(instant):
 def test_check_in_opens_30_minutes_before_the_start(story):
     story.book()
     with at(story.shift.starts_at - timedelta(minutes=31)):
-        early = story.as_worker("post", "check-in", **SITE)
+        early = story.as_worker("check-in", **SITE)
         assert early.status_code == 409
     with at(story.shift.starts_at - timedelta(minutes=30)):
-        response = story.as_worker("post", "check-in", **SITE)
+        response = story.as_worker("check-in", **SITE)
     assert response.status_code == 200
     assert response.get_json()["status"] == "checked_in"
 
@@ -87,18 +87,18 @@ def test_check_in_opens_30_minutes_before_the_start(story):
 def test_check_in_closes_at_the_end_of_the_shift(story):
     story.book()
     with at(story.shift.ends_at + timedelta(seconds=1)):
-        assert story.as_worker("post", "check-in", **SITE).status_code == 409
+        assert story.as_worker("check-in", **SITE).status_code == 409
     assert story.status() == "confirmed"
 
 
 def test_check_in_must_be_within_500_metres_and_says_how_far(story):
     story.book()
     with at(story.shift.starts_at):
-        far = story.as_worker("post", "check-in", **FAR)
+        far = story.as_worker("check-in", **FAR)
         assert far.status_code == 422
         assert far.get_json()["message"].startswith("you are 801 m from the workplace")
         assert story.status() == "confirmed"
-        near = story.as_worker("post", "check-in", **NEAR)
+        near = story.as_worker("check-in", **NEAR)
     assert near.status_code == 200
     assert 250 < near.get_json()["check_in_distance_m"] < 350
 
@@ -106,8 +106,8 @@ def test_check_in_must_be_within_500_metres_and_says_how_far(story):
 def test_only_a_confirmed_booking_checks_in_and_only_once(story):
     story.book()
     with at(story.shift.starts_at):
-        story.as_worker("post", "check-in", **SITE)
-        assert story.as_worker("post", "check-in", **SITE).status_code == 409
+        story.as_worker("check-in", **SITE)
+        assert story.as_worker("check-in", **SITE).status_code == 409
 
 
 def test_only_the_worker_checks_in(story):
@@ -119,10 +119,10 @@ def test_only_the_worker_checks_in(story):
 def test_check_out_needs_a_check_in(story):
     story.book()
     with at(story.shift.starts_at):
-        assert story.as_worker("post", "check-out", **SITE).status_code == 409
-        story.as_worker("post", "check-in", **SITE)
+        assert story.as_worker("check-out", **SITE).status_code == 409
+        story.as_worker("check-in", **SITE)
     with at(story.shift.ends_at):
-        response = story.as_worker("post", "check-out", **SITE)
+        response = story.as_worker("check-out", **SITE)
     assert response.status_code == 200 and response.get_json()["status"] == "checked_out"
 
 
@@ -144,7 +144,7 @@ def test_the_employer_may_record_a_no_show_30_minutes_after_the_start(story, dat
 def test_a_checked_in_worker_is_no_no_show(story):
     story.book()
     with at(story.shift.starts_at):
-        story.as_worker("post", "check-in", **SITE)
+        story.as_worker("check-in", **SITE)
     with at(story.shift.starts_at + timedelta(hours=1)):
         assert story.as_employer("no-show").status_code == 409
 
@@ -166,9 +166,9 @@ def test_the_scheduler_records_no_shows_by_itself(story, app):
 def work(story, check_in_late=timedelta(0), leave_early=timedelta(0)):
     story.book()
     with at(story.shift.starts_at + check_in_late):
-        story.as_worker("post", "check-in", **SITE)
+        story.as_worker("check-in", **SITE)
     with at(story.shift.ends_at - leave_early):
-        story.as_worker("post", "check-out", **SITE)
+        story.as_worker("check-out", **SITE)
 
 
 def test_approval_pays_the_checked_in_time_rounded_to_the_quarter_hour(story, database):
@@ -188,9 +188,9 @@ def test_approval_pays_the_checked_in_time_rounded_to_the_quarter_hour(story, da
 def test_the_default_hours_never_exceed_the_shift(story):
     story.book()
     with at(story.shift.starts_at - timedelta(minutes=30)):
-        story.as_worker("post", "check-in", **SITE)
+        story.as_worker("check-in", **SITE)
     with at(story.shift.ends_at + timedelta(hours=2)):
-        story.as_worker("post", "check-out", **SITE)
+        story.as_worker("check-out", **SITE)
     assert story.as_employer("approve").get_json()["approved_hours"] == "8.00"
 
 
@@ -270,12 +270,12 @@ def test_alerts_are_visible_to_the_worker_the_employer_and_officials_of_the_city
 
 def test_both_sides_rate_once_after_completion_and_the_workers_rating_follows(story, database):
     work(story)
-    assert story.as_worker("post", "ratings", stars=5).status_code == 409  # not completed yet
+    assert story.as_worker("ratings", stars=5).status_code == 409  # not completed yet
     story.as_employer("approve")
-    assert story.as_worker("post", "ratings", stars=4, comment="老板很好").status_code == 201
+    assert story.as_worker("ratings", stars=4, comment="老板很好").status_code == 201
     assert story.as_employer("ratings", stars=5).status_code == 201
     assert story.as_employer("ratings", stars=1).status_code == 409
-    assert story.as_worker("post", "ratings", stars=6).status_code == 422
+    assert story.as_worker("ratings", stars=6).status_code == 422
     database.refresh(story.worker)
     assert story.worker.rating == Decimal("5.00")
     assert story.worker.reliability == 1.0
@@ -341,9 +341,7 @@ def test_transitions_from_the_wrong_state_are_409(story, action, side):
     story.book()  # confirmed
     body = {"check-out": SITE, "ratings": {"stars": 4}}.get(action, {})
     response = (
-        story.as_worker("post", action, **body)
-        if side == "worker"
-        else story.as_employer(action, **body)
+        story.as_worker(action, **body) if side == "worker" else story.as_employer(action, **body)
     )
     assert response.status_code == 409
     assert story.status() == "confirmed"
@@ -352,8 +350,8 @@ def test_transitions_from_the_wrong_state_are_409(story, action, side):
 def test_a_checked_in_booking_can_no_longer_be_cancelled(story):
     story.book()
     with at(story.shift.starts_at):
-        story.as_worker("post", "check-in", **SITE)
-        assert story.as_worker("post", "cancel", reason="太累").status_code == 409
+        story.as_worker("check-in", **SITE)
+        assert story.as_worker("cancel", reason="太累").status_code == 409
         assert story.as_employer("cancel", reason="不需要了").status_code == 409
     assert story.status() == "checked_in"
 

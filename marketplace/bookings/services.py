@@ -194,7 +194,7 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
     check_part_time_limit(worker, shift)
 
 
-def create_booking(worker: Worker, shift: Shift, status: str, actor: User) -> Booking:
+def create_booking(worker: Worker, shift: Shift, status: str) -> Booking:
     """Insert a booking in ``status`` (confirmed ones take their place first)."""
     if status == "confirmed":
         take_place(shift.id)
@@ -227,7 +227,7 @@ def book(user: User, shift_id: int) -> Booking:
     _lock_worker(worker)
     check_bookable(worker, shift)
     status = "pending" if shift.job.requires_approval else "confirmed"
-    booking = create_booking(worker, shift, status, user)
+    booking = create_booking(worker, shift, status)
     record_transition(booking, status, user, None)
     return booking
 
@@ -241,7 +241,7 @@ def book_for_worker(user: User, worker: Worker, shift: Shift) -> Booking:
     acting = employers.acting_for(user, shift.job.employer_id) if user.role != "admin" else None
     _lock_worker(worker)
     check_bookable(worker, shift)
-    booking = create_booking(worker, shift, "confirmed", user)
+    booking = create_booking(worker, shift, "confirmed")
     record_transition(booking, "confirmed", user, acting, assigned=True)
     notify(
         worker.user_id,

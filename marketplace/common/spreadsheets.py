@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
@@ -30,6 +31,25 @@ class ExportFile:
     content: bytes
     mimetype: str
     filename: str
+
+
+def response_doc(description: str) -> dict[str, Any]:
+    """The OpenAPI description of a download answered as CSV or Excel."""
+    return {
+        "200": {
+            "description": description,
+            "content": {mime.split(";")[0]: {} for mime in MIME_TYPES.values()},
+        }
+    }
+
+
+def download(exported: ExportFile) -> Response:
+    """Send ``exported`` as an attachment."""
+    return Response(
+        exported.content,
+        content_type=exported.mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+    )
 
 
 def write(

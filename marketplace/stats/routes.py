@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from flask import Response
 from flask.views import MethodView
 from marshmallow import fields, validate
 
@@ -13,7 +12,6 @@ from marketplace.auth.guards import auth_required, current_user
 from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
 from marketplace.common.months import Month
-from marketplace.common.spreadsheets import MIME_TYPES
 from marketplace.stats import services
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics")
@@ -88,12 +86,9 @@ class WorkersExport(MethodView):
     @auth_required("official", "admin")
     @blp.arguments(WorkersExportQuerySchema, location="query")
     @blp.doc(
-        responses={
-            "200": {
-                "description": "one row per active worker; Chinese headers, ID numbers masked",
-                "content": {mime.split(";")[0]: {} for mime in MIME_TYPES.values()},
-            }
-        }
+        responses=spreadsheets.response_doc(
+            "one row per active worker; Chinese headers, ID numbers masked"
+        )
     )
     def get(self, query: dict[str, Any]):
         """Export the month's active workers: hours, income, work places, contact (无锡 第四条)."""
@@ -106,8 +101,4 @@ class WorkersExport(MethodView):
             services.worker_rows(query["city"], month),
             f"workers-{query['city']}-{month}",
         )
-        return Response(
-            exported.content,
-            content_type=exported.mimetype,
-            headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
-        )
+        return spreadsheets.download(exported)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from marketplace.auth.guards import auth_required, current_user
+from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
-from marketplace.common.spreadsheets import MIME_TYPES
 from marketplace.database import writes_on_read
 from marketplace.subsidies import services
 from marketplace.subsidies.schemas import (
@@ -80,22 +79,15 @@ class FlagExport(MethodView):
     @auth_required("official", "admin")
     @blp.arguments(ExportQuerySchema, location="query")
     @blp.doc(
-        responses={
-            "200": {
-                "description": "the filtered flags; Chinese headers, ID numbers masked",
-                "content": {mime.split(";")[0]: {} for mime in MIME_TYPES.values()},
-            }
-        }
+        responses=spreadsheets.response_doc(
+            "the filtered flags; Chinese headers, ID numbers masked"
+        )
     )
     def get(self, query: dict[str, Any]):
         """Export the filtered flags as CSV or Excel (``?format=csv|xlsx``)."""
         file_format = query.pop("format")
         exported = services.export_flags(current_user(), query, file_format)
-        return Response(
-            exported.content,
-            content_type=exported.mimetype,
-            headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
-        )
+        return spreadsheets.download(exported)
 
 
 @blp.route("/subsidies/flags/<int:flag_id>/decision")
