@@ -6,9 +6,11 @@ start-up, not at the first request that needs them.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,8 @@ ENVIRONMENT_PREFIX = "MARKETPLACE_"
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # filled in with a SQLite file under instance/
-    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # JSON columns keep Chinese text as it is, not as \u escapes.
+    "SQLALCHEMY_ENGINE_OPTIONS": {"json_serializer": partial(json.dumps, ensure_ascii=False)},
     "SECRET_KEY": None,  # filled in from instance/secret_key when not given
     # Encrypts resident ID numbers at rest. Losing it loses the numbers: production sets it
     # from a secret store; development keeps a generated one in instance/id_number_key.

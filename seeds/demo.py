@@ -22,6 +22,7 @@ from marketplace.brokers import services as brokers
 from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id
 from marketplace.common.months import Month
+from marketplace.earnings import imports
 from marketplace.earnings.models import PLATFORM_SOURCE, Earning
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema
@@ -546,17 +547,92 @@ def _history(worker_users: list[User], employer_users: list[User]) -> int:
     return made
 
 
+def _months(first: str, count: int) -> list[str]:
+    start = Month.parse(first)
+    return [str(start + n) for n in range(count)]
+
+
+def _subsidy_history(admin: User) -> int:
+    """Past income, premiums and training imported the way an admin would, so that the hooks
+    raise the subsidy flags officials audit (both cities, every programme)."""
+    numbers = {
+        person["name"]: make_resident_id(
+            person["region"], person["birth"], 10 + n, person["gender"]
+        )
+        for n, person in enumerate(WORKERS)
+    }
+    income = [
+        # 王秀英: unemployed since 2025-12, six stable months → platform_service 800.00
+        *(
+            {"id_number": numbers["王秀英"], "month": m, "hours": "160", "income": "2750.00"}
+            for m in _months("2026-01", 6)
+        ),
+        # 李强: difficulty since 2025-03, six stable months → 1000.00, and premiums below
+        *(
+            {"id_number": numbers["李强"], "month": m, "hours": "168", "income": "2900.00"}
+            for m in _months("2025-04", 6)
+        ),
+        # 陈晓东: graduated 2025-06, first income 2025-09 (POLICIES.md worked example 3)
+        *(
+            {"id_number": numbers["陈晓东"], "month": m, "hours": "90", "income": "1800.00"}
+            for m in _months("2025-09", 3)
+        ),
+        # 马玉兰 (西宁): registered unemployed, then difficulty; stable months from 2025-10
+        *(
+            {"id_number": numbers["马玉兰"], "month": m, "hours": "150", "income": "2100.00"}
+            for m in _months("2025-10", 6)
+        ),
+    ]
+    premiums = [
+        *(
+            {"id_number": numbers["李强"], "month": m, "pension": "620.00", "medical": "250.00"}
+            for m in _months("2025-04", 6)
+        ),
+        {
+            "id_number": numbers["陈晓东"],
+            "month": "2025-09",
+            "pension": "600.00",
+            "medical": "240.00",
+        },
+        *(
+            {"id_number": numbers["马玉兰"], "month": m, "pension": "500.00", "medical": "200.00"}
+            for m in _months("2025-10", 6)
+        ),
+    ]
+    training = [
+        {
+            "id_number": numbers["王秀英"],
+            "course": "家政服务员（线上）",
+            "class_hours": "20",
+            "completed_on": "2026-03-15",
+        },
+        {
+            "id_number": numbers["王秀英"],
+            "course": "养老护理基础（线上）",
+            "class_hours": "10",
+            "completed_on": "2026-05-20",
+        },
+    ]
+    imports.import_earnings(admin, "迁移数据（旧系统）", income)
+    imports.import_contributions(admin, premiums)
+    imports.import_training(admin, training)
+    return len(income) + len(premiums) + len(training)
+
+
 def load() -> dict[str, int]:
     """Create the demo data in the current session (the caller commits)."""
     worker_users = _people()
+    admin = auth_services.user_for_phone(OFFICIALS[0][0])
     employer_users, broker_user = _companies()
     posted = _jobs(employer_users, broker_user)
     live = _bookings(worker_users, employer_users, posted)
     past = _history(worker_users, employer_users)
+    imported = _subsidy_history(admin)
     return {
         "accounts": len(OFFICIALS) + len(WORKERS) + len(EMPLOYERS) + 1,
         "worker profiles": len(WORKERS),
         "employers": len(EMPLOYERS),
         "jobs": len(JOBS) + 4,
         "bookings": live + past,
+        "imported records": imported,
     }

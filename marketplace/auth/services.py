@@ -17,7 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import clock
 from marketplace.auth.models import ROLES, SELF_REGISTERED_ROLES, AccessToken, LoginFailure, User
 from marketplace.cities import catalogue
-from marketplace.errors import Conflict, Invalid, TooManyRequests, Unauthorized, field_error
+from marketplace.errors import (
+    Conflict,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+    field_error,
+)
 from marketplace.extensions import db
 
 
@@ -73,6 +80,14 @@ def create_user(phone: str, password: str, role: str, city: str | None = None) -
             db.session.add(user)
     except IntegrityError:
         raise Conflict("this phone number is already registered") from None
+    return user
+
+
+def user_for_phone(phone: str) -> User:
+    """The account with this phone number (it must exist)."""
+    user = db.session.scalar(select(User).where(User.phone == phone))
+    if user is None:
+        raise NotFound("user")
     return user
 
 
