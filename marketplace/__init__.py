@@ -40,7 +40,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     api.init_app(app)
 
-    from marketplace import cli, database, errors, models
+    from marketplace import cli, database, errors, models, observability
     from marketplace.audit.routes import blp as audit_blp
     from marketplace.auth.routes import blp as auth_blp
     from marketplace.bookings.routes import blp as bookings_blp
@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     models.import_all()
     database.init_app(app)
+    observability.init_app(app)
     errors.register_error_handlers(app)
     for blueprint in (
         health_blp,

@@ -79,6 +79,11 @@ def payload(status: int, message: str, errors: Any = None) -> dict[str, Any]:
     }
     if errors:
         body["errors"] = errors
+    from marketplace.observability import current_request_id  # errors load first
+
+    request_id = current_request_id()
+    if request_id:
+        body["request_id"] = request_id
     return body
 
 

@@ -1,0 +1,86 @@
+"""Request ids, structured JSON logs and the security headers every response carries.
+
+Each request gets an id — the caller's ``X-Request-ID`` when it is a sane token, a new one
+otherwise — that is echoed in the response header, put into every error body and stamped on
+every log line written while the request runs, so a user's complaint can be found in the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from contextvars import ContextVar
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+from marketplace import clock
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
+_request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+# JSON needs no scripts, styles or frames; the docs page (Swagger UI) is left out.
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled, if any."""
+    return _request_id.get()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message, request id, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Render ``record`` as a JSON line."""
+        entry: dict[str, Any] = {
+            "at": clock.now().isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": current_request_id(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def init_app(app: Flask) -> None:
+    """Request ids, JSON logging (outside tests) and security headers for ``app``."""
+
+    @app.before_request
+    def assign_request_id() -> None:
+        offered = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = offered if _SANE_ID.fullmatch(offered) else secrets.token_hex(12)
+        _request_id.set(g.request_id)
+
+    @app.after_request
+    def stamp_response(response: Response) -> Response:
+        request_id = getattr(g, "request_id", None)
+        if request_id:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        for header, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(header, value)
+        if response.mimetype == "application/json":
+            response.headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.teardown_request
+    def forget_request_id(_error: BaseException | None) -> None:
+        _request_id.set(None)
+
+    if not app.config["TESTING"] and not app.debug:
+        handler = logging.StreamHandler()
+        handler.setFormatter(JsonFormatter())
+        app.logger.handlers = [handler]
+        logging.getLogger("marketplace").handlers = [handler]

@@ -1,0 +1,55 @@
+"""Request ids in headers, error bodies and logs; security headers on every response."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from marketplace.observability import JsonFormatter
+
+
+def test_every_response_carries_a_request_id_and_errors_repeat_it(client):
+    ok = client.get("/api/v1/health")
+    assert len(ok.headers["X-Request-ID"]) >= 8
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.get_json()["request_id"] == missing.headers["X-Request-ID"]
+    assert missing.headers["X-Request-ID"] != ok.headers["X-Request-ID"]
+
+
+def test_a_sane_request_id_from_the_caller_is_kept_and_anything_else_replaced(client):
+    kept = client.get("/api/v1/health", headers={"X-Request-ID": "app-7f3a9c2e"})
+    assert kept.headers["X-Request-ID"] == "app-7f3a9c2e"
+    for bad in ("short", "with spaces in it", "x" * 65, "<script>alert(1)</script>"):
+        replaced = client.get("/api/v1/health", headers={"X-Request-ID": bad})
+        assert replaced.headers["X-Request-ID"] != bad
+
+
+def test_json_responses_carry_the_security_headers(client):
+    response = client.get("/api/v1/cities")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert (
+        response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    )
+    assert response.headers["Cache-Control"] == "no-store"
+    # No CORS unless configured: no Access-Control-Allow-Origin for another origin.
+    cross = client.get("/api/v1/cities", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in cross.headers
+
+
+def test_the_docs_page_keeps_its_scripts(client):
+    page = client.get("/api/v1/docs")
+    assert "Content-Security-Policy" not in page.headers
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_log_lines_are_json_with_the_request_id(app):
+    record = logging.LogRecord(
+        "marketplace.test", logging.WARNING, __file__, 1, "出错了 %s", ("x",), None
+    )
+    with app.test_request_context(headers={"X-Request-ID": "req-12345678"}):
+        app.preprocess_request()
+        line = json.loads(JsonFormatter().format(record))
+    assert line["message"] == "出错了 x" and line["level"] == "WARNING"
+    assert line["request_id"] == "req-12345678"
