@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # Both cities keep China Standard Time; a city with another zone names it in cities.toml.
@@ -27,3 +27,11 @@ def today(timezone: str = DEFAULT_TIMEZONE) -> date:
 def local_date(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> date:
     """The date of ``instant`` on the wall clocks of ``timezone``."""
     return instant.astimezone(ZoneInfo(timezone)).date()
+
+
+def week_of(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> tuple[datetime, datetime]:
+    """The calendar week (Monday 00:00 to the next Monday 00:00, local time) of ``instant``."""
+    zone = ZoneInfo(timezone)
+    local = instant.astimezone(zone)
+    monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(0), zone)
+    return monday, monday + timedelta(days=7)

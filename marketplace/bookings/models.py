@@ -35,6 +35,12 @@ STATUSES = (
 )
 # A worker has at most one live booking per shift; live ones block overlapping bookings.
 LIVE_STATUSES = ("pending", "confirmed", "checked_in", "checked_out")
+# Bookings that block a new one overlapping them (checked-out work is over).
+OVERLAP_BLOCKING_STATUSES = ("pending", "confirmed", "checked_in")
+# Bookings whose hours count towards the part-time weekly limit.
+HOURS_COUNTED_STATUSES = (*LIVE_STATUSES, "completed")
+# 劳动合同法 第六十八条: 非全日制用工每周工作时间累计不超过二十四小时 (per employer).
+PART_TIME_WEEKLY_HOURS = 24
 # The states that hold one of the shift's places (counted by ``shifts.booked``).
 PLACE_HOLDING_STATUSES = ("confirmed", "checked_in", "checked_out", "completed")
 _LIVE_SQL = "status IN ('pending', 'confirmed', 'checked_in', 'checked_out')"

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,7 +20,13 @@ from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.bookings import access
-from marketplace.bookings.models import LIVE_STATUSES, Booking
+from marketplace.bookings.models import (
+    HOURS_COUNTED_STATUSES,
+    LIVE_STATUSES,
+    OVERLAP_BLOCKING_STATUSES,
+    PART_TIME_WEEKLY_HOURS,
+    Booking,
+)
 from marketplace.bookings.notifications import notify
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.cities import catalogue
@@ -35,12 +40,7 @@ from marketplace.workers import services as workers
 from marketplace.workers.models import Worker
 
 BOOKING_TRANSITIONED = "booking_transitioned"  # booking, action, actor
-PART_TIME_WEEKLY_HOURS = Decimal(24)  # 劳动合同法 第六十八条: 每周工作时间累计不超过二十四小时
 LATE_CANCEL = timedelta(hours=12)
-# Bookings that count towards the part-time weekly hours.
-_COUNTED_FOR_HOURS = (*LIVE_STATUSES, "completed")
-# Bookings that block an overlapping new one.
-_BLOCKING_OVERLAP = ("pending", "confirmed", "checked_in")
 
 
 def record_transition(
@@ -106,14 +106,6 @@ def _lock_worker(worker: Worker) -> None:
     db.session.execute(select(Worker.id).where(Worker.id == worker.id).with_for_update())
 
 
-def _week_of(instant: datetime, timezone: str) -> tuple[datetime, datetime]:
-    """Monday 00:00 to the next Monday 00:00 (city time) around ``instant``."""
-    local = instant.astimezone(ZoneInfo(timezone))
-    monday = (local - timedelta(days=local.weekday())).date()
-    start = datetime.combine(monday, datetime.min.time(), tzinfo=ZoneInfo(timezone))
-    return start, start + timedelta(days=7)
-
-
 def _hours(start: datetime, end: datetime) -> Decimal:
     return Decimal(int((end - start).total_seconds())) / Decimal(3600)
 
@@ -124,7 +116,7 @@ def check_part_time_limit(worker: Worker, shift: Shift) -> None:
     if job.employment_type != "part_time":
         return
     city = catalogue.find(job.city)
-    week_start, week_end = _week_of(
+    week_start, week_end = clock.week_of(
         shift.starts_at, city.timezone if city else clock.DEFAULT_TIMEZONE
     )
     rows = db.session.execute(
@@ -134,7 +126,7 @@ def check_part_time_limit(worker: Worker, shift: Shift) -> None:
         .where(
             Booking.worker_id == worker.id,
             Booking.employer_id == job.employer_id,
-            Booking.status.in_(_COUNTED_FOR_HOURS),
+            Booking.status.in_(HOURS_COUNTED_STATUSES),
             Job.employment_type == "part_time",
             Booking.starts_at >= week_start,
             Booking.starts_at < week_end,
@@ -155,7 +147,7 @@ def _check_overlap(worker: Worker, shift: Shift) -> None:
         select(Booking.id)
         .where(
             Booking.worker_id == worker.id,
-            Booking.status.in_(_BLOCKING_OVERLAP),
+            Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
             Booking.starts_at < shift.ends_at,
             Booking.ends_at > shift.starts_at,
         )

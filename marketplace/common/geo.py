@@ -19,8 +19,8 @@ import numpy.typing as npt
 EARTH_RADIUS_KM = 6371.0088
 CELL_DEGREES = 0.01
 _COLUMNS = 36_000  # cells per grid row: 360° / CELL_DEGREES
-_KM_PER_DEGREE_LAT = 110.574
-_KM_PER_DEGREE_LON_AT_EQUATOR = 111.320
+KM_PER_DEGREE_LAT = 110.574
+KM_PER_DEGREE_LON_AT_EQUATOR = 111.320
 # Past this many grid rows a query is so wide that plain bounding-box bounds do as well.
 MAX_ROW_RANGES = 80
 
@@ -60,9 +60,9 @@ def cell_of(lat: float, lon: float) -> int:
 
 def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
     """(south, north, west, east) enclosing the circle of ``radius_km`` around a point."""
-    dlat = radius_km / _KM_PER_DEGREE_LAT
+    dlat = radius_km / KM_PER_DEGREE_LAT
     widest = min(89.9, max(abs(lat - dlat), abs(lat + dlat)))
-    dlon = radius_km / (_KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(widest)))
+    dlon = radius_km / (KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(widest)))
     return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 

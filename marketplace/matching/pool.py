@@ -19,7 +19,12 @@ import numpy.typing as npt
 from sqlalchemy import ColumnElement, select
 
 from marketplace import clock
-from marketplace.bookings.models import Booking
+from marketplace.bookings.models import (
+    HOURS_COUNTED_STATUSES,
+    OVERLAP_BLOCKING_STATUSES,
+    PART_TIME_WEEKLY_HOURS,
+    Booking,
+)
 from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.extensions import db
@@ -27,10 +32,6 @@ from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Job, Shift
 from marketplace.matching import availability, scoring
 from marketplace.workers.models import Worker, WorkerSkill
-
-PART_TIME_WEEKLY_HOURS = 24.0  # 劳动合同法 第六十八条
-BLOCKING = ("pending", "confirmed", "checked_in")
-COUNTED_HOURS = ("pending", "confirmed", "checked_in", "checked_out", "completed")
 
 IntArray = npt.NDArray[np.int64]
 
@@ -119,7 +120,7 @@ class Pool:
         return result
 
     def _bookings(self, bookings: Sequence[Any]) -> None:
-        blocking = [b for b in bookings if b.status in BLOCKING]
+        blocking = [b for b in bookings if b.status in OVERLAP_BLOCKING_STATUSES]
         self.booked_worker = np.fromiter(
             (self.position[b.worker_id] for b in blocking), np.int64, len(blocking)
         )
@@ -128,7 +129,7 @@ class Pool:
         # Part-time hours already booked, by (worker position, employer, Monday of the week).
         self.part_time_hours: dict[tuple[int, int, date], float] = defaultdict(float)
         for b in bookings:
-            if b.part_time and b.status in COUNTED_HOURS:
+            if b.part_time and b.status in HOURS_COUNTED_STATUSES:
                 key = (self.position[b.worker_id], b.employer_id, _monday(b.starts_at))
                 self.part_time_hours[key] += (b.ends_at - b.starts_at).total_seconds() / 3600
 
@@ -196,8 +197,7 @@ class Pool:
 
 def _monday(instant: datetime) -> date:
     """The Monday of the calendar week (city time) of ``instant``."""
-    local = instant.astimezone(ZoneInfo(clock.DEFAULT_TIMEZONE))
-    return (local - timedelta(days=local.weekday())).date()
+    return clock.week_of(instant)[0].date()
 
 
 WORKER_COLUMNS = (
@@ -239,7 +239,7 @@ def load(conditions: list[ColumnElement[bool]], as_of: date) -> Pool:
         .join(Job, Job.id == Shift.job_id)
         .where(
             Booking.worker_id.in_(chosen),
-            Booking.status.in_(COUNTED_HOURS),
+            Booking.status.in_(HOURS_COUNTED_STATUSES),
             Booking.ends_at > horizon,
         )
     ).all()

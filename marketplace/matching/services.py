@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import clock
 from marketplace.auth.models import User
-from marketplace.bookings.models import Booking
+from marketplace.bookings.models import OVERLAP_BLOCKING_STATUSES, Booking
 from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.employers import services as employers
@@ -87,7 +87,7 @@ def shift_conditions(shift: Shift) -> list[ColumnElement[bool]]:
         not_(
             exists().where(
                 Booking.worker_id == Worker.id,
-                Booking.status.in_(pool.BLOCKING),
+                Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
                 Booking.starts_at < shift.ends_at,
                 Booking.ends_at > shift.starts_at,
             )
@@ -128,7 +128,7 @@ def _blocked(shift: Shift) -> list[int]:
     return list(
         db.session.scalars(
             select(Booking.worker_id).where(
-                Booking.status.in_(pool.BLOCKING),
+                Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
                 # bounded below too, so that the start-time index serves the look-up
                 Booking.starts_at > shift.starts_at - longest,
                 Booking.starts_at < shift.ends_at,

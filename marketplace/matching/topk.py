@@ -12,24 +12,21 @@ which decides the final order.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Float, Integer, and_, case, func, literal, or_, select, type_coerce
 
 from marketplace import clock
-from marketplace.bookings.models import Booking
+from marketplace.bookings.models import HOURS_COUNTED_STATUSES, PART_TIME_WEEKLY_HOURS, Booking
+from marketplace.common import geo
 from marketplace.common.months import Month
 from marketplace.extensions import db
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Job, Shift
-from marketplace.matching import pool, scoring
+from marketplace.matching import scoring
 from marketplace.subsidies.priority import GRADUATE_WINDOW_MONTHS
 from marketplace.workers.models import Worker, WorkerSkill
-
-_KM_PER_DEGREE_LAT = 110.574
-_KM_PER_DEGREE_LON = 111.320
 
 
 def over_part_time_limit(shift: Shift) -> list[int]:
@@ -37,11 +34,7 @@ def over_part_time_limit(shift: Shift) -> list[int]:
     job = shift.job
     if job.employment_type != "part_time":
         return []
-    zone = ZoneInfo(clock.DEFAULT_TIMEZONE)
-    local = shift.starts_at.astimezone(zone)
-    monday = datetime.combine(
-        local.date() - timedelta(days=local.weekday()), datetime.min.time(), zone
-    )
+    monday, next_monday = clock.week_of(shift.starts_at)
     rows = db.session.execute(
         select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
         .join(Shift, Shift.id == Booking.shift_id)
@@ -49,9 +42,9 @@ def over_part_time_limit(shift: Shift) -> list[int]:
         .where(
             Booking.employer_id == job.employer_id,
             Job.employment_type == "part_time",
-            Booking.status.in_(pool.COUNTED_HOURS),
+            Booking.status.in_(HOURS_COUNTED_STATUSES),
             Booking.starts_at >= monday,
-            Booking.starts_at < monday + timedelta(days=7),
+            Booking.starts_at < next_monday,
         )
     ).all()
     hours: dict[int, float] = {}
@@ -60,9 +53,7 @@ def over_part_time_limit(shift: Shift) -> list[int]:
             hours.get(row.worker_id, 0.0) + (row.ends_at - row.starts_at).total_seconds() / 3600
         )
     wanted = (shift.ends_at - shift.starts_at).total_seconds() / 3600
-    return [
-        worker for worker, booked in hours.items() if booked + wanted > pool.PART_TIME_WEEKLY_HOURS
-    ]
+    return [worker for worker, booked in hours.items() if booked + wanted > PART_TIME_WEEKLY_HOURS]
 
 
 def _priority_sql(as_of: date) -> Any:
@@ -87,8 +78,10 @@ def best_ids(shift: Shift, as_of: date, count: int, conditions: list[Any]) -> li
     job = shift.job
     weights = scoring.weights_for(job.city, as_of)
     tags = sorted(skill_tags(job.category, job.required_skills))
-    dx = (Worker.lon - job.lon) * (_KM_PER_DEGREE_LON * math.cos(math.radians(job.lat)))
-    dy = (Worker.lat - job.lat) * _KM_PER_DEGREE_LAT
+    dx = (Worker.lon - job.lon) * (
+        geo.KM_PER_DEGREE_LON_AT_EQUATOR * math.cos(math.radians(job.lat))
+    )
+    dy = (Worker.lat - job.lat) * geo.KM_PER_DEGREE_LAT
     distance = func.sqrt(dx * dx + dy * dy)
     matched = (
         select(WorkerSkill.worker_id, func.count().label("matched"))
