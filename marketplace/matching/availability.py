@@ -22,7 +22,8 @@ WEEKDAYS = range(7)
 MASK_COLUMNS = tuple(f"available_{day}" for day in WEEKDAYS)
 
 
-def _minutes(clock_time: str) -> int:
+def clock_minutes(clock_time: str) -> int:
+    """Minutes since midnight of an "HH:MM" (or "24:00") clock time."""
     hours, minutes = clock_time.split(":")
     return int(hours) * 60 + int(minutes)
 
@@ -41,7 +42,9 @@ def masks(windows: Sequence[Mapping[str, Any]]) -> tuple[int, ...]:
         return (ALL_DAY,) * 7
     result = [0] * 7
     for window in windows:
-        result[window["weekday"]] |= _slots(_minutes(window["start"]), _minutes(window["end"]))
+        result[window["weekday"]] |= _slots(
+            clock_minutes(window["start"]), clock_minutes(window["end"])
+        )
     return tuple(result)
 
 
@@ -82,8 +85,8 @@ def fits(windows: Sequence[Mapping[str, Any]], segments: Iterable[tuple[int, int
     for weekday, start, end in segments:
         if not any(
             window["weekday"] == weekday
-            and _minutes(window["start"]) <= start
-            and end <= _minutes(window["end"])
+            and clock_minutes(window["start"]) <= start
+            and end <= clock_minutes(window["end"])
             for window in windows
         ):
             return False

@@ -97,8 +97,8 @@ class Pool:
             used = [0] * 7
             for window in row.availability:
                 day = window["weekday"]
-                self.window_start[i, day, used[day]] = availability._minutes(window["start"])
-                self.window_end[i, day, used[day]] = availability._minutes(window["end"])
+                self.window_start[i, day, used[day]] = availability.clock_minutes(window["start"])
+                self.window_end[i, day, used[day]] = availability.clock_minutes(window["end"])
                 used[day] += 1
 
     def _skills(self, skills: Sequence[Any]) -> None:
