@@ -1,4 +1,4 @@
-"""Marshmallow fields and schemas shared by the domains: money, instants, locations."""
+"""Marshmallow fields and schemas shared by the domains: money, instants, months, locations."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.clock import DEFAULT_TIMEZONE
+from marketplace.common.months import Month
 
 CENT = Decimal("0.01")
 _MONEY = re.compile(r"\d{1,9}(\.\d{1,2})?")
@@ -76,3 +77,19 @@ def location_of(obj: Any) -> dict[str, float] | None:
     if obj.lat is None or obj.lon is None:
         return None
     return {"lat": obj.lat, "lon": obj.lon}
+
+
+class MonthText(fields.String):
+    """A month ``YYYY-MM`` (returned as that text)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": r"^\d{4}-\d{2}$", "example": "2026-01"}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return str(Month.parse(text))
+        except ValueError:
+            raise ma.ValidationError("must be a month YYYY-MM") from None

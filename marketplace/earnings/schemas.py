@@ -18,27 +18,12 @@ from marshmallow import fields, validate
 from marketplace import clock
 from marketplace.common.ids import resident_id_check_character
 from marketplace.common.months import Month
-from marketplace.common.schemas import Instant, Money
+from marketplace.common.schemas import Instant, Money, MonthText
 from marketplace.earnings.models import PLATFORM_SOURCE
 
 MAX_RECORDS = 10_000  # one import request; larger migrations are sent in several
 _ID_NUMBER = re.compile(r"\d{17}[\dX]")
 _QUANTITY = re.compile(r"\d{1,6}(\.\d{1,2})?")
-
-
-class MonthText(fields.String):
-    """A month ``YYYY-MM`` (returned as that text)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": r"^\d{4}-\d{2}$", "example": "2026-01"}
-        super().__init__(metadata=metadata, **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return str(Month.parse(text))
-        except ValueError:
-            raise ma.ValidationError("must be a month YYYY-MM") from None
 
 
 class PastMonth(MonthText):

@@ -12,18 +12,17 @@ from marketplace.auth.guards import auth_required, current_user
 from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
 from marketplace.common.months import Month
+from marketplace.common.schemas import MonthText
 from marketplace.stats import services
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics")
-
-MONTH = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
 
 
 class MonthlyQuerySchema(ma.Schema):
     """Which city and month."""
 
     city = fields.String(required=True)
-    month = fields.String(required=True, validate=MONTH, metadata={"example": "2026-03"})
+    month = MonthText(required=True)
 
 
 class FiguresSchema(ma.Schema):

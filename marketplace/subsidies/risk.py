@@ -24,6 +24,15 @@ IMPLAUSIBLE_HOURS = "implausible_hours"
 GROUP_ENTERED_LATE = "group_entered_late"
 FAR_CHECK_IN = "far_check_in"
 NO_LONGER_SUPPORTED = "no_longer_supported"
+CODES = (
+    NO_ATTENDANCE,
+    SINGLE_EMPLOYER,
+    IMPLAUSIBLE_HOURS,
+    GROUP_ENTERED_LATE,
+    FAR_CHECK_IN,
+    NO_LONGER_SUPPORTED,
+)
+NO_RISK = "none"  # what the officials' filter calls "no signal at all"
 
 SINGLE_EMPLOYER_SHARE = Decimal("0.8")  # more than this share of the income from one employer
 MAX_HOURS_A_DAY = Decimal(16)

@@ -6,7 +6,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
-from marketplace.common.schemas import Instant, Money
+from marketplace.common.schemas import Instant, Money, MonthText
+from marketplace.subsidies import risk
 from marketplace.subsidies.models import FLAG_STATUSES, PROGRAMS
 
 
@@ -63,6 +64,13 @@ class FlagQuerySchema(ma.Schema):
     city = fields.String(
         validate=validate.OneOf(catalogue.codes()),
         metadata={"description": "admins: one city; officials: only their own"},
+    )
+    month = MonthText(
+        metadata={"description": "flags whose period covers the month (training: completed in it)"}
+    )
+    risk_signal = fields.String(
+        validate=validate.OneOf([*risk.CODES, risk.NO_RISK]),
+        metadata={"description": "flags carrying this risk signal; `none`: flags without any"},
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Text, and_, cast, func, or_, select
 
 from marketplace import clock
 from marketplace.audit import services as audit
@@ -19,12 +19,31 @@ from marketplace.auth.models import User
 from marketplace.cities import catalogue
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
-from marketplace.subsidies import evaluator, export, publication
+from marketplace.subsidies import evaluator, export, publication, risk
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.parameters import load_policies, to_api
 from marketplace.workers.services import my_profile
 
 FILTERS = ("program", "status", "worker_id", "policy_id")
+
+
+def _concerns_month(month: str) -> Any:
+    """Flags whose period covers ``month``; a training flag, by its course's completion month."""
+    completed_on = SubsidyFlag.evidence["completed_on"].as_string()
+    return or_(
+        and_(SubsidyFlag.period_start <= month, SubsidyFlag.period_end >= month),
+        and_(SubsidyFlag.period_start.is_(None), completed_on.startswith(month)),
+    )
+
+
+def _has_risk_signal(code: str) -> Any:
+    """Flags carrying the risk signal ``code`` (``none``: flags without any signal)."""
+    # The signals are a JSON list of "<code>: <说明>" strings: matched in the stored JSON text,
+    # which the same serializer writes on both databases (compact, Chinese as is).
+    signals = cast(SubsidyFlag.risk_signals, Text)
+    if code == risk.NO_RISK:
+        return signals == "[]"
+    return signals.contains(f'"{code}:', autoescape=True)
 
 
 def policies() -> list[dict[str, Any]]:
@@ -57,6 +76,10 @@ def flag_query(user: User, filters: dict[str, Any]) -> Select[Any]:
     conditions = [
         getattr(SubsidyFlag, name) == filters[name] for name in FILTERS if name in filters
     ]
+    if "month" in filters:
+        conditions.append(_concerns_month(filters["month"]))
+    if "risk_signal" in filters:
+        conditions.append(_has_risk_signal(filters["risk_signal"]))
     city = filters.get("city")
     if user.role == "official":
         _check_city(user, city or user.city or "")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.subsidies import evaluator
-from tests.subsidies.conftest import FIRST_HALF, add_income, add_premium, flags_of
+from tests.subsidies.conftest import FIRST_HALF, add_income, add_premium, codes, flags_of
 
 EVALUATIONS = "/api/v1/subsidies/evaluations"
 FLAGS = "/api/v1/subsidies/flags"
@@ -147,6 +147,61 @@ def test_an_admin_lists_every_city_and_filters(client, auth_headers, admin, flag
         assert [f["id"] for f in found] == expected, query
     bad = client.get(FLAGS, query_string={"status": "maybe"}, headers=headers)
     assert bad.status_code == 422
+
+
+def test_the_month_filter_finds_flags_whose_period_covers_it(client, auth_headers, admin, flagged):
+    wuxi_flag, xining_flag = flagged  # 2026-01 … 2026-06, and 2026-01
+    headers = auth_headers(admin)
+    for month, expected in (
+        ("2026-01", [wuxi_flag.id, xining_flag.id]),
+        ("2026-06", [wuxi_flag.id]),
+        ("2026-07", []),
+        ("2025-12", []),
+    ):
+        found = client.get(FLAGS, query_string={"month": month}, headers=headers).get_json()
+        assert [f["id"] for f in found] == expected, month
+    for bad in ("2026-13", "2026-1", "june"):
+        response = client.get(FLAGS, query_string={"month": bad}, headers=headers)
+        assert response.status_code == 422
+        assert "month" in response.get_json()["errors"]["query"]
+
+
+def test_the_month_filter_finds_a_training_flag_by_its_completion_month(
+    client, auth_headers, admin, person, database
+):
+    worker = person()
+    record = {"id_number": worker.id_number, "course": "家政服务", "class_hours": 2}
+    client.post(
+        "/api/v1/training/import",
+        json={"records": [{**record, "completed_on": "2026-03-10"}]},
+        headers=auth_headers(admin),
+    )
+    [flag] = flags_of(database, worker.id)
+    headers = auth_headers(admin)
+    for month, expected in (("2026-03", [flag.id]), ("2026-02", []), ("2026-04", [])):
+        found = client.get(FLAGS, query_string={"month": month}, headers=headers).get_json()
+        assert [f["id"] for f in found] == expected, month
+
+
+def test_the_risk_filter_finds_flags_carrying_a_signal_or_none(
+    client, auth_headers, admin, flagged, database
+):
+    wuxi_flag, xining_flag = flagged
+    # Imported income (no attendance behind it), group dates entered after the months they count.
+    assert codes(wuxi_flag) == ["no_attendance", "group_entered_late"]
+    database.get(type(xining_flag), xining_flag.id).risk_signals = []
+    database.commit()
+    headers = auth_headers(admin)
+    for signal, expected in (
+        ("no_attendance", [wuxi_flag.id]),
+        ("group_entered_late", [wuxi_flag.id]),
+        ("single_employer", []),
+        ("none", [xining_flag.id]),
+    ):
+        found = client.get(FLAGS, query_string={"risk_signal": signal}, headers=headers)
+        assert [f["id"] for f in found.get_json()] == expected, signal
+    unknown = client.get(FLAGS, query_string={"risk_signal": "no_attend"}, headers=headers)
+    assert unknown.status_code == 422
 
 
 @pytest.mark.parametrize("role", ["worker", "employer", "broker"])
