@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.bookings.routes import blp as bookings_blp
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
+    from marketplace.desk.routes import blp as desk_blp
     from marketplace.earnings.routes import blp as earnings_blp
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
@@ -78,5 +79,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
     register_docs_assets(app)
+    app.register_blueprint(desk_blp)  # HTML pages for officials: not part of the OpenAPI document
     cli.register(app)
     return app

@@ -35,3 +35,8 @@ def week_of(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> tuple[dateti
     local = instant.astimezone(zone)
     monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(0), zone)
     return monday, monday + timedelta(days=7)
+
+
+def local_text(instant: datetime, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """``instant`` as local wall-clock text to the second, for people (files, pages)."""
+    return instant.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%d %H:%M:%S")

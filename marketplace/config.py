@@ -43,6 +43,14 @@ DEFAULTS: dict[str, Any] = {
     "MATCHING_INDEX": True,
     # An argon2 profile of argon2.profiles; tests use CHEAPEST to stay fast.
     "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
+    # The officials' desk (/desk/) signs in with a session cookie: never readable by scripts,
+    # not sent on cross-site requests; production behind TLS sets
+    # MARKETPLACE_SESSION_COOKIE_SECURE=1 so the cookie never travels over plain HTTP.
+    "SESSION_COOKIE_NAME": "marketplace_desk",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "DESK_PAGE_SIZE": 20,
     # flask-smorest / OpenAPI
     "API_TITLE": "marketplace — 零工市场",
     "API_VERSION": "v1",
@@ -60,8 +68,9 @@ INTEGER_SETTINGS = (
     "LOGIN_MAX_FAILURES",
     "LOGIN_FAILURE_WINDOW_SECONDS",
     "MAX_CONTENT_LENGTH",
+    "DESK_PAGE_SIZE",
 )
-BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX")
+BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
 
 
 class ConfigError(RuntimeError):

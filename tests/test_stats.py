@@ -104,6 +104,34 @@ def test_the_months_figures_match_the_hand_computed_ones(client, auth_headers, m
     assert body["by_category"] == {"家政": {"workers": 1, "hours": "8.00", "income": "280.00"}}
 
 
+def test_the_trend_sums_each_month_of_the_last_twelve(database, make_worker, march):
+    from marketplace.common.months import Month
+    from marketplace.stats.services import trend
+
+    a, *_ = march
+    income(database, a, "900.00", "30", month="2026-04")
+    income(database, make_worker(), "0.00", "5", month="2026-04")  # no income: not active
+    database.commit()
+    series = trend("wuxi", Month(2026, 4))
+    assert [point["month"] for point in series][:2] == ["2025-05", "2025-06"]
+    assert len(series) == 12 and series[-1]["month"] == "2026-04"
+    by_month = {point["month"]: point for point in series}
+    # The same 2026-03 as the monthly figures; 2026-04 adds A's 900.00 to the other month's 5000.
+    assert by_month["2026-03"] == {
+        "month": "2026-03",
+        "active_workers": 3,
+        "hours": Decimal("278.00"),
+        "income": Decimal("6980.00"),
+    }
+    assert by_month["2026-04"] == {
+        "month": "2026-04",
+        "active_workers": 2,
+        "hours": Decimal("130.00"),
+        "income": Decimal("5900.00"),
+    }
+    assert by_month["2025-05"]["active_workers"] == 0 and by_month["2025-05"]["income"] == 0
+
+
 def test_an_even_count_takes_the_mean_of_the_middle_two(
     client, auth_headers, make_user, make_worker, database, march
 ):

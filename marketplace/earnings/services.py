@@ -1,13 +1,16 @@
-"""Reading earnings: a worker's own, from bookings and imported."""
+"""Reading earnings: a worker's own, from bookings and imported; a worker's months in brief."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from marketplace.auth.models import User
-from marketplace.earnings.models import Earning
+from marketplace.common.months import Month, months_between
+from marketplace.earnings.models import PLATFORM_SOURCE, Contribution, Earning
 from marketplace.extensions import db
 from marketplace.workers.services import my_profile
 
@@ -29,3 +32,68 @@ def my_earnings(
         .limit(limit)
     ).all()
     return total, rows
+
+
+ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True)
+class MonthRecord:
+    """A worker's month as the rules see it: hours, platform income, premiums paid."""
+
+    month: str
+    hours: Decimal = ZERO
+    income: Decimal = ZERO
+    imported: Decimal = ZERO  # the part of ``income`` imported from partners, not booked here
+    pension: Decimal = ZERO
+    medical: Decimal = ZERO
+
+
+def month_records(worker_id: int, first: Month, last: Month) -> list[MonthRecord]:
+    """Each month from ``first`` to ``last`` of a worker, summed in SQL (exact integer sums)."""
+    in_range = (Earning.worker_id == worker_id, Earning.month.between(str(first), str(last)))
+    earned = {
+        row.month: row
+        for row in db.session.execute(
+            select(
+                Earning.month,
+                func.sum(Earning.hours).label("hours"),
+                func.sum(Earning.amount).label("income"),
+                func.sum(
+                    case((Earning.source != PLATFORM_SOURCE, Earning.amount), else_=0),
+                    type_=Earning.amount.type,
+                ).label("imported"),
+            )
+            .where(*in_range)
+            .group_by(Earning.month)
+        )
+    }
+    paid = {
+        row.month: row
+        for row in db.session.execute(
+            select(
+                Contribution.month,
+                func.sum(Contribution.pension).label("pension"),
+                func.sum(Contribution.medical).label("medical"),
+            )
+            .where(
+                Contribution.worker_id == worker_id,
+                Contribution.month.between(str(first), str(last)),
+            )
+            .group_by(Contribution.month)
+        )
+    }
+    records = []
+    for month in map(str, months_between(first, last)):
+        earning, premium = earned.get(month), paid.get(month)
+        records.append(
+            MonthRecord(
+                month,
+                hours=earning.hours if earning else ZERO,
+                income=earning.income if earning else ZERO,
+                imported=earning.imported if earning else ZERO,
+                pension=premium.pension if premium else ZERO,
+                medical=premium.medical if premium else ZERO,
+            )
+        )
+    return records

@@ -92,12 +92,7 @@ class WorkersExport(MethodView):
     def get(self, query: dict[str, Any]):
         """Export the month's active workers: hours, income, work places, contact (无锡 第四条)."""
         services.require_city_reader(current_user(), query["city"])
-        month = Month.parse(query["month"])
-        exported = spreadsheets.write(
-            query["format"],
-            "灵活就业人员",
-            services.WORKER_EXPORT_HEADERS,
-            services.worker_rows(query["city"], month),
-            f"workers-{query['city']}-{month}",
+        exported = services.export_workers(
+            query["city"], Month.parse(query["month"]), query["format"]
         )
         return spreadsheets.download(exported)

@@ -15,7 +15,9 @@ from sqlalchemy import BigInteger, and_, case, exists, func, literal, select, ty
 from marketplace.auth.models import User
 from marketplace.bookings.models import Booking
 from marketplace.cities import catalogue
+from marketplace.common import spreadsheets
 from marketplace.common.months import Month
+from marketplace.common.spreadsheets import ExportFile
 from marketplace.earnings.models import Contribution, Earning
 from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
@@ -24,6 +26,14 @@ from marketplace.subsidies.priority import GRADUATE_WINDOW_MONTHS
 from marketplace.workers.models import Worker
 
 HUNDRED = Decimal(100)
+GROUP_NAMES = {
+    "unemployed": "失业人员",
+    "difficulty": "就业困难人员",
+    "graduate": "离校2年内高校毕业生",
+    "veteran": "退役军人",
+    "migrant_worker": "农民工",
+    "women": "女性",
+}
 UNKNOWN_DISTRICT = "未填写"
 
 
@@ -168,6 +178,52 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
     }
 
 
+def trend(city: str, last: Month, count: int = 12) -> list[dict[str, Any]]:
+    """Active workers, hours and income of ``city`` in each of the ``count`` months to ``last``.
+
+    One grouped query: each worker's month is summed first, so that "active" means the same as
+    in ``monthly`` (income above zero), then the months are summed. Months without any active
+    worker are listed with zeros, so a chart has a bar (of height 0) for every month.
+    """
+    first = last - (count - 1)
+    per_worker = (
+        select(
+            Earning.month.label("month"),
+            func.sum(_raw(Earning.hours)).label("hours"),
+            func.sum(_raw(Earning.amount)).label("income"),
+        )
+        .join(Worker, Worker.id == Earning.worker_id)
+        .where(Worker.city == city, Earning.month >= str(first), Earning.month <= str(last))
+        .group_by(Earning.month, Earning.worker_id)
+        .having(func.sum(_raw(Earning.amount)) > 0)
+        .subquery()
+    )
+    found = {
+        row.month: row
+        for row in db.session.execute(
+            select(
+                per_worker.c.month,
+                func.count().label("workers"),
+                func.sum(per_worker.c.hours).label("hours"),
+                func.sum(per_worker.c.income).label("income"),
+            ).group_by(per_worker.c.month)
+        )
+    }
+    series = []
+    for offset in range(count):
+        month = str(first + offset)
+        row = found.get(month)
+        series.append(
+            {
+                "month": month,
+                "active_workers": row.workers if row else 0,
+                "hours": _hundredths(row.hours if row else None),
+                "income": _hundredths(row.income if row else None),
+            }
+        )
+    return series
+
+
 WORKER_EXPORT_HEADERS = (
     "劳动者编号",
     "姓名",
@@ -236,3 +292,14 @@ def worker_rows(city: str, month: Month) -> list[list[Any]]:
         ]
         for person in people
     ]
+
+
+def export_workers(city: str, month: Month, file_format: str) -> ExportFile:
+    """The month's active workers of ``city`` as a ``csv`` or ``xlsx`` file (无锡 第四条)."""
+    return spreadsheets.write(
+        file_format,
+        "灵活就业人员",
+        WORKER_EXPORT_HEADERS,
+        worker_rows(city, month),
+        f"workers-{city}-{month}",
+    )

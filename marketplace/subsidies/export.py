@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select
 
@@ -50,7 +49,7 @@ STATUS_NAMES = {"pending": "待审核", "approved": "已批准", "rejected": "�
 def _time(instant: datetime | None) -> str:
     if instant is None:
         return ""
-    return instant.astimezone(ZoneInfo(clock.DEFAULT_TIMEZONE)).strftime("%Y-%m-%d %H:%M:%S")
+    return clock.local_text(instant)
 
 
 def _city_name(code: str) -> str:

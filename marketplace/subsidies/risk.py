@@ -33,6 +33,14 @@ CODES = (
     NO_LONGER_SUPPORTED,
 )
 NO_RISK = "none"  # what the officials' filter calls "no signal at all"
+NAMES = {
+    NO_ATTENDANCE: "收入无考勤",
+    SINGLE_EMPLOYER: "收入集中于单一用工单位",
+    IMPLAUSIBLE_HOURS: "工时不合常理",
+    GROUP_ENTERED_LATE: "群体日期补录",
+    FAR_CHECK_IN: "签到位置偏远",
+    NO_LONGER_SUPPORTED: "规则已不再支持",
+}
 
 SINGLE_EMPLOYER_SHARE = Decimal("0.8")  # more than this share of the income from one employer
 MAX_HOURS_A_DAY = Decimal(16)

@@ -89,6 +89,14 @@ def flag_query(user: User, filters: dict[str, Any]) -> Select[Any]:
     return select(SubsidyFlag).where(*conditions).order_by(SubsidyFlag.id)
 
 
+def visible_flag(user: User, flag_id: int) -> SubsidyFlag:
+    """One flag ``user`` (official or admin) may see; another city's flag is not found."""
+    flag = db.session.scalar(flag_query(user, {}).where(SubsidyFlag.id == flag_id))
+    if flag is None:
+        raise NotFound("flag")
+    return flag
+
+
 def _page(query: Select[Any], offset: int, limit: int) -> tuple[int, Sequence[SubsidyFlag]]:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(query.offset(offset).limit(limit)).all()

@@ -1,0 +1,191 @@
+"""What each desk page shows, gathered from the domains' services (no request in here).
+
+The desk is a view over the same services as the API: the flag list and decisions of
+``subsidies.services``, the figures of ``stats.services``, a worker's months of
+``earnings.services``. Officials see their own city only; admins every city, without deciding.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from marketplace.auth.models import User
+from marketplace.cities import catalogue
+from marketplace.common.months import Month
+from marketplace.desk import charts
+from marketplace.earnings.services import MonthRecord, month_records
+from marketplace.extensions import db
+from marketplace.stats import services as stats
+from marketplace.subsidies import risk
+from marketplace.subsidies import services as subsidies
+from marketplace.subsidies.export import BENEFICIARY_NAMES, PROGRAM_NAMES, STATUS_NAMES
+from marketplace.subsidies.models import SubsidyFlag
+from marketplace.workers.models import Worker
+
+TABLE_MONTHS = 12  # months of income and premiums shown on a flag's page
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A risk signal split for display: its code, its name and what it says."""
+
+    code: str
+    name: str
+    text: str
+
+
+def signals_of(flag: SubsidyFlag) -> list[Signal]:
+    """The flag's risk signals, each with its Chinese name."""
+    found = []
+    for signal in flag.risk_signals:
+        code = risk.code_of(signal)
+        text = signal.split(":", 1)[1].strip() if ":" in signal else signal
+        found.append(Signal(code, risk.NAMES.get(code, code), text))
+    return found
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A line of the queue: the flag and whom it is for."""
+
+    flag: SubsidyFlag
+    worker_name: str
+    id_number_masked: str
+
+    @property
+    def signals(self) -> list[Signal]:
+        """The flag's risk signals."""
+        return signals_of(self.flag)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """A page of the queue."""
+
+    rows: list[QueueRow]
+    total: int
+    page: int
+    pages: int
+
+
+def queue(user: User, filters: dict[str, Any], page: int, per_page: int) -> Queue:
+    """A page of the flags ``user`` may see under ``filters``, oldest first."""
+    query = subsidies.flag_query(user, filters)
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    pages = max(math.ceil((total or 0) / per_page), 1)
+    page = min(page, pages)
+    found = db.session.execute(
+        query.add_columns(Worker.name, Worker.id_number_masked)
+        .join(Worker, Worker.id == SubsidyFlag.worker_id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    rows = [QueueRow(flag, name, masked) for flag, name, masked in found]
+    return Queue(rows, total or 0, page, pages)
+
+
+@dataclass(frozen=True)
+class FlagPage:
+    """A flag with its worker, the worker's months and whether the viewer may decide."""
+
+    flag: SubsidyFlag
+    worker: Worker
+    months: list[MonthRecord]
+    period: set[str]
+    signals: list[Signal]
+    may_decide: bool
+    decided_by: str | None
+
+
+def _table_months(flag: SubsidyFlag) -> tuple[Month, Month]:
+    last = Month.parse(flag.period_end) if flag.period_end else None
+    if last is None:
+        completed = flag.evidence.get("completed_on")
+        last = Month.parse(completed[:7]) if completed else Month.of(flag.evaluated_on)
+    first = last - (TABLE_MONTHS - 1)
+    if flag.period_start and Month.parse(flag.period_start) < first:
+        first = Month.parse(flag.period_start)
+    return first, last
+
+
+def flag_page(user: User, flag_id: int) -> FlagPage:
+    """Everything the flag's page shows; a flag ``user`` may not see is not found."""
+    flag = subsidies.visible_flag(user, flag_id)
+    worker = db.session.get(Worker, flag.worker_id)
+    assert worker is not None  # a flag's worker is a foreign key
+    first, last = _table_months(flag)
+    period: set[str] = set()
+    if flag.period_start and flag.period_end:
+        start, end = Month.parse(flag.period_start), Month.parse(flag.period_end)
+        period = {str(start + i) for i in range(end - start + 1)}
+    decider = db.session.get(User, flag.decided_by) if flag.decided_by else None
+    return FlagPage(
+        flag=flag,
+        worker=worker,
+        months=month_records(worker.id, first, last),
+        period=period,
+        signals=signals_of(flag),
+        may_decide=user.role == "official" and flag.status == "pending",
+        decided_by=decider.phone if decider else None,
+    )
+
+
+@dataclass
+class StatsPage:
+    """A city's month: the figures, the last twelve months and the charts."""
+
+    city: str
+    city_name: str
+    month: str
+    figures: dict[str, Any]
+    trend: list[dict[str, Any]]
+    charts: list[charts.Chart] = field(default_factory=list)
+    groups: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+
+def default_month(city: str) -> Month:
+    """The last whole month in ``city``: the one whose figures no longer change."""
+    place = catalogue.find(city)
+    assert place is not None
+    return Month.of(place.today()) - 1
+
+
+def stats_page(user: User, city: str, month: Month) -> StatsPage:
+    """The month's figures of ``city`` with charts (officials: their city only)."""
+    stats.require_city_reader(user, city)
+    place = catalogue.find(city)
+    assert place is not None
+    figures = stats.monthly(city, month)
+    trend = stats.trend(city, month)
+    groups = [(stats.GROUP_NAMES[code], value) for code, value in figures["by_group"].items()]
+    districts = sorted(figures["by_district"].items(), key=lambda item: -item[1]["workers"])
+    drawn = [
+        charts.columns(
+            "近12个月工作时长（小时）", [(p["month"][2:], p["hours"]) for p in trend], places=0
+        ),
+        charts.columns(
+            "近12个月劳动收入（元）", [(p["month"][2:], p["income"]) for p in trend], places=0
+        ),
+        charts.bars("各群体人数", [(name, Decimal(v["workers"])) for name, v in groups]),
+        charts.bars("各区县人数", [(name, Decimal(v["workers"])) for name, v in districts]),
+    ]
+    return StatsPage(city, place.name, str(month), figures, trend, drawn, groups)
+
+
+def city_choices(user: User) -> list[tuple[str, str]]:
+    """The cities ``user`` may look at: (code, name)."""
+    codes = [user.city] if user.role == "official" and user.city else list(catalogue.codes())
+    return [(code, place.name) for code in codes if (place := catalogue.find(code))]
+
+
+NAMES = {
+    "programs": PROGRAM_NAMES,
+    "statuses": STATUS_NAMES,
+    "beneficiaries": BENEFICIARY_NAMES,
+    "risks": risk.NAMES,
+}

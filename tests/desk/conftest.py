@@ -1,0 +1,63 @@
+"""Fixtures of the desk's tests: the subsidy tests' frozen July 2026, people and flags."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from flask.testing import FlaskClient
+
+from marketplace.subsidies import evaluator
+from tests.conftest import PASSWORD
+from tests.subsidies import conftest as subsidy_fixtures
+from tests.subsidies.conftest import FIRST_HALF, add_income, add_premium, flags_of
+
+# The subsidy tests' fixtures, shared: a clock frozen on 2 July 2026, people, officials.
+frozen_clock = subsidy_fixtures.frozen_clock
+person = subsidy_fixtures.person
+admin = subsidy_fixtures.admin
+wuxi_official = subsidy_fixtures.wuxi_official
+xining_official = subsidy_fixtures.xining_official
+
+_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token of the first form of a page."""
+    found = _CSRF.search(page)
+    assert found, "the page has no form with a CSRF token"
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, user, password: str = PASSWORD, next_page: str | None = None):
+    """Sign ``user`` in through the form, as a browser does; returns the response."""
+    form = client.get("/desk/login").get_data(as_text=True)
+    data = {"phone": user.phone, "password": password, "csrf_token": csrf_of(form)}
+    if next_page:
+        data["next"] = next_page
+    return client.post("/desk/login", data=data)
+
+
+def post_form(client: FlaskClient, page_url: str, action: str, **fields: str):
+    """Submit a form of ``page_url`` to ``action`` with the page's CSRF token."""
+    token = csrf_of(client.get(page_url).get_data(as_text=True))
+    return client.post(action, data={"csrf_token": token, **fields})
+
+
+@pytest.fixture
+def flagged(person, database):
+    """A 无锡 platform-service flag (2026-01 … 06, imported income) and a 西宁 premium flag."""
+    wuxi = person(name="王秀英", unemployment_registered_on=date(2025, 12, 10))
+    add_income(database, wuxi.id, FIRST_HALF, "2750.00")
+    xining = person(
+        city="xining",
+        unemployment_registered_on=date(2025, 12, 10),
+        difficulty_certified_on=date(2025, 12, 20),
+    )
+    add_income(database, xining.id, FIRST_HALF, "2000.00")
+    add_premium(database, xining.id, "2026-01", "600.00", "240.00")
+    evaluator.evaluate("wuxi", date(2026, 7, 1))
+    evaluator.evaluate("xining", date(2026, 7, 1))
+    database.commit()
+    return flags_of(database, wuxi.id)[0], flags_of(database, xining.id)[0]

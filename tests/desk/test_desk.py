@@ -1,0 +1,334 @@
+"""The officials' desk: signing in, the queue, a flag's page, decisions, statistics, downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from marketplace.audit.models import AuditEvent
+from marketplace.auth.models import LoginFailure
+from marketplace.desk import charts
+from marketplace.subsidies.models import SubsidyFlag
+from marketplace.workers.models import Worker
+from marketplace.workers.services import id_cipher
+from tests.desk.conftest import csrf_of, flags_of, post_form, sign_in
+
+QUEUE = "/desk/"
+
+
+def flag_worker(database, flag) -> Worker:
+    return database.get(Worker, flag.worker_id)
+
+
+def status_of(database, flag_id: int) -> str:
+    database.expire_all()
+    return database.get(SubsidyFlag, flag_id).status
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+
+def test_a_visitor_is_sent_to_sign_in_and_back_where_they_were_going(
+    client, wuxi_official, flagged
+):
+    target = f"/desk/flags/{flagged[0].id}"
+    response = client.get(target)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/desk/login?next={target}"
+    signed_in = sign_in(client, wuxi_official, next_page=target)
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == target
+    assert client.get(target).status_code == 200
+
+
+def test_the_session_cookie_is_http_only_and_same_site(client, wuxi_official):
+    sign_in(client, wuxi_official)
+    cookie = client.get_cookie("marketplace_desk")
+    assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+
+
+def test_a_wrong_password_is_refused_and_counts_against_the_login_throttle(
+    client, wuxi_official, database
+):
+    before = database.scalar(select(func.count()).select_from(LoginFailure))
+    response = sign_in(client, wuxi_official, password="wrong-password")
+    assert response.status_code == 401
+    assert "手机号或密码错误" in response.get_data(as_text=True)
+    assert database.scalar(select(func.count()).select_from(LoginFailure)) == before + 1
+    assert client.get(QUEUE).status_code == 302  # still signed out
+
+
+@pytest.mark.parametrize("role", ["worker", "employer", "broker"])
+def test_only_officials_and_admins_may_sign_in(client, make_user, role):
+    response = sign_in(client, make_user(role))
+    assert response.status_code == 403
+    assert "审核台仅供" in response.get_data(as_text=True)
+    assert client.get(QUEUE).status_code == 302
+
+
+def test_a_sign_in_without_the_csrf_token_is_refused(client, wuxi_official):
+    response = client.post("/desk/login", data={"phone": wuxi_official.phone, "password": "x"})
+    assert response.status_code == 400
+    assert client.get(QUEUE).status_code == 302
+
+
+def test_next_never_leaves_the_desk(client, wuxi_official):
+    response = sign_in(client, wuxi_official, next_page="https://evil.example/desk/")
+    assert response.headers["Location"] == "/desk/"
+
+
+def test_signing_out_revokes_the_token_so_the_old_cookie_is_worthless(client, wuxi_official):
+    sign_in(client, wuxi_official)
+    stolen = client.get_cookie("marketplace_desk").value
+    assert post_form(client, QUEUE, "/desk/logout").status_code == 303
+    client.set_cookie("marketplace_desk", stolen)
+    assert client.get(QUEUE).status_code == 302
+
+
+def test_desk_pages_carry_a_strict_policy_and_are_never_cached(client, wuxi_official):
+    sign_in(client, wuxi_official)
+    response = client.get(QUEUE)
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+# --- the queue --------------------------------------------------------------------------------
+
+
+def test_an_official_sees_the_pending_flags_of_their_city_only(client, wuxi_official, flagged):
+    wuxi_flag, xining_flag = flagged
+    sign_in(client, wuxi_official)
+    page = client.get(QUEUE).get_data(as_text=True)
+    assert f"#{wuxi_flag.id}<" in page and f"#{xining_flag.id}<" not in page
+    assert "王秀英" in page and "就业创业服务补助" in page and "800.00" in page
+    assert "收入无考勤" in page  # the risk signal, by its name
+    assert "共 1 条" in page
+
+
+def test_an_admin_sees_every_city_and_filters_by_one(client, admin, flagged):
+    wuxi_flag, xining_flag = flagged
+    sign_in(client, admin)
+    page = client.get(QUEUE).get_data(as_text=True)
+    assert f"#{wuxi_flag.id}<" in page and f"#{xining_flag.id}<" in page
+    only_xining = client.get(QUEUE, query_string={"city": "xining"}).get_data(as_text=True)
+    assert f"#{wuxi_flag.id}<" not in only_xining and f"#{xining_flag.id}<" in only_xining
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ({"program": "social_insurance"}, ["xining"]),
+        ({"program": "platform_service"}, ["wuxi"]),
+        ({"month": "2026-03"}, ["wuxi"]),
+        ({"month": "2026-01"}, ["wuxi", "xining"]),
+        ({"month": "2026-08"}, []),
+        ({"risk_signal": "no_attendance"}, ["wuxi", "xining"]),
+        ({"risk_signal": "single_employer"}, []),
+        ({"status": "approved"}, []),
+        ({"status": "", "program": "", "month": ""}, ["wuxi", "xining"]),  # "全部" everywhere
+    ],
+)
+def test_the_queue_filters(client, admin, flagged, query, shown):
+    ids = {"wuxi": flagged[0].id, "xining": flagged[1].id}
+    sign_in(client, admin)
+    page = client.get(QUEUE, query_string=query).get_data(as_text=True)
+    assert {city for city, flag_id in ids.items() if f"#{flag_id}<" in page} == set(shown)
+
+
+def test_a_bad_filter_is_a_clear_error(client, admin):
+    sign_in(client, admin)
+    response = client.get(QUEUE, query_string={"month": "2026-13"})
+    assert response.status_code == 422
+    assert "month" in response.get_data(as_text=True)
+
+
+def test_the_queue_pages(client, admin, flagged, app, monkeypatch):
+    monkeypatch.setitem(app.config, "DESK_PAGE_SIZE", 1)
+    sign_in(client, admin)
+    first = client.get(QUEUE).get_data(as_text=True)
+    second = client.get(QUEUE, query_string={"page": 2}).get_data(as_text=True)
+    assert f"#{flagged[0].id}<" in first and f"#{flagged[1].id}<" not in first
+    assert f"#{flagged[1].id}<" in second and "第 2 / 2 页" in second
+    assert 'rel="next"' in first and 'rel="prev"' in second
+    beyond = client.get(QUEUE, query_string={"page": 9}).get_data(as_text=True)
+    assert "第 2 / 2 页" in beyond  # past the end: the last page
+
+
+# --- a flag's page and decisions --------------------------------------------------------------
+
+
+def test_a_flags_page_shows_the_worker_masked_the_months_explanation_and_risks(
+    client, wuxi_official, flagged, database
+):
+    flag = flagged[0]
+    sign_in(client, wuxi_official)
+    page = client.get(f"/desk/flags/{flag.id}").get_data(as_text=True)
+    assert "王秀英" in page and "********" in page
+    assert all(f"<td>{month}" in page for month in ("2025-07", "2026-01", "2026-06"))
+    assert page.count("（计入）") == 6  # the six months of the period are marked
+    assert "2750.00" in page and "失业人员" in page
+    assert "群体日期补录" in page and "group_entered_late" in page
+    assert 'value="approve"' in page and 'value="reject"' in page
+    full_number = id_cipher().decrypt(flag_worker(database, flag).id_number_ciphertext)
+    assert full_number not in page  # only the masked number is shown
+
+
+def test_another_citys_flag_is_not_found(client, xining_official, flagged):
+    sign_in(client, xining_official)
+    response = client.get(f"/desk/flags/{flagged[0].id}")
+    assert response.status_code == 404
+    assert "未找到" in response.get_data(as_text=True)
+
+
+def test_a_rejection_without_a_reason_is_refused_and_changes_nothing(
+    client, wuxi_official, flagged, database
+):
+    flag = flagged[0]
+    sign_in(client, wuxi_official)
+    url = f"/desk/flags/{flag.id}"
+    response = post_form(client, url, f"{url}/decision", decision="reject", reason="   ")
+    assert response.status_code == 422
+    assert "驳回必须填写理由" in response.get_data(as_text=True)
+    assert status_of(database, flag.id) == "pending"
+
+
+def test_an_approval_with_a_reason_is_recorded_and_leaves_the_queue(
+    client, wuxi_official, flagged, database
+):
+    flag = flagged[0]
+    sign_in(client, wuxi_official)
+    url = f"/desk/flags/{flag.id}"
+    response = post_form(
+        client, url, f"{url}/decision", decision="approve", reason="材料齐全", back="/desk/"
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/desk/"
+    queue = client.get(QUEUE).get_data(as_text=True)
+    assert f"标记 #{flag.id} 已批准" in queue and "共 0 条" in queue
+    database.expire_all()
+    decided = database.get(SubsidyFlag, flag.id)
+    assert (decided.status, decided.decision_reason) == ("approved", "材料齐全")
+    assert decided.decided_by == wuxi_official.id
+    assert database.scalar(select(AuditEvent).where(AuditEvent.action == "flag.approved"))
+
+
+def test_a_rejection_with_a_reason(client, wuxi_official, flagged, database):
+    flag = flagged[0]
+    sign_in(client, wuxi_official)
+    url = f"/desk/flags/{flag.id}"
+    post_form(client, url, f"{url}/decision", decision="reject", reason="收入无考勤记录")
+    assert status_of(database, flag.id) == "rejected"
+    page = client.get(url).get_data(as_text=True)
+    assert "收入无考勤记录" in page and 'value="approve"' not in page
+
+
+def test_a_decision_without_the_csrf_token_is_refused(client, wuxi_official, flagged, database):
+    flag = flagged[0]
+    sign_in(client, wuxi_official)
+    response = client.post(f"/desk/flags/{flag.id}/decision", data={"decision": "approve"})
+    assert response.status_code == 400
+    assert status_of(database, flag.id) == "pending"
+
+
+def test_an_admin_sees_a_flag_but_may_not_decide(client, admin, flagged, database):
+    flag = flagged[0]
+    sign_in(client, admin)
+    url = f"/desk/flags/{flag.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert "不能审核" in page and 'value="approve"' not in page
+    response = post_form(client, url, f"{url}/decision", decision="approve")
+    assert response.status_code == 403
+    assert status_of(database, flag.id) == "pending"
+
+
+def test_a_flag_decided_twice_is_a_conflict(client, wuxi_official, flagged, database):
+    flag = flagged[0]
+    sign_in(client, wuxi_official)
+    url = f"/desk/flags/{flag.id}"
+    token = csrf_of(client.get(url).get_data(as_text=True))
+    decide = {"csrf_token": token, "decision": "approve"}
+    assert client.post(f"{url}/decision", data=decide).status_code == 303
+    again = client.post(f"{url}/decision", data={**decide, "decision": "reject", "reason": "x"})
+    assert again.status_code == 409
+    assert status_of(database, flag.id) == "approved"
+
+
+# --- statistics and downloads -----------------------------------------------------------------
+
+
+def test_the_statistics_page_draws_the_months_and_breakdowns(client, wuxi_official, flagged):
+    sign_in(client, wuxi_official)
+    response = client.get("/desk/stats", query_string={"month": "2026-06"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "无锡市 · 2026-06" in page
+    assert page.count("<svg") == 4
+    # 12 columns in each of the two trend charts, one bar per group and per district.
+    assert page.count("<rect") == 12 + 12 + 6 + 1
+    assert "2750.00" in page and "失业人员" in page and "梁溪区" in page
+
+
+def test_the_statistics_page_defaults_to_the_last_whole_month(client, wuxi_official):
+    sign_in(client, wuxi_official)
+    page = client.get("/desk/stats").get_data(as_text=True)
+    assert "2026-06" in page  # the clock stands on 2 July 2026
+
+
+def test_an_official_may_not_see_another_citys_statistics(client, wuxi_official):
+    sign_in(client, wuxi_official)
+    response = client.get("/desk/stats", query_string={"city": "xining"})
+    assert response.status_code == 403
+
+
+def test_the_workers_download(client, wuxi_official, flagged):
+    sign_in(client, wuxi_official)
+    response = client.get("/desk/exports/workers.csv", query_string={"month": "2026-03"})
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert rows[0][:2] == ["劳动者编号", "姓名"] and len(rows) == 2
+    assert rows[1][1] == "王秀英" and rows[1][5] == "2750.00"
+
+
+def test_the_flags_download_keeps_the_queues_filters(client, admin, flagged):
+    sign_in(client, admin)
+    response = client.get("/desk/exports/flags.csv", query_string={"program": "social_insurance"})
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
+    assert [int(row[0]) for row in rows[1:]] == [flagged[1].id]
+    excel = client.get("/desk/exports/flags.xlsx")
+    assert excel.status_code == 200 and excel.mimetype.endswith("spreadsheetml.sheet")
+
+
+def test_downloads_need_a_desk_session(client, flagged):
+    assert client.get("/desk/exports/flags.csv").status_code == 302
+
+
+def test_the_desk_and_the_api_agree(client, wuxi_official, flagged, database):
+    # A decision taken on the desk is the same decision the API shows.
+    sign_in(client, wuxi_official)
+    url = f"/desk/flags/{flagged[0].id}"
+    post_form(client, url, f"{url}/decision", decision="approve")
+    assert [f.status for f in flags_of(database, flagged[0].worker_id)] == ["approved"]
+
+
+# --- charts -----------------------------------------------------------------------------------
+
+
+def test_the_tallest_column_reaches_the_top_and_zero_has_no_height():
+    chart = charts.columns("收入", [("01", Decimal("50")), ("02", Decimal("200")), ("03", 0)])
+    low, high, zero = chart.bars
+    assert high.height == charts.COLUMN_BASELINE - charts.COLUMN_TOP
+    assert low.height == pytest.approx(high.height / 4)
+    assert zero.height == 0 and zero.y == charts.COLUMN_BASELINE
+    assert high.value == "200.00" and not chart.empty
+
+
+def test_bars_scale_to_the_widest_and_an_all_zero_chart_says_so():
+    chart = charts.bars("人数", [("梁溪区", Decimal(3)), ("新吴区", Decimal(1))])
+    assert chart.bars[0].width == charts.BAR_WIDTH - charts.BAR_LABEL - charts.BAR_VALUE
+    assert chart.bars[1].width == pytest.approx(chart.bars[0].width / 3)
+    assert charts.bars("人数", [("梁溪区", Decimal(0))]).empty
+    assert charts.columns("收入", []).empty
