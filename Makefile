@@ -6,7 +6,11 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint bench clean
+# apt needs root: sudo when not running as root.
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
+
+.PHONY: run test lint browser bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "marketplace needs Python 3.11 or newer, this is " + sys.version.split()[0])'
@@ -33,8 +37,18 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## browser: Debian's chromium (and a Chinese font for its screenshots) for the browser tests;
+## Playwright drives this system browser and never downloads one
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		echo "installing $(BROWSER_PACKAGES) for the browser tests"; \
+		$(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES) \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES); }; \
+	fi
+
 ## test: lint, then the suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
-test: lint
+## (screenshots of the browser tests land in test-artifacts/)
+test: lint browser
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \

@@ -619,6 +619,103 @@ def _subsidy_history(admin: User) -> int:
     return len(income) + len(premiums) + len(training)
 
 
+# The demo's crowd: workers whose last twelve months of income come from a partner platform, so
+# that the officials' statistics have months to draw. (region code, district, centre) by city.
+CROWD_DISTRICTS = {
+    "wuxi": [
+        ("320213", "梁溪区", (31.5742, 120.2993)),
+        ("320214", "新吴区", (31.5496, 120.3561)),
+        ("320211", "滨湖区", (31.5301, 120.2755)),
+        ("320205", "锡山区", (31.5890, 120.3570)),
+        ("320206", "惠山区", (31.6810, 120.2980)),
+    ],
+    "xining": [
+        ("630102", "城东区", (36.6012, 101.8035)),
+        ("630103", "城中区", (36.6200, 101.7800)),
+        ("630104", "城西区", (36.6281, 101.7662)),
+        ("630105", "城北区", (36.6560, 101.7650)),
+    ],
+}
+CROWD_SIZE = 24  # a city
+CROWD_SURNAMES = "张王李赵刘陈杨黄周吴徐孙马朱胡郭何林罗高"
+CROWD_GIVEN = ["秀兰", "建国", "海燕", "志强", "丽娟", "文斌", "春梅", "晓峰", "桂英", "俊杰"]
+CROWD_SOURCE = "合作平台（同城零工）"
+
+
+def _crowd(admin: User) -> int:
+    """Two dozen workers a city with the last twelve months of partner income, and their groups.
+
+    Deterministic (a fixed seed) but relative to today, so the desk's charts are full whenever
+    the demo is loaded. Some are registered unemployed or certified in difficulty — the hooks
+    raise platform-service flags for those with six stable months — and a few paid premiums.
+    """
+    import random
+
+    rng = random.Random(2026)
+    # One argon2 hash of the demo password for the whole crowd: hashing it 48 times would make
+    # `make run` wait half a minute for accounts nobody signs in with.
+    password_hash = auth_services.hash_password(DEMO_PASSWORD)
+    income: list[dict[str, str]] = []
+    premiums: list[dict[str, str]] = []
+    phone = 13500000000
+    for city, districts in CROWD_DISTRICTS.items():
+        last = Month.of(clock.today(ZONE)) - 1
+        months = [str(last - back) for back in range(11, -1, -1)]
+        for n in range(CROWD_SIZE):
+            phone += 1
+            region, district, (lat, lon) = districts[n % len(districts)]
+            gender = "female" if n % 2 else "male"
+            birth = date(1970 + rng.randrange(34), 1 + rng.randrange(12), 1 + rng.randrange(28))
+            number = make_resident_id(region, birth, 40 + n, gender)
+            group_day = (Month.parse(months[0]) - 2).first_day.isoformat()
+            user = User(
+                phone=str(phone), password_hash=password_hash, role="worker", created_at=clock.now()
+            )
+            db.session.add(user)
+            db.session.flush()
+            helped = n % 4 == 0 or n % 8 == 3  # a group the subsidies are for
+            profile = WorkerProfileInSchema().load(
+                {
+                    "name": CROWD_SURNAMES[n % 20] + CROWD_GIVEN[(n * 7 + len(city)) % 10],
+                    "id_number": number,
+                    "city": city,
+                    "resident": n % 6 != 5,
+                    "district": district,
+                    "location": {"lat": lat + rng.uniform(-0.01, 0.01), "lon": lon},
+                    "skills": ["cleaning"] if n % 3 else ["delivery"],
+                    "unemployment_registered_on": group_day if helped else None,
+                    "difficulty_certified_on": group_day if n % 8 == 3 else None,
+                    "veteran": n % 9 == 2,
+                    "migrant_worker": n % 3 == 1,
+                }
+            )
+            workers.put_profile(user, profile)
+            for month in months:
+                if not helped and rng.random() < 0.15:
+                    continue  # a month without work
+                # The platform helps the registered workers to a stable income (above the minimum
+                # wage every month); the others earn what they earn.
+                low = 2700 if helped else 1200
+                amount = Decimal(rng.randrange(low, 4200)).quantize(Decimal("0.01"))
+                hours = (amount / Decimal(rng.randrange(22, 32))).quantize(Decimal("1"))
+                income.append(
+                    {
+                        "id_number": number,
+                        "month": month,
+                        "hours": str(hours),
+                        "income": str(amount),
+                    }
+                )
+            if n % 8 == 3:
+                premiums += [
+                    {"id_number": number, "month": m, "pension": "560.00", "medical": "230.00"}
+                    for m in months[-3:]
+                ]
+    imports.import_earnings(admin, CROWD_SOURCE, income)
+    imports.import_contributions(admin, premiums)
+    return len(income) + len(premiums)
+
+
 def load() -> dict[str, int]:
     """Create the demo data in the current session (the caller commits)."""
     worker_users = _people()
@@ -627,10 +724,11 @@ def load() -> dict[str, int]:
     posted = _jobs(employer_users, broker_user)
     live = _bookings(worker_users, employer_users, posted)
     past = _history(worker_users, employer_users)
-    imported = _subsidy_history(admin)
+    imported = _subsidy_history(admin) + _crowd(admin)
+    crowd = CROWD_SIZE * len(CROWD_DISTRICTS)
     return {
-        "accounts": len(OFFICIALS) + len(WORKERS) + len(EMPLOYERS) + 1,
-        "worker profiles": len(WORKERS),
+        "accounts": len(OFFICIALS) + len(WORKERS) + crowd + len(EMPLOYERS) + 1,
+        "worker profiles": len(WORKERS) + crowd,
         "employers": len(EMPLOYERS),
         "jobs": len(JOBS) + 4,
         "bookings": live + past,

@@ -1,0 +1,228 @@
+"""The officials' desk in a real browser: Debian's Chromium, driven by Playwright for Python.
+
+The desk runs on a real HTTP server (werkzeug, in a thread) over its own committed database,
+loaded with the demo data that ``make run`` shows. The browser is the system's Chromium: no
+browser is ever downloaded. A screenshot of every page is kept under ``test-artifacts/desk/``
+(``MARKETPLACE_TEST_ARTIFACTS`` moves it), for a person to look at after CI.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask_migrate
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, select, text
+from werkzeug.serving import make_server
+
+from marketplace import create_app
+from marketplace.auth.models import User
+from marketplace.config import normalise_database_url
+from marketplace.extensions import db
+from marketplace.subsidies.models import SubsidyFlag
+from seeds import demo
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+SCHEMA = "desk_browser"
+ARTIFACTS = Path(
+    os.environ.get("MARKETPLACE_TEST_ARTIFACTS", Path(__file__).parents[2] / "test-artifacts")
+)
+WUXI_OFFICIAL = demo.OFFICIALS[1][0]
+
+
+def _database_url(tmp_path: Path) -> tuple[str, str | None]:
+    """A database of the desk's own: a PostgreSQL schema of the test database, or a file."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_path / 'desk.db'}", None
+    base = normalise_database_url(base)
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{SCHEMA}", base
+
+
+def _reset_schema(base: str) -> None:
+    engine = create_engine(base)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def desk_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app on its own database, migrated and loaded with the demo data."""
+    url, postgres = _database_url(tmp_path_factory.mktemp("desk"))
+    if postgres:
+        _reset_schema(postgres)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "browser-test-secret-key",
+            "ID_NUMBER_KEY": "browser-test-id-number-key",
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            "DESK_PAGE_SIZE": 5,
+        }
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+        demo.load()
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    if postgres:
+        engine = create_engine(postgres)
+        with engine.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_url(desk_app: Flask) -> Iterator[str]:
+    """The desk served over HTTP on a free loopback port."""
+    server = make_server("127.0.0.1", 0, desk_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Debian's Chromium, headless."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            "the browser tests need Debian's chromium at /usr/bin/chromium: `make test` installs "
+            "it (apt-get install chromium); nothing is downloaded by Playwright"
+        )
+    with playwright.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser, request: pytest.FixtureRequest) -> Iterator[object]:
+    """A fresh browser page (own cookies) that saves its screenshots under the test's name."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True
+    )
+    tab = context.new_page()
+    folder = ARTIFACTS / "desk"
+    folder.mkdir(parents=True, exist_ok=True)
+    shots = iter(range(1, 100))
+
+    def screenshot(name: str) -> Path:
+        path = folder / f"{request.node.name}-{next(shots):02d}-{name}.png"
+        tab.screenshot(path=str(path), full_page=True)
+        return path
+
+    tab.screenshot_as = screenshot
+    yield tab
+    context.close()
+
+
+def sign_in(page, live_url: str, phone: str = WUXI_OFFICIAL) -> None:
+    page.goto(f"{live_url}/desk/")
+    page.screenshot_as("login")
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_url(f"{live_url}/desk/")
+
+
+def pending_count(page) -> int:
+    heading = page.locator("h1 small").inner_text()  # "共 N 条"
+    return int(heading.removeprefix("共").removesuffix("条").strip())
+
+
+def test_an_official_decides_a_flag_and_downloads_the_list(page, live_url, desk_app):
+    sign_in(page, live_url)
+    page.screenshot_as("queue")
+    before = pending_count(page)
+    assert before > 0
+    assert page.locator("table.queue tbody tr").count() == min(before, 5)  # paged by 5
+
+    page.click("table.queue tbody tr:first-child a:has-text('查看')")
+    page.wait_for_selector("h2:has-text('收入与缴费')")
+    flag_id = int(page.locator("h1").inner_text().split("#")[1].split()[0])
+    page.screenshot_as("flag")
+    assert "********" in page.locator(".card dd.mono").inner_text()  # the ID number, masked
+
+    page.click("button:has-text('驳回')")  # no reason given
+    page.wait_for_selector("p.error")
+    assert "驳回必须填写理由" in page.locator("p.error").inner_text()
+    page.screenshot_as("reject-refused")
+    with desk_app.app_context():
+        assert db.session.get(SubsidyFlag, flag_id).status == "pending"
+
+    page.fill("textarea[name=reason]", "收入与缴费记录核对无误")
+    page.click("button:has-text('批准')")
+    page.wait_for_url(f"{live_url}/desk/")
+    assert f"标记 #{flag_id} 已批准" in page.locator("p.notice").inner_text()
+    assert pending_count(page) == before - 1
+    page.screenshot_as("queue-after")
+    with desk_app.app_context():
+        decided = db.session.get(SubsidyFlag, flag_id)
+        assert (decided.status, decided.decision_reason) == ("approved", "收入与缴费记录核对无误")
+
+    with page.expect_download() as download_info:
+        page.click("a.button:has-text('CSV')")
+    download = download_info.value
+    assert download.suggested_filename.endswith(".csv")
+    saved = ARTIFACTS / "desk" / download.suggested_filename
+    download.save_as(str(saved))
+    rows = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
+    assert rows[0][0] == "标记编号" and len(rows) == before  # header + the pending flags left
+    assert str(flag_id) not in {row[0] for row in rows[1:]}
+
+
+def test_the_queue_filters_by_programme_and_risk(page, live_url):
+    sign_in(page, live_url)
+    page.select_option("select[name=program]", "training")
+    page.click("button:has-text('筛选')")
+    page.wait_for_url("**program=training**")
+    page.screenshot_as("training")
+    programmes = page.locator("table.queue tbody td:nth-child(3)").all_inner_texts()
+    assert programmes and all("线上职业培训补贴" in text for text in programmes)
+
+    page.select_option("select[name=program]", "")
+    page.select_option("select[name=risk_signal]", "none")
+    page.click("button:has-text('筛选')")
+    page.wait_for_url("**risk_signal=none**")
+    risks = page.locator("table.queue tbody td:nth-child(6)").all_inner_texts()
+    assert risks and all(text.strip() == "无" for text in risks)
+
+
+def test_the_statistics_page_draws_its_charts(page, live_url, desk_app):
+    sign_in(page, live_url)
+    page.click("nav a:has-text('统计')")
+    page.wait_for_selector("figure.chart")
+    page.screenshot_as("stats")
+    assert page.locator("figure.chart").count() == 4
+    assert page.locator("figure.chart svg rect").count() >= 24  # two twelve-month charts
+    with page.expect_download() as download_info:
+        page.click("a.button:has-text('下载 Excel')")
+    assert download_info.value.suggested_filename.endswith(".xlsx")
+
+
+def test_a_worker_account_is_turned_away(page, live_url, desk_app):
+    with desk_app.app_context():
+        phone = db.session.scalar(select(User.phone).where(User.role == "worker").limit(1))
+    page.goto(f"{live_url}/desk/login")
+    page.fill("input[name=phone]", phone)
+    page.fill("input[name=password]", demo.DEMO_PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_selector("p.error")
+    page.screenshot_as("worker-refused")
+    assert "审核台仅供" in page.locator("p.error").inner_text()
