@@ -37,8 +37,24 @@ def current_request_id() -> str | None:
     return _request_id.get()
 
 
+# What must never reach a log: resident ID numbers and mainland mobile numbers, wherever they
+# hide (a message, an exception's text). Digits glued to other digits are not matched, so ids,
+# amounts and timestamps stay readable.
+_RESIDENT_ID = re.compile(r"(?<![0-9])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
+_MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+
+
+def redact(text: str) -> str:
+    """``text`` with ID and mobile numbers masked (``320202********123X``, ``138****5678``)."""
+    text = _RESIDENT_ID.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(2)}", text)
+    return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
+
+
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line: time, level, logger, message, request id, exception."""
+    """One JSON object per line: time, level, logger, message, request id, exception.
+
+    The message and the exception are redacted: no ID number or phone number is ever logged.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         """Render ``record`` as a JSON line."""
@@ -46,11 +62,11 @@ class JsonFormatter(logging.Formatter):
             "at": clock.now().isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
             "request_id": current_request_id(),
         }
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 

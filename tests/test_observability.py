@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
-from marketplace.observability import JsonFormatter
+import pytest
+from sqlalchemy.exc import DBAPIError
+
+from marketplace.observability import JsonFormatter, redact
 
 
 def test_every_response_carries_a_request_id_and_errors_repeat_it(client):
@@ -53,3 +57,35 @@ def test_log_lines_are_json_with_the_request_id(app):
         line = json.loads(JsonFormatter().format(record))
     assert line["message"] == "出错了 x" and line["level"] == "WARNING"
     assert line["request_id"] == "req-12345678"
+
+
+def test_no_id_number_or_phone_number_reaches_a_log_line(app):
+    number, phone = "32020219900517123X", "13912345678"
+    try:
+        raise ValueError(f"lookup failed for {number} / {phone}")
+    except ValueError:
+        failure = sys.exc_info()
+    message = "worker %s phone %s"
+    record = logging.LogRecord(
+        "marketplace.test", logging.ERROR, __file__, 1, message, (number, phone), failure
+    )
+    with app.test_request_context():
+        line = JsonFormatter().format(record)
+    assert number not in line and phone not in line
+    entry = json.loads(line)
+    assert entry["message"] == "worker 320202********123X phone 139****5678"
+    assert "320202********123X" in entry["exception"]
+
+
+def test_redaction_leaves_other_numbers_alone():
+    text = "booking 12345 paid 2750.00 at 1763790000123 for shift 138"
+    assert redact(text) == text
+
+
+def test_database_errors_do_not_carry_their_parameters(app, database):
+    from sqlalchemy import text
+
+    phone = "13987654321"
+    with pytest.raises(DBAPIError) as failed, database.begin_nested():
+        database.execute(text("SELECT * FROM no_such_table WHERE phone = :p"), {"p": phone})
+    assert phone not in str(failed.value)
