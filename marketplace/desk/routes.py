@@ -110,12 +110,12 @@ def _load(schema: ma.Schema, args: dict[str, str]) -> dict[str, Any]:
         raise Invalid("invalid filters", {"query": error.messages}) from None
 
 
-def _queue_filters() -> dict[str, Any]:
-    args = _given(request.args)
+def _queue_query() -> dict[str, str]:
+    query = _given(request.args)
     # The queue opens on what is waiting; "全部" sends status= (empty), which is no filter.
     if "status" not in request.args:
-        args["status"] = "pending"
-    return _load(QueueQuerySchema(), args)
+        query["status"] = "pending"
+    return query
 
 
 @blp.before_request
@@ -226,13 +226,11 @@ def sign_out_submit() -> Any:
 def queue() -> Any:
     """The flags waiting for a decision, filtered and paged."""
     user = current_official()
-    filters = _queue_filters()
+    query = _queue_query()
+    filters = _load(QueueQuerySchema(), query)
     page = filters.pop("page")
+    query.pop("page", None)  # the links below set their own
     shown = pages.queue(user, filters, page, current_app.config["DESK_PAGE_SIZE"])
-    query = _given(request.args)
-    query.pop("page", None)
-    if "status" not in request.args:
-        query["status"] = "pending"
     return render_template(
         "desk/queue.html",
         queue=shown,
