@@ -55,6 +55,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "DESK_PAGE_SIZE": 20,
+    # Browser origins allowed to call the API (comma-separated, exact, e.g. an official web
+    # front end). Empty: no CORS headers at all, so no other site's script can read a response.
+    "CORS_ORIGINS": "",
     # flask-smorest / OpenAPI
     "API_TITLE": "marketplace — 零工市场",
     "API_VERSION": "v1",

@@ -1,4 +1,4 @@
-"""Request ids, structured JSON logs and the security headers every response carries.
+"""Request ids, structured JSON logs, security headers, and CORS only where configured.
 
 Each request gets an id — the caller's ``X-Request-ID`` when it is a sane token, a new one
 otherwise — that is echoed in the response header, put into every error body and stamped on
@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from flask import Flask, Response, g, request
+from flask_cors import CORS
 
 from marketplace import clock
 
@@ -94,6 +95,18 @@ def init_app(app: Flask) -> None:
     @app.teardown_request
     def forget_request_id(_error: BaseException | None) -> None:
         _request_id.set(None)
+
+    origins = [origin.strip() for origin in app.config["CORS_ORIGINS"].split(",") if origin.strip()]
+    if origins:
+        # Only the API, only the named origins; bearer tokens, never cookies (the desk's session
+        # cookie is for the desk's own pages).
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": origins}},
+            supports_credentials=False,
+            expose_headers=[REQUEST_ID_HEADER, "X-Pagination", "Retry-After"],
+            max_age=600,
+        )
 
     if not app.config["TESTING"] and not app.debug:
         handler = logging.StreamHandler()

@@ -89,3 +89,23 @@ def test_database_errors_do_not_carry_their_parameters(app, database):
     with pytest.raises(DBAPIError) as failed, database.begin_nested():
         database.execute(text("SELECT * FROM no_such_table WHERE phone = :p"), {"p": phone})
     assert phone not in str(failed.value)
+
+
+def test_cors_answers_only_the_configured_origins(app):
+    from marketplace import create_app
+
+    allowed = "https://gig.wuxi.gov.cn"
+    configured = create_app({**app.config, "CORS_ORIGINS": f"{allowed}, https://other.example"})
+    client = configured.test_client()
+    ours = client.get("/api/v1/health", headers={"Origin": allowed})
+    assert ours.headers["Access-Control-Allow-Origin"] == allowed
+    assert "Access-Control-Allow-Credentials" not in ours.headers
+    preflight = client.options(
+        "/api/v1/auth/token",
+        headers={"Origin": allowed, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.headers["Access-Control-Allow-Origin"] == allowed
+    stranger = client.get("/api/v1/health", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in stranger.headers
+    desk = client.get("/desk/login", headers={"Origin": allowed})
+    assert "Access-Control-Allow-Origin" not in desk.headers  # the API only
