@@ -38,6 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_TTL_SECONDS": 12 * 3600,
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    # Booking attempts one user may make in a sliding window (OWASP API6: shift-grabbing bots).
+    "BOOKING_RATE_LIMIT": 10,
+    "BOOKING_RATE_WINDOW_SECONDS": 60,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # Rank candidates from an in-process index of each city's workers (off: in the database).
     "MATCHING_INDEX": True,
@@ -59,8 +62,12 @@ INTEGER_SETTINGS = (
     "ACCESS_TOKEN_TTL_SECONDS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_FAILURE_WINDOW_SECONDS",
+    "BOOKING_RATE_LIMIT",
+    "BOOKING_RATE_WINDOW_SECONDS",
     "MAX_CONTENT_LENGTH",
 )
+# Limits and windows: zero or less would lock everyone out (or nobody), never what is meant.
+POSITIVE_SETTINGS = ("BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS")
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX")
 
 
@@ -127,6 +134,9 @@ def build(
         settings[key] = _as_int(key, settings[key])
     for key in BOOLEAN_SETTINGS:
         settings[key] = _as_bool(key, settings[key])
+    for key in POSITIVE_SETTINGS:
+        if settings[key] < 1:
+            raise ConfigError(f"{key} must be at least 1, got {settings[key]}")
 
     if not settings["SQLALCHEMY_DATABASE_URI"]:
         instance_path.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,8 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.errors = errors
+        # Response headers that go with the error (Retry-After on a 429).
+        self.headers: dict[str, str] = {}
 
 
 class Conflict(DomainError):
@@ -60,9 +62,14 @@ class Unauthorized(DomainError):
 
 
 class TooManyRequests(DomainError):
-    """Rate limited: 429."""
+    """Rate limited: 429, with ``Retry-After`` in seconds when the wait is known."""
 
     status = 429
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(max(1, retry_after))
 
 
 def field_error(location: str, field: str, message: str) -> dict[str, Any]:
@@ -111,7 +118,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
-        return payload(error.status, error.message, error.errors), error.status
+        return payload(error.status, error.message, error.errors), error.status, error.headers
 
     @app.errorhandler(InternalServerError)
     def handle_internal_error(error: InternalServerError):
