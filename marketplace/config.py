@@ -27,8 +27,13 @@ ENVIRONMENT_PREFIX = "MARKETPLACE_"
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # filled in with a SQLite file under instance/
-    # JSON columns keep Chinese text as it is, not as \u escapes.
-    "SQLALCHEMY_ENGINE_OPTIONS": {"json_serializer": partial(json.dumps, ensure_ascii=False)},
+    "SQLALCHEMY_ENGINE_OPTIONS": {
+        # JSON columns keep Chinese text as it is, not as \u escapes.
+        "json_serializer": partial(json.dumps, ensure_ascii=False),
+        # Test each pooled connection before use: after a database restart or a dropped
+        # connection the pool reconnects instead of failing the next request.
+        "pool_pre_ping": True,
+    },
     "SECRET_KEY": None,  # filled in from instance/secret_key when not given
     # Encrypts resident ID numbers at rest. Losing it loses the numbers: production sets it
     # from a secret store; development keeps a generated one in instance/id_number_key.
