@@ -27,11 +27,15 @@ ENVIRONMENT_PREFIX = "MARKETPLACE_"
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # filled in with a SQLite file under instance/
-    # JSON columns keep Chinese text as it is, not as \u escapes; a database error's text never
-    # carries the statement's parameters (phone numbers, ID hashes) into a log.
     "SQLALCHEMY_ENGINE_OPTIONS": {
+        # JSON columns keep Chinese text as it is, not as \u escapes.
         "json_serializer": partial(json.dumps, ensure_ascii=False),
+        # A database error's text never carries the statement's parameters (phone numbers, ID
+        # hashes) into a log.
         "hide_parameters": True,
+        # Test each pooled connection before use: after a database restart or a dropped
+        # connection the pool reconnects instead of failing the next request.
+        "pool_pre_ping": True,
     },
     "SECRET_KEY": None,  # filled in from instance/secret_key when not given
     # Encrypts resident ID numbers at rest. Losing it loses the numbers: production sets it
@@ -42,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "ACCESS_TOKEN_TTL_SECONDS": 12 * 3600,
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    # Booking attempts one user may make in a sliding window (OWASP API6: shift-grabbing bots).
+    "BOOKING_RATE_LIMIT": 10,
+    "BOOKING_RATE_WINDOW_SECONDS": 60,
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # Rank candidates from an in-process index of each city's workers (off: in the database).
     "MATCHING_INDEX": True,
@@ -74,9 +81,14 @@ INTEGER_SETTINGS = (
     "ACCESS_TOKEN_TTL_SECONDS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_FAILURE_WINDOW_SECONDS",
+    "BOOKING_RATE_LIMIT",
+    "BOOKING_RATE_WINDOW_SECONDS",
     "MAX_CONTENT_LENGTH",
     "DESK_PAGE_SIZE",
 )
+# Limits, windows and page sizes: zero or less would lock everyone out (or nobody), never what
+# is meant.
+POSITIVE_SETTINGS = ("BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", "DESK_PAGE_SIZE")
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
 
 
@@ -143,6 +155,9 @@ def build(
         settings[key] = _as_int(key, settings[key])
     for key in BOOLEAN_SETTINGS:
         settings[key] = _as_bool(key, settings[key])
+    for key in POSITIVE_SETTINGS:
+        if settings[key] < 1:
+            raise ConfigError(f"{key} must be at least 1, got {settings[key]}")
 
     if not settings["SQLALCHEMY_DATABASE_URI"]:
         instance_path.mkdir(parents=True, exist_ok=True)

@@ -2,17 +2,24 @@
 
 Services raise the domain errors below and never see HTTP; the handlers here turn them, and every
 other exception, into flask-smorest's error payload. A 500 says only that something failed: the
-traceback goes to the log, never to the client.
+traceback goes to the log, never to the client. A database that cannot be reached (refused or
+lost connections, SQLite's busy timeout, an exhausted pool) is 503 — the request may be sent
+again — while every other database error is a bug and a 500.
 """
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
 import flask_smorest
 from flask import Flask
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
@@ -24,6 +31,8 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.errors = errors
+        # Response headers that go with the error (Retry-After on a 429).
+        self.headers: dict[str, str] = {}
 
 
 class Conflict(DomainError):
@@ -60,9 +69,14 @@ class Unauthorized(DomainError):
 
 
 class TooManyRequests(DomainError):
-    """Rate limited: 429."""
+    """Rate limited: 429, with ``Retry-After`` in seconds when the wait is known."""
 
     status = 429
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        if retry_after is not None:
+            self.headers["Retry-After"] = str(max(1, retry_after))
 
 
 def field_error(location: str, field: str, message: str) -> dict[str, Any]:
@@ -106,12 +120,42 @@ class Api(flask_smorest.Api):
         return payload(code, message, errors), code, headers
 
 
+# SQLite's primary result codes that mean the database cannot be got at now (BUSY, LOCKED, NOMEM,
+# IOERR, FULL, CANTOPEN); sqlite3 raises OperationalError for wrong SQL too (SQLITE_ERROR).
+_SQLITE_UNAVAILABLE = frozenset({5, 6, 7, 10, 13, 14})
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached now, rather than a bug."""
+    if isinstance(error, PoolTimeoutError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated:
+        return True
+    sqlite_code = getattr(error.orig, "sqlite_errorcode", None)
+    if sqlite_code is not None:
+        return sqlite_code & 0xFF in _SQLITE_UNAVAILABLE
+    # psycopg's OperationalError: refused or lost connections, shutdowns, timeouts, deadlocks.
+    return isinstance(error, OperationalError)
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map domain errors and unhandled exceptions to the error shape."""
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
-        return payload(error.status, error.message, error.errors), error.status
+        return payload(error.status, error.message, error.errors), error.status, error.headers
+
+    @app.errorhandler(SQLAlchemyError)
+    def handle_database_error(error: SQLAlchemyError):
+        if not database_unavailable(error):
+            raise error  # a bug: Flask logs it and answers 500 (tests see the exception)
+        # The pool drops a lost connection by itself and pre-pings the others, so the service
+        # recovers without a restart once the database answers again.
+        log.error("database unavailable: %s", error.__class__.__name__, exc_info=error)
+        message = "Service unavailable: the database does not answer; try again shortly."
+        return payload(503, message), 503
 
     @app.errorhandler(InternalServerError)
     def handle_internal_error(error: InternalServerError):

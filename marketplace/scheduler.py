@@ -41,6 +41,14 @@ def _reminders() -> int:
     return send_reminders()
 
 
+def _purge() -> dict[str, int]:
+    from marketplace.auth.services import purge_expired
+    from marketplace.bookings.throttle import purge_attempts
+
+    purge_expired()
+    return {"booking_attempts": purge_attempts()}
+
+
 def _subsidy_evaluation() -> dict[str, Any]:
     from marketplace.subsidies.jobs import subsidy_evaluation
 
@@ -77,6 +85,12 @@ JOBS: dict[str, ScheduledJob] = {
             _reminders,
             {"trigger": "interval", "minutes": 15},
             "remind workers of confirmed shifts in the next 24 hours",
+        ),
+        ScheduledJob(
+            "purge",
+            _purge,
+            {"trigger": "cron", "minute": 41},
+            "drop expired tokens, old login failures and booking attempts out of their window",
         ),
         ScheduledJob(
             "subsidy_evaluation",

@@ -234,3 +234,24 @@ def test_gunicorn_processes_grabbing_the_last_places_never_overbook(live, gunico
     statuses = Counter(together([lambda token=token: _post(url, token) for token in tokens]))
     assert statuses == {201: 5, 409: 19}
     assert outcome(app, [shift_id]) == ([5], 5)
+
+
+def test_one_users_concurrent_attempts_across_processes_stop_at_the_limit(live, gunicorn):
+    # Sixteen overlapping shifts grabbed at once by one account: ten attempts are counted (one
+    # booking, nine refused for the overlap) and the rest are refused by the rate limit, however
+    # the four processes interleave them.
+    app, _ = live
+    shift_ids, [token] = market(app, headcount=5, workers_count=1, shifts=16)
+    statuses = Counter(
+        together(
+            [
+                lambda shift_id=shift_id: _post(
+                    f"{gunicorn}/api/v1/shifts/{shift_id}/bookings", token
+                )
+                for shift_id in shift_ids
+            ]
+        )
+    )
+    assert statuses == {201: 1, 409: 9, 429: 6}
+    booked, holding = outcome(app, shift_ids)
+    assert sum(booked) == 1 and holding == 1

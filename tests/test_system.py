@@ -20,16 +20,27 @@ def test_health_reports_the_database(client):
     assert response.get_json() == {"status": "ok", "database": "ok"}
 
 
-def test_health_is_503_in_the_body_shape_when_the_database_is_gone(tmp_path):
+def test_health_and_every_request_are_503_when_the_database_is_gone(tmp_path):
     unreachable = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/none",
             "SECRET_KEY": "test-secret-key-not-for-production",
         }
     )
-    response = unreachable.test_client().get("/api/v1/health")
+    client = unreachable.test_client()
+    response = client.get("/api/v1/health")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
+    # Any other request that needs the database: 503 in the error shape, no traceback.
+    for answer in (
+        client.get("/api/v1/auth/me", headers={"Authorization": "Bearer some-token"}),
+        client.post("/api/v1/auth/token", json={"phone": "13900000000", "password": "x" * 8}),
+    ):
+        assert answer.status_code == 503
+        body = answer.get_json()
+        assert (body["code"], body["status"]) == (503, "Service Unavailable")
+        assert body["message"].startswith("Service unavailable: the database does not answer")
+        assert body["request_id"] and "Traceback" not in answer.get_data(as_text=True)
 
 
 def test_cities_list_both_cities_with_their_districts(client):

@@ -163,3 +163,14 @@ class Notification(Model):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BookingAttempt(Model):
+    """One request of a user to book a shift, kept to rate-limit booking (shift-grabbing bots)."""
+
+    __tablename__ = "booking_attempts"
+    __table_args__ = (Index("ix_booking_attempts_user_id_at", "user_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
 from marketplace.auth.guards import auth_required, current_user
-from marketplace.bookings import access, alerts, attendance, notifications, pay, services
+from marketplace.bookings import access, alerts, attendance, notifications, pay, services, throttle
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
@@ -31,11 +32,25 @@ from marketplace.bookings.schemas import (
 from marketplace.common.api import Blueprint, page_of
 from marketplace.common.idempotency import idempotent
 from marketplace.employers import services as employers
-from marketplace.errors import Forbidden
+from marketplace.errors import DomainError, Forbidden
+from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.workers import services as workers
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings, attendance, pay")
+
+
+RATE_LIMITED: dict[str, Any] = {
+    "schema": ErrorSchema,
+    "description": "Too many booking attempts by this user in the window "
+    "(BOOKING_RATE_LIMIT per BOOKING_RATE_WINDOW_SECONDS); nothing was booked.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the next attempt is allowed.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 
 
 class BookingView:
@@ -56,9 +71,21 @@ class ShiftBookings(MethodView):
     @auth_required("worker")
     @idempotent
     @blp.response(201, BookingSchema)
+    @blp.alt_response(429, **RATE_LIMITED)
     def post(self, shift_id: int):
         """Book a shift (confirmed at once, or pending when the job requires approval)."""
-        return services.book(current_user(), shift_id)
+        user = current_user()
+        throttle.record_attempt(user)
+        try:
+            # The booking's own writes in a savepoint: a refusal undoes them and only them.
+            with db.session.begin_nested():
+                booking = services.book(user, shift_id)
+        except DomainError:
+            # The attempt is all that is left of this request, and the rate limit depends on it:
+            # commit it although the request fails (as a failed login is).
+            db.session.commit()
+            raise
+        return booking
 
     @auth_required("employer", "broker")
     @blp.arguments(BookingQuerySchema, location="query")

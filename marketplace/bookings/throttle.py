@@ -1,0 +1,73 @@
+"""The per-user limit on booking attempts (OWASP API6: bots that grab every new shift).
+
+Each attempt is a row of ``booking_attempts``; a user may make ``BOOKING_RATE_LIMIT`` of them in
+any sliding window of ``BOOKING_RATE_WINDOW_SECONDS``. The rows live in the database, so every
+gunicorn process sees the same count, and the user's row is locked while counting, so one user's
+concurrent requests are counted one after the other rather than all slipping under the limit.
+Failed attempts count too (a bot hammering a full shift is limited as well): the caller commits
+the attempt although the booking fails. Refused (429) requests are not recorded, so the
+``Retry-After`` they announce holds.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import delete, select
+
+from marketplace import clock
+from marketplace.auth.models import User
+from marketplace.bookings.models import BookingAttempt
+from marketplace.errors import TooManyRequests
+from marketplace.extensions import db
+
+
+def _window() -> timedelta:
+    return timedelta(seconds=current_app.config["BOOKING_RATE_WINDOW_SECONDS"])
+
+
+def _attempts_since(user_id: int, since: datetime) -> list[datetime]:
+    # Never more than the limit's worth of rows (refused attempts are not recorded).
+    return list(
+        db.session.scalars(
+            select(BookingAttempt.at)
+            .where(BookingAttempt.user_id == user_id, BookingAttempt.at > since)
+            .order_by(BookingAttempt.at)
+        )
+    )
+
+
+def record_attempt(user: User) -> None:
+    """Count one booking attempt of ``user``, or refuse it with 429 and ``Retry-After``.
+
+    The attempt is flushed, not committed: the caller commits it whatever the booking's outcome.
+    """
+    # FOR NO KEY UPDATE: serialises this user's attempts without blocking the inserts that
+    # refer to the user (tokens, notifications), which take KEY SHARE. SQLite's writing
+    # transaction holds its lock already.
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    limit = current_app.config["BOOKING_RATE_LIMIT"]
+    now = clock.now()
+    window = _window()
+    attempts = _attempts_since(user.id, now - window)
+    if len(attempts) >= limit:
+        # The next attempt is allowed once enough of these have aged out of the window.
+        frees_a_place = attempts[len(attempts) - limit] + window
+        retry_after = math.ceil((frees_a_place - now).total_seconds())
+        raise TooManyRequests(
+            f"at most {limit} booking attempts in {int(window.total_seconds())} seconds; "
+            f"try again in {max(1, retry_after)} seconds",
+            retry_after=retry_after,
+        )
+    db.session.add(BookingAttempt(user_id=user.id, at=now))
+    db.session.flush()
+
+
+def purge_attempts() -> int:
+    """Drop the attempts that have left the window (housekeeping for the scheduler)."""
+    result = db.session.execute(
+        delete(BookingAttempt).where(BookingAttempt.at <= clock.now() - _window())
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
