@@ -44,9 +44,13 @@ def _reminders() -> int:
 def _purge() -> dict[str, int]:
     from marketplace.auth.services import purge_expired
     from marketplace.bookings.throttle import purge_attempts
+    from marketplace.common import idempotency
 
     purge_expired()
-    return {"booking_attempts": purge_attempts()}
+    return {
+        "booking_attempts": purge_attempts(),
+        "idempotency_keys": idempotency.purge_expired(),
+    }
 
 
 def _subsidy_evaluation() -> dict[str, Any]:
@@ -90,7 +94,7 @@ JOBS: dict[str, ScheduledJob] = {
             "purge",
             _purge,
             {"trigger": "cron", "minute": 41},
-            "drop expired tokens, old login failures and booking attempts out of their window",
+            "drop expired tokens, old login failures, booking attempts and idempotency keys",
         ),
         ScheduledJob(
             "subsidy_evaluation",

@@ -194,6 +194,8 @@ def test_ten_failed_logins_in_fifteen_minutes_throttle_that_phone(client, make_u
         # Now even the right password is refused, for this phone only.
         throttled = client.post(TOKEN, json={"phone": user.phone, "password": PASSWORD})
         assert_error_shape(throttled, 429)
+        # The first failure was 300 s ago and leaves the 15-minute window in 600 s.
+        assert throttled.headers["Retry-After"] == "600"
         ok = client.post(TOKEN, json={"phone": bystander.phone, "password": PASSWORD})
         assert ok.status_code == 200
         # The window is 15 minutes from each failure: once the first ones age out, it reopens.

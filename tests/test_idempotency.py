@@ -97,3 +97,20 @@ def test_a_key_is_remembered_for_24_hours(client, auth_headers, employer_user, d
 def test_an_overlong_key_is_422(client, auth_headers, employer_user, database):
     assert post(client, auth_headers, employer_user, job_body(), "k" * 256).status_code == 422
     assert job_count(database) == 0
+
+
+def test_the_purge_job_drops_keys_past_the_replay_window_only(
+    client, auth_headers, employer_user, database
+):
+    from marketplace.common.idempotency import IdempotencyRecord
+    from marketplace.scheduler import run_job
+
+    start = clock.now()
+    with time_machine.travel(start, tick=False) as traveller:
+        post(client, auth_headers, employer_user, job_body(), "old-key")
+        traveller.shift(timedelta(hours=12))
+        post(client, auth_headers, employer_user, job_body(), "new-key")
+        traveller.shift(timedelta(hours=12, minutes=1))
+        assert run_job("purge").result["idempotency_keys"] == 1
+    kept = database.scalars(select(IdempotencyRecord.key)).all()
+    assert kept == ["new-key"]

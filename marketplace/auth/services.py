@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -114,12 +115,27 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _failure_window() -> timedelta:
+    return timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
+
+
 def recent_failures(phone: str) -> int:
     """Failed token requests for ``phone`` inside the throttling window."""
-    window = timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
-    since = clock.now() - window
+    since = clock.now() - _failure_window()
     query = select(func.count()).where(LoginFailure.phone == phone, LoginFailure.at > since)
     return db.session.scalar(query) or 0
+
+
+def _seconds_until_unthrottled(phone: str) -> int:
+    # The phone may try again once enough failures have aged out to leave one attempt.
+    now, window = clock.now(), _failure_window()
+    failures = db.session.scalars(
+        select(LoginFailure.at)
+        .where(LoginFailure.phone == phone, LoginFailure.at > now - window)
+        .order_by(LoginFailure.at.desc())
+        .limit(current_app.config["LOGIN_MAX_FAILURES"])
+    ).all()
+    return math.ceil((failures[-1] + window - now).total_seconds()) if failures else 1
 
 
 def issue_token(phone: str, password: str) -> IssuedToken:
@@ -130,7 +146,10 @@ def issue_token(phone: str, password: str) -> IssuedToken:
     must commit it although the request fails: that record is the throttle.
     """
     if recent_failures(phone) >= current_app.config["LOGIN_MAX_FAILURES"]:
-        raise TooManyRequests("too many failed logins for this phone; try again later")
+        raise TooManyRequests(
+            "too many failed logins for this phone; try again later",
+            retry_after=_seconds_until_unthrottled(phone),
+        )
     user = db.session.scalar(select(User).where(User.phone == phone))
     matched = password_matches(user.password_hash if user else None, password)
     if user is None or not matched:

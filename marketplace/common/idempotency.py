@@ -132,3 +132,11 @@ def idempotent(view: F) -> F:
     )
     wrapper._apidoc = apidoc  # type: ignore[attr-defined]
     return cast(F, wrapper)
+
+
+def purge_expired() -> int:
+    """Drop the keys older than the replay window (housekeeping for the scheduler)."""
+    result = db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= clock.now() - REPLAY_WINDOW)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
