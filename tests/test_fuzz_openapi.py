@@ -89,7 +89,7 @@ SEEDED = (
     "broker_id",
     "notification_id",
 )
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "4"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
 # Reproducible unless asked otherwise: CI must fail, or pass, the same way every run.
 DERANDOMIZE = os.environ.get("FUZZ_RANDOM", "") != "1"
 
@@ -106,22 +106,25 @@ def _schema_app() -> Flask:
     )
 
 
-def _load(**phases: bool) -> BaseSchema:
+def _load(phases: dict[str, Any]) -> BaseSchema:
     return schemathesis.openapi.from_wsgi(
-        OPENAPI_PATH,
-        SCHEMA_APP,
-        config=schemathesis.Config.from_dict(
-            {"phases": {name: {"enabled": on} for name, on in phases.items()}}
-        ),
+        OPENAPI_PATH, SCHEMA_APP, config=schemathesis.Config.from_dict({"phases": phases})
     )
 
 
 SCHEMA_APP = _schema_app()
 # Random inputs, valid and invalid, as every role: max_examples per (operation, role).
-fuzzed = _load(examples=False, coverage=False, fuzzing=True)
+fuzzed = _load({"examples": {"enabled": False}, "coverage": {"enabled": False}})
 # Schemathesis's deterministic boundary and invalid values, the documented examples, as a role
 # that may call the operation (any other role is turned away before its input is read).
-covered = _load(examples=True, coverage=True, fuzzing=False)
+covered = _load(
+    {
+        "fuzzing": {"enabled": False},
+        # One undeclared method per path shows that its 405 is an error of the project's shape;
+        # each further one would only repeat that.
+        "coverage": {"unexpected-methods": ["patch"]},
+    }
+)
 
 
 @dataclass
