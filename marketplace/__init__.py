@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask
 
 from marketplace import config as config_module
+from marketplace.common.api import IdConverter
+from marketplace.common.schemas import decimal_string_property
 from marketplace.extensions import api, db, migrate
 
 # migrations/ sits beside the package, so `flask db upgrade` works from any working directory.
@@ -39,6 +41,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app, db, directory=str(MIGRATIONS_DIRECTORY), render_as_batch=True, compare_type=True
     )
     api.init_app(app)
+    # Every `<int:…>` of the routes is an id: bounded, so that no path reaches the database with
+    # a number it cannot bind. Set before the blueprints' rules are built.
+    app.url_map.converters["int"] = IdConverter
+    api.ma_plugin.converter.add_attribute_function(decimal_string_property)
 
     from marketplace import cli, database, errors, models, observability
     from marketplace.audit.routes import blp as audit_blp

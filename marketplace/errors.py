@@ -10,16 +10,20 @@ again — while every other database error is a bug and a 500.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from copy import deepcopy
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 import flask_smorest
+import marshmallow as ma
 from flask import Flask
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DomainError(Exception):
@@ -101,8 +105,43 @@ def payload(status: int, message: str, errors: Any = None) -> dict[str, Any]:
     return body
 
 
+class ErrorSchema(ma.Schema):
+    """The error payload (documentation only: ``payload`` builds it)."""
+
+    code = ma.fields.Integer(required=True, metadata={"description": "The HTTP status code"})
+    status = ma.fields.String(required=True, metadata={"description": "The status's phrase"})
+    message = ma.fields.String(required=True, metadata={"description": "What went wrong"})
+    errors = ma.fields.Dict(
+        metadata={"description": 'Field messages by location: `{"json": {"field": ["..."]}}`'}
+    )
+    request_id = ma.fields.String(
+        metadata={"description": "The request's id, also in the X-Request-ID header and the log"}
+    )
+
+
+def document_errors(view: F, *statuses: int) -> F:
+    """Add the error responses ``statuses`` to a view's OpenAPI document; returns ``view``.
+
+    Each refers to flask-smorest's shared response of that status (``NOT_FOUND``, …), whose body
+    is ``ErrorSchema``. A status the view already documents is left as it is.
+    """
+    apidoc = deepcopy(getattr(view, "_apidoc", {}))
+    responses = apidoc.setdefault("response", {}).setdefault("responses", {})
+    for status in statuses:
+        responses.setdefault(status, [HTTPStatus(status).name])
+    view._apidoc = apidoc  # type: ignore[attr-defined]
+    return view
+
+
 class Api(flask_smorest.Api):
-    """flask-smorest's Api whose error payload always carries a message."""
+    """flask-smorest's Api whose error payload always carries a message.
+
+    No operation has a catch-all ``default`` response: each lists the errors it answers, so the
+    document tells a client which codes to handle (and the fuzz test holds the app to it).
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException):
         """Render any HTTP error (4xx, and the 500 that wraps an unhandled exception)."""

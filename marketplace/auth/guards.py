@@ -8,6 +8,7 @@ current user explicitly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from copy import deepcopy
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -15,7 +16,7 @@ from flask import g, request
 
 from marketplace.auth import services
 from marketplace.auth.models import ROLES, User
-from marketplace.errors import Forbidden, Unauthorized
+from marketplace.errors import Forbidden, Unauthorized, document_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,7 +52,11 @@ def require_role(user: User, *roles: str) -> None:
 
 
 def auth_required(*roles: str) -> Callable[[F], F]:
-    """Let the view run only for an authenticated user holding one of ``roles`` (any if none)."""
+    """Let the view run only for an authenticated user holding one of ``roles`` (any if none).
+
+    The view's OpenAPI document then lists 401, and 403 when ``roles`` are named, and names the
+    roles that may call it in ``x-roles``.
+    """
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {unknown}")
@@ -64,6 +69,9 @@ def auth_required(*roles: str) -> Callable[[F], F]:
             g.current_user = user
             return view(*args, **kwargs)
 
-        return cast(F, wrapper)
+        apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+        apidoc.setdefault("manual_doc", {})["x-roles"] = list(roles or ROLES)
+        wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+        return document_errors(cast(F, wrapper), *((401, 403) if roles else (401,)))
 
     return decorator

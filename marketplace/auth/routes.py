@@ -29,6 +29,7 @@ class Register(MethodView):
     @blp.doc(security=[])
     @blp.arguments(RegisterSchema)
     @blp.response(201, UserSchema)
+    @blp.errors(409)
     def post(self, body: dict[str, Any]):
         """Register a worker, employer or broker account."""
         return services.register(body["phone"], body["password"], body["role"])
@@ -41,6 +42,7 @@ class Token(MethodView):
     @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
+    @blp.errors(401, 429)
     def post(self, body: dict[str, Any]):
         """Exchange a phone and password for a bearer token."""
         try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest.error_handler import ErrorSchema
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
@@ -32,7 +31,7 @@ from marketplace.bookings.schemas import (
 from marketplace.common.api import Blueprint, page_of
 from marketplace.common.idempotency import idempotent
 from marketplace.employers import services as employers
-from marketplace.errors import DomainError, Forbidden
+from marketplace.errors import DomainError, ErrorSchema, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.workers import services as workers
@@ -72,6 +71,7 @@ class ShiftBookings(MethodView):
     @idempotent
     @blp.response(201, BookingSchema)
     @blp.alt_response(429, **RATE_LIMITED)
+    @blp.errors(404)
     def post(self, shift_id: int):
         """Book a shift (confirmed at once, or pending when the job requires approval)."""
         user = current_user()
@@ -91,6 +91,7 @@ class ShiftBookings(MethodView):
     @blp.arguments(BookingQuerySchema, location="query")
     @blp.response(200, BookingSchema(many=True))
     @blp.paginate()
+    @blp.errors(404)
     def get(
         self, filters: dict[str, Any], shift_id: int, pagination_parameters: PaginationParameters
     ):
@@ -112,6 +113,7 @@ class MyBookings(MethodView):
     @blp.arguments(BookingQuerySchema, location="query")
     @blp.response(200, BookingSchema(many=True))
     @blp.paginate()
+    @blp.errors(404)
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List my bookings, soonest shift first."""
         worker = workers.my_profile(current_user())
@@ -128,6 +130,7 @@ class BookingById(MethodView):
 
     @auth_required("worker", "employer", "broker")
     @blp.response(200, BookingSchema)
+    @blp.errors(404)
     def get(self, booking_id: int):
         """Read a booking (its worker, or the shift's employer side)."""
         booking, _ = access.as_either_side(current_user(), booking_id)
@@ -140,6 +143,7 @@ class Accept(MethodView):
 
     @auth_required("employer", "broker")
     @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
     def post(self, booking_id: int):
         """Accept a pending booking (409 when the shift is full by now)."""
         return services.accept(current_user(), booking_id)
@@ -152,6 +156,7 @@ class Reject(MethodView):
     @auth_required("employer", "broker")
     @blp.arguments(OptionalReasonSchema)
     @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
         """Reject a pending booking."""
         return services.reject(current_user(), booking_id, body["reason"])
@@ -164,6 +169,7 @@ class Cancel(MethodView):
     @auth_required("worker", "employer", "broker")
     @blp.arguments(ReasonSchema)
     @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
         """Cancel a booking before check-in (a worker's late cancel counts against reliability)."""
         return services.cancel(current_user(), booking_id, body["reason"])
@@ -176,6 +182,7 @@ class CheckIn(MethodView):
     @auth_required("worker")
     @blp.arguments(PositionSchema)
     @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
         """Check in: from 30 min before the start until the end, within 500 m of the workplace."""
         return attendance.check_in(current_user(), booking_id, body["lat"], body["lon"])
@@ -188,6 +195,7 @@ class CheckOut(MethodView):
     @auth_required("worker")
     @blp.arguments(PositionSchema)
     @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
         """Check out."""
         return attendance.check_out(current_user(), booking_id, body["lat"], body["lon"])
@@ -199,6 +207,7 @@ class NoShow(MethodView):
 
     @auth_required("employer", "broker")
     @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
     def post(self, booking_id: int):
         """Record that a confirmed worker did not come (from 30 min after the start)."""
         return attendance.no_show(current_user(), booking_id)
@@ -211,6 +220,7 @@ class Approve(MethodView):
     @auth_required("employer", "broker")
     @blp.arguments(ApproveSchema)
     @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
         """Approve a checked-out booking: completed, with one earning of hours × wage."""
         return BookingView(pay.approve(current_user(), booking_id, body.get("hours")))
@@ -223,6 +233,7 @@ class Paid(MethodView):
     @auth_required("employer", "broker")
     @blp.arguments(PaidSchema)
     @blp.response(200, EarningSchema)
+    @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
         """Mark the booking's earning paid (resolves a wage-arrears alert)."""
         return pay.mark_paid(current_user(), booking_id, body["paid_at"])
@@ -236,6 +247,7 @@ class Ratings(MethodView):
     @idempotent
     @blp.arguments(RatingInSchema)
     @blp.response(201, RatingSchema)
+    @blp.errors(404)
     def post(self, body: dict[str, Any], booking_id: int):
         """Rate the other side of a completed booking, once."""
         user = current_user()
@@ -277,6 +289,7 @@ class ReadNotification(MethodView):
 
     @auth_required()
     @blp.response(200, NotificationSchema)
+    @blp.errors(404)
     def post(self, notification_id: int):
         """Mark one of my notifications read."""
         return notifications.mark_read(current_user(), notification_id)

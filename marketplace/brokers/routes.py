@@ -22,6 +22,7 @@ class MyProfile(MethodView):
 
     @auth_required("broker")
     @blp.response(200, BrokerSchema)
+    @blp.errors(404)
     def get(self):
         """Read my broker profile (404 until the first PUT)."""
         return services.my_profile(current_user())
@@ -40,6 +41,7 @@ class MyEmployers(MethodView):
 
     @auth_required("broker")
     @blp.response(200, EmployerSchema(many=True))
+    @blp.errors(409)
     def get(self):
         """List the employers that delegated to me and have not revoked it."""
         return employers.employers_of_broker(current_user())

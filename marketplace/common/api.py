@@ -18,8 +18,28 @@ from flask import current_app, request
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import unpack_tuple_response
 from sqlalchemy import Select, func, select
+from werkzeug.routing import IntegerConverter
 
+from marketplace.common.schemas import MAX_ID
+from marketplace.errors import document_errors
 from marketplace.extensions import db
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in this app's routes, which is always an object's id: 1 to ``MAX_ID``.
+
+    Any other number matches no route (404) instead of reaching the database, which fails on
+    numbers wider than its id columns; the OpenAPI document states the range.
+    """
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+# Far beyond any list, and small enough that the row offset fits a 32-bit integer.
+MAX_PAGE = 10_000_000
 
 
 def _paging_schema(default_page_size: int, max_page_size: int) -> type[ma.Schema]:
@@ -29,7 +49,7 @@ def _paging_schema(default_page_size: int, max_page_size: int) -> type[ma.Schema
         class Meta:
             unknown = ma.EXCLUDE
 
-        page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+        page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1, max=MAX_PAGE))
         page_size = ma.fields.Integer(
             data_key="per_page",
             load_default=default_page_size,
@@ -51,6 +71,25 @@ class Blueprint(flask_smorest.Blueprint):
         "page_size": 20,
         "max_page_size": 100,
     }
+
+    def arguments(self, schema: Any, *, location: str = "json", **kwargs: Any) -> Any:
+        """flask-smorest's ``arguments``; a JSON body also documents 400 and 413.
+
+        400: malformed JSON; 413: a body over ``MAX_CONTENT_LENGTH``. flask-smorest documents the
+        422 of invalid input itself.
+        """
+        decorate = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return decorate
+        return lambda func: document_errors(decorate(func), 400, 413)
+
+    @staticmethod
+    def errors(*statuses: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Document the errors a view's rules answer: ``@blp.errors(404, 409)``.
+
+        401 and 403 come from ``auth_required``, 400 and 422 from ``arguments``.
+        """
+        return lambda func: document_errors(func, *statuses)
 
     def paginate(
         self, pager: Any = None, *, page_size: int = 20, max_page_size: int = 100

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from marketplace import clock
 from marketplace.auth.guards import current_user
 from marketplace.database import UTCDateTime
-from marketplace.errors import Conflict, Invalid, field_error
+from marketplace.errors import Conflict, Invalid, document_errors, field_error
 from marketplace.extensions import Model, db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -131,7 +131,8 @@ def idempotent(view: F) -> F:
         }
     )
     wrapper._apidoc = apidoc  # type: ignore[attr-defined]
-    return cast(F, wrapper)
+    # 409: the same key is being handled by a concurrent request; 422: a bad or reused key.
+    return document_errors(cast(F, wrapper), 409, 422)
 
 
 def purge_expired() -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,12 @@ from marketplace.clock import DEFAULT_TIMEZONE
 from marketplace.common.months import Month
 
 CENT = Decimal("0.01")
+# Ids are INTEGER columns, 32-bit on PostgreSQL: no object has a larger one, and PostgreSQL
+# refuses to compare a larger number with them.
+MAX_ID = 2**31 - 1
+# The range of instants the API accepts (see Instant).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _MONEY = re.compile(r"\d{1,9}(\.\d{1,2})?")
 
 
@@ -52,11 +58,43 @@ class Hours(Money):
         super().__init__(metadata={"example": "8.00", **kwargs.pop("metadata", {})}, **kwargs)
 
 
+class Id(fields.Integer):
+    """The id of an object in a request: 1 to ``MAX_ID`` (anything else is 422, not a crash)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def decimal_string_property(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: ``Decimal(as_string=True)`` is a string in JSON, not a number.
+
+    Registered on flask-smorest's marshmallow plugin; ``self`` is apispec's field converter.
+    """
+    if isinstance(field, fields.Decimal) and field.as_string:
+        return {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}
+    return {}
+
+
 class Instant(fields.AwareDateTime):
-    """An ISO 8601 instant that must carry an offset; answered in China Standard Time."""
+    """An ISO 8601 instant that must carry an offset; answered in China Standard Time.
+
+    Instants before 2000 or from 2100 on are refused: nothing the platform records lies there,
+    and older ones would be answered in Shanghai's local mean time (``+08:05:43``), which is no
+    valid RFC 3339 offset — near year 1 or 9999 they cannot even be converted to UTC.
+    """
+
+    default_error_messages = {  # noqa: RUF012 — marshmallow's convention
+        "out_of_range": "must lie between 2000-01-01 and 2100-01-01 (UTC)",
+    }
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        instant: datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not EARLIEST <= instant < LATEST:
+            raise self.make_error("out_of_range")
+        return instant
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:

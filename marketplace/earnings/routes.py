@@ -41,6 +41,7 @@ class MyEarnings(MethodView):
     @blp.arguments(EarningsQuerySchema, location="query")
     @blp.response(200, EarningSchema(many=True))
     @blp.paginate()
+    @blp.errors(404)
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters):
         """List my earnings from bookings and imported income (``?month=YYYY-MM``)."""
         total, rows = services.my_earnings(

@@ -26,6 +26,7 @@ class MyProfile(MethodView):
 
     @auth_required("employer")
     @blp.response(200, EmployerSchema)
+    @blp.errors(404)
     def get(self):
         """Read my employer profile (404 until the first PUT)."""
         return services.my_profile(current_user())
@@ -33,6 +34,7 @@ class MyProfile(MethodView):
     @auth_required("employer")
     @blp.arguments(EmployerProfileInSchema)
     @blp.response(200, EmployerSchema)
+    @blp.errors(409)
     def put(self, body: dict[str, Any]):
         """Create or replace my employer profile."""
         return services.put_profile(current_user(), body)
@@ -44,6 +46,7 @@ class MyBrokers(MethodView):
 
     @auth_required("employer")
     @blp.response(200, DelegationSchema(many=True))
+    @blp.errors(409)
     def get(self):
         """List the brokers that may act for me now."""
         return services.my_brokers(current_user())
@@ -52,6 +55,7 @@ class MyBrokers(MethodView):
     @idempotent
     @blp.arguments(DelegationInSchema)
     @blp.response(201, DelegationSchema)
+    @blp.errors(409)
     def post(self, body: dict[str, Any]):
         """Let a broker act for me."""
         return services.delegate(current_user(), body["broker_id"])
@@ -63,6 +67,7 @@ class MyBroker(MethodView):
 
     @auth_required("employer")
     @blp.response(204)
+    @blp.errors(404, 409)
     def delete(self, broker_id: int):
         """End a broker's delegation at once."""
         services.revoke_delegation(current_user(), broker_id)

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
 from marketplace.common.ids import credit_code_problem
-from marketplace.common.schemas import Instant, LocationSchema
+from marketplace.common.schemas import Id, Instant, LocationSchema
 
 
 class EmployerProfileInSchema(ma.Schema):
@@ -52,7 +52,7 @@ class EmployerSchema(ma.Schema):
 class DelegationInSchema(ma.Schema):
     """Let a broker act for me."""
 
-    broker_id = fields.Integer(required=True)
+    broker_id = Id(required=True)
 
 
 class DelegationSchema(ma.Schema):

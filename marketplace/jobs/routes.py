@@ -24,6 +24,7 @@ class Jobs(MethodView):
     @idempotent
     @blp.arguments(JobInSchema)
     @blp.response(201, JobSchema)
+    @blp.errors(409)
     def post(self, body: dict[str, Any]):
         """Post a job with its shifts (brokers name the employer they act for)."""
         return services.post_job(current_user(), body)
@@ -35,6 +36,7 @@ class JobById(MethodView):
 
     @auth_required()
     @blp.response(200, JobSchema)
+    @blp.errors(404)
     def get(self, job_id: int):
         """Read a job with its shifts."""
         return services.get_job(job_id)
@@ -46,6 +48,7 @@ class CancelJob(MethodView):
 
     @auth_required("employer", "broker")
     @blp.response(200, JobSchema)
+    @blp.errors(404, 409)
     def post(self, job_id: int):
         """Cancel a job's future shifts and their bookings."""
         return services.cancel_job(current_user(), job_id)
@@ -76,6 +79,7 @@ class ShiftById(MethodView):
 
     @auth_required()
     @blp.response(200, ShiftDetailSchema)
+    @blp.errors(404)
     def get(self, shift_id: int):
         """Read a shift with its job's details."""
         return search.ShiftView(services.get_shift(shift_id))

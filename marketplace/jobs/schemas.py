@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
-from marketplace.common.schemas import Instant, LocationSchema, Money
+from marketplace.common.schemas import Id, Instant, LocationSchema, Money
 from marketplace.jobs.models import EMPLOYMENT_TYPES
 from marketplace.workers.schemas import SKILL, check_district
 
@@ -27,7 +27,7 @@ class ShiftInSchema(ma.Schema):
 class JobInSchema(ma.Schema):
     """A new job with its shifts."""
 
-    employer_id = fields.Integer(
+    employer_id = Id(
         load_default=None, metadata={"description": "brokers: the employer they act for"}
     )
     title = fields.String(required=True, validate=validate.Length(min=1, max=100))

@@ -42,6 +42,7 @@ class Candidates(MethodView):
     @auth_required("employer", "broker", "admin")
     @blp.arguments(LimitSchema, location="query")
     @blp.response(200, CandidateSchema(many=True))
+    @blp.errors(404)
     def get(self, query: dict[str, Any], shift_id: int):
         """Rank the workers who can take the shift, best first."""
         return services.candidates(current_user(), shift_id, query["limit"])
@@ -54,6 +55,7 @@ class RecommendedShifts(MethodView):
     @auth_required("worker")
     @blp.arguments(LimitSchema, location="query")
     @blp.response(200, RecommendedShiftSchema(many=True))
+    @blp.errors(404)
     def get(self, query: dict[str, Any]):
         """Rank the open shifts I can take, best first."""
         found = services.recommended_shifts(current_user(), query["limit"])

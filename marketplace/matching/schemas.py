@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from marketplace.common.schemas import Id
 from marketplace.jobs.schemas import ShiftDetailSchema
 
 
@@ -44,9 +45,7 @@ class RecommendedShiftSchema(ShiftDetailSchema):
 class AssignmentRequestSchema(ma.Schema):
     """Shifts to fill at once."""
 
-    shift_ids = fields.List(
-        fields.Integer(), required=True, validate=validate.Length(min=1, max=5000)
-    )
+    shift_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=5000))
     commit = fields.Boolean(load_default=False)
 
 

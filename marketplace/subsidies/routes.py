@@ -97,6 +97,7 @@ class Decision(MethodView):
     @auth_required("official", "admin")
     @blp.arguments(DecisionInSchema)
     @blp.response(200, FlagSchema)
+    @blp.errors(404, 409)
     def post(self, body: dict[str, Any], flag_id: int):
         """Approve or reject a pending flag of my city (a reason is required to reject)."""
         return services.decide(current_user(), flag_id, body["decision"], body["reason"])
@@ -109,6 +110,7 @@ class MyFlags(MethodView):
     @auth_required("worker")
     @blp.response(200, WorkerFlagSchema(many=True))
     @blp.paginate()
+    @blp.errors(404)
     def get(self, pagination_parameters: PaginationParameters):
         """List my subsidy flags (without risk signals)."""
         total, rows = services.my_flags(

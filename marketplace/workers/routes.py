@@ -35,6 +35,7 @@ class MyProfile(MethodView):
 
     @auth_required("worker")
     @blp.response(200, WorkerSchema)
+    @blp.errors(404)
     def get(self):
         """Read my worker profile (404 until the first PUT)."""
         return services.my_profile(current_user())
@@ -42,6 +43,7 @@ class MyProfile(MethodView):
     @auth_required("worker")
     @blp.arguments(WorkerProfileInSchema)
     @blp.response(200, WorkerSchema)
+    @blp.errors(409)
     def put(self, body: dict[str, Any]):
         """Create or replace my worker profile."""
         return services.put_profile(current_user(), body)
@@ -55,6 +57,7 @@ class WorkerById(MethodView):
     @writes_on_read
     @blp.arguments(RevealQuerySchema, location="query")
     @blp.response(200, WorkerSchema)
+    @blp.errors(403, 404)
     def get(self, query: dict[str, Any], worker_id: int):
         """Read a worker: itself, an official of its city, admin, or an employer it works for.
 
