@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,13 +20,14 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.orm import scoped_session
 
 from marketplace import clock, create_app
 from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
 from marketplace.common.ids import make_credit_code, make_resident_id
+from marketplace.config import normalise_database_url
 from marketplace.employers.schemas import EmployerProfileInSchema
 from marketplace.extensions import db
 from marketplace.jobs.schemas import JobInSchema
@@ -60,6 +63,43 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     yield application
     with application.app_context():
         db.engine.dispose()
+
+
+@contextmanager
+def committed_app(
+    tmp_path: Path, schema: str, config: dict[str, Any], url_parameters: str = ""
+) -> Iterator[tuple[Flask, str]]:
+    """An app on a database of its own whose commits are real, and that database's URL.
+
+    A SQLite file under ``tmp_path``, or on PostgreSQL the schema ``schema`` of the test
+    database (made afresh, dropped afterwards). For tests that need several connections or
+    processes: concurrency, faults, a live server.
+    """
+    admin = None
+    if TEST_DATABASE_URL:
+        base = normalise_database_url(TEST_DATABASE_URL)
+        admin = create_engine(base)
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+        separator = "&" if "?" in base else "?"
+        url = f"{base}{separator}options=-csearch_path%3D{schema}{url_parameters}"
+    else:
+        url = f"sqlite:///{tmp_path / f'{schema}.db'}"
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "CHEAPEST", **config}
+    )
+    with app.app_context():
+        flask_migrate.upgrade()
+    try:
+        yield app, url
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        if admin is not None:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            admin.dispose()
 
 
 class _JoinedSession(FlaskSession):

@@ -20,14 +20,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import flask_migrate
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from marketplace import create_app
 from marketplace.auth import services as auth_services
 from marketplace.bookings.models import Booking
-from marketplace.config import normalise_database_url
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema
 from marketplace.extensions import db
@@ -36,7 +33,13 @@ from marketplace.jobs.models import Shift
 from marketplace.jobs.schemas import JobInSchema
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import WorkerProfileInSchema
-from tests.conftest import TEST_DATABASE_URL, employer_body, job_body, shift_times, worker_body
+from tests.conftest import (
+    committed_app,
+    employer_body,
+    job_body,
+    shift_times,
+    worker_body,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "live_concurrency"
@@ -49,28 +52,8 @@ SECRETS = {
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory):
     """An app on its own committed database, and that database's URL."""
-    if TEST_DATABASE_URL:
-        base = normalise_database_url(TEST_DATABASE_URL)
-        admin = create_engine(base)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        separator = "&" if "?" in base else "?"
-        url = f"{base}{separator}options=-csearch_path%3D{SCHEMA}"
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "CHEAPEST", **SECRETS}
-    )
-    with app.app_context():
-        flask_migrate.upgrade()
-    yield app, url
-    with app.app_context():
-        db.engine.dispose()
-    if TEST_DATABASE_URL:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
+    with committed_app(tmp_path_factory.mktemp("live"), SCHEMA, SECRETS) as (app, url):
+        yield app, url
 
 
 _phones = iter(range(18_000_000_000, 18_999_999_999))

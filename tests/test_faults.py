@@ -18,17 +18,16 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import flask_migrate
 import pytest
 import time_machine
 from flask import Flask
 from sqlalchemy import create_engine, event, func, select, text
 
-from marketplace import clock, create_app
+from marketplace import clock
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import verify
 from marketplace.auth import services as auth_services
@@ -51,20 +50,19 @@ from marketplace.workers import services as workers
 from marketplace.workers.schemas import WorkerProfileInSchema
 from tests.conftest import (
     TEST_DATABASE_URL,
+    committed_app,
     employer_body,
     job_body,
     next_phone,
     shift_times,
     worker_body,
 )
+from tests.subsidies.conftest import NOW as SUBSIDY_NOW
 from tests.subsidies.conftest import (
-    FIRST_HALF,
     add_booking_earning,
-    add_income,
-    add_premium,
+    due_in_both_cities,
     person,
 )
-from tests.subsidies.conftest import NOW as SUBSIDY_NOW
 
 __all__ = ["person"]  # a fixture of the subsidy tests: a worker with the ID number it was given
 
@@ -88,30 +86,11 @@ class Crash(RuntimeError):
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, str]]:
     """An app on its own committed database, and that database's URL."""
-    if TEST_DATABASE_URL:
-        base = normalise_database_url(TEST_DATABASE_URL)
-        admin = create_engine(base)
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        separator = "&" if "?" in base else "?"
-        url = (
-            f"{base}{separator}options=-csearch_path%3D{SCHEMA}&application_name={APPLICATION_NAME}"
-        )
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('faults') / 'faults.db'}"
-    app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "CHEAPEST", **SECRETS}
-    )
-    with app.app_context():
-        flask_migrate.upgrade()
-    yield app, url
-    with app.app_context():
-        db.engine.dispose()
-    if TEST_DATABASE_URL:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
+    # The application name lets a test find (and kill) this app's own PostgreSQL connections.
+    with committed_app(
+        tmp_path_factory.mktemp("faults"), SCHEMA, SECRETS, f"&application_name={APPLICATION_NAME}"
+    ) as (app, url):
+        yield app, url
 
 
 def _kill_app_connections() -> int:
@@ -491,15 +470,7 @@ def test_subsidy_evaluation_killed_halfway_leaves_nothing_and_the_rerun_flags_ea
     person, database, monkeypatch
 ):
     with time_machine.travel(SUBSIDY_NOW, tick=False):
-        wuxi = person(unemployment_registered_on=date(2025, 12, 10))
-        add_income(database, wuxi.id, FIRST_HALF, "2700.00")
-        xining = person(
-            city="xining",
-            unemployment_registered_on=date(2025, 12, 10),
-            difficulty_certified_on=date(2025, 12, 20),
-        )
-        add_income(database, xining.id, FIRST_HALF, "2000.00")
-        add_premium(database, xining.id, "2026-01", "600.00", "240.00")
+        due_in_both_cities(person, database)
 
         def flags() -> int:
             return database.scalar(select(func.count()).select_from(SubsidyFlag))

@@ -15,18 +15,16 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import flask_migrate
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from marketplace import create_app
 from marketplace.auth.models import User
-from marketplace.config import normalise_database_url
 from marketplace.extensions import db
 from marketplace.subsidies.models import SubsidyFlag
 from seeds import demo
+from tests.conftest import committed_app
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -39,51 +37,19 @@ ARTIFACTS = Path(
 WUXI_OFFICIAL = demo.OFFICIALS[1][0]
 
 
-def _database_url(tmp_path: Path) -> tuple[str, str | None]:
-    """A database of the desk's own: a PostgreSQL schema of the test database, or a file."""
-    base = os.environ.get("TEST_DATABASE_URL")
-    if not base:
-        return f"sqlite:///{tmp_path / 'desk.db'}", None
-    base = normalise_database_url(base)
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{SCHEMA}", base
-
-
-def _reset_schema(base: str) -> None:
-    engine = create_engine(base)
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-    engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def desk_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    """The app on its own database, migrated and loaded with the demo data."""
-    url, postgres = _database_url(tmp_path_factory.mktemp("desk"))
-    if postgres:
-        _reset_schema(postgres)
-    app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": url,
-            "SECRET_KEY": "browser-test-secret-key",
-            "ID_NUMBER_KEY": "browser-test-id-number-key",
-            "PASSWORD_HASH_PROFILE": "CHEAPEST",
-            "DESK_PAGE_SIZE": 5,
-        }
-    )
-    with app.app_context():
-        flask_migrate.upgrade()
-        demo.load()
-        db.session.commit()
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if postgres:
-        engine = create_engine(postgres)
-        with engine.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        engine.dispose()
+    """The app on its own committed database, loaded with the demo data."""
+    config = {
+        "SECRET_KEY": "browser-test-secret-key",
+        "ID_NUMBER_KEY": "browser-test-id-number-key",
+        "DESK_PAGE_SIZE": 5,
+    }
+    with committed_app(tmp_path_factory.mktemp("desk"), SCHEMA, config) as (app, _url):
+        with app.app_context():
+            demo.load()
+            db.session.commit()
+        yield app
 
 
 @pytest.fixture(scope="module")

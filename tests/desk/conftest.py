@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from marketplace.subsidies import evaluator
 from tests.conftest import PASSWORD
 from tests.subsidies import conftest as subsidy_fixtures
-from tests.subsidies.conftest import FIRST_HALF, add_income, add_premium, flags_of
+from tests.subsidies.conftest import due_in_both_cities, flags_of
 
 # The subsidy tests' fixtures, shared: a clock frozen on 2 July 2026, people, officials.
 frozen_clock = subsidy_fixtures.frozen_clock
@@ -48,15 +48,7 @@ def post_form(client: FlaskClient, page_url: str, action: str, **fields: str):
 @pytest.fixture
 def flagged(person, database):
     """A 无锡 platform-service flag (2026-01 … 06, imported income) and a 西宁 premium flag."""
-    wuxi = person(name="王秀英", unemployment_registered_on=date(2025, 12, 10))
-    add_income(database, wuxi.id, FIRST_HALF, "2750.00")
-    xining = person(
-        city="xining",
-        unemployment_registered_on=date(2025, 12, 10),
-        difficulty_certified_on=date(2025, 12, 20),
-    )
-    add_income(database, xining.id, FIRST_HALF, "2000.00")
-    add_premium(database, xining.id, "2026-01", "600.00", "240.00")
+    wuxi, xining = due_in_both_cities(person, database)
     evaluator.evaluate("wuxi", date(2026, 7, 1))
     evaluator.evaluate("xining", date(2026, 7, 1))
     database.commit()

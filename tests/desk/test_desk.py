@@ -105,7 +105,7 @@ def test_an_official_sees_the_pending_flags_of_their_city_only(client, wuxi_offi
     sign_in(client, wuxi_official)
     page = client.get(QUEUE).get_data(as_text=True)
     assert f"#{wuxi_flag.id}<" in page and f"#{xining_flag.id}<" not in page
-    assert "王秀英" in page and "就业创业服务补助" in page and "800.00" in page
+    assert "张三" in page and "就业创业服务补助" in page and "800.00" in page
     assert "收入无考勤" in page  # the risk signal, by its name
     assert "共 1 条" in page
 
@@ -168,10 +168,10 @@ def test_a_flags_page_shows_the_worker_masked_the_months_explanation_and_risks(
     flag = flagged[0]
     sign_in(client, wuxi_official)
     page = client.get(f"/desk/flags/{flag.id}").get_data(as_text=True)
-    assert "王秀英" in page and "********" in page
+    assert "张三" in page and "********" in page
     assert all(f"<td>{month}" in page for month in ("2025-07", "2026-01", "2026-06"))
     assert page.count("（计入）") == 6  # the six months of the period are marked
-    assert "2750.00" in page and "失业人员" in page
+    assert "2700.00" in page and "失业人员" in page
     assert "群体日期补录" in page and "group_entered_late" in page
     assert 'value="approve"' in page and 'value="reject"' in page
     full_number = id_cipher().decrypt(flag_worker(database, flag).id_number_ciphertext)
@@ -268,7 +268,7 @@ def test_the_statistics_page_draws_the_months_and_breakdowns(client, wuxi_offici
     assert page.count("<svg") == 4
     # 12 columns in each of the two trend charts, one bar per group and per district.
     assert page.count("<rect") == 12 + 12 + 6 + 1
-    assert "2750.00" in page and "失业人员" in page and "梁溪区" in page
+    assert "2700.00" in page and "失业人员" in page and "梁溪区" in page
 
 
 def test_the_statistics_page_defaults_to_the_last_whole_month(client, wuxi_official):
@@ -290,7 +290,7 @@ def test_the_workers_download(client, wuxi_official, flagged):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig"))))
     assert rows[0][:2] == ["劳动者编号", "姓名"] and len(rows) == 2
-    assert rows[1][1] == "王秀英" and rows[1][5] == "2750.00"
+    assert rows[1][1] == "张三" and rows[1][5] == "2700.00"
 
 
 def test_the_flags_download_keeps_the_queues_filters(client, admin, flagged):

@@ -194,6 +194,27 @@ def entered_on(database: scoped_session, worker_id: int, day: date) -> None:
     database.commit()
 
 
+def due_in_both_cities(
+    person: Callable[..., Person], database: scoped_session
+) -> tuple[Person, Person]:
+    """A 无锡 worker with six stable months and a 西宁 worker with a month of premiums.
+
+    无锡: registered unemployed in 2025-12, 2700.00 of imported income in each month of the first
+    half of 2026 → a platform-service flag. 西宁: registered unemployed in 2025-12, difficulty,
+    premiums in 2026-01 → a social-insurance flag for that month. Nothing is evaluated yet.
+    """
+    wuxi = person(unemployment_registered_on=date(2025, 12, 10))
+    add_income(database, wuxi.id, FIRST_HALF, "2700.00")
+    xining = person(
+        city="xining",
+        unemployment_registered_on=date(2025, 12, 10),
+        difficulty_certified_on=date(2025, 12, 20),
+    )
+    add_income(database, xining.id, FIRST_HALF, "2000.00")
+    add_premium(database, xining.id, "2026-01", "600.00", "240.00")
+    return wuxi, xining
+
+
 def flags_of(database: scoped_session, worker_id: int) -> list[SubsidyFlag]:
     """The worker's stored flags, oldest first, freshly read."""
     database.expire_all()

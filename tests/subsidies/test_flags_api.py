@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.subsidies import evaluator
-from tests.subsidies.conftest import FIRST_HALF, add_income, add_premium, codes, flags_of
+from tests.subsidies.conftest import codes, due_in_both_cities, flags_of
 
 EVALUATIONS = "/api/v1/subsidies/evaluations"
 FLAGS = "/api/v1/subsidies/flags"
@@ -20,16 +20,7 @@ MY_FLAGS = "/api/v1/workers/me/subsidy-flags"
 @pytest.fixture
 def due(person, database):
     """A 无锡 worker with a platform-service run and a 西宁 worker with a premium month."""
-    wuxi = person(unemployment_registered_on=date(2025, 12, 10))
-    add_income(database, wuxi.id, FIRST_HALF, "2700.00")
-    xining = person(
-        city="xining",
-        unemployment_registered_on=date(2025, 12, 10),
-        difficulty_certified_on=date(2025, 12, 20),
-    )
-    add_income(database, xining.id, FIRST_HALF, "2000.00")
-    add_premium(database, xining.id, "2026-01", "600.00", "240.00")
-    return wuxi, xining
+    return due_in_both_cities(person, database)
 
 
 @pytest.fixture

@@ -8,22 +8,12 @@ import pytest
 
 from marketplace.subsidies import evaluator, jobs
 from marketplace.subsidies.models import SubsidyFlag
-from tests.subsidies.conftest import FIRST_HALF, add_income, add_premium, flags_of
+from tests.subsidies.conftest import due_in_both_cities, flags_of
 
 
 @pytest.fixture
 def city_workers(person, database):
-    wuxi = person(unemployment_registered_on=date(2025, 12, 10))
-    add_income(database, wuxi.id, FIRST_HALF, "2700.00")
-    # 西宁: registered unemployed in 2025-12, difficulty; the period starts in 2026-01.
-    xining = person(
-        city="xining",
-        unemployment_registered_on=date(2025, 12, 10),
-        difficulty_certified_on=date(2025, 12, 20),
-    )
-    add_income(database, xining.id, FIRST_HALF, "2000.00")
-    add_premium(database, xining.id, "2026-01", "600.00", "240.00")
-    return wuxi, xining
+    return due_in_both_cities(person, database)
 
 
 def test_the_job_evaluates_every_city_as_of_its_today_and_commits(database, city_workers):
