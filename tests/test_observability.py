@@ -9,6 +9,7 @@ import sys
 import pytest
 from sqlalchemy.exc import DBAPIError
 
+from marketplace.extensions import db
 from marketplace.observability import JsonFormatter, redact
 
 
@@ -96,7 +97,14 @@ def test_cors_answers_only_the_configured_origins(app):
 
     allowed = "https://gig.wuxi.gov.cn"
     configured = create_app({**app.config, "CORS_ORIGINS": f"{allowed}, https://other.example"})
-    client = configured.test_client()
+    try:
+        _check_cors(configured.test_client(), allowed)
+    finally:
+        with configured.app_context():
+            db.engine.dispose()
+
+
+def _check_cors(client, allowed: str) -> None:
     ours = client.get("/api/v1/health", headers={"Origin": allowed})
     assert ours.headers["Access-Control-Allow-Origin"] == allowed
     assert "Access-Control-Allow-Credentials" not in ours.headers
