@@ -60,12 +60,29 @@ def write(
     return ExportFile(content, MIME_TYPES[file_format], f"{filename}.{file_format}")
 
 
+# A cell that starts with one of these is a formula to Excel and LibreOffice: text typed by users
+# (a worker's name, an address) must never run as one in an official's spreadsheet (OWASP
+# "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defused(text: str) -> str:
+    """``text`` made inert as a spreadsheet cell: a leading ``'`` when it could start a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    return defused(value) if isinstance(value, str) else value
+
+
 def _csv(headers: Sequence[str], rows: Iterable[list[Any]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
     for row in rows:
-        writer.writerow(["" if value is None else value for value in row])
+        writer.writerow([_csv_value(value) for value in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -79,6 +96,11 @@ def _xlsx(sheet_name: str, headers: Sequence[str], rows: Iterable[list[Any]]) ->
             if isinstance(value, Decimal):
                 cell = WriteOnlyCell(sheet, value=value)
                 cell.number_format = "0.00"
+                cells.append(cell)
+            elif isinstance(value, str):
+                # Always a text cell: openpyxl would store "=…" as a formula.
+                cell = WriteOnlyCell(sheet, value=value)
+                cell.data_type = "s"
                 cells.append(cell)
             else:
                 cells.append(value)
