@@ -53,6 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
     from marketplace.desk.routes import blp as desk_blp
+    from marketplace.desk.routes import install_error_pages
     from marketplace.earnings.routes import blp as earnings_blp
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
@@ -86,5 +87,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         api.register_blueprint(blueprint)
     register_docs_assets(app)
     app.register_blueprint(desk_blp)  # HTML pages for officials: not part of the OpenAPI document
+    install_error_pages(app)
     cli.register(app)
     return app

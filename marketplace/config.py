@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "DESK_PAGE_SIZE": 20,
+    # A desk form's CSRF token lives as long as the session it is bound to (whose token expires
+    # on its own), not one hour: an official may keep a flag open while checking papers.
+    "WTF_CSRF_TIME_LIMIT": None,
     # Browser origins allowed to call the API (comma-separated, exact, e.g. an official web
     # front end). Empty: no CORS headers at all, so no other site's script can read a response.
     "CORS_ORIGINS": "",

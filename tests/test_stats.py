@@ -166,6 +166,7 @@ def test_an_empty_month_is_all_zeros(client, auth_headers, make_user):
         ("employer", None, {"city": "wuxi", "month": "2026-03"}, 403),
         ("admin", None, {"city": "shanghai", "month": "2026-03"}, 422),
         ("admin", None, {"city": "wuxi", "month": "2026-13"}, 422),
+        ("admin", None, {"city": "wuxi", "month": "0001-01"}, 422),
         ("admin", None, {"city": "wuxi"}, 422),
     ],
 )

@@ -118,16 +118,22 @@ def location_of(obj: Any) -> dict[str, float] | None:
 
 
 class MonthText(fields.String):
-    """A month ``YYYY-MM`` (returned as that text)."""
+    """A month ``YYYY-MM`` of 2000–2099 (returned as that text), like the instants the API takes.
+
+    The bound keeps month arithmetic (twelve months back, a graduate's two years) in range.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
-        metadata = {"pattern": r"^\d{4}-\d{2}$", "example": "2026-01"}
+        metadata = {"pattern": r"^20\d{2}-(0[1-9]|1[0-2])$", "example": "2026-01"}
         metadata.update(kwargs.pop("metadata", {}))
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return str(Month.parse(text))
+            month = Month.parse(text)
         except ValueError:
             raise ma.ValidationError("must be a month YYYY-MM") from None
+        if not 2000 <= month.year <= 2099:
+            raise ma.ValidationError("must be a month of 2000–2099")
+        return str(month)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import marshmallow as ma
 from flask import (
     Blueprint,
+    Flask,
     Response,
     current_app,
     flash,
@@ -24,6 +25,7 @@ from flask import (
 )
 from flask_wtf.csrf import CSRFError, generate_csrf
 from marshmallow import fields, validate
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from marketplace import clock
 from marketplace.cities import catalogue
@@ -63,6 +65,8 @@ CONTENT_SECURITY_POLICY = (
 )
 HEADLINES = {
     400: "请求无效，请刷新页面后重试",
+    405: "不支持此操作",
+    500: "服务器出错了，已记录，请稍后再试",
     401: "手机号或密码错误",
     403: "无权进行此操作",
     404: "未找到，或不属于您所在的城市",
@@ -111,10 +115,10 @@ def _load(schema: ma.Schema, args: dict[str, str]) -> dict[str, Any]:
 
 
 def _queue_query() -> dict[str, str]:
-    query = _given(request.args)
-    # The queue opens on what is waiting; "全部" sends status= (empty), which is no filter.
-    if "status" not in request.args:
-        query["status"] = "pending"
+    # The queue opens on what is waiting; "全部" sends status= (empty), which is no filter but
+    # must stay in the page links, or page 2 would fall back to what is waiting.
+    query = {key: value for key, value in request.args.items() if key != "page"}
+    query.setdefault("status", "pending")
     return query
 
 
@@ -167,6 +171,26 @@ def csrf_error(error: CSRFError) -> tuple[str, int]:
     return _error_page(400, "表单已过期或来源不明，请返回刷新页面后重新提交。", None), 400
 
 
+def install_error_pages(app: Flask) -> None:
+    """Answer HTTP errors under /desk/ (unknown pages, wrong methods, 500) as desk pages.
+
+    Errors raised inside the desk's views have the blueprint's handlers; these are the ones no
+    view saw. Everywhere else the API's JSON handlers answer, as before.
+    """
+    handlers = app.error_handler_spec[None]
+    for code, exception_class in ((None, HTTPException), (500, InternalServerError)):
+        api_handler = handlers[code][exception_class]
+
+        def handle(error: HTTPException, api_handler: Any = api_handler) -> Any:
+            if not request.path.startswith(blp.url_prefix or "/desk"):
+                return api_handler(error)
+            status = error.code or 500
+            page = _error_page(status, HEADLINES.get(status, "出错了"), None)
+            return page, status
+
+        app.register_error_handler(exception_class, handle)
+
+
 def _error_page(status: int, message: str, errors: Any) -> str:
     return render_template(
         "desk/error.html",
@@ -183,9 +207,10 @@ def _error_page(status: int, message: str, errors: Any) -> str:
 @blp.get("/login")
 def sign_in_page() -> Any:
     """The sign-in form."""
+    target = safe_next(request.args.get("next"))
     if desk_user() is not None:
-        return redirect(url_for("desk.queue"))
-    return render_template("desk/login.html", next=safe_next(request.args.get("next")))
+        return redirect(target or url_for("desk.queue"))
+    return render_template("desk/login.html", next=target)
 
 
 @blp.post("/login")
@@ -227,9 +252,8 @@ def queue() -> Any:
     """The flags waiting for a decision, filtered and paged."""
     user = current_official()
     query = _queue_query()
-    filters = _load(QueueQuerySchema(), query)
+    filters = _load(QueueQuerySchema(), _given({**query, "page": request.args.get("page", "")}))
     page = filters.pop("page")
-    query.pop("page", None)  # the links below set their own
     shown = pages.queue(user, filters, page, current_app.config["DESK_PAGE_SIZE"])
     return render_template(
         "desk/queue.html",
@@ -275,15 +299,20 @@ def decide(flag_id: int) -> Any:
         decided = subsidies.decide(current_official(), flag_id, body["decision"], body["reason"])
     except (ma.ValidationError, Invalid) as error:
         db.session.rollback()
-        message = (
-            "驳回必须填写理由。"
-            if form["decision"] == "reject" and not (form["reason"] or "").strip()
-            else f"输入有误：{getattr(error, 'messages', None) or error}"
-        )
-        return _flag_page(flag_id, error=message, reason=form["reason"] or ""), 422
+        page = _flag_page(flag_id, error=_decision_error(error), reason=form["reason"] or "")
+        return page, 422
     verb = "批准" if decided.status == "approved" else "驳回"
     flash(f"标记 #{decided.id} 已{verb}。")
     return redirect(safe_next(request.form.get("back")) or url_for("desk.queue"), code=303)
+
+
+def _decision_error(error: Exception) -> str:
+    problems = error.messages if isinstance(error, ma.ValidationError) else {}
+    if "decision" in problems:
+        return "请选择“批准”或“驳回”。"
+    if "reason" in problems:
+        return "理由不能超过1000字。"
+    return "驳回必须填写理由。"
 
 
 # --- statistics and downloads -----------------------------------------------------------------

@@ -80,14 +80,22 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def _return_to() -> str | None:
+    # A page comes back to itself; a form (whose session ran out while it was open) to the page
+    # it was on, which it names in its "here" field — never to the POST address itself.
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    return safe_next(request.form.get("here"))
+
+
 def sign_in_required(view: F) -> F:
-    """Send anyone not signed in to the sign-in page, and back here afterwards."""
+    """Send anyone not signed in to the sign-in page, and back where they were afterwards."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         user = desk_user()
         if user is None:
-            return redirect(url_for("desk.sign_in_page", next=request.full_path.rstrip("?")))
+            return redirect(url_for("desk.sign_in_page", next=_return_to()))
         g.desk_user = user
         return view(*args, **kwargs)
 

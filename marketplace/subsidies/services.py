@@ -39,7 +39,7 @@ def _concerns_month(month: str) -> Any:
 def _has_risk_signal(code: str) -> Any:
     """Flags carrying the risk signal ``code`` (``none``: flags without any signal)."""
     # The signals are a JSON list of "<code>: <说明>" strings: matched in the stored JSON text,
-    # which the same serializer writes on both databases (compact, Chinese as is).
+    # which the same serializer writes on both databases (json.dumps, Chinese as is).
     signals = cast(SubsidyFlag.risk_signals, Text)
     if code == risk.NO_RISK:
         return signals == "[]"

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
+from marketplace import clock
 from marketplace.audit.models import AuditEvent
-from marketplace.auth.models import LoginFailure
+from marketplace.auth.models import AccessToken, LoginFailure
 from marketplace.desk import charts
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers.models import Worker
 from marketplace.workers.services import id_cipher
-from tests.desk.conftest import csrf_of, flags_of, post_form, sign_in
+from tests.desk.conftest import csrf_of, post_form, sign_in
 
 QUEUE = "/desk/"
 
@@ -75,9 +79,62 @@ def test_a_sign_in_without_the_csrf_token_is_refused(client, wuxi_official):
     assert client.get(QUEUE).status_code == 302
 
 
-def test_next_never_leaves_the_desk(client, wuxi_official):
-    response = sign_in(client, wuxi_official, next_page="https://evil.example/desk/")
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/desk/",
+        "//evil.example/desk/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_next_never_leaves_the_desk(client, wuxi_official, target):
+    response = sign_in(client, wuxi_official, next_page=target)
     assert response.headers["Location"] == "/desk/"
+
+
+def test_a_signed_in_official_asked_to_sign_in_goes_where_they_were_heading(client, wuxi_official):
+    sign_in(client, wuxi_official)
+    response = client.get("/desk/login", query_string={"next": "/desk/stats"})
+    assert response.status_code == 302 and response.headers["Location"] == "/desk/stats"
+
+
+def test_a_decision_sent_after_the_session_ran_out_returns_to_the_flag_after_sign_in(
+    client, wuxi_official, flagged, database
+):
+    flag = flagged[0]
+    sign_in(client, wuxi_official)
+    url = f"/desk/flags/{flag.id}"
+    form = client.get(url).get_data(as_text=True)
+    database.execute(
+        AccessToken.__table__.update().values(revoked_at=clock.now())
+    )  # the session's token is gone (expired, or revoked by an administrator)
+    database.commit()
+    response = client.post(
+        f"{url}/decision",
+        data={"csrf_token": csrf_of(form), "decision": "approve", "here": f"{url}?back=/desk/"},
+    )
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/desk/login"
+    assert parse_qs(location.query)["next"] == [f"{url}?back=/desk/"]
+    assert status_of(database, flag.id) == "pending"
+    back = sign_in(client, wuxi_official, next_page=f"{url}?back=/desk/")
+    assert back.headers["Location"] == f"{url}?back=/desk/"
+
+
+def test_a_form_left_open_for_hours_still_submits(client, wuxi_official, flagged, database):
+    flag = flagged[0]
+    url = f"/desk/flags/{flag.id}"
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        sign_in(client, wuxi_official)
+        form = client.get(url).get_data(as_text=True)
+        traveller.shift(timedelta(hours=3))  # the sign-in lasts 12 hours
+        response = client.post(
+            f"{url}/decision", data={"csrf_token": csrf_of(form), "decision": "approve"}
+        )
+    assert response.status_code == 303
+    assert status_of(database, flag.id) == "approved"
 
 
 def test_signing_out_revokes_the_token_so_the_old_cookie_is_worthless(client, wuxi_official):
@@ -140,11 +197,27 @@ def test_the_queue_filters(client, admin, flagged, query, shown):
     assert {city for city, flag_id in ids.items() if f"#{flag_id}<" in page} == set(shown)
 
 
-def test_a_bad_filter_is_a_clear_error(client, admin):
+@pytest.mark.parametrize(
+    "query", [{"month": "2026-13"}, {"month": "0001-01"}, {"page": "abc"}, {"city": "beijing"}]
+)
+def test_a_bad_filter_is_a_clear_error(client, admin, query):
     sign_in(client, admin)
-    response = client.get(QUEUE, query_string={"month": "2026-13"})
+    response = client.get(QUEUE, query_string=query)
     assert response.status_code == 422
-    assert "month" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "输入有误" in page and next(iter(query)) in page
+
+
+def test_paging_keeps_the_all_statuses_choice(client, admin, flagged, app, monkeypatch, database):
+    monkeypatch.setitem(app.config, "DESK_PAGE_SIZE", 1)
+    approved = database.get(SubsidyFlag, flagged[0].id)
+    approved.status = "approved"
+    database.commit()
+    sign_in(client, admin)
+    first = client.get(QUEUE, query_string={"status": ""}).get_data(as_text=True)
+    assert "共 2 条" in first and "status=&amp;page=2" in first
+    second = client.get(QUEUE, query_string={"status": "", "page": 2}).get_data(as_text=True)
+    assert "共 2 条" in second
 
 
 def test_the_queue_pages(client, admin, flagged, app, monkeypatch):
@@ -277,6 +350,11 @@ def test_the_statistics_page_defaults_to_the_last_whole_month(client, wuxi_offic
     assert "2026-06" in page  # the clock stands on 2 July 2026
 
 
+def test_a_month_out_of_range_is_refused_not_a_server_error(client, wuxi_official):
+    sign_in(client, wuxi_official)
+    assert client.get("/desk/stats", query_string={"month": "0001-01"}).status_code == 422
+
+
 def test_an_official_may_not_see_another_citys_statistics(client, wuxi_official):
     sign_in(client, wuxi_official)
     response = client.get("/desk/stats", query_string={"city": "xining"})
@@ -306,12 +384,45 @@ def test_downloads_need_a_desk_session(client, flagged):
     assert client.get("/desk/exports/flags.csv").status_code == 302
 
 
-def test_the_desk_and_the_api_agree(client, wuxi_official, flagged, database):
-    # A decision taken on the desk is the same decision the API shows.
+def test_a_decision_on_the_desk_is_the_one_the_api_shows(
+    client, wuxi_official, flagged, auth_headers
+):
     sign_in(client, wuxi_official)
     url = f"/desk/flags/{flagged[0].id}"
-    post_form(client, url, f"{url}/decision", decision="approve")
-    assert [f.status for f in flags_of(database, flagged[0].worker_id)] == ["approved"]
+    post_form(client, url, f"{url}/decision", decision="approve", reason="核对无误")
+    shown = client.get("/api/v1/subsidies/flags", headers=auth_headers(wuxi_official))
+    [flag] = shown.get_json()
+    assert (flag["id"], flag["status"], flag["decision_reason"]) == (
+        flagged[0].id,
+        "approved",
+        "核对无误",
+    )
+
+
+def test_a_decision_that_is_neither_approve_nor_reject_is_refused_in_chinese(
+    client, wuxi_official, flagged, database
+):
+    sign_in(client, wuxi_official)
+    url = f"/desk/flags/{flagged[0].id}"
+    response = post_form(client, url, f"{url}/decision", decision="maybe")
+    assert response.status_code == 422
+    assert "请选择“批准”或“驳回”" in response.get_data(as_text=True)
+    assert status_of(database, flagged[0].id) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "status"),
+    [("/desk/nowhere", "get", 404), ("/desk/flags/0", "get", 404), ("/desk/logout", "get", 405)],
+)
+def test_errors_under_the_desk_are_pages_and_the_apis_stay_json(
+    client, wuxi_official, path, method, status
+):
+    sign_in(client, wuxi_official)
+    response = getattr(client, method)(path)
+    assert response.status_code == status and response.mimetype == "text/html"
+    assert "返回待审核标记" in response.get_data(as_text=True)
+    api = client.get("/api/v1/nowhere")
+    assert api.status_code == 404 and api.mimetype == "application/json"
 
 
 # --- charts -----------------------------------------------------------------------------------
