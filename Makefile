@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "marketplace needs Python 3.11 or newer, this is " + sys.version.split()[0])'
@@ -45,6 +45,11 @@ test: lint
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench search
 	$(BIN)/python -m bench evaluation
+
+## load: gunicorn on the local PostgreSQL under a mix of requests vs bare health (needs wrk;
+##       installs it with apt-get when root). Database: LOAD_DATABASE_URL, default marketplace_load
+load: $(VENV)/.installed-dev
+	$(BIN)/python -m bench load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info
