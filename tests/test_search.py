@@ -191,3 +191,25 @@ def test_the_grid_prefilter_never_drops_a_point_inside_the_circle(
     ranges = geo.cell_ranges(lat, lon, radius)
     cell = geo.cell_of(point_lat, point_lon)
     assert not ranges or any(low <= cell <= high for low, high in ranges)
+
+
+def test_each_item_carries_the_shift_and_its_jobs_fields(client, worker_headers, make_job):
+    job = one_shift_job(
+        make_job, title="小区保洁", required_skills=["cleaning"], hourly_wage="31.50"
+    )
+    [item] = client.get(SHIFTS, query_string=CENTRE, headers=worker_headers).get_json()
+    shift = job.shifts[0]
+    assert item["id"] == shift.id and item["job_id"] == job.id
+    assert (item["headcount"], item["booked"], item["status"]) == (2, 0, "open")
+    assert item["title"] == "小区保洁" and item["required_skills"] == ["cleaning"]
+    assert item["hourly_wage"] == "31.50" and item["employer_id"] == job.employer_id
+    assert item["location"] == {"lat": job.lat, "lon": job.lon}
+    assert (item["city"], item["address"]) == (job.city, job.address)
+    assert "distance_km" in item and "description" not in item
+
+
+def test_a_shift_read_alone_has_no_distance(client, worker_headers, make_job):
+    job = one_shift_job(make_job, title="搬运")
+    item = client.get(f"/api/v1/shifts/{job.shifts[0].id}", headers=worker_headers).get_json()
+    assert item["title"] == "搬运" and item["status"] == "open"
+    assert "distance_km" not in item

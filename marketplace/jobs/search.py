@@ -18,23 +18,35 @@ from marketplace import clock
 from marketplace.common import geo
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift
+from marketplace.jobs.schemas import ShiftDetailSchema, ShiftSchema
 
 DEFAULT_RADIUS_KM = 10.0
+# What ShiftDetailSchema shows: the shift's own fields, then its job's.
+_SHIFT_FIELDS = tuple(ShiftSchema().fields)
+_JOB_FIELDS = tuple(
+    name
+    for name in ShiftDetailSchema().fields
+    if name not in _SHIFT_FIELDS and name != "distance_km"
+)
 
 
 class ShiftView:
-    """A shift seen with its job's fields (and, in a search around a point, its distance)."""
+    """A shift seen with its job's fields (and, in a search around a point, its distance).
+
+    The fields are read once into plain attributes: the serialiser looks up every field of
+    every item (and probes each item for ``__getitem__``), and a delegating ``__getattr__``
+    turned each of those look-ups into one or two raised AttributeErrors — a good part of a
+    search's CPU time.
+    """
 
     def __init__(self, shift: Shift, distance_km: float | None = None) -> None:
-        self._shift = shift
+        for name in _SHIFT_FIELDS:
+            setattr(self, name, getattr(shift, name))
+        job = shift.job
+        for name in _JOB_FIELDS:
+            setattr(self, name, getattr(job, name))
         if distance_km is not None:
             self.distance_km = round(distance_km, 3)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return getattr(self._shift, name)
-        except AttributeError:
-            return getattr(self._shift.job, name)
 
 
 @dataclass(frozen=True)
