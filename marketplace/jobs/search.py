@@ -93,10 +93,12 @@ def _spatial_conditions(lat: float, lon: float, radius_km: float) -> list[Column
 
 
 def _load(shift_ids: list[int]) -> dict[int, Shift]:
+    # Shifts, jobs and the jobs' skills in one round trip (the skills' own selectin load
+    # would be a second one).
     query = (
         select(Shift)
         .join(Shift.job)
-        .options(contains_eager(Shift.job))
+        .options(contains_eager(Shift.job).joinedload(Job.skill_rows))
         .where(Shift.id.in_(shift_ids))
     )
     return {shift.id: shift for shift in db.session.scalars(query).unique()}
@@ -128,12 +130,17 @@ def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
     lat, lon = filters["lat"], filters["lon"]
     radius_km = filters.get("radius_km", DEFAULT_RADIUS_KM)
     # Only ids and coordinates come back: no ORM objects, no timestamps to parse, no sort in
-    # SQL (which would tempt the planner into the start-time index over every shift).
-    rows = db.session.execute(
-        select(Shift.id, Job.lat, Job.lon)
-        .join(Shift.job)
-        .where(*conditions, *_spatial_conditions(lat, lon, radius_km))
-    ).all()
+    # SQL (which would tempt the planner into the start-time index over every shift). Through
+    # the session's connection: hundreds of plain rows, without the ORM's per-row work.
+    rows = (
+        db.session.connection()
+        .execute(
+            select(Shift.id, Job.lat, Job.lon)
+            .join(Shift.job)
+            .where(*conditions, *_spatial_conditions(lat, lon, radius_km))
+        )
+        .all()
+    )
     if not rows:
         return SearchPage([], 0)
     # fromiter over the flattened rows: np.array on Row objects probes each for an array API.
