@@ -49,7 +49,9 @@ def main() -> None:
     load_parser.add_argument("--shifts", type=int, default=5_000, help="shifts of the market")
     load_parser.add_argument("--duration", type=int, default=30, help="seconds of each run")
     load_parser.add_argument("--rounds", type=int, default=2, help="bare+mix pairs to run")
-    load_parser.add_argument("--connections", type=int, default=16)
+    load_parser.add_argument(
+        "--connections", type=int, default=8, help="wrk connections (twice the gunicorn workers)"
+    )
     load_parser.add_argument("--wrk-threads", type=int, default=1)
     load_parser.add_argument("--server-workers", type=int, default=4, help="gunicorn workers")
     load_parser.add_argument("--server-threads", type=int, default=1, help="threads per worker")

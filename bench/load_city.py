@@ -5,9 +5,9 @@ A synthetic city (``seeds.synthetic``) plus what the mix needs on top of it:
 - every worker and every employer holds an access token (stored hashed, as the app issues them);
 - *booking targets*: open part-time shifts tomorrow with room for every worker, needing no skill,
   so that a booking in the mix is a real, successful booking and never "full" or "overlaps";
-- *shifts under way*: shifts that started minutes ago, each worker confirmed on one of them, so
-  that a check-in falls inside its window (``bookings.attendance``: from 30 minutes before the
-  start until the end) and is sent from within the 500 m geofence.
+- *shifts under way*: full-time day shifts that started minutes ago, each worker confirmed on
+  one, so that a check-in falls inside its window (``bookings.attendance``: from 30 minutes
+  before the start until the end) and is sent from within the 500 m geofence.
 
 Times come from ``marketplace.clock``. Rows are written the way the seed writes its own (the
 driver's COPY), places counted in ``shifts.booked`` exactly as the booking service would.
@@ -85,6 +85,7 @@ def _jobs(
     hours: int,
     headcount: int,
     booked: list[int],
+    employment_type: str,
     label: str,
 ) -> list[dict[str, Any]]:
     """One job with one shift for each start, ``booked`` places already held on each.
@@ -114,7 +115,7 @@ def _jobs(
                 "title": f"{category}·{district}·{label}",
                 "description": "",
                 "category": category,
-                "employment_type": "part_time",
+                "employment_type": employment_type,
                 "hourly_wage": round(minimum.hourly * 100) + 300,
                 "requires_approval": False,
                 "city": city,
@@ -190,6 +191,8 @@ def prepare(city: str, workers: int, shifts: int, months: int, out: Path) -> Pre
         hours=8,
         headcount=UNDER_WAY_HEADCOUNT,
         booked=held,
+        # A working day: full time (part-time work averages at most 4 hours a day, 劳动合同法 68).
+        employment_type="full_time",
         label="进行中",
     )
     # Booking targets: tomorrow 09:00–13:00, room for every worker.
@@ -204,6 +207,7 @@ def prepare(city: str, workers: int, shifts: int, months: int, out: Path) -> Pre
         hours=4,
         headcount=TARGET_HEADCOUNT,
         booked=[0] * count,
+        employment_type="part_time",
         label="报名",
     )
 
