@@ -55,6 +55,7 @@ def main() -> None:
     load_parser.add_argument("--wrk-threads", type=int, default=1)
     load_parser.add_argument("--server-workers", type=int, default=4, help="gunicorn workers")
     load_parser.add_argument("--server-threads", type=int, default=1, help="threads per worker")
+    load_parser.add_argument("--label", default="", help="a word for the results file's name")
     arguments = parser.parse_args()
 
     if arguments.benchmark == "load":
@@ -69,6 +70,7 @@ def main() -> None:
                 arguments.wrk_threads,
                 arguments.server_workers,
                 arguments.server_threads,
+                arguments.label,
             )
         except load.LoadError as error:
             sys.exit(f"load: {error}")

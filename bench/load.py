@@ -257,6 +257,21 @@ def summarise(raw: dict[str, Any], mode: str) -> dict[str, Any]:
     }
 
 
+def commit() -> str | None:
+    """The commit of the code measured, when it is a git checkout."""
+    try:
+        found = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    except OSError:  # no git
+        return None
+    return found.stdout.strip() or None
+
+
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
     model = ""
@@ -286,8 +301,9 @@ def run(
     wrk_threads: int,
     server_workers: int,
     server_threads: int,
+    label: str = "",
 ) -> dict[str, Any]:
-    """Prepare the city, serve it, measure, and save ``bench/results/load-<time>.json``."""
+    """Prepare the city, serve it, measure, and save ``bench/results/load-[label-]<time>.json``."""
     binary = require_wrk()
     url = database_url(url)
     requests_dir = DATA / "load-requests"
@@ -341,6 +357,8 @@ def run(
 
     result = {
         "date": started.isoformat(timespec="seconds"),
+        "label": label,
+        "commit": commit(),
         "machine": {**host, "postgresql": server_version},
         "setup": {
             "city": "wuxi",
@@ -359,7 +377,8 @@ def run(
         "summary": summary(rounds_done),
     }
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"load-{started.strftime('%Y%m%d-%H%M%S')}.json"
+    name = "-".join(part for part in ("load", label, started.strftime("%Y%m%d-%H%M%S")) if part)
+    path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(report(result), flush=True)
     print(f"saved {path.relative_to(ROOT)}", flush=True)
