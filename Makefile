@@ -10,7 +10,7 @@ PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_PACKAGES := chromium fonts-wqy-microhei
 
-.PHONY: run test lint browser bench clean
+.PHONY: run test lint browser bench load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "marketplace needs Python 3.11 or newer, this is " + sys.version.split()[0])'
@@ -59,6 +59,11 @@ test: lint browser
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench search
 	$(BIN)/python -m bench evaluation
+
+## load: gunicorn on the local PostgreSQL under a mix of requests vs bare health (needs wrk;
+##       installs it with apt-get when root). Database: LOAD_DATABASE_URL, default marketplace_load
+load: $(VENV)/.installed-dev
+	$(BIN)/python -m bench load
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache *.egg-info

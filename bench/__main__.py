@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 
-from bench import evaluation, matching, search
+from bench import evaluation, load, matching, search
 
 
 def main() -> None:
@@ -35,9 +37,44 @@ def main() -> None:
     )
     evaluation_parser.add_argument("--workers", type=int, nargs="+", default=[10_000, 100_000])
     evaluation_parser.add_argument("--months", type=int, default=12)
+    load_parser = commands.add_parser(
+        "load", help="gunicorn on PostgreSQL: the mix against the bare health endpoint"
+    )
+    load_parser.add_argument(
+        "--database",
+        default=os.environ.get("LOAD_DATABASE_URL", load.DEFAULT_DATABASE),
+        help="a dedicated PostgreSQL database, emptied first (env LOAD_DATABASE_URL)",
+    )
+    load_parser.add_argument("--workers", type=int, default=10_000, help="workers in the city")
+    load_parser.add_argument("--shifts", type=int, default=5_000, help="shifts of the market")
+    load_parser.add_argument("--duration", type=int, default=30, help="seconds of each run")
+    load_parser.add_argument("--rounds", type=int, default=2, help="bare+mix pairs to run")
+    load_parser.add_argument(
+        "--connections", type=int, default=8, help="wrk connections (twice the gunicorn workers)"
+    )
+    load_parser.add_argument("--wrk-threads", type=int, default=1)
+    load_parser.add_argument("--server-workers", type=int, default=4, help="gunicorn workers")
+    load_parser.add_argument("--server-threads", type=int, default=1, help="threads per worker")
+    load_parser.add_argument("--label", default="", help="a word for the results file's name")
     arguments = parser.parse_args()
 
-    if arguments.benchmark == "search":
+    if arguments.benchmark == "load":
+        try:
+            load.run(
+                arguments.database,
+                arguments.workers,
+                arguments.shifts,
+                arguments.duration,
+                arguments.rounds,
+                arguments.connections,
+                arguments.wrk_threads,
+                arguments.server_workers,
+                arguments.server_threads,
+                arguments.label,
+            )
+        except load.LoadError as error:
+            sys.exit(f"load: {error}")
+    elif arguments.benchmark == "search":
         for backend in arguments.backend:
             for workers in arguments.workers:
                 result = search.run(backend, workers, arguments.shifts, repeat=arguments.repeat)

@@ -23,8 +23,12 @@ DATA = Path(__file__).with_name(".data")
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/marketplace_bench"
 
 
-def database_url(backend: str, label: str) -> str:
-    """A database just for this benchmark run (a SQLite file, or a PostgreSQL database)."""
+def database_url(backend: str, label: str, postgres_url: str | None = None) -> str:
+    """A database just for this benchmark run (a SQLite file, or a PostgreSQL database).
+
+    PostgreSQL's is ``postgres_url``, else BENCH_DATABASE_URL, else marketplace_bench; it is
+    created when missing and its schema emptied.
+    """
     if backend == "sqlite":
         DATA.mkdir(exist_ok=True)
         path = DATA / f"{label}.db"
@@ -33,7 +37,7 @@ def database_url(backend: str, label: str) -> str:
         return f"sqlite:///{path}"
     import os
 
-    url = make_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES))
+    url = make_url(postgres_url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_POSTGRES))
     admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.scalar(
@@ -51,11 +55,11 @@ def database_url(backend: str, label: str) -> str:
 
 
 @contextmanager
-def fresh_app(backend: str, label: str) -> Iterator[Flask]:
+def fresh_app(backend: str, label: str, postgres_url: str | None = None) -> Iterator[Flask]:
     """An app on an empty, migrated database of ``backend``."""
     app = create_app(
         {
-            "SQLALCHEMY_DATABASE_URI": database_url(backend, label),
+            "SQLALCHEMY_DATABASE_URI": database_url(backend, label, postgres_url),
             "SECRET_KEY": "benchmark-secret-key-0123456789",
             "ID_NUMBER_KEY": "benchmark-id-number-key-0123456789",
             "PASSWORD_HASH_PROFILE": "CHEAPEST",

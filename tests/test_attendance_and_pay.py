@@ -366,3 +366,46 @@ def test_the_scheduler_knows_every_job_of_the_api():
 def test_the_nightly_subsidy_evaluation_runs_as_a_job(app, database):
     outcome = run_job("subsidy_evaluation")
     assert outcome.ran and set(outcome.result["cities"]) == {"wuxi", "xining"}
+
+
+# --- the hot path stays lean (the load benchmark's mix) --------------------------------------
+
+
+def test_check_in_reads_the_workplace_in_one_look_up(story, headers_of, count_queries):
+    story.book()
+    with at(story.shift.starts_at):
+        headers = headers_of(story.worker)
+        before = count_queries()
+        response = story.client.post(
+            f"/api/v1/bookings/{story.booking_id}/check-in", json=NEAR, headers=headers
+        )
+        statements = count_queries() - before
+    assert response.status_code == 200
+    # token, booking, worker id, workplace, update, audit (lock on PostgreSQL, tail, insert):
+    # not the worker's whole profile, nor the shift, the job and its skills one by one.
+    assert statements <= 8
+
+
+def test_check_in_audit_event_names_the_shifts_city(story, database):
+    from marketplace.audit.models import AuditEvent
+
+    story.book()
+    with at(story.shift.starts_at):
+        story.as_worker("check-in", **NEAR)
+    [event] = database.scalars(select(AuditEvent).where(AuditEvent.action == "booking.checked_in"))
+    assert event.city == "wuxi" and event.entity_id == str(story.booking_id)
+    assert 250 < event.data["distance_m"] < 350
+
+
+def test_a_booking_is_stamped_when_it_changes_and_not_rewritten_when_made(story, database):
+    with at(story.shift.starts_at - timedelta(days=1)):
+        story.book()
+    database.expire_all()
+    booking = database.get(Booking, story.booking_id)
+    assert booking.updated_at == booking.created_at
+    with at(story.shift.starts_at):
+        story.as_worker("check-in", **NEAR)
+    database.expire_all()
+    booking = database.get(Booking, story.booking_id)
+    assert booking.updated_at == story.shift.starts_at
+    assert booking.updated_at > booking.created_at

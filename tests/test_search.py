@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from marketplace.common import geo
+from marketplace.jobs import search
 from tests.conftest import shift_times
 
 SHIFTS = "/api/v1/shifts"
@@ -191,3 +192,42 @@ def test_the_grid_prefilter_never_drops_a_point_inside_the_circle(
     ranges = geo.cell_ranges(lat, lon, radius)
     cell = geo.cell_of(point_lat, point_lon)
     assert not ranges or any(low <= cell <= high for low, high in ranges)
+
+
+def test_each_item_carries_the_shift_and_its_jobs_fields(client, worker_headers, make_job):
+    job = one_shift_job(
+        make_job, title="小区保洁", required_skills=["cleaning"], hourly_wage="31.50"
+    )
+    [item] = client.get(SHIFTS, query_string=CENTRE, headers=worker_headers).get_json()
+    shift = job.shifts[0]
+    assert item["id"] == shift.id and item["job_id"] == job.id
+    assert (item["headcount"], item["booked"], item["status"]) == (2, 0, "open")
+    assert item["title"] == "小区保洁" and item["required_skills"] == ["cleaning"]
+    assert item["hourly_wage"] == "31.50" and item["employer_id"] == job.employer_id
+    assert item["location"] == {"lat": job.lat, "lon": job.lon}
+    assert (item["city"], item["address"]) == (job.city, job.address)
+    assert "distance_km" in item and "description" not in item
+
+
+def test_a_shift_read_alone_has_no_distance(client, worker_headers, make_job):
+    job = one_shift_job(make_job, title="搬运")
+    item = client.get(f"/api/v1/shifts/{job.shifts[0].id}", headers=worker_headers).get_json()
+    assert item["title"] == "搬运" and item["status"] == "open"
+    assert "distance_km" not in item
+
+
+def test_searches_of_one_shape_share_a_statement_but_not_its_values(
+    client, worker_headers, make_job
+):
+    cleaning = one_shift_job(make_job, category="保洁", location=CENTRE)
+    moving = one_shift_job(make_job, category="搬运", location=SOUTH_WEST)
+    found = {}
+    for category, point in (("保洁", CENTRE), ("搬运", SOUTH_WEST), ("保洁", SOUTH_WEST)):
+        query = {**point, "radius_km": 2, "category": category}
+        found[category, point["lat"]] = ids(
+            client.get(SHIFTS, query_string=query, headers=worker_headers)
+        )
+    assert found["保洁", CENTRE["lat"]] == [cleaning.shifts[0].id]
+    assert found["搬运", SOUTH_WEST["lat"]] == [moving.shifts[0].id]
+    assert found["保洁", SOUTH_WEST["lat"]] == []
+    assert search._around_point.cache_info().hits >= 1

@@ -28,8 +28,8 @@ def _get(booking_id: int) -> Booking:
 def as_worker(user: User, booking_id: int) -> Booking:
     """The caller's own booking (workers only)."""
     booking = _get(booking_id)
-    worker = workers.profile_of(user) if user.role == "worker" else None
-    if worker is None or booking.worker_id != worker.id:
+    worker_id = workers.profile_id_of(user) if user.role == "worker" else None
+    if worker_id is None or booking.worker_id != worker_id:
         raise NotFound("booking")
     return booking
 

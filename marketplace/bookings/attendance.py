@@ -15,15 +15,23 @@ from marketplace.bookings.services import record_transition, release_place, requ
 from marketplace.common import geo
 from marketplace.errors import Conflict, Invalid, field_error
 from marketplace.extensions import db
+from marketplace.jobs.models import Job, Shift
 
 CHECK_IN_EARLY = timedelta(minutes=30)
 NO_SHOW_AFTER = timedelta(minutes=30)
 GEOFENCE_METRES = 500
 
 
-def _distance_m(booking: Booking, lat: float, lon: float) -> float:
-    job = booking.shift.job
-    return round(geo.haversine_km(lat, lon, job.lat, job.lon) * 1000, 1)
+def _workplace(booking: Booking) -> tuple[float, float, str]:
+    """Where the booking's work is, and its city: one look-up, not the shift and the job."""
+    row = db.session.execute(
+        select(Job.lat, Job.lon, Job.city).join(Shift).where(Shift.id == booking.shift_id)
+    ).one()
+    return row.lat, row.lon, row.city
+
+
+def _distance_m(workplace: tuple[float, float, str], lat: float, lon: float) -> float:
+    return round(geo.haversine_km(lat, lon, workplace[0], workplace[1]) * 1000, 1)
 
 
 def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
@@ -37,7 +45,8 @@ def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
         )
     if now > booking.ends_at:
         raise Conflict("the shift has ended")
-    distance = _distance_m(booking, lat, lon)
+    workplace = _workplace(booking)
+    distance = _distance_m(workplace, lat, lon)
     if distance > GEOFENCE_METRES:
         message = (
             f"you are {distance:.0f} m from the workplace; check in within {GEOFENCE_METRES} m"
@@ -47,7 +56,7 @@ def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
     booking.checked_in_at = now
     booking.check_in_lat, booking.check_in_lon = lat, lon
     booking.check_in_distance_m = distance
-    record_transition(booking, "checked_in", user, None, distance_m=distance)
+    record_transition(booking, "checked_in", user, None, city=workplace[2], distance_m=distance)
     return booking
 
 
@@ -55,12 +64,13 @@ def check_out(user: User, booking_id: int, lat: float, lon: float) -> Booking:
     """The worker leaves; the time and place are kept for the pay and for the officials."""
     booking = access.as_worker(user, booking_id)
     require_state(booking, "checked_in", "check out of")
-    distance = _distance_m(booking, lat, lon)
+    workplace = _workplace(booking)
+    distance = _distance_m(workplace, lat, lon)
     booking.status = "checked_out"
     booking.checked_out_at = clock.now()
     booking.check_out_lat, booking.check_out_lon = lat, lon
     booking.check_out_distance_m = distance
-    record_transition(booking, "checked_out", user, None, distance_m=distance)
+    record_transition(booking, "checked_out", user, None, city=workplace[2], distance_m=distance)
     refresh_reliability(booking.worker_id)
     return booking
 

@@ -20,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marketplace import clock
 from marketplace.database import ScaledDecimal, UTCDateTime
 from marketplace.extensions import Model
 
@@ -80,7 +81,9 @@ class Booking(Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Stamped on every UPDATE of the row; a booking inserted and recorded in one request is
+    # not written a second time just to restate its creation time.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), onupdate=lambda: clock.now())
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     check_in_lat: Mapped[float | None] = mapped_column(Float)

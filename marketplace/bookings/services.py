@@ -44,10 +44,18 @@ LATE_CANCEL = timedelta(hours=12)
 
 
 def record_transition(
-    booking: Booking, action: str, actor: User | None, acting: Acting | None, **data: Any
+    booking: Booking,
+    action: str,
+    actor: User | None,
+    acting: Acting | None,
+    *,
+    city: str | None = None,
+    **data: Any,
 ) -> None:
-    """Audit a booking's change and tell the other domains."""
-    booking.updated_at = clock.now()
+    """Audit a booking's change and tell the other domains.
+
+    ``city`` is the shift's city when the caller already has it (it is looked up otherwise).
+    """
     db.session.flush()
     details = {
         "shift_id": booking.shift_id,
@@ -58,7 +66,8 @@ def record_transition(
     }
     if acting is not None and acting.broker is not None:
         details["broker_id"] = acting.broker.id
-    city = db.session.scalar(select(Job.city).join(Shift).where(Shift.id == booking.shift_id))
+    if city is None:
+        city = db.session.scalar(select(Job.city).join(Shift).where(Shift.id == booking.shift_id))
     audit.record(
         f"booking.{action}",
         "booking",
@@ -220,7 +229,7 @@ def book(user: User, shift_id: int) -> Booking:
     check_bookable(worker, shift)
     status = "pending" if shift.job.requires_approval else "confirmed"
     booking = create_booking(worker, shift, status)
-    record_transition(booking, status, user, None)
+    record_transition(booking, status, user, None, city=shift.job.city)
     return booking
 
 
@@ -234,7 +243,7 @@ def book_for_worker(user: User, worker: Worker, shift: Shift) -> Booking:
     _lock_worker(worker)
     check_bookable(worker, shift)
     booking = create_booking(worker, shift, "confirmed")
-    record_transition(booking, "confirmed", user, acting, assigned=True)
+    record_transition(booking, "confirmed", user, acting, city=shift.job.city, assigned=True)
     notify(
         worker.user_id,
         "booking_assigned",

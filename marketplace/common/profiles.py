@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from marketplace.auth.models import User
 from marketplace.errors import Conflict, NotFound
@@ -16,14 +18,23 @@ P = TypeVar("P")
 class Profiles(Generic[P]):
     """Look-ups of the profile an account owns (``model`` has a unique ``user_id``)."""
 
-    def __init__(self, model: type[P], kind: str, path: str) -> None:
+    def __init__(self, model: type[P], kind: str, path: str, joined: Sequence[str] = ()) -> None:
         self.model: Any = model
         self.kind = kind
         self.path = path
+        # Relationships that callers read of nearly every profile (a worker's skills), loaded
+        # in the profile's own query rather than by a second one.
+        self.joined = tuple(joined)
 
     def of(self, user: User) -> P | None:
         """The profile of ``user``, if it has one."""
-        return db.session.scalar(select(self.model).where(self.model.user_id == user.id))
+        query = select(self.model).where(self.model.user_id == user.id)
+        query = query.options(*(joinedload(getattr(self.model, name)) for name in self.joined))
+        return db.session.execute(query).unique().scalar_one_or_none()
+
+    def id_of(self, user: User) -> int | None:
+        """The id of ``user``'s profile, if it has one (without loading the profile)."""
+        return db.session.scalar(select(self.model.id).where(self.model.user_id == user.id))
 
     def mine(self, user: User) -> P:
         """The caller's own profile; 404 until the first PUT."""

@@ -31,8 +31,10 @@ from marketplace.workers.models import (
 
 WORKER_GROUPS_CHANGED = "worker_groups_changed"
 
-_profiles = Profiles(Worker, "worker", "/api/v1/workers/me")
+# The skills come with the profile in one query (bookings check them at once).
+_profiles = Profiles(Worker, "worker", "/api/v1/workers/me", joined=["skill_rows"])
 profile_of = _profiles.of
+profile_id_of = _profiles.id_of
 my_profile = _profiles.mine
 require_profile = _profiles.required
 
