@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from flask import Flask, Response, request
-from sqlalchemy import BigInteger, DateTime, Engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Select, event, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -151,3 +151,9 @@ class ScaledDecimal(TypeDecorator[Decimal]):
 def Money() -> ScaledDecimal:
     """Yuan with two decimals, held as integer fen."""
     return ScaledDecimal(2)
+
+
+def count_rows(query: Select[Any]) -> int:
+    """How many rows ``query`` answers, counted by the database (its ordering dropped)."""
+    counted = select(func.count()).select_from(query.order_by(None).subquery())
+    return db.session.scalar(counted) or 0

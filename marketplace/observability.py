@@ -18,6 +18,7 @@ from flask import Flask, Response, g, request
 from flask_cors import CORS
 
 from marketplace import clock
+from marketplace.common.ids import mask_resident_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -41,13 +42,13 @@ def current_request_id() -> str | None:
 # What must never reach a log: resident ID numbers and mainland mobile numbers, wherever they
 # hide (a message, an exception's text). Digits glued to other digits are not matched, so ids,
 # amounts and timestamps stay readable.
-_RESIDENT_ID = re.compile(r"(?<![0-9])([1-9][0-9]{5})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])")
+_RESIDENT_ID = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 
 
 def redact(text: str) -> str:
     """``text`` with ID and mobile numbers masked (``320202********123X``, ``138****5678``)."""
-    text = _RESIDENT_ID.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(2)}", text)
+    text = _RESIDENT_ID.sub(lambda m: mask_resident_id(m.group(0)), text)
     return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 
 

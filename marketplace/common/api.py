@@ -17,10 +17,11 @@ import marshmallow as ma
 from flask import current_app, request
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import unpack_tuple_response
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select
 from werkzeug.routing import IntegerConverter
 
 from marketplace.common.schemas import MAX_ID
+from marketplace.database import count_rows
 from marketplace.errors import document_errors
 from marketplace.extensions import db
 
@@ -126,5 +127,5 @@ class Blueprint(flask_smorest.Blueprint):
 
 def page_of(query: Select[Any], paging: PaginationParameters) -> list[Any]:
     """One page of an ORM ``query``; sets the total for the ``X-Pagination`` header."""
-    paging.item_count = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    paging.item_count = count_rows(query)
     return list(db.session.scalars(query.offset(paging.first_item).limit(paging.page_size)))

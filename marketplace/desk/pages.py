@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
-
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
-from marketplace.common.months import Month
+from marketplace.common.months import Month, months_between
+from marketplace.database import count_rows
 from marketplace.desk import charts
 from marketplace.earnings.services import MonthRecord, month_records
 from marketplace.extensions import db
@@ -76,8 +75,8 @@ class Queue:
 def queue(user: User, filters: dict[str, Any], page: int, per_page: int) -> Queue:
     """A page of the flags ``user`` may see under ``filters``, oldest first."""
     query = subsidies.flag_query(user, filters)
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    pages = max(math.ceil((total or 0) / per_page), 1)
+    total = count_rows(query)
+    pages = max(math.ceil(total / per_page), 1)
     page = min(page, pages)
     found = db.session.execute(
         query.add_columns(Worker.name, Worker.id_number_masked)
@@ -86,7 +85,7 @@ def queue(user: User, filters: dict[str, Any], page: int, per_page: int) -> Queu
         .limit(per_page)
     )
     rows = [QueueRow(flag, name, masked) for flag, name, masked in found]
-    return Queue(rows, total or 0, page, pages)
+    return Queue(rows, total, page, pages)
 
 
 @dataclass(frozen=True)
@@ -121,8 +120,8 @@ def flag_page(user: User, flag_id: int) -> FlagPage:
     first, last = _table_months(flag)
     period: set[str] = set()
     if flag.period_start and flag.period_end:
-        start, end = Month.parse(flag.period_start), Month.parse(flag.period_end)
-        period = {str(start + i) for i in range(end - start + 1)}
+        months = months_between(Month.parse(flag.period_start), Month.parse(flag.period_end))
+        period = set(map(str, months))
     decider = db.session.get(User, flag.decided_by) if flag.decided_by else None
     return FlagPage(
         flag=flag,

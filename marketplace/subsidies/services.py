@@ -11,12 +11,13 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Text, and_, cast, func, or_, select
+from sqlalchemy import Select, Text, and_, cast, or_, select
 
 from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
+from marketplace.database import count_rows
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.subsidies import evaluator, export, publication, risk
@@ -98,9 +99,8 @@ def visible_flag(user: User, flag_id: int) -> SubsidyFlag:
 
 
 def _page(query: Select[Any], offset: int, limit: int) -> tuple[int, Sequence[SubsidyFlag]]:
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(query.offset(offset).limit(limit)).all()
-    return total or 0, rows
+    return count_rows(query), rows
 
 
 def list_flags(
