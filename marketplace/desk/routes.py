@@ -18,6 +18,7 @@ from flask import (
     Response,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -141,7 +142,10 @@ def page_headers(response: Response) -> Response:
 @blp.context_processor
 def page_context() -> dict[str, Any]:
     """What every template may use: the CSRF token, the names of codes, the signed-in user."""
-    return {"csrf_token": generate_csrf, "names": pages.NAMES, "user": desk_user()}
+    # The signed-in user was looked up once by sign_in_required; other pages (sign-in, errors)
+    # look for one themselves.
+    user = g.desk_user if "desk_user" in g else desk_user()
+    return {"csrf_token": generate_csrf, "names": pages.NAMES, "user": user}
 
 
 @blp.app_template_filter("local")

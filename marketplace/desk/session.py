@@ -53,9 +53,10 @@ def sign_out() -> None:
 
 
 def _new_session() -> None:
-    # A fresh session gets a fresh CSRF token: forget the one Flask-WTF cached for the request.
+    # A fresh session gets a fresh CSRF token and no user: forget what the request cached.
     session.clear()
     g.pop("csrf_token", None)
+    g.pop("desk_user", None)
 
 
 def desk_user() -> User | None:
