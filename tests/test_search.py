@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from marketplace import clock
 from marketplace.common import geo
 from marketplace.jobs import search
 from tests.conftest import shift_times
@@ -231,3 +233,41 @@ def test_searches_of_one_shape_share_a_statement_but_not_its_values(
     assert found["搬运", SOUTH_WEST["lat"]] == [moving.shifts[0].id]
     assert found["保洁", SOUTH_WEST["lat"]] == []
     assert search._around_point.cache_info().hits >= 1
+
+
+@pytest.mark.parametrize(
+    ("state", "skills", "district", "wage"),
+    [
+        ("open", [], "梁溪区", "25.00"),
+        ("open", ["电工证", "叉车证"], None, "31.5"),
+        ("full", ["叉车证"], "滨湖区", "1000"),
+        ("cancelled", [], None, "25.1"),
+        ("finished", ["电工证"], "梁溪区", "999999999.99"),
+    ],
+)
+def test_a_result_is_written_exactly_as_the_shift_schema_writes_it(
+    make_job, database, state, skills, district, wage
+):
+    # The search writes its items itself (marshmallow's dump of a page cost as much as the
+    # search); the schema stays the contract, so both must write every field the same way.
+    from marketplace.jobs.schemas import ShiftDetailSchema
+
+    job = one_shift_job(
+        make_job, required_skills=skills, district=district, hourly_wage=wage, headcount=3
+    )
+    shift = job.shifts[0]
+    if state == "full":
+        shift.booked = shift.headcount
+    elif state == "cancelled":
+        shift.cancelled_at = job.created_at
+    elif state == "finished":
+        shift.starts_at -= timedelta(days=10)
+        shift.ends_at -= timedelta(days=10)
+    database.commit()
+    distance = 3.14159265
+
+    written = search.items([shift.id], clock.now())[shift.id] | {"distance_km": 3.142}
+    expected = ShiftDetailSchema().dump(search.ShiftView(shift, distance))
+    assert expected["status"] == state
+    assert written == expected
+    assert json.dumps(written, sort_keys=True) == json.dumps(expected, sort_keys=True)

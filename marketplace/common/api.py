@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 import flask_smorest
 import marshmallow as ma
-from flask import current_app, request
+from flask import Response, current_app, jsonify, request
 from flask_smorest.pagination import PaginationParameters
 from flask_smorest.utils import unpack_tuple_response
 from sqlalchemy import Select
@@ -123,6 +123,16 @@ class Blueprint(flask_smorest.Blueprint):
             return wrapper
 
         return decorator
+
+
+def dumped(data: Any) -> Response:
+    """A JSON response of ``data`` already in the shape of the view's response schema.
+
+    flask-smorest returns a view's ``Response`` as it is (paging headers added), so the
+    schema then only documents the body. For hot lists whose own writer is held equal to the
+    schema's dump by a test: marshmallow's dump of a page costs as much as finding it.
+    """
+    return jsonify(data)
 
 
 def page_of(query: Select[Any], paging: PaginationParameters) -> list[Any]:

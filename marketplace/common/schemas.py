@@ -24,6 +24,23 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _MONEY = re.compile(r"\d{1,9}(\.\d{1,2})?")
 
 
+_ANSWERED_IN = ZoneInfo(DEFAULT_TIMEZONE)
+
+
+def money_text(value: Decimal | int | str | None) -> str | None:
+    """Yuan as the API writes them: a decimal string with two decimals (``Money``'s output)."""
+    if value is None:
+        return None
+    return str(Decimal(value).quantize(CENT))
+
+
+def instant_text(value: datetime | None) -> str | None:
+    """An instant as the API writes it: ISO 8601 in China Standard Time (``Instant``'s output)."""
+    if value is None:
+        return None
+    return value.astimezone(_ANSWERED_IN).isoformat()
+
+
 class Money(fields.Field):
     """Yuan as a decimal string with two decimals (``"25.00"``); never a float."""
 
@@ -37,9 +54,7 @@ class Money(fields.Field):
         super().__init__(metadata=metadata, **kwargs)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        return str(Decimal(value).quantize(CENT))
+        return money_text(value)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if not isinstance(value, str) or not _MONEY.fullmatch(value):
@@ -97,10 +112,7 @@ class Instant(fields.AwareDateTime):
         return instant
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        local: datetime = value.astimezone(ZoneInfo(DEFAULT_TIMEZONE))
-        return local.isoformat()
+        return instant_text(value)
 
 
 class LocationSchema(ma.Schema):

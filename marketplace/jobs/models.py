@@ -79,6 +79,23 @@ class JobSkill(Model):
     skill: Mapped[str] = mapped_column(String(40), primary_key=True)
 
 
+def shift_status(
+    cancelled_at: datetime | None,
+    ends_at: datetime,
+    booked: int,
+    headcount: int,
+    now: datetime | None = None,
+) -> str:
+    """A shift's status from its columns: open, full, cancelled or finished."""
+    if cancelled_at is not None:
+        return "cancelled"
+    if ends_at <= (now or clock.now()):
+        return "finished"
+    if booked >= headcount:
+        return "full"
+    return "open"
+
+
 class Shift(Model):
     """One dated slot of a job with ``headcount`` places; ``booked`` counts the places held.
 
@@ -108,13 +125,7 @@ class Shift(Model):
     @property
     def status(self) -> str:
         """open, full, cancelled or finished — derived, so it can never go stale."""
-        if self.cancelled_at is not None:
-            return "cancelled"
-        if self.ends_at <= clock.now():
-            return "finished"
-        if self.booked >= self.headcount:
-            return "full"
-        return "open"
+        return shift_status(self.cancelled_at, self.ends_at, self.booked, self.headcount)
 
     @property
     def hours(self) -> Decimal:

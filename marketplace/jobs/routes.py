@@ -8,7 +8,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from marketplace.auth.guards import auth_required, current_user
-from marketplace.common.api import Blueprint
+from marketplace.common.api import Blueprint, dumped
 from marketplace.common.idempotency import idempotent
 from marketplace.jobs import search, services
 from marketplace.jobs.schemas import JobInSchema, JobSchema, ShiftDetailSchema, ShiftSearchSchema
@@ -70,7 +70,7 @@ class Shifts(MethodView):
         """
         found = search.search(filters, pagination_parameters.page, pagination_parameters.page_size)
         pagination_parameters.item_count = found.total
-        return found.items
+        return dumped(found.items)
 
 
 @blp.route("/shifts/<int:shift_id>")
