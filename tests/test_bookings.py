@@ -401,14 +401,16 @@ def test_booking_loads_the_worker_and_the_shift_with_what_it_checks(
     worker = make_worker(skills=["cleaning"])
     job = make_job(required_skills=["cleaning"])
     headers = headers_of(worker)
+    url = f"/api/v1/shifts/{job.shifts[0].id}/bookings"
     before = count_queries()
-    response = client.post(f"/api/v1/shifts/{job.shifts[0].id}/bookings", headers=headers)
+    response = client.post(url, headers=headers)
     statements = count_queries() - before
     assert response.status_code == 201
     # token, the rate limit (user lock, attempts in the window, this attempt), worker with
-    # skills, shift with job and skills, worker lock, three booking rules, place, insert, audit
-    # (lock on PostgreSQL, tail, insert): 17 on PostgreSQL (22 before the hot-path work).
-    assert statements <= 17
+    # skills and its row lock, shift with job and skills, the live and overlapping bookings,
+    # the part-time hours (part-time jobs only), place, insert, audit (lock on PostgreSQL, tail,
+    # insert): 13 on PostgreSQL (22 before the hot-path work).
+    assert statements <= 13
 
 
 def test_a_worker_without_the_skill_is_still_refused(client, make_worker, make_job, headers_of):

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock, events
@@ -151,21 +151,6 @@ def check_part_time_limit(worker: Worker, shift: Shift) -> None:
         )
 
 
-def _check_overlap(worker: Worker, shift: Shift) -> None:
-    clash = db.session.scalar(
-        select(Booking.id)
-        .where(
-            Booking.worker_id == worker.id,
-            Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
-            Booking.starts_at < shift.ends_at,
-            Booking.ends_at > shift.starts_at,
-        )
-        .limit(1)
-    )
-    if clash is not None:
-        raise Conflict(f"this shift overlaps your booking {clash}")
-
-
 def _check_skills(worker: Worker, shift: Shift) -> None:
     missing = sorted(set(shift.job.required_skills) - set(worker.skills))
     if missing:
@@ -181,22 +166,38 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
         raise Conflict("this shift is cancelled")
     if shift.starts_at <= clock.now():
         raise Conflict("this shift has already started")
-    live = db.session.scalar(
-        select(Booking.id).where(
+    # The worker's live booking of this shift and those that overlap it, in one look-up.
+    held = db.session.execute(
+        select(Booking.id, Booking.shift_id, Booking.status)
+        .where(
             Booking.worker_id == worker.id,
-            Booking.shift_id == shift.id,
-            Booking.status.in_(LIVE_STATUSES),
+            or_(
+                and_(Booking.shift_id == shift.id, Booking.status.in_(LIVE_STATUSES)),
+                and_(
+                    Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
+                    Booking.starts_at < shift.ends_at,
+                    Booking.ends_at > shift.starts_at,
+                ),
+            ),
         )
-    )
-    if live is not None:
-        raise Conflict(f"you already hold booking {live} for this shift")
+        .order_by(Booking.id)
+    ).all()
+    for row in held:
+        if row.shift_id == shift.id and row.status in LIVE_STATUSES:
+            raise Conflict(f"you already hold booking {row.id} for this shift")
     _check_skills(worker, shift)
-    _check_overlap(worker, shift)
+    if held:
+        raise Conflict(f"this shift overlaps your booking {held[0].id}")
     check_part_time_limit(worker, shift)
 
 
 def create_booking(worker: Worker, shift: Shift, status: str) -> Booking:
-    """Insert a booking in ``status`` (confirmed ones take their place first)."""
+    """Insert a booking in ``status`` (confirmed ones take their place first).
+
+    Run it in a savepoint, as both callers do: should a live booking of the same worker and
+    shift slip past ``check_bookable``, the database's unique index refuses it, the flush fails
+    and the savepoint undoes this booking's writes.
+    """
     if status == "confirmed":
         take_place(shift.id)
     elif shift.booked >= shift.headcount:
@@ -213,19 +214,21 @@ def create_booking(worker: Worker, shift: Shift, status: str) -> Booking:
         updated_at=now,
         confirmed_at=now if status == "confirmed" else None,
     )
+    db.session.add(booking)
     try:
-        with db.session.begin_nested():
-            db.session.add(booking)
+        db.session.flush()
     except IntegrityError:
         raise Conflict("you already hold a booking for this shift") from None
     return booking
 
 
 def book(user: User, shift_id: int) -> Booking:
-    """A worker books a shift: confirmed at once, or pending when the job requires approval."""
-    worker = workers.require_profile(user)
+    """A worker books a shift: confirmed at once, or pending when the job requires approval.
+
+    Run it in a savepoint (see ``create_booking``).
+    """
+    worker = workers.require_profile(user, lock=True)
     shift = jobs.get_shift(shift_id)
-    _lock_worker(worker)
     check_bookable(worker, shift)
     status = "pending" if shift.job.requires_approval else "confirmed"
     booking = create_booking(worker, shift, status)

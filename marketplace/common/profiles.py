@@ -26,10 +26,15 @@ class Profiles(Generic[P]):
         # in the profile's own query rather than by a second one.
         self.joined = tuple(joined)
 
-    def of(self, user: User) -> P | None:
-        """The profile of ``user``, if it has one."""
+    def of(self, user: User, *, lock: bool = False) -> P | None:
+        """The profile of ``user``, if it has one; ``lock``: its row locked for this transaction.
+
+        The lock is PostgreSQL's FOR UPDATE (SQLite's writing transaction holds its own lock).
+        """
         query = select(self.model).where(self.model.user_id == user.id)
         query = query.options(*(joinedload(getattr(self.model, name)) for name in self.joined))
+        if lock:
+            query = query.with_for_update(of=self.model)
         return db.session.execute(query).unique().scalar_one_or_none()
 
     def id_of(self, user: User) -> int | None:
@@ -43,9 +48,9 @@ class Profiles(Generic[P]):
             raise NotFound(f"{self.kind} profile")
         return profile
 
-    def required(self, user: User) -> P:
+    def required(self, user: User, *, lock: bool = False) -> P:
         """The caller's profile, or 409: the action needs a profile first."""
-        profile = self.of(user)
+        profile = self.of(user, lock=lock)
         if profile is None:
             raise Conflict(f"create your {self.kind} profile first (PUT {self.path})")
         return profile
