@@ -7,12 +7,12 @@ import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
@@ -176,18 +176,26 @@ def create_token(user: User) -> IssuedToken:
     return IssuedToken(access_token=token, expires_in=ttl)
 
 
-def user_for_token(token: str) -> User | None:
-    """The user a live (unexpired, unrevoked) token belongs to, or None."""
-    query = (
+@lru_cache(maxsize=1)
+def _live_token_owner() -> Select[User]:
+    # Built once with its values bound: every authenticated request runs it, and building the
+    # statement cost twice as much CPU as running it.
+    return (
         select(User)
         .join(AccessToken, AccessToken.user_id == User.id)
         .where(
-            AccessToken.token_hash == _token_hash(token),
+            AccessToken.token_hash == bindparam("token_hash"),
             AccessToken.revoked_at.is_(None),
-            AccessToken.expires_at > clock.now(),
+            AccessToken.expires_at > bindparam("now"),
         )
     )
-    return db.session.scalar(query)
+
+
+def user_for_token(token: str) -> User | None:
+    """The user a live (unexpired, unrevoked) token belongs to, or None."""
+    return db.session.scalar(
+        _live_token_owner(), {"token_hash": _token_hash(token), "now": clock.now()}
+    )
 
 
 def revoke_token(token: str) -> None:
