@@ -381,9 +381,9 @@ def test_check_in_reads_the_workplace_in_one_look_up(story, headers_of, count_qu
         )
         statements = count_queries() - before
     assert response.status_code == 200
-    # token, booking, worker id, workplace, update, audit (lock on PostgreSQL, tail, insert):
-    # not the worker's whole profile, nor the shift, the job and its skills one by one.
-    assert statements <= 8
+    # token, the booking with its owner and workplace in one look-up, update, audit (lock on
+    # PostgreSQL, tail, insert): not the worker's profile, the shift and the job one by one.
+    assert statements <= 6
 
 
 def test_check_in_audit_event_names_the_shifts_city(story, database):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 
 from marketplace import clock
 from marketplace.auth.models import User
@@ -13,21 +14,41 @@ from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.bookings.services import record_transition, release_place, require_state
 from marketplace.common import geo
-from marketplace.errors import Conflict, Invalid, field_error
+from marketplace.errors import Conflict, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
+from marketplace.workers.models import Worker
 
 CHECK_IN_EARLY = timedelta(minutes=30)
 NO_SHOW_AFTER = timedelta(minutes=30)
 GEOFENCE_METRES = 500
 
 
-def _workplace(booking: Booking) -> tuple[float, float, str]:
-    """Where the booking's work is, and its city: one look-up, not the shift and the job."""
-    row = db.session.execute(
-        select(Job.lat, Job.lon, Job.city).join(Shift).where(Shift.id == booking.shift_id)
-    ).one()
-    return row.lat, row.lon, row.city
+@lru_cache(maxsize=1)
+def _booking_at_work() -> Select[Booking, float, float, str]:
+    # Built once, values bound when it runs: check-in is on the hot path.
+    return (
+        select(Booking, Job.lat, Job.lon, Job.city)
+        .join(Worker, Worker.id == Booking.worker_id)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .where(Booking.id == bindparam("booking_id"), Worker.user_id == bindparam("user_id"))
+    )
+
+
+def _own_booking_at_work(user: User, booking_id: int) -> tuple[Booking, tuple[float, float, str]]:
+    """The caller's own booking (workers only; 404 otherwise), where its work is and the city.
+
+    One look-up instead of the booking, the caller's profile, the shift and the job.
+    """
+    found = None
+    if user.role == "worker":
+        values = {"booking_id": booking_id, "user_id": user.id}
+        found = db.session.execute(_booking_at_work(), values).first()
+    if found is None:
+        raise NotFound("booking")
+    booking, lat, lon, city = found
+    return booking, (lat, lon, city)
 
 
 def _distance_m(workplace: tuple[float, float, str], lat: float, lon: float) -> float:
@@ -36,7 +57,7 @@ def _distance_m(workplace: tuple[float, float, str], lat: float, lon: float) -> 
 
 def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
     """The worker arrives: from 30 minutes before the start until the end, within 500 m."""
-    booking = access.as_worker(user, booking_id)
+    booking, workplace = _own_booking_at_work(user, booking_id)
     require_state(booking, "confirmed", "check in to")
     now = clock.now()
     if now < booking.starts_at - CHECK_IN_EARLY:
@@ -45,7 +66,6 @@ def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
         )
     if now > booking.ends_at:
         raise Conflict("the shift has ended")
-    workplace = _workplace(booking)
     distance = _distance_m(workplace, lat, lon)
     if distance > GEOFENCE_METRES:
         message = (
@@ -62,9 +82,8 @@ def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
 
 def check_out(user: User, booking_id: int, lat: float, lon: float) -> Booking:
     """The worker leaves; the time and place are kept for the pay and for the officials."""
-    booking = access.as_worker(user, booking_id)
+    booking, workplace = _own_booking_at_work(user, booking_id)
     require_state(booking, "checked_in", "check out of")
-    workplace = _workplace(booking)
     distance = _distance_m(workplace, lat, lon)
     booking.status = "checked_out"
     booking.checked_out_at = clock.now()
