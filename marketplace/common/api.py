@@ -79,6 +79,9 @@ class Blueprint(flask_smorest.Blueprint):
         400: malformed JSON; 413: a body over ``MAX_CONTENT_LENGTH``. flask-smorest documents the
         422 of invalid input itself.
         """
+        if isinstance(schema, type):
+            # One instance for every request: webargs would build one per request from a class.
+            schema = schema()
         decorate = super().arguments(schema, location=location, **kwargs)
         if location != "json":
             return decorate
@@ -96,7 +99,7 @@ class Blueprint(flask_smorest.Blueprint):
         self, pager: Any = None, *, page_size: int = 20, max_page_size: int = 100
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Page the view's result; the view sets ``pagination_parameters.item_count``."""
-        schema = _paging_schema(page_size, max_page_size)
+        schema = _paging_schema(page_size, max_page_size)()
         error_status = self.PAGINATION_ARGUMENTS_PARSER.DEFAULT_VALIDATION_STATUS
 
         def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
