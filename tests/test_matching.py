@@ -81,6 +81,32 @@ def test_a_worker_who_meets_every_rule_is_a_candidate_with_components(ask, shift
     assert candidate["components"]["distance"] == pytest.approx(1 - 2 / 20, abs=0.001)
 
 
+def test_a_candidate_is_written_exactly_as_the_candidate_schema_writes_it(ask, shift, make_worker):
+    # The endpoint writes its items itself (marshmallow's dump of a list is a good part of a
+    # request); the schema stays the contract, so both must write every field the same way.
+    from marketplace.matching.routes import candidate_item
+    from marketplace.matching.schemas import CandidateSchema
+    from marketplace.matching.services import Ranked
+
+    make_worker(location=at_distance(1))
+    make_worker(location=at_distance(3), skills=["电工证"])
+    answered = ask(shift)
+    ranked = [
+        Ranked(
+            worker_id=item["worker_id"],
+            shift_id=shift.id,
+            score=item["score"],
+            distance_km=item["distance_km"],
+            components=item["components"],
+        )
+        for item in answered
+    ]
+    partial = Ranked(1, shift.id, 0.5, 1.25, {"distance": 1, "skills": 0.25})
+    for match in [*ranked, partial]:
+        assert candidate_item(match) == CandidateSchema().dump(match)
+    assert len(answered) == 2
+
+
 def test_another_citys_worker_is_never_a_candidate(ask, shift, make_worker):
     make_worker(city="xining")
     assert ask(shift) == []

@@ -55,6 +55,10 @@ def event_hash(event: Any) -> str:
     return hashlib.sha256(canonical_content(event)).hexdigest()
 
 
+# The chain's last event (built once: every booking change appends one).
+_TAIL = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+
+
 def _lock_chain() -> None:
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHAIN_LOCK_KEY})
@@ -71,9 +75,7 @@ def record(
 ) -> AuditEvent:
     """Append one event (``action`` is ``<entity>.<verb>``) to the chain, in this transaction."""
     _lock_chain()
-    tail = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    tail = db.session.execute(_TAIL).first()
     event = AuditEvent(
         seq=(tail.seq + 1) if tail else 1,
         at=clock.now(),
@@ -112,9 +114,7 @@ def record_many(entries: Sequence[Entry]) -> int:
     if not entries:
         return 0
     _lock_chain()
-    tail = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    tail = db.session.execute(_TAIL).first()
     seq, prev_hash = (tail.seq, tail.hash) if tail else (0, GENESIS_HASH)
     at = clock.now()
     rows = []

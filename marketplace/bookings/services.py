@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock, events
@@ -79,14 +79,52 @@ def record_transition(
     events.emit(BOOKING_TRANSITIONED, booking=booking, action=action, actor=actor)
 
 
+# Built once, values bound when they run: the statements of every booking.
+_TAKE_PLACE = (
+    update(Shift)
+    .where(
+        Shift.id == bindparam("shift_id"),
+        Shift.booked < Shift.headcount,
+        Shift.cancelled_at.is_(None),
+    )
+    .values(booked=Shift.booked + 1)
+    .execution_options(synchronize_session=False)
+)
+# The worker's live booking of a shift and the bookings that overlap it.
+_HELD = (
+    select(Booking.id, Booking.shift_id, Booking.status)
+    .where(
+        Booking.worker_id == bindparam("worker_id"),
+        or_(
+            and_(Booking.shift_id == bindparam("shift_id"), Booking.status.in_(LIVE_STATUSES)),
+            and_(
+                Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
+                Booking.starts_at < bindparam("ends_at"),
+                Booking.ends_at > bindparam("starts_at"),
+            ),
+        ),
+    )
+    .order_by(Booking.id)
+)
+# The part-time hours a worker holds with an employer in a week.
+_PART_TIME_HOURS = (
+    select(Booking.starts_at, Booking.ends_at)
+    .join(Shift, Shift.id == Booking.shift_id)
+    .join(Job, Job.id == Shift.job_id)
+    .where(
+        Booking.worker_id == bindparam("worker_id"),
+        Booking.employer_id == bindparam("employer_id"),
+        Booking.status.in_(HOURS_COUNTED_STATUSES),
+        Job.employment_type == "part_time",
+        Booking.starts_at >= bindparam("week_start"),
+        Booking.starts_at < bindparam("week_end"),
+    )
+)
+
+
 def take_place(shift_id: int) -> None:
     """Hold one place of the shift, or 409 when none is left (decided by the database)."""
-    result = db.session.execute(
-        update(Shift)
-        .where(Shift.id == shift_id, Shift.booked < Shift.headcount, Shift.cancelled_at.is_(None))
-        .values(booked=Shift.booked + 1)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_TAKE_PLACE, {"shift_id": shift_id})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("this shift is full")
     _forget_booked(shift_id)
@@ -128,19 +166,13 @@ def check_part_time_limit(worker: Worker, shift: Shift) -> None:
     week_start, week_end = clock.week_of(
         shift.starts_at, city.timezone if city else clock.DEFAULT_TIMEZONE
     )
-    rows = db.session.execute(
-        select(Booking.starts_at, Booking.ends_at)
-        .join(Shift, Shift.id == Booking.shift_id)
-        .join(Job, Job.id == Shift.job_id)
-        .where(
-            Booking.worker_id == worker.id,
-            Booking.employer_id == job.employer_id,
-            Booking.status.in_(HOURS_COUNTED_STATUSES),
-            Job.employment_type == "part_time",
-            Booking.starts_at >= week_start,
-            Booking.starts_at < week_end,
-        )
-    ).all()
+    values = {
+        "worker_id": worker.id,
+        "employer_id": job.employer_id,
+        "week_start": week_start,
+        "week_end": week_end,
+    }
+    rows = db.session.execute(_PART_TIME_HOURS, values).all()
     booked = sum((_hours(row.starts_at, row.ends_at) for row in rows), Decimal(0))
     wanted = _hours(shift.starts_at, shift.ends_at)
     if booked + wanted > PART_TIME_WEEKLY_HOURS:
@@ -167,21 +199,13 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
     if shift.starts_at <= clock.now():
         raise Conflict("this shift has already started")
     # The worker's live booking of this shift and those that overlap it, in one look-up.
-    held = db.session.execute(
-        select(Booking.id, Booking.shift_id, Booking.status)
-        .where(
-            Booking.worker_id == worker.id,
-            or_(
-                and_(Booking.shift_id == shift.id, Booking.status.in_(LIVE_STATUSES)),
-                and_(
-                    Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
-                    Booking.starts_at < shift.ends_at,
-                    Booking.ends_at > shift.starts_at,
-                ),
-            ),
-        )
-        .order_by(Booking.id)
-    ).all()
+    values = {
+        "worker_id": worker.id,
+        "shift_id": shift.id,
+        "starts_at": shift.starts_at,
+        "ends_at": shift.ends_at,
+    }
+    held = db.session.execute(_HELD, values).all()
     for row in held:
         if row.shift_id == shift.id and row.status in LIVE_STATUSES:
             raise Conflict(f"you already hold booking {row.id} for this shift")

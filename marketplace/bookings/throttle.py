@@ -15,7 +15,7 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from marketplace import clock
 from marketplace.auth.models import User
@@ -28,15 +28,21 @@ def _window() -> timedelta:
     return timedelta(seconds=current_app.config["BOOKING_RATE_WINDOW_SECONDS"])
 
 
+# Both built once, values bound when they run: every booking counts its attempt.
+_ATTEMPTS_SINCE = (
+    select(BookingAttempt.at)
+    .where(BookingAttempt.user_id == bindparam("user_id"), BookingAttempt.at > bindparam("since"))
+    .order_by(BookingAttempt.at)
+)
+# FOR NO KEY UPDATE: serialises this user's attempts without blocking the inserts that refer
+# to the user (tokens, notifications), which take KEY SHARE. SQLite's writing transaction
+# holds its lock already.
+_LOCK_USER = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
+
+
 def _attempts_since(user_id: int, since: datetime) -> list[datetime]:
     # Never more than the limit's worth of rows (refused attempts are not recorded).
-    return list(
-        db.session.scalars(
-            select(BookingAttempt.at)
-            .where(BookingAttempt.user_id == user_id, BookingAttempt.at > since)
-            .order_by(BookingAttempt.at)
-        )
-    )
+    return list(db.session.scalars(_ATTEMPTS_SINCE, {"user_id": user_id, "since": since}))
 
 
 def record_attempt(user: User) -> None:
@@ -44,10 +50,7 @@ def record_attempt(user: User) -> None:
 
     The attempt is flushed, not committed: the caller commits it whatever the booking's outcome.
     """
-    # FOR NO KEY UPDATE: serialises this user's attempts without blocking the inserts that
-    # refer to the user (tokens, notifications), which take KEY SHARE. SQLite's writing
-    # transaction holds its lock already.
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    db.session.execute(_LOCK_USER, {"user_id": user.id})
     limit = current_app.config["BOOKING_RATE_LIMIT"]
     now = clock.now()
     window = _window()

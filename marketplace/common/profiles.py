@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from marketplace.auth.models import User
@@ -25,17 +25,22 @@ class Profiles(Generic[P]):
         # Relationships that callers read of nearly every profile (a worker's skills), loaded
         # in the profile's own query rather than by a second one.
         self.joined = tuple(joined)
+        self._queries: dict[bool, Any] = {}
 
     def of(self, user: User, *, lock: bool = False) -> P | None:
         """The profile of ``user``, if it has one; ``lock``: its row locked for this transaction.
 
         The lock is PostgreSQL's FOR UPDATE (SQLite's writing transaction holds its own lock).
         """
-        query = select(self.model).where(self.model.user_id == user.id)
-        query = query.options(*(joinedload(getattr(self.model, name)) for name in self.joined))
-        if lock:
-            query = query.with_for_update(of=self.model)
-        return db.session.execute(query).unique().scalar_one_or_none()
+        query = self._queries.get(lock)
+        if query is None:
+            # Built once, the user bound when it runs: most requests look a profile up.
+            query = select(self.model).where(self.model.user_id == bindparam("user_id"))
+            query = query.options(*(joinedload(getattr(self.model, name)) for name in self.joined))
+            if lock:
+                query = query.with_for_update(of=self.model)
+            self._queries[lock] = query
+        return db.session.execute(query, {"user_id": user.id}).unique().scalar_one_or_none()
 
     def id_of(self, user: User) -> int | None:
         """The id of ``user``'s profile, if it has one (without loading the profile)."""

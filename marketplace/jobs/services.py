@@ -129,14 +129,16 @@ def get_job(job_id: int) -> Job:
     return job
 
 
+# Built once: loader options cost as much to build as the look-up they shape.
+_SHIFT_WITH_JOB = (joinedload(Shift.job).joinedload(Job.skill_rows),)
+
+
 def get_shift(shift_id: int) -> Shift:
     """A shift by id with its job and the job's skills (every signed-in user may read shifts).
 
     Every caller goes on to its job: one query, instead of the shift, the job and the skills.
     """
-    shift = db.session.get(
-        Shift, shift_id, options=[joinedload(Shift.job).joinedload(Job.skill_rows)]
-    )
+    shift = db.session.get(Shift, shift_id, options=_SHIFT_WITH_JOB)
     if shift is None:
         raise NotFound("shift")
     return shift

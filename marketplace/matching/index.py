@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from marketplace import clock
 from marketplace.extensions import db
@@ -62,6 +62,12 @@ def _build(city: str) -> _CityIndex:
     return _CityIndex(base, stamps, read_at - LATE_COMMIT_MARGIN)
 
 
+# Built once, values bound when it runs: every look-up of a pool asks it.
+_CHANGED_SINCE = select(Worker.id, Worker.updated_at).where(
+    Worker.city == bindparam("city"), Worker.updated_at > bindparam("since")
+)
+
+
 def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
     """The city's base pool and the overlay of workers changed since it was read.
 
@@ -74,11 +80,8 @@ def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
             index = _indexes[key] = _build(city)
     with index.lock:
         now = clock.now()
-        recent = db.session.execute(
-            select(Worker.id, Worker.updated_at).where(
-                Worker.city == city, Worker.updated_at > index.checked_until
-            )
-        ).all()
+        values = {"city": city, "since": index.checked_until}
+        recent = db.session.execute(_CHANGED_SINCE, values).all()
         fresh = [row for row in recent if index.stamps.get(row.id) != row.updated_at]
         # Changes stamped before now − margin have all committed by now: no need to look again.
         index.checked_until = max(index.checked_until, now - LATE_COMMIT_MARGIN)

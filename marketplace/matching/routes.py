@@ -7,12 +7,13 @@ from typing import Any
 from flask.views import MethodView
 
 from marketplace.auth.guards import auth_required, current_user
-from marketplace.common.api import Blueprint
+from marketplace.common.api import Blueprint, dumped
 from marketplace.matching import services
 from marketplace.matching.schemas import (
     AssignmentRequestSchema,
     AssignmentResultSchema,
     CandidateSchema,
+    ComponentsSchema,
     LimitSchema,
     RecommendedShiftSchema,
 )
@@ -35,6 +36,21 @@ class _Recommended:
         return getattr(self._shift, name)
 
 
+_COMPONENTS = tuple(ComponentsSchema().fields)
+
+
+def candidate_item(match: services.Ranked) -> dict[str, Any]:
+    """A candidate exactly as ``CandidateSchema`` dumps it (a test holds the two equal)."""
+    return {
+        "worker_id": match.worker_id,
+        "score": match.score,
+        "distance_km": match.distance_km,
+        "components": {
+            name: float(match.components[name]) for name in _COMPONENTS if name in match.components
+        },
+    }
+
+
 @blp.route("/shifts/<int:shift_id>/candidates")
 class Candidates(MethodView):
     """Ranked workers for a shift."""
@@ -45,7 +61,8 @@ class Candidates(MethodView):
     @blp.errors(404)
     def get(self, query: dict[str, Any], shift_id: int):
         """Rank the workers who can take the shift, best first."""
-        return services.candidates(current_user(), shift_id, query["limit"])
+        found = services.candidates(current_user(), shift_id, query["limit"])
+        return dumped([candidate_item(match) for match in found])
 
 
 @blp.route("/workers/me/recommended-shifts")

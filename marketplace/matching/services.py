@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from marketplace import clock
@@ -122,20 +122,24 @@ def _ranked(eligible: pool.Eligible, workers_pool: pool.Pool, shift_id: int) -> 
     ]
 
 
+# Built once, values bound when it runs (every candidates request reads it).
+_BLOCKING = select(Booking.worker_id).where(
+    Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
+    # bounded below too, so that the start-time index serves the look-up
+    Booking.starts_at > bindparam("earliest"),
+    Booking.starts_at < bindparam("ends_at"),
+    Booking.ends_at > bindparam("starts_at"),
+)
+
+
 def _blocked(shift: Shift) -> list[int]:
     """Workers with a booking that overlaps the shift (pending, confirmed or under way)."""
-    longest = timedelta(hours=MAX_SHIFT_HOURS)
-    return list(
-        db.session.scalars(
-            select(Booking.worker_id).where(
-                Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
-                # bounded below too, so that the start-time index serves the look-up
-                Booking.starts_at > shift.starts_at - longest,
-                Booking.starts_at < shift.ends_at,
-                Booking.ends_at > shift.starts_at,
-            )
-        )
-    )
+    values = {
+        "earliest": shift.starts_at - timedelta(hours=MAX_SHIFT_HOURS),
+        "starts_at": shift.starts_at,
+        "ends_at": shift.ends_at,
+    }
+    return list(db.session.scalars(_BLOCKING, values))
 
 
 def _top(

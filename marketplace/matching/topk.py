@@ -15,7 +15,18 @@ import math
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, func, literal, or_, select, type_coerce
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 
 from marketplace import clock
 from marketplace.bookings.models import HOURS_COUNTED_STATUSES, PART_TIME_WEEKLY_HOURS, Booking
@@ -28,6 +39,20 @@ from marketplace.matching import scoring
 from marketplace.subsidies.priority import GRADUATE_WINDOW_MONTHS
 from marketplace.workers.models import Worker, WorkerSkill
 
+# Built once, values bound when it runs (every candidates request for part-time work reads it).
+_PART_TIME_WEEK = (
+    select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
+    .join(Shift, Shift.id == Booking.shift_id)
+    .join(Job, Job.id == Shift.job_id)
+    .where(
+        Booking.employer_id == bindparam("employer_id"),
+        Job.employment_type == "part_time",
+        Booking.status.in_(HOURS_COUNTED_STATUSES),
+        Booking.starts_at >= bindparam("monday"),
+        Booking.starts_at < bindparam("next_monday"),
+    )
+)
+
 
 def over_part_time_limit(shift: Shift) -> list[int]:
     """Workers whose part-time hours with the shift's employer that week leave no room for it."""
@@ -35,18 +60,8 @@ def over_part_time_limit(shift: Shift) -> list[int]:
     if job.employment_type != "part_time":
         return []
     monday, next_monday = clock.week_of(shift.starts_at)
-    rows = db.session.execute(
-        select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
-        .join(Shift, Shift.id == Booking.shift_id)
-        .join(Job, Job.id == Shift.job_id)
-        .where(
-            Booking.employer_id == job.employer_id,
-            Job.employment_type == "part_time",
-            Booking.status.in_(HOURS_COUNTED_STATUSES),
-            Booking.starts_at >= monday,
-            Booking.starts_at < next_monday,
-        )
-    ).all()
+    values = {"employer_id": job.employer_id, "monday": monday, "next_monday": next_monday}
+    rows = db.session.execute(_PART_TIME_WEEK, values).all()
     hours: dict[int, float] = {}
     for row in rows:
         hours[row.worker_id] = (
