@@ -266,7 +266,7 @@ def test_a_result_is_written_exactly_as_the_shift_schema_writes_it(
     database.commit()
     distance = 3.14159265
 
-    written = search.items([shift.id], clock.now())[shift.id] | {"distance_km": 3.142}
+    written = search.items([(shift.id, job.id)], clock.now())[shift.id] | {"distance_km": 3.142}
     expected = ShiftDetailSchema().dump(search.ShiftView(shift, distance))
     assert expected["status"] == state
     assert written == expected

@@ -94,7 +94,7 @@ def _values(filters: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
 
 
 @lru_cache(maxsize=256)
-def _around_point(filters: tuple[str, ...], row_ranges: int) -> Select[int, float, float]:
+def _around_point(filters: tuple[str, ...], row_ranges: int) -> Select[int, float, float, int]:
     """The pre-filter around a point for one shape of search, built once.
 
     A box and one cell range per grid row (see ``geo``), all bound when it runs: building and
@@ -114,7 +114,7 @@ def _around_point(filters: tuple[str, ...], row_ranges: int) -> Select[int, floa
                 )
             )
         )
-    return select(Shift.id, Job.lat, Job.lon).join(Shift.job).where(*conditions)
+    return select(Shift.id, Job.lat, Job.lon, Shift.job_id).join(Shift.job).where(*conditions)
 
 
 def _spatial_values(lat: float, lon: float, radius_km: float) -> tuple[int, dict[str, Any]]:
@@ -159,7 +159,12 @@ def _page_query() -> Select[*tuple[Any, ...]]:
         select(*_PAGE_COLUMNS, JobSkill.skill)
         .join(Shift.job)
         .outerjoin(JobSkill, JobSkill.job_id == Job.id)
-        .where(Shift.id.in_(bindparam("ids", expanding=True)))
+        # The jobs' ids too, although the shifts name them: with only the shifts' ids,
+        # PostgreSQL hashed every job instead of looking the page's twenty up.
+        .where(
+            Shift.id.in_(bindparam("ids", expanding=True)),
+            Job.id.in_(bindparam("job_ids", expanding=True)),
+        )
         .order_by(JobSkill.skill)
     )
 
@@ -188,12 +193,13 @@ def _item(row: Row[Any], skills: list[str], now: datetime) -> dict[str, Any]:
     }
 
 
-def items(shift_ids: list[int], now: datetime) -> dict[int, dict[str, Any]]:
-    """The results for ``shift_ids``, by id, in one round trip."""
-    if not shift_ids:
+def items(shifts: list[tuple[int, int]], now: datetime) -> dict[int, dict[str, Any]]:
+    """The results for ``shifts`` (pairs of shift id and job id), by id, in one round trip."""
+    if not shifts:
         return {}
     found: dict[int, dict[str, Any]] = {}
-    for row in db.session.connection().execute(_page_query(), {"ids": shift_ids}):
+    values = {"ids": [shift for shift, _ in shifts], "job_ids": sorted({job for _, job in shifts})}
+    for row in db.session.connection().execute(_page_query(), values):
         item = found.get(row.id)
         if item is None:
             item = found[row.id] = _item(row, [], now)
@@ -216,22 +222,23 @@ def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
             select(func.count()).select_from(Shift).join(Shift.job).where(*conditions), values
         )
         query = (
-            select(Shift.id)
+            select(Shift.id, Shift.job_id)
             .join(Shift.job)
             .where(*conditions)
             .order_by(Shift.starts_at, Shift.id)
             .offset(first)
             .limit(per_page)
         )
-        page_ids = list(db.session.scalars(query, values))
-        found = items(page_ids, values["now"])
-        return SearchPage([found[shift_id] for shift_id in page_ids], total or 0)
+        page_shifts = [(row.id, row.job_id) for row in db.session.execute(query, values)]
+        found = items(page_shifts, values["now"])
+        return SearchPage([found[shift_id] for shift_id, _ in page_shifts], total or 0)
 
     lat, lon = filters["lat"], filters["lon"]
     radius_km = filters.get("radius_km", DEFAULT_RADIUS_KM)
-    # Only ids and coordinates come back: no ORM objects, no timestamps to parse, no sort in
-    # SQL (which would tempt the planner into the start-time index over every shift). Through
-    # the session's connection: hundreds of plain rows, without the ORM's per-row work.
+    # Only ids (the shift's and its job's) and coordinates come back: no ORM objects, no
+    # timestamps to parse, no sort in SQL (which would tempt the planner into the start-time
+    # index over every shift). Through the session's connection: hundreds of plain rows,
+    # without the ORM's per-row work.
     row_ranges, spatial = _spatial_values(lat, lon, radius_km)
     statement = _around_point(names, row_ranges)
     rows = db.session.connection().execute(statement, values | spatial).all()
@@ -239,13 +246,13 @@ def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
         return SearchPage([], 0)
     # fromiter over the flattened rows: np.array on Row objects probes each for an array API.
     flat = chain.from_iterable(rows)
-    columns = np.fromiter(flat, dtype=np.float64, count=3 * len(rows)).reshape(-1, 3)
+    columns = np.fromiter(flat, dtype=np.float64, count=4 * len(rows)).reshape(-1, 4)
     distances = geo.haversine_km_many(lat, lon, columns[:, 1], columns[:, 2])
     inside = np.flatnonzero(distances <= radius_km)
     # Nearest first; equal distances (shifts of one job) by id, so that paging is stable.
     ranked = inside[np.lexsort((columns[inside, 0], distances[inside]))]
     page_rows = ranked[first : first + per_page]
-    found = items([int(columns[i, 0]) for i in page_rows], values["now"])
+    found = items([(int(columns[i, 0]), int(columns[i, 3])) for i in page_rows], values["now"])
     results = []
     for i in page_rows:
         item = found[int(columns[i, 0])]
