@@ -215,9 +215,9 @@ def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
     otherwise by start time.
     """
     names, values = _values(filters)
-    conditions = _conditions(names)
     first = (page - 1) * per_page
     if "lat" not in filters:
+        conditions = _conditions(names)
         total = db.session.scalar(
             select(func.count()).select_from(Shift).join(Shift.job).where(*conditions), values
         )
