@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 from flask import Flask, Response, request
 from sqlalchemy import BigInteger, DateTime, Engine, Select, event, func, select
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from marketplace.extensions import db
@@ -49,6 +51,33 @@ def _view_writes_on_read(app: Flask) -> bool:
     return bool(getattr(method, "_writes_on_read", False))
 
 
+_MATH_FUNCTIONS: tuple[tuple[str, int, Callable[..., float]], ...] = (
+    ("sqrt", 1, math.sqrt),
+    ("sin", 1, math.sin),
+    ("cos", 1, math.cos),
+    ("asin", 1, math.asin),
+    ("radians", 1, math.radians),
+    ("power", 2, math.pow),
+)
+
+
+class least(FunctionElement[Any]):  # named like the SQL function it compiles to
+    """The smaller of two values: ``LEAST`` on PostgreSQL, the two-argument ``min`` on SQLite."""
+
+    inherit_cache = True
+    name = "least"
+
+
+@compiles(least)
+def _least(element: least, compiler: Any, **kwargs: Any) -> str:
+    return f"LEAST({compiler.process(element.clauses, **kwargs)})"
+
+
+@compiles(least, "sqlite")
+def _least_on_sqlite(element: least, compiler: Any, **kwargs: Any) -> str:
+    return f"min({compiler.process(element.clauses, **kwargs)})"
+
+
 def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     """WAL, a busy timeout, foreign keys and explicit BEGIN on every SQLite connection."""
 
@@ -62,10 +91,12 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         try:
-            cursor.execute("SELECT sqrt(4)")
+            cursor.execute("SELECT sqrt(4), sin(0), cos(0), asin(0), radians(0), power(2, 2)")
         except sqlite3.OperationalError:
-            # SQLite built without its math functions: matching's SQL ranking needs sqrt.
-            dbapi_connection.create_function("sqrt", 1, math.sqrt, deterministic=True)
+            # SQLite built without its math functions, which the search's and matching's
+            # distances use: Python's, under the same names.
+            for name, arity, function in _MATH_FUNCTIONS:
+                dbapi_connection.create_function(name, arity, function, deterministic=True)
         cursor.close()
 
     @event.listens_for(engine, "begin")

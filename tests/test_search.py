@@ -232,7 +232,7 @@ def test_searches_of_one_shape_share_a_statement_but_not_its_values(
     assert found["保洁", CENTRE["lat"]] == [cleaning.shifts[0].id]
     assert found["搬运", SOUTH_WEST["lat"]] == [moving.shifts[0].id]
     assert found["保洁", SOUTH_WEST["lat"]] == []
-    assert search._around_point.cache_info().hits >= 1
+    assert search._nearest.cache_info().hits >= 1
 
 
 @pytest.mark.parametrize(
@@ -271,3 +271,34 @@ def test_a_result_is_written_exactly_as_the_shift_schema_writes_it(
     assert expected["status"] == state
     assert written == expected
     assert json.dumps(written, sort_keys=True) == json.dumps(expected, sort_keys=True)
+
+
+@pytest.mark.parametrize("functions", ["sqlite's own", "python's"])
+def test_sqlite_measures_distances_as_geo_does_with_either_math_functions(functions):
+    # SQLite builds without math functions exist; the app then registers Python's under the
+    # same names (marketplace.database). Either way the database's distance is geo's.
+    from sqlalchemy import create_engine, event, select
+
+    from marketplace import database
+
+    engine = create_engine("sqlite://")
+    if functions == "python's":
+
+        @event.listens_for(engine, "connect")
+        def register(dbapi_connection, _record):
+            for name, arity, function in database._MATH_FUNCTIONS:
+                dbapi_connection.create_function(name, arity, function, deterministic=True)
+
+    point = (31.57, 120.30)
+    places = [(31.57, 120.30), (31.54, 120.265), (31.80, 120.28), (36.62, 101.78), (-31.57, -59.7)]
+    phi = math.radians(point[0])
+    with engine.connect() as connection:
+        connection.exec_driver_sql("CREATE TABLE jobs (lat REAL, lon REAL)")
+        for lat, lon in places:
+            connection.exec_driver_sql("INSERT INTO jobs VALUES (?, ?)", (lat, lon))
+        measured = connection.scalars(
+            select(search._distance_km()),
+            {"phi": phi, "cos_phi": math.cos(phi), "lon": point[1]},
+        ).all()
+    expected = [geo.haversine_km(*point, lat, lon) for lat, lon in places]
+    assert measured == pytest.approx(expected, rel=1e-12, abs=1e-9)

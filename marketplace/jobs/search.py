@@ -6,18 +6,19 @@ extension and turns a circle into a handful of index range scans on SQLite and P
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from itertools import chain
 from typing import Any
 
-import numpy as np
-from sqlalchemy import ColumnElement, Row, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Float, Row, Select, bindparam, func, or_, select
 
 from marketplace import clock
 from marketplace.common import geo
 from marketplace.common.schemas import instant_text, money_text
+from marketplace.database import least
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift, shift_status
 from marketplace.jobs.schemas import ShiftDetailSchema, ShiftSchema
@@ -93,17 +94,37 @@ def _values(filters: dict[str, Any]) -> tuple[tuple[str, ...], dict[str, Any]]:
     return names, {"now": clock.now(), **{name: filters[name] for name in names}}
 
 
-@lru_cache(maxsize=256)
-def _around_point(filters: tuple[str, ...], row_ranges: int) -> Select[int, float, float, int]:
-    """The pre-filter around a point for one shape of search, built once.
+def _distance_km() -> ColumnElement[float]:
+    """The great-circle distance from the bound point to the job, as ``geo.haversine_km``.
 
-    A box and one cell range per grid row (see ``geo``), all bound when it runs: building and
-    hashing a statement of a few dozen BETWEENs on every search cost more CPU than running it.
+    The point comes bound as ``phi`` (its latitude in radians), ``cos_phi`` and ``lon``.
     """
+    phi = func.radians(Job.lat)
+    half_dphi = func.sin((phi - bindparam("phi", type_=Float)) / 2)
+    half_dlambda = func.sin(func.radians(Job.lon - bindparam("lon", type_=Float)) / 2)
+    a = func.power(half_dphi, 2) + bindparam("cos_phi", type_=Float) * func.cos(phi) * func.power(
+        half_dlambda, 2
+    )
+    return 2 * geo.EARTH_RADIUS_KM * func.asin(least(func.sqrt(a), 1.0))
+
+
+@lru_cache(maxsize=256)
+def _nearest(filters: tuple[str, ...], row_ranges: int) -> tuple[Select[Any], Select[Any]]:
+    """A page of the shifts nearest a point, and the count of all, for one shape of search.
+
+    The database measures, sorts and cuts the page, and answers it with the page's jobs and
+    skills and the total in one statement: reading back every shift in the circle (hundreds in
+    a 10 km search) to measure it in Python cost more than the search itself. The grid's box and
+    cell ranges (see ``geo``) keep the measuring to the circle's surroundings. Built once per
+    shape, every value bound when it runs: building and hashing a statement of a few dozen
+    BETWEENs cost more CPU than running it.
+    """
+    distance = _distance_km()
     conditions = [
         *_conditions(filters),
         Job.lat.between(bindparam("south"), bindparam("north")),
         Job.lon.between(bindparam("west"), bindparam("east")),
+        distance <= bindparam("radius_km", type_=Float),
     ]
     if row_ranges:
         conditions.append(
@@ -114,7 +135,27 @@ def _around_point(filters: tuple[str, ...], row_ranges: int) -> Select[int, floa
                 )
             )
         )
-    return select(Shift.id, Job.lat, Job.lon, Shift.job_id).join(Shift.job).where(*conditions)
+    distance_km = distance.label("distance_km")
+    nearest = (
+        select(Shift.id.label("shift_id"), distance_km, func.count().over().label("total"))
+        .join(Shift.job)
+        .where(*conditions)
+        # Equal distances (shifts of one job) by id, so that paging is stable.
+        .order_by(distance_km, Shift.id)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+        .subquery("nearest")
+    )
+    page = (
+        select(nearest.c.distance_km, nearest.c.total, *_PAGE_COLUMNS, JobSkill.skill)
+        .select_from(nearest)
+        .join(Shift, Shift.id == nearest.c.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .outerjoin(JobSkill, JobSkill.job_id == Job.id)
+        .order_by(nearest.c.distance_km, Shift.id, JobSkill.skill)
+    )
+    count = select(func.count()).select_from(Shift).join(Shift.job).where(*conditions)
+    return page, count
 
 
 def _spatial_values(lat: float, lon: float, radius_km: float) -> tuple[int, dict[str, Any]]:
@@ -197,9 +238,14 @@ def items(shifts: list[tuple[int, int]], now: datetime) -> dict[int, dict[str, A
     """The results for ``shifts`` (pairs of shift id and job id), by id, in one round trip."""
     if not shifts:
         return {}
-    found: dict[int, dict[str, Any]] = {}
     values = {"ids": [shift for shift, _ in shifts], "job_ids": sorted({job for _, job in shifts})}
-    for row in db.session.connection().execute(_page_query(), values):
+    return _collect(db.session.connection().execute(_page_query(), values), now)
+
+
+def _collect(rows: Iterable[Row[Any]], now: datetime) -> dict[int, dict[str, Any]]:
+    """Results from rows of ``_PAGE_COLUMNS`` and a skill (a row per skill), by shift id."""
+    found: dict[int, dict[str, Any]] = {}
+    for row in rows:
         item = found.get(row.id)
         if item is None:
             item = found[row.id] = _item(row, [], now)
@@ -235,27 +281,23 @@ def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
 
     lat, lon = filters["lat"], filters["lon"]
     radius_km = filters.get("radius_km", DEFAULT_RADIUS_KM)
-    # Only ids (the shift's and its job's) and coordinates come back: no ORM objects, no
-    # timestamps to parse, no sort in SQL (which would tempt the planner into the start-time
-    # index over every shift). Through the session's connection: hundreds of plain rows,
-    # without the ORM's per-row work.
     row_ranges, spatial = _spatial_values(lat, lon, radius_km)
-    statement = _around_point(names, row_ranges)
-    rows = db.session.connection().execute(statement, values | spatial).all()
+    page_query, count_query = _nearest(names, row_ranges)
+    phi = math.radians(lat)
+    values |= spatial | {
+        "phi": phi,
+        "cos_phi": math.cos(phi),
+        "lon": lon,
+        "radius_km": radius_km,
+        "limit": per_page,
+        "offset": first,
+    }
+    rows = db.session.connection().execute(page_query, values).all()
     if not rows:
-        return SearchPage([], 0)
-    # fromiter over the flattened rows: np.array on Row objects probes each for an array API.
-    flat = chain.from_iterable(rows)
-    columns = np.fromiter(flat, dtype=np.float64, count=4 * len(rows)).reshape(-1, 4)
-    distances = geo.haversine_km_many(lat, lon, columns[:, 1], columns[:, 2])
-    inside = np.flatnonzero(distances <= radius_km)
-    # Nearest first; equal distances (shifts of one job) by id, so that paging is stable.
-    ranked = inside[np.lexsort((columns[inside, 0], distances[inside]))]
-    page_rows = ranked[first : first + per_page]
-    found = items([(int(columns[i, 0]), int(columns[i, 3])) for i in page_rows], values["now"])
-    results = []
-    for i in page_rows:
-        item = found[int(columns[i, 0])]
-        item["distance_km"] = round(float(distances[i]), 3)
-        results.append(item)
-    return SearchPage(results, len(inside))
+        # Past the last page (or nothing at all): the count came with the rows.
+        total = db.session.connection().scalar(count_query, values) if first else 0
+        return SearchPage([], total or 0)
+    found = _collect(rows, values["now"])
+    for row in rows:
+        found[row.id]["distance_km"] = round(row.distance_km, 3)
+    return SearchPage(list(found.values()), rows[0].total)
