@@ -5,7 +5,8 @@ same on SQLite and PostgreSQL with no extension to install, and a circle of radi
 few contiguous cell ranges (one per grid row), each an index range scan (``cell BETWEEN a AND
 b``). Cells are 0.01° (about 1.1 km north–south, 0.95 km east–west at 无锡 and 西宁's
 latitudes), so a 5 km search reads about ten short ranges. Exact great-circle distances are then
-computed for the survivors only — vectorised with numpy — to filter and sort.
+computed for the survivors only — by the database in the shift search (``jobs.search``),
+vectorised with numpy in matching's in-memory index — to filter and sort.
 """
 
 from __future__ import annotations
