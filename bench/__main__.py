@@ -7,7 +7,7 @@ import json
 import os
 import sys
 
-from bench import evaluation, load, matching, search
+from bench import evaluation, hotpath, load, matching, search
 
 
 def main() -> None:
@@ -56,9 +56,25 @@ def main() -> None:
     load_parser.add_argument("--server-workers", type=int, default=4, help="gunicorn workers")
     load_parser.add_argument("--server-threads", type=int, default=1, help="threads per worker")
     load_parser.add_argument("--label", default="", help="a word for the results file's name")
+    hotpath_parser = commands.add_parser(
+        "hotpath", help="the load mix's requests in-process: ms and statements per kind"
+    )
+    hotpath_parser.add_argument("--database", default=hotpath.default_database())
+    hotpath_parser.add_argument("--requests", type=int, default=300, help="timed, per kind")
+    hotpath_parser.add_argument("--warmup", type=int, default=20, help="untimed, per kind")
+    hotpath_parser.add_argument(
+        "--from-line", type=int, default=9000, help="first booking/check-in line to send"
+    )
     arguments = parser.parse_args()
 
-    if arguments.benchmark == "load":
+    if arguments.benchmark == "hotpath":
+        try:
+            hotpath.run(
+                arguments.database, arguments.requests, arguments.warmup, arguments.from_line
+            )
+        except load.LoadError as error:
+            sys.exit(f"hotpath: {error}")
+    elif arguments.benchmark == "load":
         try:
             load.run(
                 arguments.database,

@@ -243,3 +243,24 @@ def test_wrk_missing_and_not_installable_says_how(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(load.os, "geteuid", lambda: 1000)
     with pytest.raises(load.LoadError, match="apt-get install wrk"):
         load.require_wrk()
+
+
+def test_the_hot_path_measure_counts_each_kinds_statements(
+    app: Any, client: FlaskClient, prepared: Path
+) -> None:
+    """``python -m bench hotpath``: every kind measured, statements within the hot-path budgets."""
+    from bench import hotpath
+    from marketplace.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    figures = hotpath.measure(client, engine, prepared, count=10, warmup=5, from_line=20)
+    assert set(figures) == {*hotpath.KINDS, "mix"}
+    assert all(figure["ms"] > 0 for figure in figures.values())
+    statements = {kind: figure["statements"] for kind, figure in figures.items()}
+    # health: the probe; search: token and one page; check-in: token, the booking at work,
+    # the update and the audit (3 on PostgreSQL); booking: see test_bookings.
+    assert 1 <= statements["health"] <= 2
+    assert 2 <= statements["search"] <= 3
+    assert statements["checkin"] <= 6
+    assert statements["book"] <= 13
