@@ -11,7 +11,17 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVar
 
 from flask import Flask, Response, request
-from sqlalchemy import BigInteger, DateTime, Engine, Select, event, func, select
+from sqlalchemy import (
+    BigInteger,
+    CursorResult,
+    DateTime,
+    Engine,
+    Executable,
+    Select,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -188,3 +198,15 @@ def count_rows(query: Select[Any]) -> int:
     """How many rows ``query`` answers, counted by the database (its ordering dropped)."""
     counted = select(func.count()).select_from(query.order_by(None).subquery())
     return db.session.scalar(counted) or 0
+
+
+def execute_core(statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+    """Run a Core ``statement`` (columns or plain writes, no entities) in the session's transaction.
+
+    About half the CPU of ``Session.execute`` for the same statement, which takes it through
+    the ORM's own execution and result machinery; on the hot paths that is a good part of a
+    request. The session's pending changes are flushed first, as its own execute would.
+    """
+    if db.session.autoflush:
+        db.session.flush()
+    return db.session.connection().execute(statement, parameters)

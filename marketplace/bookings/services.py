@@ -30,6 +30,7 @@ from marketplace.bookings.models import (
 from marketplace.bookings.notifications import notify
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.cities import catalogue
+from marketplace.database import execute_core
 from marketplace.employers import services as employers
 from marketplace.employers.services import Acting
 from marketplace.errors import Conflict
@@ -124,8 +125,8 @@ _PART_TIME_HOURS = (
 
 def take_place(shift_id: int) -> None:
     """Hold one place of the shift, or 409 when none is left (decided by the database)."""
-    result = db.session.execute(_TAKE_PLACE, {"shift_id": shift_id})
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    result = execute_core(_TAKE_PLACE, {"shift_id": shift_id})
+    if result.rowcount != 1:
         raise Conflict("this shift is full")
     _forget_booked(shift_id)
 
@@ -172,7 +173,7 @@ def check_part_time_limit(worker: Worker, shift: Shift) -> None:
         "week_start": week_start,
         "week_end": week_end,
     }
-    rows = db.session.execute(_PART_TIME_HOURS, values).all()
+    rows = execute_core(_PART_TIME_HOURS, values).all()
     booked = sum((_hours(row.starts_at, row.ends_at) for row in rows), Decimal(0))
     wanted = _hours(shift.starts_at, shift.ends_at)
     if booked + wanted > PART_TIME_WEEKLY_HOURS:
@@ -205,7 +206,7 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
         "starts_at": shift.starts_at,
         "ends_at": shift.ends_at,
     }
-    held = db.session.execute(_HELD, values).all()
+    held = execute_core(_HELD, values).all()
     for row in held:
         if row.shift_id == shift.id and row.status in LIVE_STATUSES:
             raise Conflict(f"you already hold booking {row.id} for this shift")

@@ -15,11 +15,12 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.bookings.models import BookingAttempt
+from marketplace.database import execute_core
 from marketplace.errors import TooManyRequests
 from marketplace.extensions import db
 
@@ -37,12 +38,13 @@ _ATTEMPTS_SINCE = (
 # FOR NO KEY UPDATE: serialises this user's attempts without blocking the inserts that refer
 # to the user (tokens, notifications), which take KEY SHARE. SQLite's writing transaction
 # holds its lock already.
+_RECORD_ATTEMPT = insert(BookingAttempt)
 _LOCK_USER = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
 
 
 def _attempts_since(user_id: int, since: datetime) -> list[datetime]:
     # Never more than the limit's worth of rows (refused attempts are not recorded).
-    return list(db.session.scalars(_ATTEMPTS_SINCE, {"user_id": user_id, "since": since}))
+    return list(execute_core(_ATTEMPTS_SINCE, {"user_id": user_id, "since": since}).scalars())
 
 
 def record_attempt(user: User) -> None:
@@ -50,7 +52,7 @@ def record_attempt(user: User) -> None:
 
     The attempt is flushed, not committed: the caller commits it whatever the booking's outcome.
     """
-    db.session.execute(_LOCK_USER, {"user_id": user.id})
+    execute_core(_LOCK_USER, {"user_id": user.id})
     limit = current_app.config["BOOKING_RATE_LIMIT"]
     now = clock.now()
     window = _window()
@@ -64,8 +66,7 @@ def record_attempt(user: User) -> None:
             f"try again in {max(1, retry_after)} seconds",
             retry_after=retry_after,
         )
-    db.session.add(BookingAttempt(user_id=user.id, at=now))
-    db.session.flush()
+    execute_core(_RECORD_ATTEMPT, {"user_id": user.id, "at": now})
 
 
 def purge_attempts() -> int:

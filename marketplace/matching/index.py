@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from marketplace import clock
+from marketplace.database import execute_core
 from marketplace.extensions import db
 from marketplace.matching import pool
 from marketplace.workers.models import Worker, WorkerSkill
@@ -81,7 +82,7 @@ def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
     with index.lock:
         now = clock.now()
         values = {"city": city, "since": index.checked_until}
-        recent = db.session.execute(_CHANGED_SINCE, values).all()
+        recent = execute_core(_CHANGED_SINCE, values).all()
         fresh = [row for row in recent if index.stamps.get(row.id) != row.updated_at]
         # Changes stamped before now − margin have all committed by now: no need to look again.
         index.checked_until = max(index.checked_until, now - LATE_COMMIT_MARGIN)

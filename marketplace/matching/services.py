@@ -16,6 +16,7 @@ from marketplace.auth.models import User
 from marketplace.bookings.models import OVERLAP_BLOCKING_STATUSES, Booking
 from marketplace.cities import catalogue
 from marketplace.common import geo
+from marketplace.database import execute_core
 from marketplace.employers import services as employers
 from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
@@ -139,7 +140,7 @@ def _blocked(shift: Shift) -> list[int]:
         "starts_at": shift.starts_at,
         "ends_at": shift.ends_at,
     }
-    return list(db.session.scalars(_BLOCKING, values))
+    return list(execute_core(_BLOCKING, values).scalars())
 
 
 def _top(

@@ -32,6 +32,7 @@ from marketplace import clock
 from marketplace.bookings.models import HOURS_COUNTED_STATUSES, PART_TIME_WEEKLY_HOURS, Booking
 from marketplace.common import geo
 from marketplace.common.months import Month
+from marketplace.database import execute_core
 from marketplace.extensions import db
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Job, Shift
@@ -61,7 +62,7 @@ def over_part_time_limit(shift: Shift) -> list[int]:
         return []
     monday, next_monday = clock.week_of(shift.starts_at)
     values = {"employer_id": job.employer_id, "monday": monday, "next_monday": next_monday}
-    rows = db.session.execute(_PART_TIME_WEEK, values).all()
+    rows = execute_core(_PART_TIME_WEEK, values).all()
     hours: dict[int, float] = {}
     for row in rows:
         hours[row.worker_id] = (
