@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import joinedload
@@ -129,8 +130,11 @@ def get_job(job_id: int) -> Job:
     return job
 
 
-# Built once: loader options cost as much to build as the look-up they shape.
-_SHIFT_WITH_JOB = (joinedload(Shift.job).joinedload(Job.skill_rows),)
+@lru_cache(maxsize=1)
+def _shift_with_job() -> tuple[Any, ...]:
+    # Built once (loader options cost as much to build as the look-up they shape), and on first
+    # use: building them configures the mappers, which needs every model imported.
+    return (joinedload(Shift.job).joinedload(Job.skill_rows),)
 
 
 def get_shift(shift_id: int) -> Shift:
@@ -138,7 +142,7 @@ def get_shift(shift_id: int) -> Shift:
 
     Every caller goes on to its job: one query, instead of the shift, the job and the skills.
     """
-    shift = db.session.get(Shift, shift_id, options=_SHIFT_WITH_JOB)
+    shift = db.session.get(Shift, shift_id, options=_shift_with_job())
     if shift is None:
         raise NotFound("shift")
     return shift
