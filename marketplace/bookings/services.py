@@ -107,13 +107,13 @@ _HELD = (
     )
     .order_by(Booking.id)
 )
-# The part-time hours a worker holds with an employer in a week.
-_PART_TIME_HOURS = (
-    select(Booking.starts_at, Booking.ends_at)
+# The bookings whose hours count toward the part-time limit: an employer's part-time work in a
+# week (``employer_id``, ``week_start``, ``week_end`` bound). Matching reads them for all workers.
+PART_TIME_WEEK = (
+    select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
     .join(Shift, Shift.id == Booking.shift_id)
     .join(Job, Job.id == Shift.job_id)
     .where(
-        Booking.worker_id == bindparam("worker_id"),
         Booking.employer_id == bindparam("employer_id"),
         Booking.status.in_(HOURS_COUNTED_STATUSES),
         Job.employment_type == "part_time",
@@ -121,6 +121,8 @@ _PART_TIME_HOURS = (
         Booking.starts_at < bindparam("week_end"),
     )
 )
+# One worker's of them.
+_PART_TIME_HOURS = PART_TIME_WEEK.where(Booking.worker_id == bindparam("worker_id"))
 
 
 def take_place(shift_id: int) -> None:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
-    bindparam,
     case,
     func,
     literal,
@@ -29,30 +28,17 @@ from sqlalchemy import (
 )
 
 from marketplace import clock
-from marketplace.bookings.models import HOURS_COUNTED_STATUSES, PART_TIME_WEEKLY_HOURS, Booking
+from marketplace.bookings.models import PART_TIME_WEEKLY_HOURS
+from marketplace.bookings.services import PART_TIME_WEEK
 from marketplace.common import geo
 from marketplace.common.months import Month
 from marketplace.database import execute_core
 from marketplace.extensions import db
 from marketplace.jobs.categories import skill_tags
-from marketplace.jobs.models import Job, Shift
+from marketplace.jobs.models import Shift
 from marketplace.matching import scoring
 from marketplace.subsidies.priority import GRADUATE_WINDOW_MONTHS
 from marketplace.workers.models import Worker, WorkerSkill
-
-# Built once, values bound when it runs (every candidates request for part-time work reads it).
-_PART_TIME_WEEK = (
-    select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
-    .join(Shift, Shift.id == Booking.shift_id)
-    .join(Job, Job.id == Shift.job_id)
-    .where(
-        Booking.employer_id == bindparam("employer_id"),
-        Job.employment_type == "part_time",
-        Booking.status.in_(HOURS_COUNTED_STATUSES),
-        Booking.starts_at >= bindparam("monday"),
-        Booking.starts_at < bindparam("next_monday"),
-    )
-)
 
 
 def over_part_time_limit(shift: Shift) -> list[int]:
@@ -61,8 +47,8 @@ def over_part_time_limit(shift: Shift) -> list[int]:
     if job.employment_type != "part_time":
         return []
     monday, next_monday = clock.week_of(shift.starts_at)
-    values = {"employer_id": job.employer_id, "monday": monday, "next_monday": next_monday}
-    rows = execute_core(_PART_TIME_WEEK, values).all()
+    values = {"employer_id": job.employer_id, "week_start": monday, "week_end": next_monday}
+    rows = execute_core(PART_TIME_WEEK, values).all()
     hours: dict[int, float] = {}
     for row in rows:
         hours[row.worker_id] = (
