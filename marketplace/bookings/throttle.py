@@ -29,16 +29,16 @@ def _window() -> timedelta:
     return timedelta(seconds=current_app.config["BOOKING_RATE_WINDOW_SECONDS"])
 
 
-# Both built once, values bound when they run: every booking counts its attempt.
+# Built once, values bound when they run: every booking counts its attempt.
 _ATTEMPTS_SINCE = (
     select(BookingAttempt.at)
     .where(BookingAttempt.user_id == bindparam("user_id"), BookingAttempt.at > bindparam("since"))
     .order_by(BookingAttempt.at)
 )
+_RECORD_ATTEMPT = insert(BookingAttempt)
 # FOR NO KEY UPDATE: serialises this user's attempts without blocking the inserts that refer
 # to the user (tokens, notifications), which take KEY SHARE. SQLite's writing transaction
 # holds its lock already.
-_RECORD_ATTEMPT = insert(BookingAttempt)
 _LOCK_USER = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
 
 

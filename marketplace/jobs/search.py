@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, Float, Row, Select, bindparam, func, or_, 
 from marketplace import clock
 from marketplace.common import geo
 from marketplace.common.schemas import instant_text, money_text
-from marketplace.database import least
+from marketplace.database import execute_core, least
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift, shift_status
 from marketplace.jobs.schemas import ShiftDetailSchema, ShiftSchema
@@ -239,7 +239,7 @@ def items(shifts: list[tuple[int, int]], now: datetime) -> dict[int, dict[str, A
     if not shifts:
         return {}
     values = {"ids": [shift for shift, _ in shifts], "job_ids": sorted({job for _, job in shifts})}
-    return _collect(db.session.connection().execute(_page_query(), values), now)
+    return _collect(execute_core(_page_query(), values), now)
 
 
 def _collect(rows: Iterable[Row[Any]], now: datetime) -> dict[int, dict[str, Any]]:
@@ -292,10 +292,10 @@ def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
         "limit": per_page,
         "offset": first,
     }
-    rows = db.session.connection().execute(page_query, values).all()
+    rows = execute_core(page_query, values).all()
     if not rows:
         # Past the last page (or nothing at all): the count came with the rows.
-        total = db.session.connection().scalar(count_query, values) if first else 0
+        total = execute_core(count_query, values).scalar() if first else 0
         return SearchPage([], total or 0)
     found = _collect(rows, values["now"])
     for row in rows:
