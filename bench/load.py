@@ -53,7 +53,7 @@ GOAL_RATIO = 0.30
 GOAL_P99_MS = 250.0
 ENVIRONMENT = {
     "SECRET_KEY": "load-secret-key-0123456789abcdef",
-    "MARKETPLACE_ID_NUMBER_KEY": "benchmark-id-number-key-0123456789",
+    "MARKETPLACE_ID_KEY": "benchmark-id-number-key-0123456789",
 }
 
 

@@ -37,10 +37,11 @@ DEFAULTS: dict[str, Any] = {
         # connection the pool reconnects instead of failing the next request.
         "pool_pre_ping": True,
     },
-    "SECRET_KEY": None,  # filled in from instance/secret_key when not given
-    # Encrypts resident ID numbers at rest. Losing it loses the numbers: production sets it
-    # from a secret store; development keeps a generated one in instance/id_number_key.
-    "ID_NUMBER_KEY": None,
+    "SECRET_KEY": None,  # filled in from instance/secret_key when not given (SQLite only)
+    # Encrypts resident ID numbers at rest and keys their look-up digest. Losing it loses the
+    # numbers: production sets it from a secret store; the embedded default keeps a generated one
+    # in instance/id_number_key.
+    "ID_KEY": None,
     "TESTING": False,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "ACCESS_TOKEN_TTL_SECONDS": 12 * 3600,
@@ -95,6 +96,14 @@ POSITIVE_SETTINGS = ("BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", "DESK_
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
 
 
+# The secrets, each with the instance/ file in which the embedded default (SQLite) keeps a
+# generated one (mode 0600). On PostgreSQL — production — each must be given: a key generated on
+# one machine would differ on the next, and a lost ID key loses every stored ID number.
+SECRET_FILES = {"SECRET_KEY": "secret_key", "ID_KEY": "id_number_key"}
+# Settings known by an older name too (MARKETPLACE_ID_NUMBER_KEY of the first release).
+RENAMED = {"ID_NUMBER_KEY": "ID_KEY"}
+
+
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the service refuses to start."""
 
@@ -138,11 +147,20 @@ def _as_bool(key: str, value: Any) -> bool:
 
 
 def _instance_secret(instance_path: Path, name: str) -> str:
-    """Keep a generated secret in instance/ so that a development server survives restarts."""
+    """Keep a generated secret in instance/ so that a development server survives restarts.
+
+    The file is created readable by its owner only (never, even for a moment, by others), and
+    an older file found with wider permissions is narrowed.
+    """
     secret_file = instance_path / name
-    if not secret_file.exists():
-        secret_file.write_text(secrets.token_hex(32))
-        secret_file.chmod(0o600)
+    try:
+        descriptor = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if secret_file.stat().st_mode & 0o077:
+            secret_file.chmod(0o600)
+    else:
+        with os.fdopen(descriptor, "w") as created:
+            created.write(secrets.token_hex(32))
     return secret_file.read_text().strip()
 
 
@@ -151,8 +169,13 @@ def build(
 ) -> dict[str, Any]:
     """Merge defaults <- environment <- overrides and check the result."""
     settings = dict(DEFAULTS)
-    settings.update(from_environment(environ))
-    settings.update(overrides or {})
+    for given in (from_environment(environ), dict(overrides or {})):
+        for old, new in RENAMED.items():
+            if old in given:
+                value = given.pop(old)
+                if given.setdefault(new, value) != value:
+                    raise ConfigError(f"{old} is the old name of {new}: give one of them")
+        settings.update(given)
 
     for key in INTEGER_SETTINGS:
         settings[key] = _as_int(key, settings[key])
@@ -177,8 +200,14 @@ def build(
     ):
         raise ConfigError(f"PASSWORD_HASH_PROFILE {settings['PASSWORD_HASH_PROFILE']!r} unknown")
 
-    for key, file_name in (("SECRET_KEY", "secret_key"), ("ID_NUMBER_KEY", "id_number_key")):
+    embedded = scheme != "postgresql+psycopg"
+    for key, file_name in SECRET_FILES.items():
         if not settings[key]:
+            if not embedded:
+                raise ConfigError(
+                    f"{key} must be set (MARKETPLACE_{key}, or {key} for SECRET_KEY) when the "
+                    "database is PostgreSQL: generated keys are for the embedded SQLite default"
+                )
             instance_path.mkdir(parents=True, exist_ok=True)
             settings[key] = _instance_secret(instance_path, file_name)
         if len(str(settings[key])) < 16:

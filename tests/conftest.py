@@ -35,6 +35,11 @@ from marketplace.workers.schemas import WorkerProfileInSchema
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 PASSWORD = "correct-horse-42"
+# The secrets of every app the tests build (on PostgreSQL the service refuses to start without).
+SECRETS = {
+    "SECRET_KEY": "test-secret-key-not-for-production",
+    "ID_KEY": "test-id-number-key-not-for-production",
+}
 
 
 def _postgres_url(url: str) -> bool:
@@ -49,9 +54,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "TESTING": True,
-            "SECRET_KEY": "test-secret-key-not-for-production",
             "PASSWORD_HASH_PROFILE": "CHEAPEST",
-            "ID_NUMBER_KEY": "test-id-number-key-not-for-production",
+            **SECRETS,
         }
     )
     with application.app_context():
@@ -87,7 +91,7 @@ def committed_app(
     else:
         url = f"sqlite:///{tmp_path / f'{schema}.db'}"
     app = create_app(
-        {"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "CHEAPEST", **config}
+        {"SQLALCHEMY_DATABASE_URI": url, "PASSWORD_HASH_PROFILE": "CHEAPEST", **SECRETS, **config}
     )
     with app.app_context():
         flask_migrate.upgrade()

@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = "live_concurrency"
 SECRETS = {
     "SECRET_KEY": "concurrency-secret-key-0123456789",
-    "ID_NUMBER_KEY": "concurrency-id-number-key-0123456789",
+    "ID_KEY": "concurrency-id-number-key-0123456789",
 }
 
 
@@ -158,7 +158,7 @@ def gunicorn(live, tmp_path_factory: pytest.TempPathFactory):
         **os.environ,
         "DATABASE_URL": url,
         "SECRET_KEY": SECRETS["SECRET_KEY"],
-        "MARKETPLACE_ID_NUMBER_KEY": SECRETS["ID_NUMBER_KEY"],
+        "MARKETPLACE_ID_KEY": SECRETS["ID_KEY"],
     }
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with log.open("wb") as log_file:

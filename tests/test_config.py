@@ -23,6 +23,7 @@ def test_the_environment_overrides_defaults_and_the_mapping_overrides_the_enviro
     environ = {
         "DATABASE_URL": "postgres://postgres@db.internal/market",
         "SECRET_KEY": "from-the-environment-0123456789",
+        "MARKETPLACE_ID_KEY": "from-the-environment-9876543210",
         "MARKETPLACE_ACCESS_TOKEN_TTL_SECONDS": "600",
     }
     settings = build(tmp_path, environ, None)
@@ -48,3 +49,38 @@ def test_the_environment_overrides_defaults_and_the_mapping_overrides_the_enviro
 def test_bad_settings_stop_the_service_at_start(tmp_path: Path, environ, complaint):
     with pytest.raises(ConfigError, match=complaint):
         build(tmp_path, environ, None)
+
+
+def test_generated_secrets_are_kept_readable_by_their_owner_only(tmp_path: Path):
+    build(tmp_path, {}, None)
+    for name in ("secret_key", "id_number_key"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o600
+
+
+def test_a_secret_file_left_readable_by_others_is_narrowed(tmp_path: Path):
+    (tmp_path / "secret_key").write_text("an-older-secret-0123456789")
+    (tmp_path / "secret_key").chmod(0o644)
+    assert build(tmp_path, {}, None)["SECRET_KEY"] == "an-older-secret-0123456789"
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ID_KEY"])
+def test_on_postgresql_the_service_refuses_to_start_without_its_keys(tmp_path: Path, missing):
+    given = {
+        "DATABASE_URL": "postgresql://postgres@db.internal/market",
+        "SECRET_KEY": "from-the-environment-0123456789",
+        "MARKETPLACE_ID_KEY": "from-the-environment-0123456789",
+    }
+    del given["SECRET_KEY" if missing == "SECRET_KEY" else "MARKETPLACE_ID_KEY"]
+    with pytest.raises(ConfigError, match=missing):
+        build(tmp_path, given, None)
+    assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "id_number_key").exists()
+
+
+def test_the_id_key_is_still_read_under_its_old_name(tmp_path: Path):
+    old = {"MARKETPLACE_ID_NUMBER_KEY": "the-old-name-0123456789"}
+    assert build(tmp_path, old, None)["ID_KEY"] == "the-old-name-0123456789"
+    both = {**old, "MARKETPLACE_ID_KEY": "another-key-0123456789"}
+    with pytest.raises(ConfigError, match="old name"):
+        build(tmp_path, both, None)

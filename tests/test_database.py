@@ -15,6 +15,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, event, select, text
 from marketplace import create_app
 from marketplace.database import Money, UTCDateTime
 from marketplace.extensions import db
+from tests.conftest import SECRETS
 
 CHINA = timezone(timedelta(hours=8))
 
@@ -73,7 +74,7 @@ def sqlite_app(tmp_path: Path):
     application = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'locking.db'}",
-            "SECRET_KEY": "test-secret-key-not-for-production",
+            **SECRETS,
             "TESTING": True,
         }
     )

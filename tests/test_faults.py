@@ -71,7 +71,7 @@ SCHEMA = "live_faults"
 APPLICATION_NAME = f"marketplace-faults-{os.getpid()}"
 SECRETS = {
     "SECRET_KEY": "faults-secret-key-0123456789abcdef",
-    "ID_NUMBER_KEY": "faults-id-number-key-0123456789abcdef",
+    "ID_KEY": "faults-id-number-key-0123456789abcdef",
 }
 on_postgres = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL")
 

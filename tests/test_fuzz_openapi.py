@@ -101,7 +101,7 @@ def _schema_app() -> Flask:
             "SQLALCHEMY_DATABASE_URI": "sqlite://",
             "TESTING": True,
             "SECRET_KEY": "fuzz-schema-secret-not-for-production",
-            "ID_NUMBER_KEY": "fuzz-schema-id-key-not-for-production",
+            "ID_KEY": "fuzz-schema-id-key-not-for-production",
         }
     )
 

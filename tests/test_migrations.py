@@ -9,6 +9,7 @@ from sqlalchemy import inspect
 
 from marketplace import create_app
 from marketplace.extensions import db
+from tests.conftest import SECRETS
 
 
 def test_the_migrated_schema_matches_the_models(app):
@@ -24,7 +25,7 @@ def test_every_migration_downgrades_and_upgrades_again(tmp_path):
     scratch = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'roundtrip.db'}",
-            "SECRET_KEY": "test-secret-key-not-for-production",
+            **SECRETS,
         }
     )
     with scratch.app_context():

@@ -10,6 +10,7 @@ import time_machine
 from flask import Flask
 
 from marketplace import create_app
+from tests.conftest import SECRETS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -24,7 +25,7 @@ def test_health_and_every_request_are_503_when_the_database_is_gone(tmp_path):
     unreachable = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://postgres@127.0.0.1:9/none",
-            "SECRET_KEY": "test-secret-key-not-for-production",
+            **SECRETS,
         }
     )
     client = unreachable.test_client()
@@ -147,7 +148,7 @@ def test_a_500_shows_neither_traceback_nor_the_exception_text(tmp_path):
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'crash.db'}",
-            "SECRET_KEY": "test-secret-key-not-for-production",
+            **SECRETS,
             "PROPAGATE_EXCEPTIONS": False,
         }
     )

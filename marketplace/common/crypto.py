@@ -6,7 +6,7 @@ differently every time and cannot be searched for; uniqueness checks and look-up
 keyed HMAC-SHA256 hash instead. The hash is keyed so that someone holding only the dump
 cannot confirm a guessed number (birth dates and region codes make guessing cheap).
 
-Both keys are derived from one configured secret (``ID_NUMBER_KEY``) with HKDF under
+Both keys are derived from one configured secret (``ID_KEY``) with HKDF under
 different labels, so a leak of one derived key does not expose the other.
 """
 
@@ -56,7 +56,7 @@ class FieldCipher:
     """Encrypts, decrypts and hashes one kind of sensitive field under one secret."""
 
     def __init__(self, secret: str) -> None:
-        """Derive the encryption and lookup keys from ``secret`` (the ``ID_NUMBER_KEY``)."""
+        """Derive the encryption and lookup keys from ``secret`` (the ``ID_KEY``)."""
         if not secret:
             raise ValueError("the field encryption secret must not be empty")
         secret_bytes = secret.encode("utf-8")

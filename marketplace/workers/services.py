@@ -45,8 +45,8 @@ def _cipher(secret: str) -> FieldCipher:
 
 
 def id_cipher() -> FieldCipher:
-    """The cipher of resident ID numbers, keyed by the configured ID_NUMBER_KEY."""
-    return _cipher(current_app.config["ID_NUMBER_KEY"])
+    """The cipher of resident ID numbers, keyed by the configured ID_KEY."""
+    return _cipher(current_app.config["ID_KEY"])
 
 
 def id_number_lookup_hash(id_number: str) -> str:

@@ -42,7 +42,7 @@ def desk_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The app on its own committed database, loaded with the demo data."""
     config = {
         "SECRET_KEY": "browser-test-secret-key",
-        "ID_NUMBER_KEY": "browser-test-id-number-key",
+        "ID_KEY": "browser-test-id-number-key",
         "DESK_PAGE_SIZE": 5,
     }
     with committed_app(tmp_path_factory.mktemp("desk"), SCHEMA, config) as (app, _url):
