@@ -29,6 +29,12 @@ def _no_shows() -> int:
     return record_no_shows()
 
 
+def _offers() -> int:
+    from marketplace.bookings.offers import expire_offers
+
+    return expire_offers()
+
+
 def _wage_arrears() -> int:
     from marketplace.bookings.pay import raise_wage_arrears
 
@@ -77,6 +83,12 @@ JOBS: dict[str, ScheduledJob] = {
             _no_shows,
             {"trigger": "interval", "minutes": 5},
             "confirmed bookings never checked in 30 min after the start become no-shows",
+        ),
+        ScheduledJob(
+            "offers",
+            _offers,
+            {"trigger": "interval", "minutes": 5},
+            "offers the worker did not answer in time lapse and free their places",
         ),
         ScheduledJob(
             "wage_arrears",

@@ -102,7 +102,7 @@ def test_the_plan_fills_what_it_can_and_names_what_stays_empty(
     assert database.query(Booking).count() == 0
 
 
-def test_commit_books_the_plan_as_confirmed_even_where_approval_is_required(
+def test_commit_offers_the_plan_even_where_approval_is_required(
     client, headers_of, two_shifts, make_worker, database
 ):
     employer, (first, second) = two_shifts
@@ -116,7 +116,9 @@ def test_commit_books_the_plan_as_confirmed_even_where_approval_is_required(
     body = response.get_json()
     assert body["committed"] is True and body["not_booked"] == [] and body["unfilled"] == {}
     bookings = database.query(Booking).all()
-    assert len(bookings) == 3 and {b.status for b in bookings} == {"confirmed"}
+    # Contract v1.1: nobody is booked without saying yes — each place is an offer that holds it.
+    assert len(bookings) == 3 and {b.status for b in bookings} == {"offered"}
+    assert {a["booking_id"] for a in body["assignments"]} == {b.id for b in bookings}
     database.refresh(first)
     assert first.booked == 2
 
@@ -141,3 +143,29 @@ def test_unknown_shifts_are_422(client, headers_of, two_shifts):
     )
     assert response.status_code == 422
     assert "999999" in str(response.get_json()["errors"])
+
+
+def test_an_employers_plan_shows_scores_without_the_priority_and_an_admins_with(
+    client, headers_of, auth_headers, make_user, two_shifts, make_worker
+):
+    from datetime import timedelta
+
+    from marketplace import clock
+
+    employer, (first, _) = two_shifts
+    helped = make_worker(difficulty_certified_on=(clock.today() - timedelta(days=30)).isoformat())
+    plan = {"shift_ids": [first.id]}
+    as_employer = client.post(
+        "/api/v1/matching/assignments", json=plan, headers=headers_of(employer)
+    )
+    as_admin = client.post(
+        "/api/v1/matching/assignments", json=plan, headers=auth_headers(make_user("admin"))
+    )
+    [seen] = as_employer.get_json()["assignments"]
+    [exact] = as_admin.get_json()["assignments"]
+    assert seen["worker_id"] == exact["worker_id"] == helped.id
+    # The policy's priority weight (0.10) for a 就业困难 worker, and a coarser distance.
+    assert exact["score"] - seen["score"] == pytest.approx(0.10, abs=0.02)
+    assert as_employer.get_json()["total_score"] == pytest.approx(seen["score"])
+    candidates = client.get(f"/api/v1/shifts/{first.id}/candidates", headers=headers_of(employer))
+    assert candidates.get_json()[0]["score"] == seen["score"]

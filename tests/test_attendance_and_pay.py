@@ -294,7 +294,13 @@ def test_reminders_are_sent_once_for_shifts_within_24_hours(story, database):
 
 # --- who may not, and the wrong state, for every transition ---------------------------------
 
-WORKER_ACTIONS = {"check-in": SITE, "check-out": SITE, "cancel": {"reason": "x"}}
+WORKER_ACTIONS = {
+    "check-in": SITE,
+    "check-out": SITE,
+    "cancel": {"reason": "x"},
+    "decline": {},
+    "accept": {},
+}
 EMPLOYER_ACTIONS = {
     "accept": {},
     "reject": {},
@@ -317,11 +323,11 @@ def test_strangers_cannot_act_on_a_booking(
     official = client.post(
         path, json=body, headers=auth_headers(make_user("official", city="wuxi"))
     )
-    # A worker-only action answers an employer 403; otherwise strangers get 404.
-    assert another_worker.status_code == (
-        403 if action in EMPLOYER_ACTIONS and action != "cancel" else 404
-    )
-    assert another_employer.status_code == (403 if action in ("check-in", "check-out") else 404)
+    # An action of one side answers the other side's role 403; otherwise strangers get 404.
+    either_side = {*WORKER_ACTIONS, "ratings"}
+    assert another_worker.status_code == (403 if action not in either_side else 404)
+    worker_only = {"check-in", "check-out", "decline"}
+    assert another_employer.status_code == (403 if action in worker_only else 404)
     assert official.status_code == 403
     assert story.status() == "confirmed"
 
@@ -359,7 +365,14 @@ def test_a_checked_in_booking_can_no_longer_be_cancelled(story):
 def test_the_scheduler_knows_every_job_of_the_api():
     from marketplace.scheduler import JOBS
 
-    assert set(JOBS) == {"no_shows", "wage_arrears", "reminders", "subsidy_evaluation", "purge"}
+    assert set(JOBS) == {
+        "no_shows",
+        "offers",
+        "wage_arrears",
+        "reminders",
+        "subsidy_evaluation",
+        "purge",
+    }
     assert JOBS["subsidy_evaluation"].trigger == {"trigger": "cron", "hour": 2, "minute": 0}
 
 

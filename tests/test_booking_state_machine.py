@@ -1,8 +1,9 @@
 """The booking state machine under random sequences of every transition (Hypothesis, stateful).
 
-Steps drive the real HTTP API — book, accept, reject, cancel (either side), check in (on site or
-far away), check out, no-show, approve (with default, odd or impossible hours), mark paid, batch
-assignment, cancelling a job, the scheduled jobs — for three workers and five shifts with one or
+Steps drive the real HTTP API — book, accept, reject, an offer accepted or declined by its
+worker, cancel (either side), check in (on site or far away), check out, no-show, approve (with
+default, odd or impossible hours), mark paid, batch assignment (offers), cancelling a job, the
+scheduled jobs — for three workers and five shifts with one or
 two places (most overlapping in time, one job requiring approval), while the frozen clock moves
 forward through the shifts' windows. After every step the database must hold:
 
@@ -84,9 +85,11 @@ INSTANTS = _instants()
 # action: (who takes it, the states it suits, the state it leads to).
 TRANSITIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "accept": ("employer", ("pending",), "confirmed"),
+    "accept-offer": ("worker", ("offered",), "confirmed"),
+    "decline": ("worker", ("offered",), "declined"),
     "reject": ("employer", ("pending",), "rejected"),
     "cancel-by-worker": ("worker", ("pending", "confirmed"), "cancelled"),
-    "cancel-by-employer": ("employer", ("pending", "confirmed"), "cancelled"),
+    "cancel-by-employer": ("employer", ("offered", "pending", "confirmed"), "cancelled"),
     "check-in": ("worker", ("confirmed",), "checked_in"),
     "check-out": ("worker", ("checked_in",), "checked_out"),
     "no-show": ("employer", ("confirmed",), "no_show"),
@@ -95,6 +98,7 @@ TRANSITIONS: dict[str, tuple[str, tuple[str, ...], str]] = {
 }
 # The natural next steps of a booking in each state.
 NEXT: dict[str, tuple[str, ...]] = {
+    "offered": ("accept-offer", "accept-offer", "decline", "cancel-by-employer"),
     "pending": ("accept", "accept", "reject", "cancel-by-worker"),
     "confirmed": ("check-in", "check-in", "check-in", "no-show", "cancel-by-employer"),
     "checked_in": ("check-out",),
@@ -331,9 +335,11 @@ class BookingMachine(RuleBasedStateMachine):
         if action in MOMENTS and data.draw(st.booleans(), label="on time"):
             self._move_to(MOMENTS[action](booking))
         path_action, body, also = action, None, ()
-        if action.startswith("cancel"):
+        if action == "accept-offer":
+            path_action = "accept"
+        elif action.startswith("cancel"):
             path_action, body = "cancel", {"reason": "有事"}
-        elif action == "reject":
+        elif action in ("reject", "decline"):
             body = {"reason": "满员"}
         elif action == "check-in":
             body, also = (FAR if data.draw(st.booleans(), label="far") else SITE), (422,)
@@ -353,7 +359,7 @@ class BookingMachine(RuleBasedStateMachine):
             assert response.get_json()["status"] == then
 
     def _assign(self, data: st.DataObject) -> None:
-        """The employer fills shifts with the batch assignment, booking at once."""
+        """The employer fills shifts with the batch assignment: offers the workers answer."""
         chosen = data.draw(st.sets(st.integers(0, len(SHIFTS) - 1), min_size=1), label="shifts")
         body = {"shift_ids": [self.shift_ids[i] for i in sorted(chosen)], "commit": True}
         self._post(self.employer_user_id, "/api/v1/matching/assignments", {200}, body)
@@ -365,7 +371,8 @@ class BookingMachine(RuleBasedStateMachine):
 
     def _scheduled_job(self, data: st.DataObject) -> None:
         """A scheduled job runs (now, or 16 days on), and again at once: the second does nothing."""
-        name = data.draw(st.sampled_from(["no_shows", "reminders", "wage_arrears"]), label="job")
+        names = ["no_shows", "offers", "reminders", "wage_arrears"]
+        name = data.draw(st.sampled_from(names), label="job")
         self._move_to(self.now + timedelta(days=data.draw(st.sampled_from([0, 16]), label="days")))
         self.last_snapshot = None
         assert run_job(name).ran

@@ -261,7 +261,9 @@ def test_only_the_shifts_side_may_accept(
     worker = make_worker()
     pending = book(client, headers_of(worker), approval_shift.id).get_json()
     path = f"/api/v1/bookings/{pending['id']}/accept"
-    assert client.post(path, headers=headers_of(worker)).status_code == 403
+    # v1.1: a worker accepts offers made to it; its own pending booking is the shift side's.
+    own = client.post(path, headers=headers_of(worker))
+    assert own.status_code == 409 and "offered" in own.get_json()["message"]
     assert client.post(path, headers=headers_of(make_employer())).status_code == 404
     assert client.post(path, headers=headers_of(make_broker())).status_code == 404
     assert database.get(Booking, pending["id"]).status == "pending"

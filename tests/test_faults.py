@@ -32,6 +32,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import verify
 from marketplace.auth import services as auth_services
 from marketplace.bookings import attendance, notifications, pay
+from marketplace.bookings import offers as booking_offers
 from marketplace.bookings import services as booking_services
 from marketplace.bookings.models import Alert, Booking, Notification
 from marketplace.config import normalise_database_url
@@ -340,20 +341,20 @@ def test_a_crash_in_the_middle_of_a_batch_assignment_leaves_no_booking_from_it(
     assign = {"shift_ids": [shift.id], "commit": True}
     # The second booking's notice: the first booking is complete and the second has its place.
     crash = CrashOnSecondCall(
-        monkeypatch, booking_services, "notify", lambda: booked_now(database, shift.id)
+        monkeypatch, booking_offers, "notify", lambda: booked_now(database, shift.id)
     )
     with pytest.raises(Crash):
         client.post("/api/v1/matching/assignments", json=assign, headers=headers_of(employer))
     assert crash.seen == (2, 2)
     assert booked_now(database, shift.id) == (0, 0)
-    assert events_count(database, "booking.confirmed") == 0
+    assert events_count(database, "booking.offered") == 0
     assert database.scalar(select(func.count()).select_from(Notification)) == 0
 
     monkeypatch.undo()
     retry = client.post("/api/v1/matching/assignments", json=assign, headers=headers_of(employer))
     assert retry.status_code == 200 and retry.get_json()["not_booked"] == []
     assert booked_now(database, shift.id) == (3, 3)
-    assert events_count(database, "booking.confirmed") == 3
+    assert events_count(database, "booking.offered") == 3
 
 
 def booked_now(database: Any, shift_id: int) -> tuple[int, int]:

@@ -43,7 +43,25 @@ def shift(make_job):
 
 
 @pytest.fixture
-def ask(client, headers_of, database):
+def ask(client, auth_headers, make_user):
+    """The candidates of a shift as an admin sees them: every component, exact distances.
+
+    The shift's employer sees them coarser (tested below, "what employers see").
+    """
+    admin = auth_headers(make_user("admin"))
+
+    def candidates(shift, **query):
+        response = client.get(
+            f"/api/v1/shifts/{shift.id}/candidates", query_string=query, headers=admin
+        )
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    return candidates
+
+
+@pytest.fixture
+def ask_as_employer(client, headers_of, database):
     def candidates(shift, **query):
         employer = database.get(Employer, shift.job.employer_id)
         response = client.get(
@@ -86,7 +104,7 @@ def test_a_candidate_is_written_exactly_as_the_candidate_schema_writes_it(ask, s
     # request); the schema stays the contract, so both must write every field the same way.
     from marketplace.matching.routes import candidate_item
     from marketplace.matching.schemas import CandidateSchema
-    from marketplace.matching.services import Ranked
+    from marketplace.matching.services import Ranked, Shown
 
     make_worker(location=at_distance(1))
     make_worker(location=at_distance(3), skills=["电工证"])
@@ -98,12 +116,18 @@ def test_a_candidate_is_written_exactly_as_the_candidate_schema_writes_it(ask, s
             score=item["score"],
             distance_km=item["distance_km"],
             components=item["components"],
+            to_employer=Shown(item["score"] - 0.05, 1.5, {"distance": 0.9, "skills": 0.5}),
         )
         for item in answered
     ]
-    partial = Ranked(1, shift.id, 0.5, 1.25, {"distance": 1, "skills": 0.25})
-    for match in [*ranked, partial]:
-        assert candidate_item(match) == CandidateSchema().dump(match)
+    partial = Ranked(
+        1, shift.id, 0.5, 1.25, {"distance": 1, "skills": 0.25}, Shown(0.4, 1.5, {"skills": 1})
+    )
+    for rank, match in enumerate([*ranked, partial], start=1):
+        for employer_side, seen in ((False, match), (True, match.to_employer)):
+            expected = {**vars(seen), "worker_id": match.worker_id, "rank": rank}
+            written = candidate_item(match, rank, employer_side)
+            assert written == CandidateSchema().dump(expected)
     assert len(answered) == 2
 
 
@@ -263,6 +287,91 @@ def test_the_policy_priority_boosts_difficulty_then_unemployed_and_graduates(
     assert by_id[unemployed.id]["score"] - by_id[nobody.id]["score"] == pytest.approx(
         0.05, abs=1e-6
     )
+
+
+# --- what employers see ---------------------------------------------------------------------
+
+
+def test_employers_see_no_priority_and_a_score_without_it_but_the_order_applies_it(
+    ask, ask_as_employer, shift, make_worker
+):
+    """Finding 2: the priority told an employer who is registered unemployed or 就业困难."""
+    today = clock.today()
+    nobody = make_worker(location=at_distance(1))
+    difficulty = make_worker(
+        location=at_distance(1), difficulty_certified_on=(today - timedelta(days=40)).isoformat()
+    )
+    exact = {c["worker_id"]: c for c in ask(shift)}
+    seen = ask_as_employer(shift)
+    assert ids(seen) == [difficulty.id, nobody.id]
+    assert [c["rank"] for c in seen] == [1, 2]
+    for candidate in seen:
+        assert "priority" not in candidate["components"]
+    # Same distance square, same shown score: nothing tells the two apart but the order.
+    assert seen[0]["score"] == seen[1]["score"]
+    assert seen[0]["components"] == seen[1]["components"]
+    assert exact[difficulty.id]["score"] - exact[nobody.id]["score"] == pytest.approx(0.10)
+
+
+def test_employers_see_distances_rounded_up_to_half_kilometres_from_a_square_not_the_door(
+    ask_as_employer, shift, make_worker
+):
+    """Finding 2: three-decimal distances from three shifts trilaterated a worker's home."""
+    worker = make_worker(location=at_distance(1.234))
+    [candidate] = ask_as_employer(shift)
+    assert candidate["distance_km"] in (1.0, 1.5, 2.0)
+    assert candidate["distance_km"] * 2 == int(candidate["distance_km"] * 2)
+    # A neighbour in the same half-kilometre square is at the same distance, to the metre.
+    neighbour = make_worker(
+        location={"lat": worker.lat + 0.0004, "lon": worker.lon + 0.0004},
+    )
+    by_id = {c["worker_id"]: c for c in ask_as_employer(shift)}
+    assert by_id[neighbour.id]["distance_km"] == by_id[worker.id]["distance_km"]
+    assert by_id[neighbour.id]["components"] == by_id[worker.id]["components"]
+
+
+def test_probing_with_many_shifts_finds_the_square_never_the_home(
+    ask_as_employer, make_job, make_worker
+):
+    """An employer posting shifts along a line sees where 1.0 km turns into 1.5 km: that edge
+    is measured from the square's centre, so it moves with the square, never with the door."""
+    from marketplace.common import geo
+
+    home = {"lat": SITE["lat"] + 0.0011, "lon": SITE["lon"] + 0.0013}
+    make_worker(location=home)
+    moved = {"lat": home["lat"] + 0.0021, "lon": home["lon"] + 0.0019}  # same square
+    assert (
+        geo.coarse_distance_km(SITE["lat"], SITE["lon"], [home["lat"]], [home["lon"]])[0]
+        == geo.coarse_distance_km(SITE["lat"], SITE["lon"], [moved["lat"]], [moved["lon"]])[0]
+    )
+    seen = []
+    for step in range(6):
+        place = {"lat": SITE["lat"] + step * 0.003, "lon": SITE["lon"]}
+        shift = make_job(location=place, shifts=[{**shift_times(days_ahead=9), "headcount": 1}])
+        [candidate] = ask_as_employer(shift.shifts[0])
+        seen.append(candidate["distance_km"])
+    square = geo.COARSE_SQUARE_DEGREES
+    centre = (
+        (home["lat"] // square + 0.5) * square,
+        (home["lon"] // square + 0.5) * square,
+    )
+    expected = [
+        float(
+            geo.coarse_distance_km(
+                SITE["lat"] + step * 0.003, SITE["lon"], [centre[0]], [centre[1]]
+            )[0]
+        )
+        for step in range(6)
+    ]
+    assert seen == expected
+
+
+def test_an_admin_sees_every_component_and_the_exact_distance(ask, shift, make_worker):
+    make_worker(location=at_distance(1.234))
+    [candidate] = ask(shift)
+    assert "priority" in candidate["components"] and candidate["rank"] == 1
+    assert candidate["distance_km"] == pytest.approx(1.234, abs=0.02)
+    assert candidate["distance_km"] * 2 != int(candidate["distance_km"] * 2)
 
 
 def test_ties_are_broken_by_distance_then_worker_id(ask, shift, make_worker):

@@ -25,6 +25,7 @@ from marketplace.database import ScaledDecimal, UTCDateTime
 from marketplace.extensions import Model
 
 STATUSES = (
+    "offered",
     "pending",
     "confirmed",
     "checked_in",
@@ -33,18 +34,28 @@ STATUSES = (
     "rejected",
     "cancelled",
     "no_show",
+    "declined",
+    "expired",
 )
-# A worker has at most one live booking per shift; live ones block overlapping bookings.
-LIVE_STATUSES = ("pending", "confirmed", "checked_in", "checked_out")
-# Bookings that block a new one overlapping them (checked-out work is over).
+# A worker has at most one live booking per shift.
+LIVE_STATUSES = ("offered", "pending", "confirmed", "checked_in", "checked_out")
+# Bookings that block a new one overlapping them (checked-out work is over). An offer blocks
+# nothing: the worker has not said yes, and may book other work until accepting it.
 OVERLAP_BLOCKING_STATUSES = ("pending", "confirmed", "checked_in")
-# Bookings whose hours count towards the part-time weekly limit.
+# Bookings whose hours count towards the part-time weekly limit (an offer's too: it holds the
+# place and its hours until the worker answers).
 HOURS_COUNTED_STATUSES = (*LIVE_STATUSES, "completed")
 # 劳动合同法 第六十八条: 非全日制用工每周工作时间累计不超过二十四小时 (per employer).
 PART_TIME_WEEKLY_HOURS = 24
 # The states that hold one of the shift's places (counted by ``shifts.booked``).
-PLACE_HOLDING_STATUSES = ("confirmed", "checked_in", "checked_out", "completed")
-_LIVE_SQL = "status IN ('pending', 'confirmed', 'checked_in', 'checked_out')"
+PLACE_HOLDING_STATUSES = ("offered", "confirmed", "checked_in", "checked_out", "completed")
+
+
+def _in(statuses: tuple[str, ...]) -> str:
+    return "status IN (" + ", ".join(f"'{status}'" for status in statuses) + ")"
+
+
+_LIVE_SQL = _in(LIVE_STATUSES)
 
 
 class Booking(Model):
@@ -52,11 +63,7 @@ class Booking(Model):
 
     __tablename__ = "bookings"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('pending', 'confirmed', 'checked_in', 'checked_out', 'completed', "
-            "'rejected', 'cancelled', 'no_show')",
-            name="status_known",
-        ),
+        CheckConstraint(_in(STATUSES), name="status_known"),
         Index(
             "uq_bookings_live_worker_shift",
             "shift_id",
@@ -71,6 +78,8 @@ class Booking(Model):
         # Matching looks up the bookings overlapping a shift by time.
         Index("ix_bookings_starts_at", "starts_at"),
         Index("ix_bookings_employer_id", "employer_id"),
+        # The scheduled job `offers` finds the offers whose time to answer is over.
+        Index("ix_bookings_status_expires_at", "status", "expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -99,6 +108,10 @@ class Booking(Model):
     # A worker's cancel less than 12 hours before the start counts against reliability.
     late_cancel: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_hours: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
+    # An offer (the employer's side chose the worker): who made it, and until when the worker
+    # may accept it. Nobody is booked without saying yes.
+    offered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     shift = relationship("Shift")
     worker = relationship("Worker")

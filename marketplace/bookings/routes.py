@@ -9,7 +9,16 @@ from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
 from marketplace.auth.guards import auth_required, current_user
-from marketplace.bookings import access, alerts, attendance, notifications, pay, services, throttle
+from marketplace.bookings import (
+    access,
+    alerts,
+    attendance,
+    notifications,
+    offers,
+    pay,
+    services,
+    throttle,
+)
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
@@ -139,14 +148,43 @@ class BookingById(MethodView):
 
 @blp.route("/bookings/<int:booking_id>/accept")
 class Accept(MethodView):
-    """Accepting a pending booking."""
+    """Accepting: the worker an offer, the shift's side a pending booking."""
 
-    @auth_required("employer", "broker")
+    @auth_required("worker", "employer", "broker")
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, booking_id: int):
-        """Accept a pending booking (409 when the shift is full by now)."""
-        return services.accept(current_user(), booking_id)
+        """Accept: a worker its offer (409 once lapsed or overlapping); the shift's side a pending
+        booking (409 when the shift is full by now)."""
+        user = current_user()
+        if user.role == "worker":
+            return offers.accept(user, booking_id)
+        return services.accept(user, booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/decline")
+class Decline(MethodView):
+    """Declining an offer."""
+
+    @auth_required("worker")
+    @blp.arguments(OptionalReasonSchema)
+    @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Decline an offer: its place is freed, and it never counts against my reliability."""
+        return offers.decline(current_user(), booking_id, body["reason"])
+
+
+@blp.route("/jobs/<int:job_id>/offers/accept")
+class AcceptJobOffers(MethodView):
+    """Accepting every offer of one job at once."""
+
+    @auth_required("worker")
+    @blp.response(200, BookingSchema(many=True))
+    @blp.errors(404, 409)
+    def post(self, job_id: int):
+        """Accept all my open offers on this job at once (all or none: 409 names the clash)."""
+        return offers.accept_job(current_user(), job_id)
 
 
 @blp.route("/bookings/<int:booking_id>/reject")

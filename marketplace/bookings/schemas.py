@@ -29,6 +29,13 @@ class BookingSchema(ma.Schema):
     end_reason = fields.String(allow_none=True)
     late_cancel = fields.Boolean()
     approved_hours = fields.Decimal(as_string=True, places=2, allow_none=True)
+    offered_by = fields.Integer(
+        allow_none=True, metadata={"description": "an offer: the user id that made it"}
+    )
+    expires_at = Instant(
+        allow_none=True,
+        metadata={"description": "an offer: when it lapses unless the worker accepts it"},
+    )
     earning = fields.Nested(EarningSchema, allow_none=True)
 
 

@@ -31,7 +31,6 @@ from marketplace.bookings.notifications import notify
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.cities import catalogue
 from marketplace.database import execute_core
-from marketplace.employers import services as employers
 from marketplace.employers.services import Acting
 from marketplace.errors import Conflict
 from marketplace.extensions import db
@@ -151,9 +150,31 @@ def _forget_booked(shift_id: int) -> None:
         db.session.expire(shift, ["booked"])
 
 
-def _lock_worker(worker: Worker) -> None:
-    # FOR UPDATE on PostgreSQL; on SQLite the writing transaction already holds the lock.
+def lock_worker(worker: Worker) -> None:
+    """Lock the worker's row for this transaction, so its bookings are checked one at a time.
+
+    FOR UPDATE on PostgreSQL; on SQLite the writing transaction already holds the lock.
+    """
     db.session.execute(select(Worker.id).where(Worker.id == worker.id).with_for_update())
+
+
+_OVERLAPPING = (
+    select(Booking.id)
+    .where(
+        Booking.worker_id == bindparam("worker_id"),
+        Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
+        Booking.starts_at < bindparam("ends_at"),
+        Booking.ends_at > bindparam("starts_at"),
+    )
+    .order_by(Booking.id)
+    .limit(1)
+)
+
+
+def overlapping_booking(worker_id: int, starts_at: datetime, ends_at: datetime) -> int | None:
+    """The id of a booking of the worker that blocks ``starts_at``–``ends_at``, if any."""
+    values = {"worker_id": worker_id, "starts_at": starts_at, "ends_at": ends_at}
+    return execute_core(_OVERLAPPING, values).scalar()
 
 
 def _hours(start: datetime, end: datetime) -> Decimal:
@@ -219,13 +240,13 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
 
 
 def create_booking(worker: Worker, shift: Shift, status: str) -> Booking:
-    """Insert a booking in ``status`` (confirmed ones take their place first).
+    """Insert a booking in ``status`` (confirmed ones and offers take their place first).
 
     Run it in a savepoint, as both callers do: should a live booking of the same worker and
     shift slip past ``check_bookable``, the database's unique index refuses it, the flush fails
     and the savepoint undoes this booking's writes.
     """
-    if status == "confirmed":
+    if status in ("confirmed", "offered"):
         take_place(shift.id)
     elif shift.booked >= shift.headcount:
         raise Conflict("this shift is full")
@@ -260,27 +281,6 @@ def book(user: User, shift_id: int) -> Booking:
     status = "pending" if shift.job.requires_approval else "confirmed"
     booking = create_booking(worker, shift, status)
     record_transition(booking, status, user, None, city=shift.job.city)
-    return booking
-
-
-def book_for_worker(user: User, worker: Worker, shift: Shift) -> Booking:
-    """The employer's side books a worker it chose (batch assignment): confirmed at once.
-
-    The same rules as a worker's own booking; ``requires_approval`` does not apply, since the
-    employer is the one choosing.
-    """
-    acting = employers.acting_for(user, shift.job.employer_id) if user.role != "admin" else None
-    _lock_worker(worker)
-    check_bookable(worker, shift)
-    booking = create_booking(worker, shift, "confirmed")
-    record_transition(booking, "confirmed", user, acting, city=shift.job.city, assigned=True)
-    notify(
-        worker.user_id,
-        "booking_assigned",
-        f"booking:{booking.id}:assigned",
-        "您已被安排到一个班次，请准时到岗",
-        {"booking_id": booking.id, "shift_id": shift.id},
-    )
     return booking
 
 
@@ -319,14 +319,16 @@ def reject(user: User, booking_id: int, reason: str | None) -> Booking:
 
 
 def cancel(user: User, booking_id: int, reason: str) -> Booking:
-    """Cancel before check-in, by the worker or the employer's side.
+    """Cancel before check-in, by the worker or the employer's side (who may withdraw an offer).
 
     A worker's cancel less than 12 hours before the start counts against reliability.
     """
     booking, acting = access.as_either_side(user, booking_id)
-    require_state(booking, ("pending", "confirmed"), "cancel")
-    held_place = booking.status == "confirmed"
     by_worker = acting is None
+    if by_worker and booking.status == "offered":
+        raise Conflict("this is an offer: decline it (POST /bookings/{id}/decline)")
+    require_state(booking, ("offered", "pending", "confirmed"), "cancel")
+    held_place = booking.status in ("offered", "confirmed")
     _end(booking, "cancelled", user, reason)
     booking.late_cancel = by_worker and booking.starts_at - clock.now() < LATE_CANCEL
     if held_place:
@@ -360,11 +362,11 @@ def cancel_for_shifts(shifts: list[Shift], actor: User) -> None:
     bookings = db.session.scalars(
         select(Booking).where(
             Booking.shift_id.in_([shift.id for shift in shifts]),
-            Booking.status.in_(("pending", "confirmed")),
+            Booking.status.in_(("offered", "pending", "confirmed")),
         )
     ).all()
     for booking in bookings:
-        held_place = booking.status == "confirmed"
+        held_place = booking.status in ("offered", "confirmed")
         _end(booking, "cancelled", actor, "the job was cancelled")
         if held_place:
             release_place(booking.shift_id)

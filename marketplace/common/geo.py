@@ -82,3 +82,23 @@ def cell_ranges(lat: float, lon: float, radius_km: float) -> Sequence[tuple[int,
         (row * _COLUMNS + first_column, row * _COLUMNS + last_column)
         for row in range(first_row, last_row + 1)
     )
+
+
+# What an employer may learn of where a worker lives (API.md v1.1 "Where a worker lives"): the
+# distance from the centre of the worker's square of this grid, rounded up to the next half
+# kilometre. Measured from the worker's own door, the rounding would leak the door anyway: shifts
+# posted at chosen places find where 1.0 km turns into 1.5 km. From the square's centre, such
+# probing finds the centre, which says only which square (about 0.5 km a side) the home is in.
+COARSE_SQUARE_DEGREES = 0.005
+COARSE_KM = 0.5
+
+
+def coarse_distance_km(
+    lat: float, lon: float, lats: npt.ArrayLike, lons: npt.ArrayLike
+) -> npt.NDArray[np.float64]:
+    """Distances from a point to many homes as employers see them (at least 0.5 km)."""
+    square = COARSE_SQUARE_DEGREES
+    centre_lats = (np.floor(np.asarray(lats, dtype=np.float64) / square) + 0.5) * square
+    centre_lons = (np.floor(np.asarray(lons, dtype=np.float64) / square) + 0.5) * square
+    exact = haversine_km_many(lat, lon, centre_lats, centre_lons)
+    return np.maximum(np.ceil(exact / COARSE_KM), 1.0) * COARSE_KM

@@ -44,6 +44,17 @@ class Eligible:
     distance_km: scoring.Vector
     components: dict[str, scoring.Vector]
     score: scoring.Vector
+    weights: scoring.Weights
+
+    def subset(self, positions: IntArray) -> Eligible:
+        """These workers only (``positions`` index this object's arrays), in that order."""
+        return Eligible(
+            self.index[positions],
+            self.distance_km[positions],
+            {name: values[positions] for name, values in self.components.items()},
+            self.score[positions],
+            self.weights,
+        )
 
 
 def _epoch(instant: datetime) -> float:
@@ -192,7 +203,8 @@ class Pool:
             ),
         }
         weights = scoring.weights_for(job.city, as_of)
-        return Eligible(index, distance[index], components, scoring.total(components, weights))
+        score = scoring.total(components, weights)
+        return Eligible(index, distance[index], components, score, weights)
 
 
 def _monday(instant: datetime) -> date:

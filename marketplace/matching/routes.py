@@ -37,16 +37,23 @@ class _Recommended:
 
 
 _COMPONENTS = tuple(ComponentsSchema().fields)
+# The roles that see a candidate as the shift's employer does (coarse, without the priority).
+EMPLOYER_SIDE = ("employer", "broker")
 
 
-def candidate_item(match: services.Ranked) -> dict[str, Any]:
-    """A candidate exactly as ``CandidateSchema`` dumps it (a test holds the two equal)."""
+def candidate_item(match: services.Ranked, rank: int, employer_side: bool) -> dict[str, Any]:
+    """A candidate exactly as ``CandidateSchema`` dumps it (a test holds the two equal).
+
+    The employer's side sees ``match.to_employer``; admins see the exact match.
+    """
+    seen = match.to_employer if employer_side else match
     return {
         "worker_id": match.worker_id,
-        "score": match.score,
-        "distance_km": match.distance_km,
+        "rank": rank,
+        "score": seen.score,
+        "distance_km": seen.distance_km,
         "components": {
-            name: float(match.components[name]) for name in _COMPONENTS if name in match.components
+            name: float(seen.components[name]) for name in _COMPONENTS if name in seen.components
         },
     }
 
@@ -60,9 +67,21 @@ class Candidates(MethodView):
     @blp.response(200, CandidateSchema(many=True))
     @blp.errors(404)
     def get(self, query: dict[str, Any], shift_id: int):
-        """Rank the workers who can take the shift, best first."""
-        found = services.candidates(current_user(), shift_id, query["limit"])
-        return dumped([candidate_item(match) for match in found])
+        """Rank the workers who can take the shift, best first.
+
+        The shift's employer and brokers see each distance rounded up to the next 0.5 km (from
+        the centre of the worker's half-kilometre square) and no ``priority`` component; the
+        score they see leaves the priority out, while the order (``rank``) still applies it.
+        """
+        user = current_user()
+        found = services.candidates(user, shift_id, query["limit"])
+        employer_side = user.role in EMPLOYER_SIDE
+        return dumped(
+            [
+                candidate_item(match, rank, employer_side)
+                for rank, match in enumerate(found, start=1)
+            ]
+        )
 
 
 @blp.route("/workers/me/recommended-shifts")
@@ -87,12 +106,32 @@ class Assignments(MethodView):
     @blp.arguments(AssignmentRequestSchema)
     @blp.response(200, AssignmentResultSchema)
     def post(self, body: dict[str, Any]):
-        """Fill the shifts optimally: most places, then the best total score; optionally book."""
-        outcome = services.assign(current_user(), body["shift_ids"], body["commit"])
+        """Fill the shifts optimally: most places, then the best total score; optionally offer.
+
+        ``commit`` offers each planned place to its worker, who accepts or declines it. The
+        shift's employer and brokers see the scores without the priority component.
+        """
+        user = current_user()
+        outcome = services.assign(user, body["shift_ids"], body["commit"])
+        employer_side = user.role in EMPLOYER_SIDE
+        scores = [
+            outcome.shown_scores[edge.shift_id, edge.worker_id] if employer_side else edge.score
+            for edge in outcome.plan.assignments
+        ]
+        assignments = [
+            {
+                "shift_id": edge.shift_id,
+                "worker_id": edge.worker_id,
+                "score": score,
+                "booking_id": outcome.offered.get((edge.shift_id, edge.worker_id)),
+            }
+            for edge, score in zip(outcome.plan.assignments, scores, strict=True)
+        ]
+        total = sum(scores) if employer_side else outcome.plan.total_score
         return {
-            "assignments": outcome.plan.assignments,
+            "assignments": assignments,
             "unfilled": {str(k): v for k, v in outcome.plan.unfilled.items()},
-            "total_score": round(outcome.plan.total_score, 6),
+            "total_score": round(total, 6),
             "exact": outcome.exact,
             "committed": outcome.committed,
             "not_booked": outcome.not_booked,

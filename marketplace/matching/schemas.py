@@ -29,9 +29,17 @@ class CandidateSchema(ma.Schema):
     """A worker who can take the shift."""
 
     worker_id = fields.Integer()
-    score = fields.Float()
-    distance_km = fields.Float()
-    components = fields.Nested(ComponentsSchema)
+    rank = fields.Integer(metadata={"description": "1 = best; the order applies every component"})
+    score = fields.Float(
+        metadata={"description": "the shift's employer and brokers: without the priority"}
+    )
+    distance_km = fields.Float(
+        metadata={"description": "the shift's employer and brokers: rounded up to 0.5 km"}
+    )
+    components = fields.Nested(
+        ComponentsSchema,
+        metadata={"description": "the shift's employer and brokers: no priority"},
+    )
 
 
 class RecommendedShiftSchema(ShiftDetailSchema):
@@ -49,16 +57,25 @@ class AssignmentRequestSchema(ma.Schema):
     commit = fields.Boolean(load_default=False)
 
 
-class AssignmentSchema(ma.Schema):
-    """One place filled."""
+class PlacementSchema(ma.Schema):
+    """A worker for one place of a shift."""
 
     shift_id = fields.Integer()
     worker_id = fields.Integer()
     score = fields.Float()
 
 
-class NotBookedSchema(AssignmentSchema):
-    """A planned place that could not be booked on commit, and why."""
+class AssignmentSchema(PlacementSchema):
+    """One place filled."""
+
+    booking_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "committed: the offer made to the worker (null if refused)"},
+    )
+
+
+class NotBookedSchema(PlacementSchema):
+    """A planned place that could not be offered on commit, and why."""
 
     reason = fields.String()
 

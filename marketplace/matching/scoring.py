@@ -101,3 +101,25 @@ def total(components: Mapping[str, Vector], weights: Weights) -> Vector:
         (components[name] * getattr(weights, name) for name in COMPONENTS),
         np.zeros_like(components["distance"]),
     )
+
+
+# What employers see of a candidate (API.md v1.1 "Where a worker lives"): not the priority,
+# which would tell them that a worker is registered unemployed or certified 就业困难 — the very
+# people the policy protects — and a distance no finer than the coarse one.
+EMPLOYER_COMPONENTS = tuple(name for name in COMPONENTS if name != "priority")
+
+
+def employer_view(
+    components: Mapping[str, Vector], coarse_km: Vector, reach_km: Vector, weights: Weights
+) -> tuple[dict[str, Vector], Vector]:
+    """The components and score an employer sees: distance from ``coarse_km``, no priority.
+
+    The ranking itself still applies every component exactly; only what is shown is coarser.
+    """
+    shown = {name: components[name] for name in EMPLOYER_COMPONENTS}
+    shown["distance"] = distance_component(coarse_km, reach_km)
+    score = sum(
+        (shown[name] * getattr(weights, name) for name in EMPLOYER_COMPONENTS),
+        np.zeros_like(coarse_km),
+    )
+    return shown, score

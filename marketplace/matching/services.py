@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import clock
 from marketplace.auth.models import User
-from marketplace.bookings.models import OVERLAP_BLOCKING_STATUSES, Booking
+from marketplace.bookings.models import LIVE_STATUSES, OVERLAP_BLOCKING_STATUSES, Booking
 from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.database import execute_core
@@ -23,7 +23,7 @@ from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
-from marketplace.matching import assignment, availability, index, pool, topk
+from marketplace.matching import assignment, availability, index, pool, scoring, topk
 from marketplace.workers import services as workers
 from marketplace.workers.models import REACH_BUCKETS_KM, Worker, WorkerSkill
 
@@ -98,26 +98,53 @@ def shift_conditions(shift: Shift) -> list[ColumnElement[bool]]:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """What an employer sees of a match: a coarse distance, no priority, the score without it."""
+
+    score: float
+    distance_km: float
+    components: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Ranked:
-    """One ranked match."""
+    """One ranked match: exact, and as the shift's employer sees it."""
 
     worker_id: int
     shift_id: int
     score: float
     distance_km: float
     components: dict[str, float]
+    to_employer: Shown
 
 
-def _ranked(eligible: pool.Eligible, workers_pool: pool.Pool, shift_id: int) -> list[Ranked]:
+def employer_view(
+    eligible: pool.Eligible, workers_pool: pool.Pool, job: Job
+) -> tuple[scoring.Vector, dict[str, scoring.Vector], scoring.Vector]:
+    """The coarse distances, components and scores the job's employer sees of ``eligible``."""
+    lats, lons = workers_pool.lat[eligible.index], workers_pool.lon[eligible.index]
+    coarse = geo.coarse_distance_km(job.lat, job.lon, lats, lons)
+    reach = workers_pool.reach[eligible.index]
+    components, score = scoring.employer_view(eligible.components, coarse, reach, eligible.weights)
+    return coarse, components, score
+
+
+def _ranked(eligible: pool.Eligible, workers_pool: pool.Pool, shift: Shift) -> list[Ranked]:
     # Best score first; ties: nearer first, then the lower worker id (deterministic).
     order = np.lexsort((workers_pool.ids[eligible.index], eligible.distance_km, -eligible.score))
+    coarse, shown, shown_score = employer_view(eligible, workers_pool, shift.job)
     return [
         Ranked(
             worker_id=int(workers_pool.ids[eligible.index[i]]),
-            shift_id=shift_id,
+            shift_id=shift.id,
             score=round(float(eligible.score[i]), 6),
             distance_km=round(float(eligible.distance_km[i]), 3),
             components={k: round(float(v[i]), 6) for k, v in eligible.components.items()},
+            to_employer=Shown(
+                score=round(float(shown_score[i]), 6),
+                distance_km=float(coarse[i]),
+                components={k: round(float(v[i]), 6) for k, v in shown.items()},
+            ),
         )
         for i in order
     ]
@@ -144,16 +171,10 @@ def _blocked(shift: Shift) -> list[int]:
 
 
 def _top(
-    eligible: pool.Eligible, workers_pool: pool.Pool, shift_id: int, limit: int
+    eligible: pool.Eligible, workers_pool: pool.Pool, shift: Shift, limit: int
 ) -> list[Ranked]:
     order = np.lexsort((workers_pool.ids[eligible.index], eligible.distance_km, -eligible.score))
-    chosen = pool.Eligible(
-        eligible.index[order[:limit]],
-        eligible.distance_km[order[:limit]],
-        {name: values[order[:limit]] for name, values in eligible.components.items()},
-        eligible.score[order[:limit]],
-    )
-    return _ranked(chosen, workers_pool, shift_id)
+    return _ranked(eligible.subset(order[:limit]), workers_pool, shift)
 
 
 def candidates(user: User, shift_id: int, limit: int) -> list[Ranked]:
@@ -176,8 +197,8 @@ def _from_index(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
     base, overlay = index.pools(shift.job.city)
     excluded = np.array(_blocked(shift) + topk.over_part_time_limit(shift), dtype=np.int64)
     stale = np.concatenate([excluded, overlay.ids])
-    found = _top(base.eligible(shift, as_of, stale), base, shift.id, limit)
-    found += _top(overlay.eligible(shift, as_of, excluded), overlay, shift.id, limit)
+    found = _top(base.eligible(shift, as_of, stale), base, shift, limit)
+    found += _top(overlay.eligible(shift, as_of, excluded), overlay, shift, limit)
     found.sort(key=lambda match: (-match.score, match.distance_km, match.worker_id))
     return found[:limit]
 
@@ -192,7 +213,7 @@ def _from_database(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
         # The database ranks with a margin; the exact checks may still drop a few.
         ids = topk.best_ids(shift, as_of, fetch, conditions)
         workers_pool = pool.load([Worker.id.in_(ids)], as_of)
-        ranked = _top(workers_pool.eligible(shift, as_of), workers_pool, shift.id, limit)
+        ranked = _top(workers_pool.eligible(shift, as_of), workers_pool, shift, limit)
         if len(ranked) >= limit or len(ids) < fetch:
             return ranked
         fetch *= 4
@@ -213,6 +234,14 @@ def recommended_shifts(user: User, limit: int) -> list[tuple[Shift, Ranked]]:
         Job.lon.between(west, east),
         # every required skill of the job is one of the worker's
         not_(exists().where(JobSkill.job_id == Job.id, JobSkill.skill.not_in(skills or [""]))),
+        # not a shift the worker already holds (an offer on it included)
+        not_(
+            exists().where(
+                Booking.shift_id == Shift.id,
+                Booking.worker_id == worker.id,
+                Booking.status.in_(LIVE_STATUSES),
+            )
+        ),
     ]
     ranges = geo.cell_ranges(worker.lat, worker.lon, worker.max_distance_km)
     if ranges:
@@ -225,7 +254,7 @@ def recommended_shifts(user: User, limit: int) -> list[tuple[Shift, Ranked]]:
     for shift in shifts:
         eligible = workers_pool.eligible(shift, as_of)
         if len(eligible.index):
-            found.append((shift, _ranked(eligible, workers_pool, shift.id)[0]))
+            found.append((shift, _ranked(eligible, workers_pool, shift)[0]))
     found.sort(key=lambda pair: (-pair[1].score, pair[1].distance_km, pair[0].id))
     return found[:limit]
 
@@ -244,6 +273,10 @@ class Outcome:
     exact: bool
     committed: bool
     not_booked: list[dict[str, Any]]
+    # The offer made for each planned place, by (shift id, worker id), when committed.
+    offered: dict[tuple[int, int], int] = field(default_factory=dict)
+    # Each planned pair's score as the shift's employer sees it (without the priority).
+    shown_scores: dict[tuple[int, int], float] = field(default_factory=dict)
 
 
 def _shifts_for(user: User, shift_ids: list[int]) -> list[Shift]:
@@ -261,7 +294,7 @@ def _shifts_for(user: User, shift_ids: list[int]) -> list[Shift]:
 
 
 def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
-    """Fill the shifts optimally; with ``commit``, book the plan (as confirmed) at once."""
+    """Fill the shifts optimally; with ``commit``, offer each planned place to its worker."""
     shifts = _shifts_for(user, shift_ids)
     now = clock.now()
     free = {
@@ -273,6 +306,7 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
     as_of = {city: _today(city) for city in cities}
     workers_pool = pool.load([Worker.city.in_(cities)], min(as_of.values()))
     edge_shifts, edge_workers, edge_scores = [], [], []
+    shown_scores: dict[tuple[int, int], float] = {}
     exact = True
     for shift in shifts:
         if not free.get(shift.id):
@@ -283,37 +317,49 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
         if len(best) > keep:
             exact = False
             best = np.argpartition(-eligible.score, keep - 1)[:keep]
+        kept = eligible.subset(best)
+        worker_ids = workers_pool.ids[kept.index]
         edge_shifts.append(np.full(len(best), shift.id, dtype=np.int64))
-        edge_workers.append(workers_pool.ids[eligible.index[best]])
-        edge_scores.append(np.round(eligible.score[best], 6))
+        edge_workers.append(worker_ids)
+        edge_scores.append(np.round(kept.score, 6))
+        _, _, shown = employer_view(kept, workers_pool, shift.job)
+        shown_scores.update(
+            ((shift.id, int(worker)), round(float(score), 6))
+            for worker, score in zip(worker_ids, shown, strict=True)
+        )
     plan = assignment.solve_arrays(
         free,
         np.concatenate(edge_shifts) if edge_shifts else np.zeros(0, dtype=np.int64),
         np.concatenate(edge_workers) if edge_workers else np.zeros(0, dtype=np.int64),
         np.concatenate(edge_scores) if edge_scores else np.zeros(0, dtype=np.float64),
     )
-    not_booked = _book(user, plan) if commit else []
-    return Outcome(plan, exact, commit, not_booked)
+    offered, not_booked = _offer(user, plan) if commit else ({}, [])
+    return Outcome(plan, exact, commit, not_booked, offered, shown_scores)
 
 
-def _book(user: User, plan: assignment.Plan) -> list[dict[str, Any]]:
-    """Book the plan as confirmed through the booking service; report what could not be."""
-    from marketplace.bookings import services as bookings
+def _offer(
+    user: User, plan: assignment.Plan
+) -> tuple[dict[tuple[int, int], int], list[dict[str, Any]]]:
+    """Offer each planned place to its worker (the booking rules apply); report what could not be.
+
+    Nobody is booked without saying yes: each place is an offer the worker accepts or declines.
+    """
+    from marketplace.bookings import offers
     from marketplace.errors import DomainError
 
-    failed = []
+    offered, failed = {}, []
     for edge in plan.assignments:
         shift = db.session.get(Shift, edge.shift_id)
         worker = db.session.get(Worker, edge.worker_id)
         assert shift is not None and worker is not None
         try:
             with db.session.begin_nested():
-                booking = bookings.book_for_worker(user, worker, shift)
+                booking = offers.offer(user, worker, shift)
         except DomainError as error:
             failed.append(
                 {"shift_id": edge.shift_id, "worker_id": edge.worker_id, "reason": error.message}
             )
             continue
         db.session.flush()
-        assert booking.id is not None
-    return failed
+        offered[edge.shift_id, edge.worker_id] = booking.id
+    return offered, failed
