@@ -20,6 +20,7 @@ from marketplace.extensions import db
 users = AppGroup("users", help="Manage accounts (officials and admins are made only here).")
 seed = AppGroup("seed", help="Load demo or synthetic data.")
 jobs = AppGroup("jobs", help="Scheduled jobs: serve them, list them, or run one now.")
+keys = AppGroup("keys", help="Rotate the keys that protect personal data at rest.")
 
 
 @users.command("create")
@@ -135,8 +136,32 @@ def serve_jobs() -> None:
     serve(current_app._get_current_object())  # type: ignore[attr-defined]
 
 
+@keys.command("rotate-id-key")
+def rotate_id_key() -> None:
+    """Re-encrypt every ID number under ID_KEY (the old key still in ID_KEY_RETIRED).
+
+    Steps: set MARKETPLACE_ID_KEY to a new key and MARKETPLACE_ID_KEY_RETIRED to the old one,
+    restart the service (it encrypts with the new key and still reads the old), run this, then
+    drop the old key from MARKETPLACE_ID_KEY_RETIRED and restart again.
+    """
+    from flask import current_app
+
+    from marketplace.audit import services as audit
+    from marketplace.workers.services import rotate_id_key as rotate
+
+    if not current_app.config["ID_KEY_RETIRED"]:
+        raise click.ClickException(
+            "nothing to rotate from: set MARKETPLACE_ID_KEY_RETIRED to the old key(s)"
+        )
+    count = rotate()
+    audit.record("keys.id_key_rotated", "keys", "id_key", {"workers": count})
+    db.session.commit()
+    click.echo(f"re-encrypted {count} ID number(s) under the current ID_KEY")
+
+
 def register(app: Flask) -> None:
     """Add the command groups to ``app``."""
     app.cli.add_command(users)
     app.cli.add_command(seed)
     app.cli.add_command(jobs)
+    app.cli.add_command(keys)

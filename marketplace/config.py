@@ -42,6 +42,9 @@ DEFAULTS: dict[str, Any] = {
     # numbers: production sets it from a secret store; the embedded default keeps a generated one
     # in instance/id_number_key.
     "ID_KEY": None,
+    # Older ID keys, comma-separated, while a rotation is under way: they still decrypt and
+    # still find numbers by their digest (``flask --app wsgi keys rotate-id-key``).
+    "ID_KEY_RETIRED": (),
     "TESTING": False,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "ACCESS_TOKEN_TTL_SECONDS": 12 * 3600,
@@ -94,6 +97,8 @@ INTEGER_SETTINGS = (
 # is meant.
 POSITIVE_SETTINGS = ("BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", "DESK_PAGE_SIZE")
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
+# Comma-separated in the environment, a tuple of strings in the configuration.
+LIST_SETTINGS = ("ID_KEY_RETIRED",)
 
 
 # The secrets, each with the instance/ file in which the embedded default (SQLite) keeps a
@@ -146,6 +151,11 @@ def _as_bool(key: str, value: Any) -> bool:
     raise ConfigError(f"{key} must be a boolean, got {value!r}")
 
 
+def _as_list(value: Any) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(str(item).strip() for item in items if str(item).strip())
+
+
 def _instance_secret(instance_path: Path, name: str) -> str:
     """Keep a generated secret in instance/ so that a development server survives restarts.
 
@@ -181,6 +191,8 @@ def build(
         settings[key] = _as_int(key, settings[key])
     for key in BOOLEAN_SETTINGS:
         settings[key] = _as_bool(key, settings[key])
+    for key in LIST_SETTINGS:
+        settings[key] = _as_list(settings[key])
     for key in POSITIVE_SETTINGS:
         if settings[key] < 1:
             raise ConfigError(f"{key} must be at least 1, got {settings[key]}")
@@ -212,6 +224,9 @@ def build(
             settings[key] = _instance_secret(instance_path, file_name)
         if len(str(settings[key])) < 16:
             raise ConfigError(f"{key} must be at least 16 characters")
+    for retired in settings["ID_KEY_RETIRED"]:
+        if len(retired) < 16 or retired == settings["ID_KEY"]:
+            raise ConfigError("each ID_KEY_RETIRED key is 16 characters or more, and not ID_KEY")
     return settings
 
 

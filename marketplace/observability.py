@@ -47,7 +47,7 @@ _MOBILE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 
 
 def redact(text: str) -> str:
-    """``text`` with ID and mobile numbers masked (``320202********123X``, ``138****5678``)."""
+    """``text`` with ID and mobile numbers masked (``3202************3X``, ``138****5678``)."""
     text = _RESIDENT_ID.sub(lambda m: mask_resident_id(m.group(0)), text)
     return _MOBILE.sub(lambda m: f"{m.group(1)}****{m.group(2)}", text)
 

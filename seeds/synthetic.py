@@ -24,7 +24,7 @@ from marketplace.auth.services import hash_password
 from marketplace.cities import catalogue
 from marketplace.cities.catalogue import City
 from marketplace.common import geo
-from marketplace.common.ids import make_credit_code, make_resident_id
+from marketplace.common.ids import make_credit_code, make_resident_id, mask_resident_id
 from marketplace.common.months import Month
 from marketplace.earnings.models import Contribution, Earning
 from marketplace.employers.models import Employer
@@ -228,8 +228,8 @@ class _Market:
                     "name": _name(rng),
                     "id_number_ciphertext": cipher.encrypt(number),
                     "id_number_hash": cipher.lookup_hash(number),
-                    "id_number_masked": number[:6] + "*" * 8 + number[-4:],
-                    "birth_date": birth,
+                    "id_number_masked": mask_resident_id(number),
+                    "birth_year": birth.year,
                     "gender": gender,
                     "city": self.city.code,
                     "resident": rng.random() < shares.resident,

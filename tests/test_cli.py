@@ -160,7 +160,7 @@ def test_seed_synthetic_fills_a_market(cli, database):
     assert database.scalar(select(func.count()).select_from(Contribution)) > 0
     for worker in database.scalars(select(Worker)):
         number = id_cipher().decrypt(worker.id_number_ciphertext)
-        assert parse_resident_id(number, date(2026, 1, 1)).birth_date == worker.birth_date
+        assert parse_resident_id(number, date(2026, 1, 1)).birth_date.year == worker.birth_year
         assert worker.city == "xining" and worker.skills
 
 
@@ -181,3 +181,49 @@ def test_the_same_seed_gives_the_same_market(app, database):
     first = market()
     assert len(first) == 30
     assert market() == first
+
+
+def test_the_id_key_rotates_without_a_pause(cli, app, database, make_worker, monkeypatch):
+    """Old numbers stay readable and findable under the new key, then are re-encrypted."""
+    from marketplace.workers import services as workers
+    from marketplace.workers.models import Worker
+    from tests.conftest import resident_id
+
+    number = resident_id()
+    worker = make_worker(id_number=number)
+    old = app.config["ID_KEY"]
+    monkeypatch.setitem(app.config, "ID_KEY", "the-new-id-key-0123456789")
+    monkeypatch.setitem(app.config, "ID_KEY_RETIRED", (old,))
+    # Before the rotation: the number is read and found under the retired key.
+    assert workers.find_by_id_number(number).id == worker.id
+    assert workers.id_cipher().decrypt(worker.id_number_ciphertext) == number
+    assert not workers.id_cipher().is_current(worker.id_number_ciphertext)
+
+    result = cli.invoke(args=["keys", "rotate-id-key"])
+    assert result.exit_code == 0, result.output
+    assert "re-encrypted 1 ID number" in result.output
+    monkeypatch.setitem(app.config, "ID_KEY_RETIRED", ())
+    database.expire_all()
+    rotated = database.get(Worker, worker.id)
+    assert workers.id_cipher().decrypt(rotated.id_number_ciphertext) == number
+    assert workers.find_by_id_number(number).id == worker.id
+    again = cli.invoke(args=["keys", "rotate-id-key"])
+    assert again.exit_code != 0 and "nothing to rotate" in again.output
+
+
+def test_during_a_rotation_a_number_under_the_old_key_is_still_unique(
+    app, make_worker, make_user, monkeypatch
+):
+    from marketplace.errors import Conflict
+    from marketplace.workers import services as workers
+    from marketplace.workers.schemas import WorkerProfileInSchema
+    from tests.conftest import resident_id, worker_body
+
+    number = resident_id()
+    make_worker(id_number=number)
+    old = app.config["ID_KEY"]
+    monkeypatch.setitem(app.config, "ID_KEY", "the-new-id-key-0123456789")
+    monkeypatch.setitem(app.config, "ID_KEY_RETIRED", (old,))
+    body = WorkerProfileInSchema().load(worker_body(id_number=number))
+    with pytest.raises(Conflict, match="another worker"):
+        workers.put_profile(make_user("worker"), body)

@@ -37,3 +37,52 @@ def test_every_migration_downgrades_and_upgrades_again(tmp_path):
         flask_migrate.upgrade()
         assert set(inspect(db.engine).get_table_names()) == tables
         db.engine.dispose()
+
+
+def test_the_id_number_migration_keeps_only_what_cannot_rebuild_the_number(tmp_path):
+    """0010 narrows the stored mask to 4 + 2 and the birth date to its year, and goes back."""
+    from datetime import date
+
+    from sqlalchemy import text
+
+    from marketplace.common.crypto import FieldCipher
+    from marketplace.common.ids import make_resident_id
+
+    scratch = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ids.db'}", **SECRETS})
+    number = make_resident_id("320206", date(1990, 5, 17), 37, "female")
+    cipher = FieldCipher(SECRETS["ID_KEY"])
+    with scratch.app_context():
+        flask_migrate.upgrade(revision="0009")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO users (id, phone, password_hash, role, created_at) "
+                    "VALUES (1, '13500000001', 'x', 'worker', '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO workers (id, user_id, name, id_number_ciphertext, "
+                    "id_number_hash, id_number_masked, birth_date, gender, city, resident, lat, "
+                    "lon, cell, veteran, migrant_worker, availability, max_distance_km, "
+                    "created_at, updated_at) VALUES (1, 1, '张三', :ciphertext, :digest, "
+                    ":masked, '1990-05-17', 'female', 'wuxi', 1, 31.5, 120.3, 0, 0, 0, '[]', "
+                    "20, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {
+                    "ciphertext": cipher.encrypt(number),
+                    "digest": cipher.lookup_hash(number),
+                    "masked": number[:6] + "*" * 8 + number[-4:],
+                },
+            )
+        flask_migrate.upgrade(revision="0010")
+        with db.engine.connect() as connection:
+            row = connection.execute(text("SELECT * FROM workers")).mappings().one()
+        assert row["id_number_masked"] == number[:4] + "*" * 12 + number[-2:]
+        assert row["birth_year"] == 1990 and "birth_date" not in row
+        flask_migrate.downgrade(revision="0009")
+        with db.engine.connect() as connection:
+            row = connection.execute(text("SELECT * FROM workers")).mappings().one()
+        assert row["id_number_masked"] == number[:6] + "*" * 8 + number[-4:]
+        assert str(row["birth_date"]) == "1990-05-17"
+        db.engine.dispose()

@@ -39,7 +39,8 @@ def test_a_worker_creates_a_profile_with_derived_birth_date_gender_and_masked_id
     body = response.get_json()
     assert body["name"] == "王小明"
     assert body["user_id"] == worker_user.id
-    assert body["birth_date"] == "1990-05-17"
+    # The worker itself sees the 6 + 4 mask and its birth date: together, its own number.
+    assert body["birth_date"] == "1990-05-17" and body["birth_year"] == 1990
     assert body["gender"] == "male"
     assert body["id_number"] == number[:6] + "********" + number[-4:]
     assert body["rating"] is None and body["reliability"] is None
@@ -130,7 +131,7 @@ def test_the_id_number_of_a_profile_cannot_be_changed(client, auth_headers, work
 
 
 @pytest.mark.parametrize(
-    "field", ["rating", "reliability", "user_id", "id", "birth_date", "gender"]
+    "field", ["rating", "reliability", "user_id", "id", "birth_date", "birth_year", "gender"]
 )
 def test_derived_and_foreign_fields_cannot_be_set(
     client, auth_headers, worker_user, database, field
@@ -141,6 +142,7 @@ def test_derived_and_foreign_fields_cannot_be_set(
         "user_id": 1,
         "id": 1,
         "birth_date": "2000-01-01",
+        "birth_year": 2000,
         "gender": "male",
     }[field]
     response = put_me(client, auth_headers, worker_user, **{field: value})
@@ -181,6 +183,26 @@ def test_group_dates_cannot_be_in_the_future(client, auth_headers, worker_user, 
     assert response.status_code == 422
     assert "difficulty_certified_on" in response.get_json()["errors"]["json"]
     assert worker_count(database) == 0
+
+
+def test_group_dates_cannot_be_before_the_workers_16th_birthday(
+    client, auth_headers, worker_user, database
+):
+    """Finding 9: facts that cannot be (a graduate of 1900, unemployed at ten) are refused."""
+    number = resident_id(birth=date(1990, 5, 17))
+    for field, day in (
+        ("graduated_on", "1900-01-01"),
+        ("unemployment_registered_on", "2006-05-16"),
+    ):
+        response = put_me(client, auth_headers, worker_user, id_number=number, **{field: day})
+        assert response.status_code == 422
+        assert "16th birthday" in response.get_json()["message"]
+        assert field in response.get_json()["errors"]["json"]
+    assert worker_count(database) == 0
+    on_the_day = put_me(
+        client, auth_headers, worker_user, id_number=number, graduated_on="2006-05-17"
+    )
+    assert on_the_day.status_code == 200
 
 
 def test_a_group_change_is_recorded_audited_and_announced(
@@ -264,19 +286,64 @@ def test_a_missing_worker_is_404(client, auth_headers, make_user):
     assert response.status_code == 404
 
 
-def test_an_official_of_the_city_may_reveal_the_id_number_and_it_is_audited(
+def test_readers_other_than_the_worker_see_4_plus_2_and_the_birth_year_only(
+    client, auth_headers, make_user, make_worker
+):
+    """Finding 1: the 6 + 4 mask beside the birth date was the whole number, unaudited."""
+    number = resident_id(birth=date(1990, 5, 17))
+    worker = make_worker(id_number=number)
+    for reader in (make_user("official", city="wuxi"), make_user("admin")):
+        body = client.get(f"/api/v1/workers/{worker.id}", headers=auth_headers(reader)).get_json()
+        assert body["id_number"] == number[:4] + "*" * 12 + number[-2:]
+        assert body["birth_year"] == 1990 and "birth_date" not in body
+        assert "19900517" not in str(body) and number[6:14] not in str(body)
+
+
+def test_no_columns_in_clear_rebuild_the_number(make_worker, database):
+    """A copy of the database shows no ID number, neither in a column nor put together."""
+    number = resident_id(birth=date(1990, 5, 17))
+    worker = make_worker(id_number=number)
+    row = (
+        database.execute(text("SELECT * FROM workers WHERE id = :id"), {"id": worker.id})
+        .mappings()
+        .one()
+    )
+    clear = " ".join(str(value) for value in row.values())
+    assert number not in clear and number[:6] not in clear and number[6:14] not in clear
+    assert "1990-05-17" not in clear and "birth_date" not in row
+    assert row["id_number_masked"] == number[:4] + "*" * 12 + number[-2:]
+
+
+def test_an_official_of_the_city_may_reveal_the_id_number_with_a_reason_and_it_is_audited(
     client, auth_headers, make_user, make_worker, database
 ):
     number = resident_id()
     worker = make_worker(id_number=number)
     official = make_user("official", city="wuxi")
     response = client.get(
-        f"/api/v1/workers/{worker.id}?reveal=id_number", headers=auth_headers(official)
+        f"/api/v1/workers/{worker.id}?reveal=id_number&reason=核对社保缴费记录",
+        headers=auth_headers(official),
     )
     assert response.status_code == 200
     assert response.get_json()["id_number"] == number
     [event] = database.scalars(select(AuditEvent).where(AuditEvent.action == "worker.id_revealed"))
     assert (event.actor_id, event.entity_id, event.city) == (official.id, str(worker.id), "wuxi")
+    assert event.data == {"reason": "核对社保缴费记录"}
+
+
+@pytest.mark.parametrize("reason", ["", "%20%20"])
+def test_a_reveal_without_a_reason_is_422_and_nothing_is_audited(
+    client, auth_headers, make_user, make_worker, database, reason
+):
+    worker = make_worker()
+    official = make_user("official", city="wuxi")
+    suffix = f"&reason={reason}" if reason else ""
+    response = client.get(
+        f"/api/v1/workers/{worker.id}?reveal=id_number{suffix}", headers=auth_headers(official)
+    )
+    assert response.status_code == 422
+    assert "reason" in response.get_json()["errors"]["query"]
+    assert database.scalar(select(func.count()).select_from(AuditEvent)) == 0
 
 
 @pytest.mark.parametrize("role", ["admin", "itself"])
@@ -286,7 +353,7 @@ def test_anyone_else_asking_to_reveal_gets_403_and_nothing_is_audited(
     worker = make_worker()
     user = make_user("admin") if role == "admin" else database_user(worker)
     response = client.get(
-        f"/api/v1/workers/{worker.id}?reveal=id_number", headers=auth_headers(user)
+        f"/api/v1/workers/{worker.id}?reveal=id_number&reason=check", headers=auth_headers(user)
     )
     assert response.status_code == 403
     assert (

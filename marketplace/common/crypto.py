@@ -17,6 +17,7 @@ import binascii
 import hashlib
 import hmac
 import os
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -52,16 +53,32 @@ def _b64decode(text: str) -> bytes:
     return base64.b64decode(padded.encode("ascii"), altchars=b"-_", validate=True)
 
 
-class FieldCipher:
-    """Encrypts, decrypts and hashes one kind of sensitive field under one secret."""
+class _Keys:
+    """The encryption and look-up keys derived from one secret."""
 
     def __init__(self, secret: str) -> None:
-        """Derive the encryption and lookup keys from ``secret`` (the ``ID_KEY``)."""
         if not secret:
             raise ValueError("the field encryption secret must not be empty")
         secret_bytes = secret.encode("utf-8")
-        self._aead = AESGCM(_derive(secret_bytes, _ENCRYPTION_INFO))
-        self._lookup_key = _derive(secret_bytes, _LOOKUP_INFO)
+        self.aead = AESGCM(_derive(secret_bytes, _ENCRYPTION_INFO))
+        self.lookup_key = _derive(secret_bytes, _LOOKUP_INFO)
+
+    def lookup_hash(self, plaintext: str) -> str:
+        return hmac.new(self.lookup_key, plaintext.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+class FieldCipher:
+    """Encrypts, decrypts and hashes one kind of sensitive field under one secret.
+
+    Older secrets (``retired``) still decrypt and still find a value by its look-up hash, so a
+    key can be rotated without a pause: the new key encrypts from the moment it is configured,
+    and the rotation command re-encrypts the stored values while the old key is still known.
+    """
+
+    def __init__(self, secret: str, retired: Sequence[str] = ()) -> None:
+        """Derive the keys of ``secret`` (the ``ID_KEY``) and of each ``retired`` secret."""
+        self._current = _Keys(secret)
+        self._retired = tuple(_Keys(old) for old in retired)
 
     def __repr__(self) -> str:
         # Never show key material, even by accident in a log line or traceback.
@@ -72,11 +89,10 @@ class FieldCipher:
         header = bytes([_VERSION])
         nonce = os.urandom(_NONCE_LENGTH)
         # The version byte is authenticated too, so it cannot be swapped without detection.
-        ciphertext = self._aead.encrypt(nonce, plaintext.encode("utf-8"), header)
+        ciphertext = self._current.aead.encrypt(nonce, plaintext.encode("utf-8"), header)
         return _b64encode(header + nonce + ciphertext)
 
-    def decrypt(self, token: str) -> str:
-        """The plaintext inside ``token``; raises ``DecryptionError`` if it cannot be trusted."""
+    def _open(self, token: str, keys: Sequence[_Keys]) -> str:
         try:
             raw = _b64decode(token)
         except (binascii.Error, UnicodeEncodeError):
@@ -86,13 +102,27 @@ class FieldCipher:
         if raw[0] != _VERSION:
             raise DecryptionError(f"encrypted field has unknown version {raw[0]}")
         header, nonce, ciphertext = raw[:1], raw[1 : 1 + _NONCE_LENGTH], raw[1 + _NONCE_LENGTH :]
+        for key in keys:
+            try:
+                return key.aead.decrypt(nonce, ciphertext, header).decode("utf-8")
+            except InvalidTag:
+                continue
+        raise DecryptionError("encrypted field was altered or was encrypted under a different key")
+
+    def decrypt(self, token: str) -> str:
+        """The plaintext inside ``token`` (under the current key or a retired one).
+
+        Raises ``DecryptionError`` if it cannot be trusted.
+        """
+        return self._open(token, (self._current, *self._retired))
+
+    def is_current(self, token: str) -> bool:
+        """Whether ``token`` was encrypted under the current key (the rotation's test)."""
         try:
-            plaintext = self._aead.decrypt(nonce, ciphertext, header)
-        except InvalidTag:
-            raise DecryptionError(
-                "encrypted field was altered or was encrypted under a different key"
-            ) from None
-        return plaintext.decode("utf-8")
+            self._open(token, (self._current,))
+        except DecryptionError:
+            return False
+        return True
 
     def lookup_hash(self, plaintext: str) -> str:
         """A keyed hash of ``plaintext`` (64 hex characters) for equality look-ups.
@@ -100,4 +130,11 @@ class FieldCipher:
         The caller normalises first (e.g. ``parse_resident_id(...).number``): ``x`` and
         ``X`` hash differently.
         """
-        return hmac.new(self._lookup_key, plaintext.encode("utf-8"), hashlib.sha256).hexdigest()
+        return self._current.lookup_hash(plaintext)
+
+    def lookup_hashes(self, plaintext: str) -> list[str]:
+        """The look-up hashes of ``plaintext`` under the current key, then each retired one.
+
+        While a rotation is under way a stored value may still carry a retired key's hash.
+        """
+        return [key.lookup_hash(plaintext) for key in (self._current, *self._retired)]

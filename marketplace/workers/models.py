@@ -49,11 +49,14 @@ class Worker(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     name: Mapped[str] = mapped_column(String(50))
-    # AES-GCM ciphertext; a keyed HMAC for the uniqueness look-up; the masked form for display.
+    # AES-GCM ciphertext; a keyed HMAC for the uniqueness look-up; what readers see of it (the
+    # first 4 and last 2 characters) and the birth year. Nothing stored in clear, alone or put
+    # together, narrows the number to fewer than 10,000: the holder's own 6 + 4 mask and birth
+    # date are read from the ciphertext.
     id_number_ciphertext: Mapped[str] = mapped_column(Text)
     id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
     id_number_masked: Mapped[str] = mapped_column(String(18))
-    birth_date: Mapped[date] = mapped_column(Date)
+    birth_year: Mapped[int] = mapped_column()
     gender: Mapped[str] = mapped_column(String(6))
     city: Mapped[str] = mapped_column(String(32))
     resident: Mapped[bool] = mapped_column(Boolean)
@@ -106,7 +109,7 @@ class Worker(Model):
 
     @property
     def id_number(self) -> str:
-        """The ID number as every reader sees it: masked."""
+        """The ID number as every reader but its holder sees it: the first 4 and last 2."""
         return self.id_number_masked
 
 

@@ -10,23 +10,11 @@ from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint
 from marketplace.database import writes_on_read
 from marketplace.workers import services
-from marketplace.workers.models import Worker
 from marketplace.workers.schemas import RevealQuerySchema, WorkerProfileInSchema, WorkerSchema
 
 blp = Blueprint("workers", __name__, url_prefix="/api/v1/workers", description="Worker profiles")
 
 LIMITED_FIELDS = ("id", "name", "skills", "rating", "reliability")
-
-
-class _Revealed:
-    """A worker shown with its full ID number (to an official of its city)."""
-
-    def __init__(self, worker: Worker, id_number: str) -> None:
-        self._worker = worker
-        self.id_number = id_number
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._worker, name)
 
 
 @blp.route("/me")
@@ -38,7 +26,7 @@ class MyProfile(MethodView):
     @blp.errors(404)
     def get(self):
         """Read my worker profile (404 until the first PUT)."""
-        return services.my_profile(current_user())
+        return services.own_view(services.my_profile(current_user()))
 
     @auth_required("worker")
     @blp.arguments(WorkerProfileInSchema)
@@ -46,7 +34,7 @@ class MyProfile(MethodView):
     @blp.errors(409)
     def put(self, body: dict[str, Any]):
         """Create or replace my worker profile."""
-        return services.put_profile(current_user(), body)
+        return services.own_view(services.put_profile(current_user(), body))
 
 
 @blp.route("/<int:worker_id>")
@@ -61,13 +49,15 @@ class WorkerById(MethodView):
     def get(self, query: dict[str, Any], worker_id: int):
         """Read a worker: itself, an official of its city, admin, or an employer it works for.
 
-        ``?reveal=id_number`` shows an official of the worker's city the full ID number and
-        records that in the audit log; for anyone else it is 403.
+        ``?reveal=id_number&reason=…`` shows an official of the worker's city the full ID number
+        and records that, with the reason, in the audit log; for anyone else it is 403.
         """
         user = current_user()
         worker, limited = services.visible_worker(user, worker_id)
         if query.get("reveal") == "id_number":
-            return _Revealed(worker, services.reveal_id_number(user, worker))
+            return services.reveal_id_number(user, worker, query["reason"].strip())
         if limited:
             return {field: getattr(worker, field) for field in LIMITED_FIELDS}
+        if user.id == worker.user_id:
+            return services.own_view(worker)
         return worker

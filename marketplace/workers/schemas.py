@@ -84,9 +84,14 @@ class WorkerSchema(ma.Schema):
     user_id = fields.Integer()
     name = fields.String()
     id_number = fields.String(
-        metadata={"description": "masked (first 6 + last 4) unless revealed to an official"}
+        metadata={
+            "description": "masked: to the worker itself the first 6 + last 4 characters, to "
+            "every other reader the first 4 + last 2 (`3202************3X`); in full only when "
+            "revealed to an official of the worker's city"
+        }
     )
-    birth_date = fields.Date()
+    birth_date = fields.Date(metadata={"description": "only to the worker itself"})
+    birth_year = fields.Integer()
     gender = fields.String()
     city = fields.String()
     resident = fields.Boolean()
@@ -107,6 +112,19 @@ class WorkerSchema(ma.Schema):
 
 
 class RevealQuerySchema(ma.Schema):
-    """``?reveal=id_number``: an official of the worker's city sees the full number (audited)."""
+    """``?reveal=id_number&reason=…``: an official of the worker's city sees the full number.
+
+    The reason is required and goes into the audit event of the reveal.
+    """
 
     reveal = fields.String(validate=validate.OneOf(["id_number"]))
+    reason = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "why the full number is needed (required with reveal)"},
+    )
+
+    @ma.validates_schema
+    def reason_with_reveal(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """A reveal states its reason."""
+        if "reveal" in data and not data.get("reason", "").strip():
+            raise ma.ValidationError("required to reveal the ID number", "reason")

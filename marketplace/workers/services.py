@@ -8,7 +8,7 @@ from functools import cache
 from typing import Any, NamedTuple
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock, events
@@ -17,7 +17,15 @@ from marketplace.auth.models import User
 from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.common.crypto import FieldCipher
-from marketplace.common.ids import InvalidResidentId, mask_resident_id, parse_resident_id
+from marketplace.common.ids import (
+    MINIMUM_WORKING_AGE,
+    InvalidResidentId,
+    adult_on,
+    birth_date_of,
+    holder_mask,
+    mask_resident_id,
+    parse_resident_id,
+)
 from marketplace.common.profiles import Profiles
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
@@ -40,23 +48,32 @@ require_profile = _profiles.required
 
 
 @cache
-def _cipher(secret: str) -> FieldCipher:
-    return FieldCipher(secret)
+def _cipher(secret: str, retired: tuple[str, ...]) -> FieldCipher:
+    return FieldCipher(secret, retired)
 
 
 def id_cipher() -> FieldCipher:
-    """The cipher of resident ID numbers, keyed by the configured ID_KEY."""
-    return _cipher(current_app.config["ID_KEY"])
+    """The cipher of resident ID numbers: ID_KEY, and ID_KEY_RETIRED while rotating."""
+    return _cipher(current_app.config["ID_KEY"], tuple(current_app.config["ID_KEY_RETIRED"]))
+
+
+def _normalised(id_number: str) -> str:
+    return id_number.strip().upper()
 
 
 def id_number_lookup_hash(id_number: str) -> str:
-    """The keyed hash under which a (normalised) ID number is found."""
-    return id_cipher().lookup_hash(id_number.strip().upper())
+    """The keyed hash under which a (normalised) ID number is stored from now on."""
+    return id_cipher().lookup_hash(_normalised(id_number))
+
+
+def id_number_lookup_hashes(id_number: str) -> list[str]:
+    """Every keyed hash under which the ID number may be stored (retired keys' too)."""
+    return id_cipher().lookup_hashes(_normalised(id_number))
 
 
 def find_by_id_number(id_number: str) -> Worker | None:
     """The worker whose resident ID number this is, if any."""
-    query = select(Worker).where(Worker.id_number_hash == id_number_lookup_hash(id_number))
+    query = select(Worker).where(Worker.id_number_hash.in_(id_number_lookup_hashes(id_number)))
     return db.session.scalar(query)
 
 
@@ -72,16 +89,22 @@ def workers_by_id_numbers(id_numbers: Iterable[str]) -> dict[str, WorkerRef]:
 
     The batch form of ``find_by_id_number``: one query for all of them, however many.
     """
-    hashes = {number: id_number_lookup_hash(number) for number in set(id_numbers)}
+    hashes = {number: id_number_lookup_hashes(number) for number in set(id_numbers)}
     if not hashes:
         return {}
+    wanted = {digest for digests in hashes.values() for digest in digests}
     rows = db.session.execute(
         select(Worker.id_number_hash, Worker.id, Worker.city).where(
-            Worker.id_number_hash.in_(set(hashes.values()))
+            Worker.id_number_hash.in_(wanted)
         )
     ).all()
     found = {row.id_number_hash: WorkerRef(row.id, row.city) for row in rows}
-    return {number: found[digest] for number, digest in hashes.items() if digest in found}
+    return {
+        number: found[digest]
+        for number, digests in hashes.items()
+        for digest in digests
+        if digest in found
+    }
 
 
 def _group_value(value: Any) -> str | None:
@@ -90,12 +113,19 @@ def _group_value(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, date) else str(value).lower()
 
 
-def _check_group_dates(data: dict[str, Any], today: date) -> None:
+def _check_group_dates(data: dict[str, Any], today: date, birth_date: date) -> None:
+    """Group dates lie between the worker's 16th birthday and today (facts that can be)."""
+    working_age = adult_on(birth_date)
     for field in GROUP_DATE_FIELDS:
         if data[field] is not None and data[field] > today:
             raise Invalid(
                 "a group date cannot be in the future",
                 field_error("json", field, f"after today ({today})"),
+            )
+        if data[field] is not None and data[field] < working_age:
+            raise Invalid(
+                f"a group date cannot be before the worker's {MINIMUM_WORKING_AGE}th birthday",
+                field_error("json", field, f"before {working_age}"),
             )
 
 
@@ -112,12 +142,12 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
         raise Invalid(
             "invalid resident ID number", field_error("json", "id_number", str(error))
         ) from None
-    _check_group_dates(data, today)
+    _check_group_dates(data, today, identity.birth_date)
 
-    lookup = id_number_lookup_hash(identity.number)
-    if worker is not None and worker.id_number_hash != lookup:
+    digests = id_number_lookup_hashes(identity.number)
+    if worker is not None and worker.id_number_hash not in digests:
         raise Conflict("the ID number of a profile cannot be changed; ask an official")
-    holder = db.session.scalar(select(Worker.id).where(Worker.id_number_hash == lookup))
+    holder = db.session.scalar(select(Worker.id).where(Worker.id_number_hash.in_(digests)))
     if holder is not None and (worker is None or holder != worker.id):
         raise Conflict("this ID number belongs to another worker profile")
 
@@ -133,9 +163,9 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
         worker = Worker(
             user_id=user.id,
             id_number_ciphertext=id_cipher().encrypt(identity.number),
-            id_number_hash=lookup,
+            id_number_hash=digests[0],
             id_number_masked=mask_resident_id(identity.number),
-            birth_date=identity.birth_date,
+            birth_year=identity.birth_date.year,
             gender=identity.gender,
             created_at=now,
         )
@@ -222,9 +252,74 @@ def visible_worker(user: User, worker_id: int) -> tuple[Worker, bool]:
     raise NotFound("worker")
 
 
-def reveal_id_number(user: User, worker: Worker) -> str:
-    """The full ID number, for an official of the worker's city only; the reveal is audited."""
+class WorkerView:
+    """A worker as one reader sees it: the stored profile with the ID number shown another way."""
+
+    def __init__(self, worker: Worker, id_number: str, birth_date: date | None = None) -> None:
+        self._worker = worker
+        self.id_number = id_number
+        if birth_date is not None:
+            self.birth_date = birth_date
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._worker, name)
+
+
+def own_view(worker: Worker) -> WorkerView:
+    """The profile as its worker sees it: the 6 + 4 mask and the birth date.
+
+    Both are read from the ciphertext: stored in clear they would be the whole number.
+    """
+    number = id_cipher().decrypt(worker.id_number_ciphertext)
+    return WorkerView(worker, holder_mask(number), birth_date_of(number))
+
+
+def reveal_id_number(user: User, worker: Worker, reason: str) -> WorkerView:
+    """The full ID number, for an official of the worker's city only, for a stated reason.
+
+    The reveal and its reason are an audit event in the same transaction.
+    """
     if user.role != "official" or user.city != worker.city:
         raise Forbidden("only an official of the worker's city may reveal the ID number")
-    audit.record("worker.id_revealed", "worker", worker.id, {}, actor_id=user.id, city=worker.city)
-    return id_cipher().decrypt(worker.id_number_ciphertext)
+    audit.record(
+        "worker.id_revealed",
+        "worker",
+        worker.id,
+        {"reason": reason},
+        actor_id=user.id,
+        city=worker.city,
+    )
+    return WorkerView(worker, id_cipher().decrypt(worker.id_number_ciphertext))
+
+
+def rotate_id_key(batch_size: int = 500) -> int:
+    """Re-encrypt and re-digest every ID number still under a retired key; answers how many.
+
+    Run after ID_KEY is the new key and ID_KEY_RETIRED holds the old one; afterwards the old
+    key can be dropped from ID_KEY_RETIRED. Each batch is flushed; the caller commits.
+    """
+    cipher = id_cipher()
+    rotated, after = 0, 0
+    while True:
+        rows = db.session.execute(
+            select(Worker.id, Worker.id_number_ciphertext)
+            .where(Worker.id > after)
+            .order_by(Worker.id)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            return rotated
+        for row in rows:
+            if cipher.is_current(row.id_number_ciphertext):
+                continue
+            number = cipher.decrypt(row.id_number_ciphertext)
+            db.session.execute(
+                update(Worker)
+                .where(Worker.id == row.id)
+                .values(
+                    id_number_ciphertext=cipher.encrypt(number),
+                    id_number_hash=cipher.lookup_hash(number),
+                )
+            )
+            rotated += 1
+        after = rows[-1].id

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import given
@@ -13,6 +13,7 @@ from marketplace.common.ids import (
     InvalidResidentId,
     ResidentId,
     credit_code_problem,
+    holder_mask,
     is_valid_credit_code,
     make_credit_code,
     make_resident_id,
@@ -146,13 +147,36 @@ def test_an_odd_17th_digit_means_male_and_an_even_one_female() -> None:
     assert parse_resident_id(_number("19900101", "120"), TODAY).gender == "female"
 
 
-def test_masking_keeps_the_first_6_and_last_4_characters() -> None:
-    assert mask_resident_id("32020219900101123X") == "320202********123X"
+def test_readers_see_the_first_4_and_last_2_characters() -> None:
+    # Contract v1.1: the v1 mask (6 + 4) beside the birth date rebuilt the whole number.
+    assert mask_resident_id("32020219900101123X") == "3202************3X"
 
 
-def test_masking_refuses_a_number_of_the_wrong_length() -> None:
+def test_the_holder_sees_the_first_6_and_last_4_characters() -> None:
+    assert holder_mask("32020219900101123X") == "320202********123X"
+
+
+@pytest.mark.parametrize("mask", [mask_resident_id, holder_mask])
+def test_masking_refuses_a_number_of_the_wrong_length(mask) -> None:
     with pytest.raises(ValueError, match="18-character"):
-        mask_resident_id("3202021990")
+        mask("3202021990")
+
+
+def test_the_readers_mask_and_birth_year_leave_at_least_10000_numbers() -> None:
+    """Count, by brute force, the valid numbers matching what a reader sees of one."""
+    number = make_resident_id("320206", date(1990, 5, 17), 37, "female")
+    shown, year = mask_resident_id(number), 1990
+    matching = 0
+    day = date(year, 1, 1)
+    while day.year == year:
+        for sequence in range(100):
+            for county in ("02", "03", "04", "05", "06", "11", "13", "14", "81", "82"):
+                first17 = f"{shown[:4]}{county}{day:%Y%m%d}{sequence:02d}{shown[-2]}"
+                if resident_id_check_character(first17) == shown[-1]:
+                    matching += 1
+        day += timedelta(days=1)
+    # The ten county codes of 无锡 (old and new): about 33,000 numbers fit.
+    assert matching >= 10_000
 
 
 # --- resident identity number: generator ---------------------------------------------------
