@@ -10,7 +10,7 @@ PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_PACKAGES := chromium fonts-wqy-microhei
 
-.PHONY: run test lint browser bench load clean
+.PHONY: run test lint browser fuzz bench load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "marketplace needs Python 3.11 or newer, this is " + sys.version.split()[0])'
@@ -54,6 +54,11 @@ test: lint browser
 		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(BIN)/pytest; \
 	fi
+
+## fuzz: the fuzz tests far longer than make test runs them, drawing new inputs every run
+fuzz: $(VENV)/.installed-dev
+	FUZZ_MAX_EXAMPLES=200 HOSTILE_MAX_EXAMPLES=5000 FUZZ_RANDOM=1 \
+		$(BIN)/pytest tests/test_fuzz_openapi.py tests/test_hostile_input.py
 
 ## bench: the benchmarks on SQLite and on the local PostgreSQL (results in bench/results/)
 bench: $(VENV)/.installed-dev

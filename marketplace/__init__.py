@@ -10,6 +10,7 @@ from flask import Flask
 
 from marketplace import config as config_module
 from marketplace.common.api import IdConverter
+from marketplace.common.inputs import StrictJSONProvider, refuse_long_urls
 from marketplace.common.schemas import decimal_string_property
 from marketplace.extensions import api, db, migrate
 
@@ -33,8 +34,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(config_module.load(Path(app.instance_path), config))
     app.config.setdefault("API_SPEC_OPTIONS", API_SPEC_OPTIONS)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese text stays Chinese
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = StrictJSONProvider(app)  # Chinese text stays Chinese; bodies are read strictly
+    refuse_long_urls(app)
 
     db.init_app(app)
     migrate.init_app(

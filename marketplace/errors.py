@@ -39,6 +39,12 @@ class DomainError(Exception):
         self.headers: dict[str, str] = {}
 
 
+class BadInput(DomainError):
+    """The request cannot be read at all (a JSON body that could hurt): 400."""
+
+    status = 400
+
+
 class Conflict(DomainError):
     """The request clashes with the current state (a state or capacity rule): 409."""
 

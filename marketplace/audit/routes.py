@@ -14,6 +14,7 @@ from marketplace.audit import services
 from marketplace.audit.models import AuditEvent
 from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint, page_of
+from marketplace.common.inputs import Text
 from marketplace.common.schemas import Instant
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="The audit log")
@@ -22,9 +23,9 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", descriptio
 class AuditQuerySchema(ma.Schema):
     """Filters of the audit log."""
 
-    entity = fields.String(validate=validate.Length(min=1, max=32))
-    entity_id = fields.String(validate=validate.Length(min=1, max=64))
-    action = fields.String(validate=validate.Length(min=1, max=64))
+    entity = Text(validate=validate.Length(min=1, max=32))
+    entity_id = Text(validate=validate.Length(min=1, max=64))
+    action = Text(validate=validate.Length(min=1, max=64))
 
 
 class AuditEventSchema(ma.Schema):

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.bookings.models import STATUSES
+from marketplace.common.inputs import Text
 from marketplace.common.schemas import Hours, Instant
 from marketplace.earnings.schemas import EarningSchema
 
@@ -48,13 +49,15 @@ class BookingQuerySchema(ma.Schema):
 class ReasonSchema(ma.Schema):
     """Why (required to cancel)."""
 
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
 
 
 class OptionalReasonSchema(ma.Schema):
     """Why (optional)."""
 
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = Text(
+        multiline=True, load_default=None, allow_none=True, validate=validate.Length(max=500)
+    )
 
 
 class PositionSchema(ma.Schema):
@@ -80,7 +83,7 @@ class RatingInSchema(ma.Schema):
     """Stars for the other side of a completed booking."""
 
     stars = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
-    comment = fields.String(load_default="", validate=validate.Length(max=500))
+    comment = Text(multiline=True, load_default="", validate=validate.Length(max=500))
 
 
 class RatingSchema(ma.Schema):

@@ -6,14 +6,15 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
+from marketplace.common.inputs import Text
 
 
 class BrokerProfileInSchema(ma.Schema):
     """The profile a broker writes (PUT replaces it whole)."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
     city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
-    licence_number = fields.String(
+    licence_number = Text(
         load_default=None, allow_none=True, validate=validate.Length(min=1, max=64)
     )
 

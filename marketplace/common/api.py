@@ -20,6 +20,7 @@ from flask_smorest.utils import unpack_tuple_response
 from sqlalchemy import Select
 from werkzeug.routing import IntegerConverter
 
+from marketplace.common.inputs import StrictParser
 from marketplace.common.schemas import MAX_ID
 from marketplace.database import count_rows
 from marketplace.errors import document_errors
@@ -65,7 +66,9 @@ def _paging_schema(default_page_size: int, max_page_size: int) -> type[ma.Schema
 
 
 class Blueprint(flask_smorest.Blueprint):
-    """A flask-smorest Blueprint paging with ``page`` / ``per_page``."""
+    """A flask-smorest Blueprint paging with ``page`` / ``per_page``, reading JSON strictly."""
+
+    ARGUMENTS_PARSER = StrictParser()
 
     DEFAULT_PAGINATION_PARAMETERS: ClassVar[dict[str, int]] = {
         "page": 1,

@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import overload
 
 # Strict on purpose: "2026-1", "2026-01-05" or " 2026-01" are mistakes, not months.
-_MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})")
+_MONTH_TEXT = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 
 @dataclass(frozen=True, order=True, slots=True)

@@ -21,7 +21,7 @@ MAX_ID = 2**31 - 1
 # The range of instants the API accepts (see Instant).
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
-_MONEY = re.compile(r"\d{1,9}(\.\d{1,2})?")
+_MONEY = re.compile(r"\d{1,9}(\.\d{1,2})?", re.ASCII)
 
 
 _ANSWERED_IN = ZoneInfo(DEFAULT_TIMEZONE)

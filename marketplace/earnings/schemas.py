@@ -17,13 +17,14 @@ from marshmallow import fields, validate
 
 from marketplace import clock
 from marketplace.common.ids import resident_id_check_character
+from marketplace.common.inputs import Text
 from marketplace.common.months import Month
 from marketplace.common.schemas import Instant, Money, MonthText
 from marketplace.earnings.models import PLATFORM_SOURCE
 
 MAX_RECORDS = 10_000  # one import request; larger migrations are sent in several
-_ID_NUMBER = re.compile(r"\d{17}[\dX]")
-_QUANTITY = re.compile(r"\d{1,6}(\.\d{1,2})?")
+_ID_NUMBER = re.compile(r"\d{17}[\dX]", re.ASCII)
+_QUANTITY = re.compile(r"\d{1,6}(\.\d{1,2})?", re.ASCII)
 
 
 class PastMonth(MonthText):
@@ -97,7 +98,7 @@ class TrainingRecordSchema(ma.Schema):
     """An online vocational training the platform organised for a worker."""
 
     id_number = IdNumber(required=True)
-    course = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    course = Text(required=True, validate=validate.Length(min=1, max=100))
     class_hours = Quantity(required=True, validate=validate.Range(min=0, min_inclusive=False))
     completed_on = fields.Date(required=True)
 
@@ -128,7 +129,7 @@ def _records(schema: type[ma.Schema]) -> Records:
 class EarningsImportSchema(ma.Schema):
     """``POST /earnings/import``: income records of one source."""
 
-    source = fields.String(
+    source = Text(
         required=True,
         validate=[
             validate.Length(min=1, max=64),

@@ -9,18 +9,19 @@ from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
 from marketplace.common.ids import credit_code_problem
+from marketplace.common.inputs import Text
 from marketplace.common.schemas import Id, Instant, LocationSchema
 
 
 class EmployerProfileInSchema(ma.Schema):
     """The profile an employer writes (PUT replaces it whole)."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    credit_code = fields.String(
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
+    credit_code = Text(
         required=True, metadata={"description": "统一社会信用代码, 18 characters (GB 32100)"}
     )
     city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
-    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    address = Text(required=True, validate=validate.Length(min=1, max=200))
     location = fields.Nested(LocationSchema, required=True)
 
     @ma.validates("credit_code")

@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
+from marketplace.common.inputs import Text
 from marketplace.common.schemas import Id, Instant, LocationSchema, Money
 from marketplace.jobs.models import EMPLOYMENT_TYPES
 from marketplace.workers.schemas import SKILL, check_district
@@ -30,9 +31,9 @@ class JobInSchema(ma.Schema):
     employer_id = Id(
         load_default=None, metadata={"description": "brokers: the employer they act for"}
     )
-    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
-    category = fields.String(
+    title = Text(required=True, validate=validate.Length(min=1, max=100))
+    description = Text(multiline=True, load_default="", validate=validate.Length(max=2000))
+    category = Text(
         required=True,
         validate=validate.Length(min=1, max=50),
         metadata={"example": "保洁绿化"},
@@ -40,12 +41,12 @@ class JobInSchema(ma.Schema):
     employment_type = fields.String(required=True, validate=validate.OneOf(EMPLOYMENT_TYPES))
     hourly_wage = Money(required=True)
     required_skills = fields.List(
-        fields.String(validate=SKILL), load_default=list, validate=validate.Length(max=20)
+        Text(validate=SKILL), load_default=list, validate=validate.Length(max=20)
     )
     requires_approval = fields.Boolean(load_default=False)
     city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
-    district = fields.String(load_default=None, allow_none=True)
-    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    district = Text(load_default=None, allow_none=True)
+    address = Text(required=True, validate=validate.Length(min=1, max=200))
     location = fields.Nested(LocationSchema, required=True)
     shifts = fields.List(
         fields.Nested(ShiftInSchema),
@@ -118,8 +119,8 @@ class ShiftSearchSchema(ma.Schema):
     radius_km = fields.Float(
         validate=validate.Range(min=0.1, max=200), metadata={"description": "default 10"}
     )
-    category = fields.String(validate=validate.Length(min=1, max=50))
-    skill = fields.String(validate=SKILL)
+    category = Text(validate=validate.Length(min=1, max=50))
+    skill = Text(validate=SKILL)
     min_wage = Money()
     starts_after = Instant()
     starts_before = Instant()

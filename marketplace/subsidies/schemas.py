@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
+from marketplace.common.inputs import Text
 from marketplace.common.schemas import Instant, Money, MonthText
 from marketplace.subsidies import risk
 from marketplace.subsidies.models import FLAG_STATUSES, PROGRAMS
@@ -60,7 +61,7 @@ class FlagQuerySchema(ma.Schema):
     program = fields.String(validate=validate.OneOf(PROGRAMS))
     status = fields.String(validate=validate.OneOf(FLAG_STATUSES))
     worker_id = fields.Integer()
-    policy_id = fields.String(validate=validate.Length(min=1, max=64))
+    policy_id = Text(validate=validate.Length(min=1, max=64))
     city = fields.String(
         validate=validate.OneOf(catalogue.codes()),
         metadata={"description": "admins: one city; officials: only their own"},
@@ -113,7 +114,8 @@ class DecisionInSchema(ma.Schema):
     """An official's decision on a pending flag."""
 
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
-    reason = fields.String(
+    reason = Text(
+        multiline=True,
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=1000),

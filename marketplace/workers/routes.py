@@ -55,7 +55,7 @@ class WorkerById(MethodView):
         user = current_user()
         worker, limited = services.visible_worker(user, worker_id)
         if query.get("reveal") == "id_number":
-            return services.reveal_id_number(user, worker, query["reason"].strip())
+            return services.reveal_id_number(user, worker, query["reason"])
         if limited:
             return {field: getattr(worker, field) for field in LIMITED_FIELDS}
         if user.id == worker.user_id:

@@ -9,10 +9,12 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
+from marketplace.common.inputs import Text, WholePattern
 from marketplace.common.schemas import LocationSchema
 
-_CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
-SKILL = validate.Regexp(r"^[\w\-]{1,40}$", error="a skill is 1–40 letters, digits, _ or -")
+_CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d", re.ASCII)
+# Skills are free tags for now, Chinese ones too ("电工证"): letters of any script, matched whole.
+SKILL = WholePattern(r"[\w\-]{1,40}", "a skill is 1–40 letters, digits, _ or -", ascii=False)
 
 
 class AvailabilitySchema(ma.Schema):
@@ -48,7 +50,7 @@ def check_district(data: dict[str, Any]) -> None:
 class WorkerProfileInSchema(ma.Schema):
     """The profile a worker writes (PUT replaces it whole)."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name = Text(required=True, validate=validate.Length(min=1, max=50))
     id_number = fields.String(
         required=True,
         validate=validate.Length(equal=18),
@@ -56,11 +58,9 @@ class WorkerProfileInSchema(ma.Schema):
     )
     city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
     resident = fields.Boolean(required=True, metadata={"description": "常住地在本市"})
-    district = fields.String(load_default=None, allow_none=True)
+    district = Text(load_default=None, allow_none=True)
     location = fields.Nested(LocationSchema, required=True)
-    skills = fields.List(
-        fields.String(validate=SKILL), load_default=list, validate=validate.Length(max=30)
-    )
+    skills = fields.List(Text(validate=SKILL), load_default=list, validate=validate.Length(max=30))
     unemployment_registered_on = fields.Date(load_default=None, allow_none=True)
     difficulty_certified_on = fields.Date(load_default=None, allow_none=True)
     graduated_on = fields.Date(load_default=None, allow_none=True)
@@ -118,7 +118,7 @@ class RevealQuerySchema(ma.Schema):
     """
 
     reveal = fields.String(validate=validate.OneOf(["id_number"]))
-    reason = fields.String(
+    reason = Text(
         validate=validate.Length(min=1, max=500),
         metadata={"description": "why the full number is needed (required with reveal)"},
     )
@@ -126,5 +126,5 @@ class RevealQuerySchema(ma.Schema):
     @ma.validates_schema
     def reason_with_reveal(self, data: dict[str, Any], **_kwargs: Any) -> None:
         """A reveal states its reason."""
-        if "reveal" in data and not data.get("reason", "").strip():
+        if "reveal" in data and "reason" not in data:
             raise ma.ValidationError("required to reveal the ID number", "reason")
