@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -212,9 +212,65 @@ def test_approval_needs_a_check_out(story):
 def test_paid_marks_the_earning_and_only_once(story):
     work(story)
     story.as_employer("approve")
-    paid = story.as_employer("paid")
-    assert paid.status_code == 200 and paid.get_json()["paid_at"] is not None
-    assert story.as_employer("paid").status_code == 409
+    # v1.1: a payment is recorded once the work has ended (paid_at defaults to now).
+    with at(story.shift.ends_at + timedelta(hours=1)):
+        paid = story.as_employer("paid")
+        assert paid.status_code == 200 and paid.get_json()["paid_at"] is not None
+        assert story.as_employer("paid").status_code == 409
+
+
+def test_a_check_out_days_after_the_shift_is_recorded_at_its_end_and_says_so(story, database):
+    """Finding 9: a check-out days after the shift was stored as the end of the work."""
+    story.book()
+    with at(story.shift.starts_at):
+        story.as_worker("check-in", **SITE)
+    with at(story.shift.ends_at + timedelta(days=3)):
+        response = story.as_worker("check-out", **SITE)
+    body = response.get_json()
+    assert response.status_code == 200 and body["checkout_adjusted"] is True
+    assert datetime.fromisoformat(body["checked_out_at"]) == story.shift.ends_at
+    assert story.as_employer("approve").get_json()["approved_hours"] == "8.00"
+
+
+def test_a_check_out_within_two_hours_of_the_end_is_recorded_as_it_is(story):
+    story.book()
+    with at(story.shift.starts_at):
+        story.as_worker("check-in", **SITE)
+    with at(story.shift.ends_at + timedelta(hours=2)):
+        body = story.as_worker("check-out", **SITE).get_json()
+    assert body["checkout_adjusted"] is False
+    at_two_hours = story.shift.ends_at + timedelta(hours=2)
+    assert datetime.fromisoformat(body["checked_out_at"]) == at_two_hours
+
+
+def test_a_check_out_far_from_the_workplace_tells_the_approver_how_far(story):
+    """Finding 9: a check-out 50 km away was stored without a word."""
+    story.book()
+    with at(story.shift.starts_at):
+        story.as_worker("check-in", **SITE)
+    far_away = {"lat": SITE["lat"] + 0.45, "lon": SITE["lon"]}  # about 50 km north
+    with at(story.shift.ends_at):
+        assert story.as_worker("check-out", **far_away).status_code == 200
+    seen = story.client.get(
+        f"/api/v1/bookings/{story.booking_id}", headers=story.headers_of(story.employer)
+    ).get_json()
+    assert 49_000 < seen["checkout_distance_m"] < 51_000
+
+
+@pytest.mark.parametrize(
+    "when",
+    [lambda shift: shift.ends_at - timedelta(hours=1), lambda shift: None],
+    ids=["before the work ended", "in the future"],
+)
+def test_paid_at_before_the_work_ended_or_in_the_future_is_422(story, database, when):
+    work(story)
+    story.as_employer("approve")
+    paid_at = when(story.shift)
+    if paid_at is None:
+        paid_at = story.shift.ends_at + timedelta(days=365)
+    response = story.as_employer("paid", paid_at=paid_at.isoformat())
+    assert response.status_code == 422 and "paid_at" in response.get_json()["errors"]["json"]
+    assert database.scalar(select(Earning.paid_at)) is None
 
 
 def test_wage_arrears_after_15_unpaid_days_then_resolved_by_payment(

@@ -349,7 +349,8 @@ class BookingMachine(RuleBasedStateMachine):
             hours = data.draw(st.sampled_from([None, "0.25", "2.00", "0", "99.00"]), label="hours")
             body, also = ({} if hours is None else {"hours": hours}), (422,)
         elif action == "paid":
-            body = {}
+            # Paying before the work ended (a worker who left early) is 422 (v1.1).
+            body, also = {}, (422,)
         user_id = booking.user_id if side == "worker" else self.employer_user_id
         path = f"/api/v1/bookings/{booking.id}/{path_action}"
         response = self._post(user_id, path, {200, 409, *also}, body)

@@ -22,6 +22,9 @@ from marketplace.workers.models import Worker
 CHECK_IN_EARLY = timedelta(minutes=30)
 NO_SHOW_AFTER = timedelta(minutes=30)
 GEOFENCE_METRES = 500
+# A check-out later than this after the shift's end (or, clocks being what they are, before the
+# check-in) is not a time the work could have ended: it is recorded at the shift's end.
+LATE_CHECKOUT = timedelta(hours=2)
 
 
 @lru_cache(maxsize=1)
@@ -81,15 +84,33 @@ def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
 
 
 def check_out(user: User, booking_id: int, lat: float, lon: float) -> Booking:
-    """The worker leaves; the time and place are kept for the pay and for the officials."""
+    """The worker leaves; the time and place are kept for the pay and for the officials.
+
+    A check-out more than 2 hours after the shift's end (days later, say) or before the check-in
+    is recorded at the shift's end and marked ``checkout_adjusted``; one far from the workplace
+    is recorded as it is, its distance shown to the approver.
+    """
     booking, workplace = _own_booking_at_work(user, booking_id)
     require_state(booking, "checked_in", "check out of")
     distance = _distance_m(workplace, lat, lon)
+    now = clock.now()
+    assert booking.checked_in_at is not None  # checked in
+    adjusted = now > booking.ends_at + LATE_CHECKOUT or now < booking.checked_in_at
     booking.status = "checked_out"
-    booking.checked_out_at = clock.now()
+    booking.checked_out_at = booking.ends_at if adjusted else now
+    booking.checkout_adjusted = adjusted
     booking.check_out_lat, booking.check_out_lon = lat, lon
     booking.check_out_distance_m = distance
-    record_transition(booking, "checked_out", user, None, city=workplace[2], distance_m=distance)
+    record_transition(
+        booking,
+        "checked_out",
+        user,
+        None,
+        city=workplace[2],
+        distance_m=distance,
+        adjusted=adjusted,
+        reported_at=now.isoformat(),
+    )
     refresh_reliability(booking.worker_id)
     return booking
 

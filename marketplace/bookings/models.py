@@ -102,6 +102,8 @@ class Booking(Model):
     check_out_lat: Mapped[float | None] = mapped_column(Float)
     check_out_lon: Mapped[float | None] = mapped_column(Float)
     check_out_distance_m: Mapped[float | None] = mapped_column(Float)
+    # The check-out came too late (or before the check-in) and is recorded at the shift's end.
+    checkout_adjusted: Mapped[bool] = mapped_column(Boolean, default=False)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     end_reason: Mapped[str | None] = mapped_column(Text)

@@ -111,6 +111,9 @@ def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
     paid_at = paid_at or now
     if paid_at > now:
         raise Invalid("paid_at is in the future", field_error("json", "paid_at", "in the future"))
+    if paid_at < booking.ends_at:
+        message = "paid_at is before the work ended"
+        raise Invalid(message, field_error("json", "paid_at", f"before {booking.ends_at}"))
     earning.paid_at = paid_at
     for alert in db.session.scalars(
         select(Alert).where(Alert.earning_id == earning.id, Alert.resolved_at.is_(None))

@@ -26,6 +26,17 @@ class BookingSchema(ma.Schema):
     checked_in_at = Instant(allow_none=True)
     check_in_distance_m = fields.Float(allow_none=True)
     checked_out_at = Instant(allow_none=True)
+    checkout_adjusted = fields.Boolean(
+        metadata={
+            "description": "the check-out came more than 2 h after the shift's end (or before "
+            "the check-in) and is recorded at the shift's end"
+        }
+    )
+    checkout_distance_m = fields.Float(
+        attribute="check_out_distance_m",
+        allow_none=True,
+        metadata={"description": "how far from the workplace the worker checked out (metres)"},
+    )
     ended_at = Instant(allow_none=True)
     end_reason = fields.String(allow_none=True)
     late_cancel = fields.Boolean()
