@@ -37,6 +37,20 @@ STATUSES = (
     "declined",
     "expired",
 )
+# How people read each status (the desk, notifications).
+STATUS_NAMES = {
+    "offered": "待确认邀约",
+    "pending": "待录用",
+    "confirmed": "已确认",
+    "checked_in": "已签到",
+    "checked_out": "已签退",
+    "completed": "已完成",
+    "rejected": "未录用",
+    "cancelled": "已取消",
+    "no_show": "缺勤",
+    "declined": "已拒绝邀约",
+    "expired": "邀约已过期",
+}
 # A worker has at most one live booking per shift.
 LIVE_STATUSES = ("offered", "pending", "confirmed", "checked_in", "checked_out")
 # Bookings that block a new one overlapping them (checked-out work is over). An offer blocks

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from marketplace.auth.models import User
+from marketplace.bookings.models import STATUS_NAMES as BOOKING_STATUS_NAMES
+from marketplace.bookings.models import Booking
 from marketplace.cities import catalogue
 from marketplace.common.months import Month, months_between
 from marketplace.database import count_rows
 from marketplace.desk import charts
 from marketplace.earnings.services import MonthRecord, month_records
 from marketplace.extensions import db
+from marketplace.jobs.models import Job, Shift
 from marketplace.stats import services as stats
 from marketplace.subsidies import risk
 from marketplace.subsidies import services as subsidies
@@ -27,6 +33,7 @@ from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers.models import Worker
 
 TABLE_MONTHS = 12  # months of income and premiums shown on a flag's page
+RECENT_BOOKINGS = 20  # the worker's latest bookings shown on a flag's page
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,54 @@ def queue(user: User, filters: dict[str, Any], page: int, per_page: int) -> Queu
 
 
 @dataclass(frozen=True)
+class BookingLine:
+    """One of the worker's bookings, as the flag's page lists it."""
+
+    id: int
+    title: str
+    starts_at: datetime
+    status: str
+    offered: bool
+    expires_at: datetime | None
+    hours: Decimal | None
+
+
+def recent_bookings(worker_id: int) -> list[BookingLine]:
+    """The worker's latest bookings, offers the worker never accepted included.
+
+    An official sees which work the worker chose, and which was only offered to them.
+    """
+    rows = db.session.execute(
+        select(
+            Booking.id,
+            Job.title,
+            Booking.starts_at,
+            Booking.status,
+            Booking.offered_by,
+            Booking.expires_at,
+            Booking.approved_hours,
+        )
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .where(Booking.worker_id == worker_id)
+        .order_by(Booking.starts_at.desc(), Booking.id.desc())
+        .limit(RECENT_BOOKINGS)
+    ).all()
+    return [
+        BookingLine(
+            row.id,
+            row.title,
+            row.starts_at,
+            row.status,
+            row.offered_by is not None,
+            row.expires_at,
+            row.approved_hours,
+        )
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
 class FlagPage:
     """A flag with its worker, the worker's months and whether the viewer may decide."""
 
@@ -99,6 +154,7 @@ class FlagPage:
     signals: list[Signal]
     may_decide: bool
     decided_by: str | None
+    bookings: list[BookingLine]
 
 
 def _table_months(flag: SubsidyFlag) -> tuple[Month, Month]:
@@ -131,6 +187,7 @@ def flag_page(user: User, flag_id: int) -> FlagPage:
         signals=signals_of(flag),
         may_decide=user.role == "official" and flag.status == "pending",
         decided_by=decider.phone if decider else None,
+        bookings=recent_bookings(worker.id),
     )
 
 
@@ -183,6 +240,7 @@ def city_choices(user: User) -> list[tuple[str, str]]:
 
 
 NAMES = {
+    "booking_statuses": BOOKING_STATUS_NAMES,
     "programs": PROGRAM_NAMES,
     "statuses": STATUS_NAMES,
     "beneficiaries": BENEFICIARY_NAMES,

@@ -251,6 +251,29 @@ def test_a_flags_page_shows_the_worker_masked_the_months_explanation_and_risks(
     assert full_number not in page  # only the masked number is shown
 
 
+def test_a_flags_page_lists_the_workers_bookings_telling_offers_from_their_own(
+    client, wuxi_official, flagged, database, make_job
+):
+    """An official sees which work the worker chose, and which was only offered to them."""
+    from marketplace.auth.models import User
+    from marketplace.bookings import offers
+    from marketplace.bookings import services as bookings
+    from marketplace.employers.models import Employer
+
+    flag = flagged[0]
+    worker = flag_worker(database, flag)
+    offered_job, own_job = make_job(title="仓库分拣"), make_job(title="商场保洁")
+    employer = database.get(Employer, offered_job.employer_id)
+    offers.offer(database.get(User, employer.user_id), worker, offered_job.shifts[0])
+    bookings.book(database.get(User, worker.user_id), own_job.shifts[0].id)
+    database.commit()
+    sign_in(client, wuxi_official)
+    page = client.get(f"/desk/flags/{flag.id}").get_data(as_text=True)
+    assert "近期班次" in page and "仓库分拣" in page and "商场保洁" in page
+    assert "待确认邀约" in page and "用工方邀约" in page and "前答复" in page
+    assert "已确认" in page and "本人报名" in page
+
+
 def test_another_citys_flag_is_not_found(client, xining_official, flagged):
     sign_in(client, xining_official)
     response = client.get(f"/desk/flags/{flagged[0].id}")
