@@ -138,7 +138,7 @@ def serve_jobs() -> None:
 
 @keys.command("rotate-id-key")
 def rotate_id_key() -> None:
-    """Re-encrypt every ID number under ID_KEY (the old key still in ID_KEY_RETIRED).
+    """Re-encrypt the personal data at rest under ID_KEY (the old key in ID_KEY_RETIRED).
 
     Steps: set MARKETPLACE_ID_KEY to a new key and MARKETPLACE_ID_KEY_RETIRED to the old one,
     restart the service (it encrypts with the new key and still reads the old), run this, then
@@ -156,7 +156,7 @@ def rotate_id_key() -> None:
     count = rotate()
     audit.record("keys.id_key_rotated", "keys", "id_key", {"workers": count})
     db.session.commit()
-    click.echo(f"re-encrypted {count} ID number(s) under the current ID_KEY")
+    click.echo(f"re-encrypted {count} worker(s)' personal data under the current ID_KEY")
 
 
 def register(app: Flask) -> None:

@@ -8,9 +8,10 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 from typing import Any, TypeVar
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from sqlalchemy import (
     BigInteger,
     CursorResult,
@@ -25,8 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import Text, TypeDecorator
 
+from marketplace.common.crypto import FieldCipher
 from marketplace.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -187,6 +189,35 @@ class ScaledDecimal(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(int(value)).scaleb(-self.places).quantize(self.quantum)
+
+
+@cache
+def _cipher(secret: str, retired: tuple[str, ...]) -> FieldCipher:
+    return FieldCipher(secret, retired)
+
+
+def personal_cipher() -> FieldCipher:
+    """The cipher of personal data at rest: ID_KEY, and ID_KEY_RETIRED while rotating."""
+    config = current_app.config
+    return _cipher(config["ID_KEY"], tuple(config["ID_KEY_RETIRED"]))
+
+
+class Sealed(TypeDecorator[str]):
+    """Text stored encrypted (AES-256-GCM under ID_KEY), read back in clear.
+
+    For personal data that nothing looks up by value — a worker's name: a copy of the
+    database shows ciphertext. Encryption is randomised, so equality filters on such a column
+    find nothing; a value that must be found has a keyed digest beside it instead.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else personal_cipher().encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else personal_cipher().decrypt(value)
 
 
 def Money() -> ScaledDecimal:

@@ -208,6 +208,7 @@ class _Market:
                 regions[index % len(regions)], birth, (index // 7) % 100, gender
             )
             district, lat, lon = _point(rng, self.city)
+            lat, lon = geo.home_point(lat, lon)
             group_day = today - timedelta(days=rng.randint(30, 900))
             reach = float(rng.choice((5, 10, 15, 20, 30)))
             availability = (
@@ -225,7 +226,8 @@ class _Market:
                 {
                     "id": worker_id,
                     "user_id": user_id,
-                    "name": _name(rng),
+                    # This writer skips the column types: the name is sealed here, as Sealed would.
+                    "name": cipher.encrypt(_name(rng)),
                     "id_number_ciphertext": cipher.encrypt(number),
                     "id_number_hash": cipher.lookup_hash(number),
                     "id_number_masked": mask_resident_id(number),

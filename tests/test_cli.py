@@ -201,11 +201,12 @@ def test_the_id_key_rotates_without_a_pause(cli, app, database, make_worker, mon
 
     result = cli.invoke(args=["keys", "rotate-id-key"])
     assert result.exit_code == 0, result.output
-    assert "re-encrypted 1 ID number" in result.output
+    assert "re-encrypted 1 worker" in result.output
     monkeypatch.setitem(app.config, "ID_KEY_RETIRED", ())
     database.expire_all()
     rotated = database.get(Worker, worker.id)
     assert workers.id_cipher().decrypt(rotated.id_number_ciphertext) == number
+    assert rotated.name == "张三"  # the sealed name reads under the new key alone
     assert workers.find_by_id_number(number).id == worker.id
     again = cli.invoke(args=["keys", "rotate-id-key"])
     assert again.exit_code != 0 and "nothing to rotate" in again.output

@@ -299,10 +299,13 @@ def test_readers_other_than_the_worker_see_4_plus_2_and_the_birth_year_only(
         assert "19900517" not in str(body) and number[6:14] not in str(body)
 
 
-def test_no_columns_in_clear_rebuild_the_number(make_worker, database):
-    """A copy of the database shows no ID number, neither in a column nor put together."""
+def test_no_columns_in_clear_rebuild_the_number_or_name_the_worker(make_worker, database):
+    """A copy of the database shows no ID number (in a column or put together), no name and no
+    home finer than about a hundred metres."""
     number = resident_id(birth=date(1990, 5, 17))
-    worker = make_worker(id_number=number)
+    worker = make_worker(
+        id_number=number, name="欧阳明月", location={"lat": 31.5712345, "lon": 120.3009876}
+    )
     row = (
         database.execute(text("SELECT * FROM workers WHERE id = :id"), {"id": worker.id})
         .mappings()
@@ -312,6 +315,9 @@ def test_no_columns_in_clear_rebuild_the_number(make_worker, database):
     assert number not in clear and number[:6] not in clear and number[6:14] not in clear
     assert "1990-05-17" not in clear and "birth_date" not in row
     assert row["id_number_masked"] == number[:4] + "*" * 12 + number[-2:]
+    assert "欧阳" not in clear and "明月" not in clear
+    assert (row["lat"], row["lon"]) == (31.571, 120.301)
+    assert database.get(Worker, worker.id).name == "欧阳明月"  # read back in clear
 
 
 def test_an_official_of_the_city_may_reveal_the_id_number_with_a_reason_and_it_is_audited(

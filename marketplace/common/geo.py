@@ -84,6 +84,17 @@ def cell_ranges(lat: float, lon: float, radius_km: float) -> Sequence[tuple[int,
     )
 
 
+# A worker's home is kept to this many decimal places of a degree (about 110 m north–south and
+# 95 m east–west here): enough for matching, whose distances it moves by at most some 70 m, and
+# no door a copy of the database could point at.
+HOME_PLACES = 3
+
+
+def home_point(lat: float, lon: float) -> tuple[float, float]:
+    """A worker's home base as it is stored: rounded to about a hundred metres."""
+    return round(lat, HOME_PLACES), round(lon, HOME_PLACES)
+
+
 # What an employer may learn of where a worker lives (API.md v1.1 "Where a worker lives"): the
 # distance from the centre of the worker's square of this grid, rounded up to the next half
 # kilometre. Measured from the worker's own door, the rounding would leak the door anyway: shifts

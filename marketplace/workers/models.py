@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marketplace.database import ScaledDecimal, UTCDateTime
+from marketplace.database import ScaledDecimal, Sealed, UTCDateTime
 from marketplace.extensions import Model
 from marketplace.matching.availability import ALL_DAY, MASK_COLUMNS, masks
 
@@ -48,7 +48,9 @@ class Worker(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
-    name: Mapped[str] = mapped_column(String(50))
+    # Sealed: a copy of the database does not show who the worker is. Deferred: the booking path
+    # loads the worker for its rules, which never read the name.
+    name: Mapped[str] = mapped_column(Sealed(), deferred=True)
     # AES-GCM ciphertext; a keyed HMAC for the uniqueness look-up; what readers see of it (the
     # first 4 and last 2 characters) and the birth year. Nothing stored in clear, alone or put
     # together, narrows the number to fewer than 10,000: the holder's own 6 + 4 mask and birth

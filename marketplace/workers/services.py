@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from functools import cache
 from typing import Any, NamedTuple
 
-from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Text, select, type_coerce, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock, events
@@ -16,7 +14,6 @@ from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
 from marketplace.common import geo
-from marketplace.common.crypto import FieldCipher
 from marketplace.common.ids import (
     MINIMUM_WORKING_AGE,
     InvalidResidentId,
@@ -27,6 +24,7 @@ from marketplace.common.ids import (
     parse_resident_id,
 )
 from marketplace.common.profiles import Profiles
+from marketplace.database import personal_cipher
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.workers.models import (
@@ -47,14 +45,8 @@ my_profile = _profiles.mine
 require_profile = _profiles.required
 
 
-@cache
-def _cipher(secret: str, retired: tuple[str, ...]) -> FieldCipher:
-    return FieldCipher(secret, retired)
-
-
-def id_cipher() -> FieldCipher:
-    """The cipher of resident ID numbers: ID_KEY, and ID_KEY_RETIRED while rotating."""
-    return _cipher(current_app.config["ID_KEY"], tuple(current_app.config["ID_KEY_RETIRED"]))
+# Resident ID numbers are personal data at rest like any other (ID_KEY).
+id_cipher = personal_cipher
 
 
 def _normalised(id_number: str) -> str:
@@ -174,8 +166,7 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
     worker.city = data["city"]
     worker.resident = data["resident"]
     worker.district = data["district"]
-    worker.lat = data["location"]["lat"]
-    worker.lon = data["location"]["lon"]
+    worker.lat, worker.lon = geo.home_point(data["location"]["lat"], data["location"]["lon"])
     worker.cell = geo.cell_of(worker.lat, worker.lon)
     for field in (*GROUP_DATE_FIELDS, *GROUP_FLAG_FIELDS):
         setattr(worker, field, data[field])
@@ -293,16 +284,17 @@ def reveal_id_number(user: User, worker: Worker, reason: str) -> WorkerView:
 
 
 def rotate_id_key(batch_size: int = 500) -> int:
-    """Re-encrypt and re-digest every ID number still under a retired key; answers how many.
+    """Re-encrypt (and re-digest) the workers' data still under a retired key; answers how many.
 
-    Run after ID_KEY is the new key and ID_KEY_RETIRED holds the old one; afterwards the old
-    key can be dropped from ID_KEY_RETIRED. Each batch is flushed; the caller commits.
+    The ID number and the name. Run after ID_KEY is the new key and ID_KEY_RETIRED holds the old
+    one; afterwards the old key can be dropped from ID_KEY_RETIRED. The caller commits.
     """
     cipher = id_cipher()
+    sealed_name = type_coerce(Worker.name, Text)  # the ciphertext, not the name it decrypts to
     rotated, after = 0, 0
     while True:
         rows = db.session.execute(
-            select(Worker.id, Worker.id_number_ciphertext)
+            select(Worker.id, Worker.id_number_ciphertext, sealed_name.label("sealed_name"))
             .where(Worker.id > after)
             .order_by(Worker.id)
             .limit(batch_size)
@@ -310,7 +302,7 @@ def rotate_id_key(batch_size: int = 500) -> int:
         if not rows:
             return rotated
         for row in rows:
-            if cipher.is_current(row.id_number_ciphertext):
+            if cipher.is_current(row.id_number_ciphertext) and cipher.is_current(row.sealed_name):
                 continue
             number = cipher.decrypt(row.id_number_ciphertext)
             db.session.execute(
@@ -319,6 +311,7 @@ def rotate_id_key(batch_size: int = 500) -> int:
                 .values(
                     id_number_ciphertext=cipher.encrypt(number),
                     id_number_hash=cipher.lookup_hash(number),
+                    name=cipher.decrypt(row.sealed_name),  # sealed again under the current key
                 )
             )
             rotated += 1
