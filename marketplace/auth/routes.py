@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 
 from marketplace.auth import services
+from marketplace.auth.addresses import client_address
 from marketplace.auth.guards import auth_required, bearer_token, current_user
 from marketplace.auth.schemas import (
     MeSchema,
@@ -16,10 +17,24 @@ from marketplace.auth.schemas import (
     UserSchema,
 )
 from marketplace.common.api import Blueprint
-from marketplace.errors import Unauthorized
+from marketplace.errors import ErrorSchema, Unauthorized
 from marketplace.extensions import db
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens")
+
+THROTTLED: dict[str, Any] = {
+    "schema": ErrorSchema,
+    "description": "Too many failed sign-ins for this phone from this client address "
+    "(LOGIN_MAX_FAILURES), or from this address whatever the phone "
+    "(LOGIN_MAX_FAILURES_PER_ADDRESS), within LOGIN_FAILURE_WINDOW_SECONDS; the password was "
+    "not checked.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the next attempt is allowed.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
 
 
 @blp.route("/register")
@@ -42,11 +57,12 @@ class Token(MethodView):
     @blp.doc(security=[])
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
-    @blp.errors(401, 429)
+    @blp.alt_response(429, **THROTTLED)
+    @blp.errors(401)
     def post(self, body: dict[str, Any]):
         """Exchange a phone and password for a bearer token."""
         try:
-            return services.issue_token(body["phone"], body["password"])
+            return services.issue_token(body["phone"], body["password"], client_address())
         except Unauthorized:
             # The failed attempt is this request's only change, and the throttle depends on it:
             # commit it although the request fails.

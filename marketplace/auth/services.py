@@ -1,9 +1,8 @@
-"""Accounts: registration, passwords, access tokens and login throttling."""
+"""Accounts: registration, passwords, access tokens and signing in (throttled: auth.throttle)."""
 
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,10 +11,12 @@ from functools import cache, lru_cache
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
+from marketplace.auth import throttle
+from marketplace.auth.addresses import client_address
 from marketplace.auth.credentials import (
     is_mainland_mobile,
     require_mainland_mobile,
@@ -27,7 +28,6 @@ from marketplace.errors import (
     Conflict,
     Invalid,
     NotFound,
-    TooManyRequests,
     Unauthorized,
     field_error,
 )
@@ -127,51 +127,27 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _failure_window() -> timedelta:
-    return timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
-
-
-def recent_failures(phone: str) -> int:
-    """Failed token requests for ``phone`` inside the throttling window."""
-    since = clock.now() - _failure_window()
-    query = select(func.count()).where(LoginFailure.phone == phone, LoginFailure.at > since)
-    return db.session.scalar(query) or 0
-
-
-def _seconds_until_unthrottled(phone: str) -> int:
-    # The phone may try again once enough failures have aged out to leave one attempt.
-    now, window = clock.now(), _failure_window()
-    failures = db.session.scalars(
-        select(LoginFailure.at)
-        .where(LoginFailure.phone == phone, LoginFailure.at > now - window)
-        .order_by(LoginFailure.at.desc())
-        .limit(current_app.config["LOGIN_MAX_FAILURES"])
-    ).all()
-    return math.ceil((failures[-1] + window - now).total_seconds()) if failures else 1
-
-
-def issue_token(phone: str, password: str) -> IssuedToken:
+def issue_token(phone: str, password: str, address: str | None = None) -> IssuedToken:
     """Exchange a phone and password for an access token.
 
-    Raises ``TooManyRequests`` once the phone has used up its failures in the window and
-    ``Unauthorized`` for wrong credentials. A failure is recorded in the session, and the caller
-    must commit it although the request fails: that record is the throttle.
+    ``address`` is the client's, as ``auth.addresses.client_address`` gives it; None (the desk's
+    sign-in) means the current request's. Raises ``TooManyRequests`` once the (phone, address)
+    pair or the address has used up its failures in the window, and ``Unauthorized`` for wrong
+    credentials. A failure is recorded in the session, and the caller must commit it although
+    the request fails: that record is the throttle.
     """
     if not is_mainland_mobile(phone):
         # No account has such a phone (registration refuses it): nothing to guess, nothing to
         # count, and nothing that would not fit the failures' phone column. The API refuses it
         # with 422 before this; the desk's form does not.
         raise Unauthorized("wrong phone number or password")
-    if recent_failures(phone) >= current_app.config["LOGIN_MAX_FAILURES"]:
-        raise TooManyRequests(
-            "too many failed logins for this phone; try again later",
-            retry_after=_seconds_until_unthrottled(phone),
-        )
+    if address is None:
+        address = client_address()
+    throttle.check(phone, address)
     user = db.session.scalar(select(User).where(User.phone == phone))
     matched = password_matches(user.password_hash if user else None, password)
     if user is None or not matched:
-        db.session.add(LoginFailure(phone=phone, at=clock.now()))
-        db.session.flush()
+        throttle.record_failure(phone, address)
         raise Unauthorized("wrong phone number or password")
     return create_token(user)
 
