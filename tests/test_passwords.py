@@ -1,20 +1,28 @@
-"""Passwords: the rules a new password must meet.
+"""Passwords: the rules a new password must meet, and changing one's own password.
 
 API.md v1.1 *Sign-in*: at least 8 characters, not among the 10,000 most common, not containing
-the phone number (422 saying why).
+the phone number (422 saying why); ``POST /api/v1/auth/password`` ``{"old", "new"}`` changes
+one's own password and revokes every other token of the user.
 """
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import func, select
 
+from marketplace.audit.models import AuditEvent
 from marketplace.auth import credentials
-from marketplace.auth.models import User
+from marketplace.auth.models import ROLES, AccessToken, LoginFailure, User
 from seeds.demo import DEMO_PASSWORD
 from tests.conftest import PASSWORD, next_phone
 
 REGISTER = "/api/v1/auth/register"
+TOKEN = "/api/v1/auth/token"
+ME = "/api/v1/auth/me"
+CHANGE = "/api/v1/auth/password"
+NEW_PASSWORD = "staple-battery-77"
 
 
 def register(client, password: str, phone: str | None = None):
@@ -101,6 +109,157 @@ def test_each_weakness_is_named(password, weakness):
     found = credentials.password_weakness(password, "13500000042")
     assert found is not None and found.startswith(weakness)
     assert credentials.password_weakness("call-me-maybe-77", "13500000042") is None
+
+
+# --- changing one's password ------------------------------------------------------------------
+
+
+def token_of(client, phone: str, password: str):
+    return client.post(TOKEN, json={"phone": phone, "password": password})
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def change(client, headers, old: str, new: str):
+    return client.post(CHANGE, json={"old": old, "new": new}, headers=headers)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_any_user_changes_their_password_and_every_other_token_is_revoked(client, make_user, role):
+    city = "wuxi" if role == "official" else None
+    user = make_user(role, city=city)
+    this = token_of(client, user.phone, PASSWORD).get_json()["access_token"]
+    others = [token_of(client, user.phone, PASSWORD).get_json()["access_token"] for _ in range(2)]
+
+    response = change(client, bearer(this), PASSWORD, NEW_PASSWORD)
+
+    assert response.status_code == 200
+    assert response.get_json() == {"revoked_tokens": 2}
+    assert client.get(ME, headers=bearer(this)).status_code == 200
+    for other in others:
+        assert client.get(ME, headers=bearer(other)).status_code == 401
+    assert token_of(client, user.phone, PASSWORD).status_code == 401
+    assert token_of(client, user.phone, NEW_PASSWORD).status_code == 200
+
+
+def test_other_users_tokens_are_left_alone(client, make_user, auth_headers):
+    user, bystander = make_user("worker"), make_user("worker")
+    bystanders_headers = auth_headers(bystander)
+    assert change(client, auth_headers(user), PASSWORD, NEW_PASSWORD).status_code == 200
+    assert client.get(ME, headers=bystanders_headers).status_code == 200
+
+
+def test_a_password_change_is_audited_without_any_password(
+    client, make_user, auth_headers, database
+):
+    user = make_user("official", city="xining")
+    headers = auth_headers(user)
+    auth_headers(user)  # a second session, revoked by the change
+    assert change(client, headers, PASSWORD, NEW_PASSWORD).status_code == 200
+    [event] = (
+        client.application.extensions["sqlalchemy"]
+        .session.scalars(select(AuditEvent).where(AuditEvent.action == "user.password_changed"))
+        .all()
+    )
+    assert (event.entity, event.entity_id, event.actor_id) == ("user", str(user.id), user.id)
+    assert event.city is None
+    assert event.data == {"revoked_tokens": 1}
+    recorded = json.dumps(event.data)
+    assert PASSWORD not in recorded and NEW_PASSWORD not in recorded
+
+
+def test_without_a_token_nobody_changes_a_password(client):
+    assert change(client, {}, PASSWORD, NEW_PASSWORD).status_code == 401
+
+
+def test_a_wrong_old_password_is_422_counts_as_a_failed_sign_in_and_changes_nothing(
+    client, make_user, auth_headers, database
+):
+    user = make_user("worker")
+    headers = auth_headers(user)
+    other = auth_headers(user)
+    response = change(client, headers, "not-my-password", NEW_PASSWORD)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"]["old"] == ["wrong password"]
+    failures = select(func.count()).select_from(LoginFailure)
+    assert database.scalar(failures.where(LoginFailure.phone == user.phone)) == 1
+    assert client.get(ME, headers=other).status_code == 200
+    assert token_of(client, user.phone, PASSWORD).status_code == 200
+
+
+def test_a_stolen_token_cannot_be_used_to_guess_the_password(client, make_user, auth_headers):
+    user = make_user("worker")
+    stolen = auth_headers(user)
+    for guess in range(10):
+        assert change(client, stolen, f"guess-number-{guess}", NEW_PASSWORD).status_code == 422
+    throttled = change(client, stolen, PASSWORD, NEW_PASSWORD)
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) > 0
+    # The same count as token requests: the thief's address may not try the phone there either.
+    assert token_of(client, user.phone, PASSWORD).status_code == 429
+    assert token_of(client, user.phone, PASSWORD).headers["Retry-After"]
+
+
+def test_the_throttle_of_token_requests_holds_for_a_password_change(
+    client, make_user, auth_headers
+):
+    user = make_user("worker")
+    headers = auth_headers(user)
+    for _ in range(10):
+        token_of(client, user.phone, "wrong-guess")
+    assert change(client, headers, PASSWORD, NEW_PASSWORD).status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("new", "why"),
+    [
+        (PASSWORD, "must differ from the current password"),
+        ("12345678", "is one of the most common passwords"),
+        ("woaini1314", "is one of the most common passwords"),
+    ],
+)
+def test_the_new_password_follows_the_rules(client, make_user, auth_headers, new, why):
+    user = make_user("worker")
+    headers = auth_headers(user)
+    other = auth_headers(user)
+    response = change(client, headers, PASSWORD, new)
+    assert response.status_code == 422
+    [message] = response.get_json()["errors"]["json"]["new"]
+    assert message.startswith(why)
+    assert client.get(ME, headers=other).status_code == 200
+    assert token_of(client, user.phone, PASSWORD).status_code == 200
+
+
+def test_the_new_password_may_not_contain_the_phone_number(client, make_user, auth_headers):
+    user = make_user("worker")
+    response = change(client, auth_headers(user), PASSWORD, f"new-{user.phone}")
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"]["new"] == ["must not contain the phone number"]
+
+
+def test_a_new_password_shorter_than_eight_is_422(client, make_user, auth_headers):
+    user = make_user("worker")
+    response = change(client, auth_headers(user), PASSWORD, "tk7-rqz")
+    assert response.status_code == 422
+    assert "new" in response.get_json()["errors"]["json"]
+
+
+def test_expired_tokens_are_not_counted_as_revoked(client, make_user, auth_headers, database):
+    user = make_user("worker")
+    headers = auth_headers(user)
+    auth_headers(user)
+    expired = AccessToken(
+        user_id=user.id,
+        token_hash="0" * 64,
+        created_at=user.created_at,
+        expires_at=user.created_at,
+    )
+    database.add(expired)
+    database.commit()
+    response = change(client, headers, PASSWORD, NEW_PASSWORD)
+    assert response.get_json() == {"revoked_tokens": 1}
 
 
 def test_every_way_of_making_an_account_holds_the_rules(app, database):

@@ -11,6 +11,8 @@ from marketplace.auth.addresses import client_address
 from marketplace.auth.guards import auth_required, bearer_token, current_user
 from marketplace.auth.schemas import (
     MeSchema,
+    PasswordChangedSchema,
+    PasswordChangeSchema,
     RegisterSchema,
     TokenRequestSchema,
     TokenSchema,
@@ -79,6 +81,33 @@ class Me(MethodView):
     def get(self):
         """Show the caller's account."""
         return current_user()
+
+
+@blp.route("/password")
+class Password(MethodView):
+    """The caller's password."""
+
+    @auth_required()
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(200, PasswordChangedSchema)
+    @blp.alt_response(429, **THROTTLED)
+    def post(self, body: dict[str, Any]):
+        """Change one's own password; every other token of the caller is revoked."""
+        token = bearer_token()
+        assert token is not None  # auth_required has authenticated it
+        try:
+            revoked = services.change_password(
+                current_user(),
+                body["old"],
+                body["new"],
+                current_token=token,
+                address=client_address(),
+            )
+        except services.WrongPassword:
+            # As a failed token request: the failure is the throttle's record, keep it.
+            db.session.commit()
+            raise
+        return {"revoked_tokens": revoked}
 
 
 @blp.route("/logout")

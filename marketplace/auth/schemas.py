@@ -91,3 +91,24 @@ class TokenSchema(ma.Schema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class PasswordChangeSchema(ma.Schema):
+    """The current password and the new one."""
+
+    old = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=MAX_PASSWORD_LENGTH),
+        metadata={"description": "The current password; a wrong one counts as a failed sign-in."},
+    )
+    new = new_password_field(f"{PASSWORD_RULES} Different from the current password.")
+
+
+class PasswordChangedSchema(ma.Schema):
+    """The outcome of a password change."""
+
+    revoked_tokens = fields.Integer(
+        required=True,
+        metadata={"description": "How many other live tokens of the caller were revoked."},
+    )

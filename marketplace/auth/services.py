@@ -15,6 +15,7 @@ from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
+from marketplace.audit import services as audit
 from marketplace.auth import throttle
 from marketplace.auth.addresses import client_address
 from marketplace.auth.credentials import (
@@ -152,6 +153,45 @@ def issue_token(phone: str, password: str, address: str | None = None) -> Issued
     return create_token(user)
 
 
+class WrongPassword(Invalid):
+    """The current password given to change it is wrong: 422 on ``old``, a failed sign-in.
+
+    The caller commits the failure although the request fails, as for a wrong token request.
+    """
+
+
+def change_password(user: User, old: str, new: str, *, current_token: str, address: str) -> int:
+    """Change ``user``'s password and revoke every other live token; answers how many.
+
+    ``old`` is checked like a sign-in from ``address`` (the same throttle, and a wrong one counts
+    as a failure), so that a stolen token is no way to guess the password. The token of this
+    request (``current_token``) stays valid. Audited as ``user.password_changed``.
+    """
+    throttle.check(user.phone, address)
+    if not password_matches(user.password_hash, old):
+        throttle.record_failure(user.phone, address)
+        raise WrongPassword(
+            "the current password is wrong", field_error("json", "old", "wrong password")
+        )
+    if new == old:
+        raise Invalid(
+            "the new password must differ from the current one",
+            field_error("json", "new", "must differ from the current password"),
+        )
+    require_strong_password(new, user.phone, field="new")
+    user.password_hash = hash_password(new)
+    revoked = revoke_other_tokens(user, current_token)
+    db.session.flush()
+    audit.record(
+        "user.password_changed",
+        "user",
+        user.id,
+        {"revoked_tokens": revoked},
+        actor_id=user.id,
+    )
+    return revoked
+
+
 def create_token(user: User) -> IssuedToken:
     """Issue a new access token for ``user``, valid for ACCESS_TOKEN_TTL_SECONDS."""
     ttl = current_app.config["ACCESS_TOKEN_TTL_SECONDS"]
@@ -198,6 +238,22 @@ def revoke_token(token: str) -> None:
         .where(AccessToken.token_hash == _token_hash(token), AccessToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
+
+
+def revoke_other_tokens(user: User, kept_token: str) -> int:
+    """Revoke every live token of ``user`` but ``kept_token``; answers how many were revoked."""
+    now = clock.now()
+    result = db.session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.user_id == user.id,
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > now,
+            AccessToken.token_hash != _token_hash(kept_token),
+        )
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def revoke_all_tokens(user: User) -> int:
