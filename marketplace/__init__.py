@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from marketplace import config as config_module
 from marketplace.common.api import IdConverter
@@ -36,6 +37,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.setdefault("API_SPEC_OPTIONS", API_SPEC_OPTIONS)
     app.json = StrictJSONProvider(app)  # Chinese text stays Chinese; bodies are read strictly
     refuse_long_urls(app)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # The client address (the sign-in throttle counts by it) from X-Forwarded-For across
+        # exactly the trusted proxies, never further. The scheme from the nearest proxy, which
+        # sets X-Forwarded-Proto for the TLS it terminated, so request.is_secure holds behind it.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=1)  # type: ignore[method-assign]
 
     db.init_app(app)
     migrate.init_app(

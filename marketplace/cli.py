@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 import click
@@ -11,8 +10,8 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from marketplace.auth import services as auth_services
+from marketplace.auth.credentials import PHONE_RULE, is_mainland_mobile, password_weakness
 from marketplace.auth.models import ROLES, User
-from marketplace.auth.schemas import MAINLAND_MOBILE, MIN_PASSWORD_LENGTH
 from marketplace.cities import catalogue
 from marketplace.errors import DomainError
 from marketplace.extensions import db
@@ -26,16 +25,19 @@ keys = AppGroup("keys", help="Rotate the keys that protect personal data at rest
 @users.command("create")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--phone", required=True)
-@click.option("--password", required=True, help="At least 8 characters.")
+@click.option(
+    "--password",
+    required=True,
+    help="At least 8 characters, not a common password, not containing the phone number.",
+)
 @click.option("--city", type=click.Choice(catalogue.codes()), help="Required for officials.")
 def create_user(role: str, phone: str, password: str, city: str | None) -> None:
     """Create an account of any role."""
-    if not re.fullmatch(MAINLAND_MOBILE, phone):
-        raise click.BadParameter("must be a mainland mobile number", param_hint="--phone")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.BadParameter(
-            f"must be at least {MIN_PASSWORD_LENGTH} characters", param_hint="--password"
-        )
+    if not is_mainland_mobile(phone):
+        raise click.BadParameter(PHONE_RULE, param_hint="--phone")
+    weakness = password_weakness(password, phone)
+    if weakness is not None:
+        raise click.BadParameter(weakness, param_hint="--password")
     try:
         user = auth_services.create_user(phone, password, role, city)
         db.session.commit()

@@ -48,8 +48,16 @@ DEFAULTS: dict[str, Any] = {
     "TESTING": False,
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "ACCESS_TOKEN_TTL_SECONDS": 12 * 3600,
+    # Signing in (auth/throttle.py, auth/addresses.py). Failed password checks in a sliding
+    # window: LOGIN_MAX_FAILURES per (phone, client address), LOGIN_MAX_FAILURES_PER_ADDRESS per
+    # client address whatever the phone; past either, 429. The client address is the peer's, or
+    # taken from X-Forwarded-For across exactly TRUSTED_PROXIES reverse proxies in front of the
+    # service (0: none, X-Forwarded-For is ignored). Set it to the number of proxies that append
+    # to X-Forwarded-For, never more: one too many lets clients choose their address.
     "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 100,
     "LOGIN_FAILURE_WINDOW_SECONDS": 15 * 60,
+    "TRUSTED_PROXIES": 0,
     # Booking attempts one user may make in a sliding window (OWASP API6: shift-grabbing bots).
     "BOOKING_RATE_LIMIT": 10,
     "BOOKING_RATE_WINDOW_SECONDS": 60,
@@ -87,7 +95,9 @@ INTEGER_SETTINGS = (
     "SQLITE_BUSY_TIMEOUT_MS",
     "ACCESS_TOKEN_TTL_SECONDS",
     "LOGIN_MAX_FAILURES",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS",
     "LOGIN_FAILURE_WINDOW_SECONDS",
+    "TRUSTED_PROXIES",
     "BOOKING_RATE_LIMIT",
     "BOOKING_RATE_WINDOW_SECONDS",
     "MAX_CONTENT_LENGTH",
@@ -95,7 +105,14 @@ INTEGER_SETTINGS = (
 )
 # Limits, windows and page sizes: zero or less would lock everyone out (or nobody), never what
 # is meant.
-POSITIVE_SETTINGS = ("BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", "DESK_PAGE_SIZE")
+POSITIVE_SETTINGS = (
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "LOGIN_FAILURE_WINDOW_SECONDS",
+    "BOOKING_RATE_LIMIT",
+    "BOOKING_RATE_WINDOW_SECONDS",
+    "DESK_PAGE_SIZE",
+)
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
 # Comma-separated in the environment, a tuple of strings in the configuration.
 LIST_SETTINGS = ("ID_KEY_RETIRED",)
@@ -196,6 +213,8 @@ def build(
     for key in POSITIVE_SETTINGS:
         if settings[key] < 1:
             raise ConfigError(f"{key} must be at least 1, got {settings[key]}")
+    if settings["TRUSTED_PROXIES"] < 0:
+        raise ConfigError(f"TRUSTED_PROXIES must be 0 or more, got {settings['TRUSTED_PROXIES']}")
 
     if not settings["SQLALCHEMY_DATABASE_URI"]:
         instance_path.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from marketplace import clock
-from marketplace.auth.models import AccessToken, User
+from marketplace.auth.models import AccessToken, LoginFailure, User
 from tests.conftest import PASSWORD, next_phone
 
 REGISTER = "/api/v1/auth/register"
@@ -45,15 +45,50 @@ def test_self_registration_creates_an_account_of_each_public_role(client, databa
     assert PASSWORD not in stored.password_hash
 
 
-@pytest.mark.parametrize(
-    "phone",
-    ["1380000000", "138000000001", "12800000000", "23800000000", "1380000000a", ""],
-)
+NOT_MAINLAND_MOBILES = [
+    "1380000000",
+    "138000000001",
+    "12800000000",
+    "23800000000",
+    "1380000000a",
+    "",
+    # 11 digits matched whole, as ASCII: Python's $ would let a trailing newline through and
+    # its \d the digits of every script, and each would be another account for one phone.
+    "13800000000\n",
+    "１３８００００００００",  # full-width
+    "١٣٨٠٠٠٠٠٠٠٠",  # Arabic-Indic
+    "१३८००००००००",  # Devanagari
+    " 13800000000",
+    "13800000000 ",
+    "138 0000 0000",
+    "+8613800000000",
+]
+
+
+@pytest.mark.parametrize("phone", NOT_MAINLAND_MOBILES)
 def test_registration_rejects_a_phone_that_is_not_a_mainland_mobile(client, database, phone):
     before = user_count(database)
     response = client.post(REGISTER, json={"phone": phone, "password": PASSWORD, "role": "worker"})
     body = assert_error_shape(response, 422)
     assert "phone" in body["errors"]["json"]
+    assert user_count(database) == before
+
+
+def full_width(phone: str) -> str:
+    """The same number in full-width digits (what a Chinese input method may type)."""
+    return phone.translate({ord(digit): 0xFF10 + int(digit) for digit in "0123456789"})
+
+
+def test_a_phone_in_other_digits_is_not_a_second_account_of_the_same_number(client, database):
+    phone = next_phone()
+    first = client.post(REGISTER, json={"phone": phone, "password": PASSWORD, "role": "worker"})
+    assert first.status_code == 201
+    before = user_count(database)
+    for variant in (full_width(phone), phone + "\n"):
+        again = client.post(
+            REGISTER, json={"phone": variant, "password": PASSWORD, "role": "employer"}
+        )
+        assert_error_shape(again, 422)
     assert user_count(database) == before
 
 
@@ -69,7 +104,7 @@ def test_registration_rejects_a_password_shorter_than_eight(client, database):
 
 def test_registration_accepts_a_password_of_exactly_eight(client):
     response = client.post(
-        REGISTER, json={"phone": next_phone(), "password": "12345678", "role": "worker"}
+        REGISTER, json={"phone": next_phone(), "password": "tk7-rqz2", "role": "worker"}
     )
     assert response.status_code == 201
 
@@ -145,6 +180,24 @@ def test_a_wrong_password_is_401(client, make_user, database):
 def test_an_unknown_phone_is_401_like_a_wrong_password(client):
     response = client.post(TOKEN, json={"phone": next_phone(), "password": PASSWORD})
     assert_error_shape(response, 401)
+
+
+@pytest.mark.parametrize("phone", NOT_MAINLAND_MOBILES)
+def test_a_token_request_with_a_malformed_phone_is_422_and_counts_no_failure(
+    client, database, phone
+):
+    failures = database.scalar(select(func.count()).select_from(LoginFailure))
+    response = client.post(TOKEN, json={"phone": phone, "password": PASSWORD})
+    body = assert_error_shape(response, 422)
+    assert "phone" in body["errors"]["json"]
+    assert database.scalar(select(func.count()).select_from(LoginFailure)) == failures
+
+
+def test_an_account_signs_in_with_its_phone_in_ascii_digits_only(client, make_user):
+    user = make_user("worker")
+    other_digits = full_width(user.phone)
+    assert client.post(TOKEN, json={"phone": other_digits, "password": PASSWORD}).status_code == 422
+    assert client.post(TOKEN, json={"phone": user.phone, "password": PASSWORD}).status_code == 200
 
 
 def test_me_without_a_token_is_401(client):

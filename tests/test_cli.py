@@ -228,3 +228,54 @@ def test_during_a_rotation_a_number_under_the_old_key_is_still_unique(
     body = WorkerProfileInSchema().load(worker_body(id_number=number))
     with pytest.raises(Conflict, match="another worker"):
         workers.put_profile(make_user("worker"), body)
+
+
+def create_admin(cli, phone: str, password: str):
+    return cli.invoke(
+        args=["users", "create", "--role", "admin", "--phone", phone, "--password", password]
+    )
+
+
+def admins(database) -> int:
+    return database.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "13511112222\n",  # a trailing newline
+        "１３５１１１１２２２２",  # full-width digits
+        "١٣٥١١١١٢٢٢٢",  # Arabic-Indic digits
+        " 13511112222",
+        "135 1111 2222",
+    ],
+)
+def test_users_create_refuses_a_phone_that_is_not_eleven_ascii_digits(cli, database, phone):
+    before = admins(database)
+    result = create_admin(cli, phone, "long-enough-1")
+    assert result.exit_code != 0
+    assert "mainland mobile number" in result.output
+    assert admins(database) == before
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("12345678", "most common passwords"),
+        ("password1", "most common passwords"),
+        ("Woaini1314", "most common passwords"),
+        ("admin-13511112222", "must not contain the phone number"),
+        ("short-7", "at least 8 characters"),
+    ],
+)
+def test_users_create_refuses_a_weak_password_saying_why(cli, database, password, why):
+    result = create_admin(cli, "13511112222", password)
+    assert result.exit_code != 0
+    assert why in result.output
+    assert users_with(database, "13511112222") == []
+
+
+def test_users_create_accepts_a_password_that_meets_the_rules(cli, database):
+    result = create_admin(cli, "13511112222", "demo-pass-2026")
+    assert result.exit_code == 0, result.output
+    assert len(users_with(database, "13511112222")) == 1

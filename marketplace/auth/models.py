@@ -47,11 +47,17 @@ class AccessToken(Model):
 
 
 class LoginFailure(Model):
-    """One failed token request for a phone number, kept to throttle password guessing."""
+    """One failed sign-in for a phone number from a client address, kept to throttle guessing.
+
+    The throttle counts an address's failures in the window, and among them the phone's, in one
+    index-only scan of ``ix_login_failures_address_at_phone``.
+    """
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_phone_at", "phone", "at"),)
+    __table_args__ = (Index("ix_login_failures_address_at_phone", "address", "at", "phone"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(32))
+    # Normalised by auth.addresses: an IPv4 address or an IPv6 /64.
+    address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime())

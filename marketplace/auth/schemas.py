@@ -2,27 +2,63 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from marketplace.auth.credentials import (
+    MAINLAND_MOBILE_OPENAPI,
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    PHONE_RULE,
+    is_mainland_mobile,
+)
 from marketplace.auth.models import SELF_REGISTERED_ROLES
 
-MAINLAND_MOBILE = r"^1[3-9]\d{9}$"
-PHONE = validate.Regexp(
-    MAINLAND_MOBILE, error="must be a mainland mobile number: 1[3-9] + 9 digits"
+
+class MainlandMobile(validate.Validator):
+    """A mainland mobile number, as 11 ASCII digits matched whole (``auth.credentials``)."""
+
+    error = PHONE_RULE
+
+    def __call__(self, value: Any) -> Any:
+        """Answer ``value`` if it is a mainland mobile number; raise a validation error if not."""
+        if not isinstance(value, str) or not is_mainland_mobile(value):
+            raise ma.ValidationError(self.error)
+        return value
+
+
+def phone_field() -> fields.String:
+    """A required phone field; the OpenAPI document states its pattern."""
+    return fields.String(
+        required=True,
+        validate=MainlandMobile(),
+        metadata={"pattern": MAINLAND_MOBILE_OPENAPI, "example": "13800000000"},
+    )
+
+
+def new_password_field(description: str) -> fields.String:
+    """A password to be set: the length is checked here, the other rules by the service."""
+    return fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH),
+        metadata={"description": description},
+    )
+
+
+PASSWORD_RULES = (
+    f"At least {MIN_PASSWORD_LENGTH} characters, not one of the 10,000 most common passwords "
+    "(compared case-insensitively) and not containing the phone number."
 )
-MIN_PASSWORD_LENGTH = 8
 
 
 class RegisterSchema(ma.Schema):
     """Self-registration."""
 
-    phone = fields.String(required=True, validate=PHONE)
-    password = fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(min=MIN_PASSWORD_LENGTH, max=128),
-    )
+    phone = phone_field()
+    password = new_password_field(PASSWORD_RULES)
     role = fields.String(required=True, validate=validate.OneOf(SELF_REGISTERED_ROLES))
 
 
@@ -43,8 +79,10 @@ class MeSchema(UserSchema):
 class TokenRequestSchema(ma.Schema):
     """Phone and password for a token."""
 
-    phone = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    password = fields.String(required=True, load_only=True, validate=validate.Length(max=128))
+    phone = phone_field()
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(max=MAX_PASSWORD_LENGTH)
+    )
 
 
 class TokenSchema(ma.Schema):
@@ -53,3 +91,24 @@ class TokenSchema(ma.Schema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True)
     expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class PasswordChangeSchema(ma.Schema):
+    """The current password and the new one."""
+
+    old = fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=MAX_PASSWORD_LENGTH),
+        metadata={"description": "The current password; a wrong one counts as a failed sign-in."},
+    )
+    new = new_password_field(f"{PASSWORD_RULES} Different from the current password.")
+
+
+class PasswordChangedSchema(ma.Schema):
+    """The outcome of a password change."""
+
+    revoked_tokens = fields.Integer(
+        required=True,
+        metadata={"description": "How many other live tokens of the caller were revoked."},
+    )

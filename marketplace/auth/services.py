@@ -1,9 +1,8 @@
-"""Accounts: registration, passwords, access tokens and login throttling."""
+"""Accounts: registration, passwords, access tokens and signing in (throttled: auth.throttle)."""
 
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,17 +11,24 @@ from functools import cache, lru_cache
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
+from marketplace.audit import services as audit
+from marketplace.auth import throttle
+from marketplace.auth.addresses import client_address
+from marketplace.auth.credentials import (
+    is_mainland_mobile,
+    require_mainland_mobile,
+    require_strong_password,
+)
 from marketplace.auth.models import ROLES, SELF_REGISTERED_ROLES, AccessToken, LoginFailure, User
 from marketplace.cities import catalogue
 from marketplace.errors import (
     Conflict,
     Invalid,
     NotFound,
-    TooManyRequests,
     Unauthorized,
     field_error,
 )
@@ -61,7 +67,12 @@ def password_matches(password_hash: str | None, password: str) -> bool:
 
 
 def create_user(phone: str, password: str, role: str, city: str | None = None) -> User:
-    """Create an account of any role (officials need a city, nobody else has one)."""
+    """Create an account of any role (officials need a city, nobody else has one).
+
+    The phone must be a mainland mobile number and the password strong enough
+    (``auth.credentials``), whichever way the account is made: registration, the command line,
+    the demo data.
+    """
     if role not in ROLES:
         raise Invalid("unknown role", field_error("json", "role", f"must be one of {ROLES}"))
     if role == "official":
@@ -69,6 +80,8 @@ def create_user(phone: str, password: str, role: str, city: str | None = None) -
             raise Invalid("an official needs a known city", field_error("json", "city", "unknown"))
     elif city is not None:
         raise Invalid("only officials have a city", field_error("json", "city", "not allowed"))
+    require_mainland_mobile(phone)
+    require_strong_password(password, phone)
     user = User(
         phone=phone,
         password_hash=hash_password(password),
@@ -115,48 +128,68 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _failure_window() -> timedelta:
-    return timedelta(seconds=current_app.config["LOGIN_FAILURE_WINDOW_SECONDS"])
-
-
-def recent_failures(phone: str) -> int:
-    """Failed token requests for ``phone`` inside the throttling window."""
-    since = clock.now() - _failure_window()
-    query = select(func.count()).where(LoginFailure.phone == phone, LoginFailure.at > since)
-    return db.session.scalar(query) or 0
-
-
-def _seconds_until_unthrottled(phone: str) -> int:
-    # The phone may try again once enough failures have aged out to leave one attempt.
-    now, window = clock.now(), _failure_window()
-    failures = db.session.scalars(
-        select(LoginFailure.at)
-        .where(LoginFailure.phone == phone, LoginFailure.at > now - window)
-        .order_by(LoginFailure.at.desc())
-        .limit(current_app.config["LOGIN_MAX_FAILURES"])
-    ).all()
-    return math.ceil((failures[-1] + window - now).total_seconds()) if failures else 1
-
-
-def issue_token(phone: str, password: str) -> IssuedToken:
+def issue_token(phone: str, password: str, address: str | None = None) -> IssuedToken:
     """Exchange a phone and password for an access token.
 
-    Raises ``TooManyRequests`` once the phone has used up its failures in the window and
-    ``Unauthorized`` for wrong credentials. A failure is recorded in the session, and the caller
-    must commit it although the request fails: that record is the throttle.
+    ``address`` is the client's, as ``auth.addresses.client_address`` gives it; None (the desk's
+    sign-in) means the current request's. Raises ``TooManyRequests`` once the (phone, address)
+    pair or the address has used up its failures in the window, and ``Unauthorized`` for wrong
+    credentials. A failure is recorded in the session, and the caller must commit it although
+    the request fails: that record is the throttle.
     """
-    if recent_failures(phone) >= current_app.config["LOGIN_MAX_FAILURES"]:
-        raise TooManyRequests(
-            "too many failed logins for this phone; try again later",
-            retry_after=_seconds_until_unthrottled(phone),
-        )
+    if not is_mainland_mobile(phone):
+        # No account has such a phone (registration refuses it): nothing to guess, nothing to
+        # count, and nothing that would not fit the failures' phone column. The API refuses it
+        # with 422 before this; the desk's form does not.
+        raise Unauthorized("wrong phone number or password")
+    if address is None:
+        address = client_address()
+    throttle.check(phone, address)
     user = db.session.scalar(select(User).where(User.phone == phone))
     matched = password_matches(user.password_hash if user else None, password)
     if user is None or not matched:
-        db.session.add(LoginFailure(phone=phone, at=clock.now()))
-        db.session.flush()
+        throttle.record_failure(phone, address)
         raise Unauthorized("wrong phone number or password")
     return create_token(user)
+
+
+class WrongPassword(Invalid):
+    """The current password given to change it is wrong: 422 on ``old``, a failed sign-in.
+
+    The caller commits the failure although the request fails, as for a wrong token request.
+    """
+
+
+def change_password(user: User, old: str, new: str, *, current_token: str, address: str) -> int:
+    """Change ``user``'s password and revoke every other live token; answers how many.
+
+    ``old`` is checked like a sign-in from ``address`` (the same throttle, and a wrong one counts
+    as a failure), so that a stolen token is no way to guess the password. The token of this
+    request (``current_token``) stays valid. Audited as ``user.password_changed``.
+    """
+    throttle.check(user.phone, address)
+    if not password_matches(user.password_hash, old):
+        throttle.record_failure(user.phone, address)
+        raise WrongPassword(
+            "the current password is wrong", field_error("json", "old", "wrong password")
+        )
+    if new == old:
+        raise Invalid(
+            "the new password must differ from the current one",
+            field_error("json", "new", "must differ from the current password"),
+        )
+    require_strong_password(new, user.phone, field="new")
+    user.password_hash = hash_password(new)
+    revoked = revoke_other_tokens(user, current_token)
+    db.session.flush()
+    audit.record(
+        "user.password_changed",
+        "user",
+        user.id,
+        {"revoked_tokens": revoked},
+        actor_id=user.id,
+    )
+    return revoked
 
 
 def create_token(user: User) -> IssuedToken:
@@ -205,6 +238,22 @@ def revoke_token(token: str) -> None:
         .where(AccessToken.token_hash == _token_hash(token), AccessToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
     )
+
+
+def revoke_other_tokens(user: User, kept_token: str) -> int:
+    """Revoke every live token of ``user`` but ``kept_token``; answers how many were revoked."""
+    now = clock.now()
+    result = db.session.execute(
+        update(AccessToken)
+        .where(
+            AccessToken.user_id == user.id,
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > now,
+            AccessToken.token_hash != _token_hash(kept_token),
+        )
+        .values(revoked_at=now)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def revoke_all_tokens(user: User) -> int:
