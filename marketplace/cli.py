@@ -53,7 +53,7 @@ def create_user(role: str, phone: str, password: str, city: str | None) -> None:
 @click.option("--phone", required=True)
 def revoke_tokens(phone: str) -> None:
     """Revoke every live access token of an account at once."""
-    user = db.session.scalar(select(User).where(User.phone == phone))
+    user = auth_services.find_by_phone(phone)
     if user is None:
         raise click.ClickException(f"no account with phone {phone}")
     count = auth_services.revoke_all_tokens(user)

@@ -202,6 +202,16 @@ def personal_cipher() -> FieldCipher:
     return _cipher(config["ID_KEY"], tuple(config["ID_KEY_RETIRED"]))
 
 
+def personal_digest(kind: str, value: str) -> str:
+    """The keyed digest under which a personal value of ``kind`` (``"phone"``) is found."""
+    return personal_cipher().lookup_hash(f"{kind}:{value}")
+
+
+def personal_digests(kind: str, value: str) -> list[str]:
+    """Every digest a stored value may carry: the current key's, then each retired key's."""
+    return personal_cipher().lookup_hashes(f"{kind}:{value}")
+
+
 class Sealed(TypeDecorator[str]):
     """Text stored encrypted (AES-256-GCM under ID_KEY), read back in clear.
 

@@ -26,6 +26,7 @@ from marketplace.cities.catalogue import City
 from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id, mask_resident_id
 from marketplace.common.months import Month
+from marketplace.database import personal_digest
 from marketplace.earnings.models import Contribution, Earning
 from marketplace.employers.models import Employer
 from marketplace.extensions import db
@@ -175,16 +176,20 @@ class _Market:
 
     def accounts(self, role: str, count: int) -> list[int]:
         ids = self.writer.allocate_ids(User.__table__, count)
+        cipher = id_cipher()
+        phones = [str(self.next_phone + n) for n in range(count)]
         rows = [
             {
                 "id": user_id,
-                "phone": str(self.next_phone + n),
+                # This writer skips the column types: the phone is sealed here, as Sealed would.
+                "phone": cipher.encrypt(phone),
+                "phone_digest": personal_digest("phone", phone),
                 "password_hash": self.password_hash,
                 "role": role,
                 "city": None,
                 "created_at": self.now,
             }
-            for n, user_id in enumerate(ids)
+            for user_id, phone in zip(ids, phones, strict=True)
         ]
         self.next_phone += count
         self.writer.insert(User.__table__, rows, f"{role} accounts")

@@ -288,3 +288,19 @@ def test_officials_need_a_known_city_and_others_have_none(app, database):
     with pytest.raises(Invalid):
         services.create_user(next_phone(), PASSWORD, "worker", "wuxi")
     assert services.create_user(next_phone(), PASSWORD, "official", "wuxi").city == "wuxi"
+
+
+def test_a_copy_of_the_database_shows_no_phone_number(client, database):
+    """Phones are sealed; accounts and failed sign-ins are found by the phone's keyed digest."""
+    from sqlalchemy import text
+
+    phone = "13912340000"
+    client.post(
+        "/api/v1/auth/register", json={"phone": phone, "password": PASSWORD, "role": "worker"}
+    )
+    client.post("/api/v1/auth/token", json={"phone": phone, "password": "wrong-password-1"})
+    for table in ("users", "login_failures"):
+        rows = database.execute(text(f"SELECT * FROM {table}")).all()  # noqa: S608
+        assert rows and phone not in repr(rows), table
+    signed_in = client.post("/api/v1/auth/token", json={"phone": phone, "password": PASSWORD})
+    assert signed_in.status_code == 200

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from marketplace.auth.models import AccessToken, User
 from marketplace.auth.services import create_token
+from marketplace.database import personal_digest
 from tests.conftest import next_phone
 
 
@@ -18,7 +19,8 @@ def cli(app, database):
 
 
 def users_with(database, phone: str) -> list[User]:
-    return list(database.scalars(select(User).where(User.phone == phone)))
+    digest = personal_digest("phone", phone)
+    return list(database.scalars(select(User).where(User.phone_digest == digest)))
 
 
 def test_users_create_makes_an_official_of_a_city(cli, database):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from marketplace.database import UTCDateTime
+from marketplace.database import Sealed, UTCDateTime, personal_digest
 from marketplace.extensions import Model
 
 SELF_REGISTERED_ROLES = ("worker", "employer", "broker")
@@ -26,11 +26,20 @@ class User(Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(11), unique=True)
+    # Sealed: a copy of the database shows no phone number; accounts are found by its keyed
+    # digest. Deferred: authenticating a request loads the user but never reads the phone.
+    phone: Mapped[str] = mapped_column(Sealed(), deferred=True)
+    phone_digest: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     city: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @validates("phone")
+    def _keep_digest(self, _key: str, phone: str) -> str:
+        # The digest follows the phone wherever it is set, so no writer can forget it.
+        self.phone_digest = personal_digest("phone", phone)
+        return phone
 
 
 class AccessToken(Model):
@@ -54,10 +63,13 @@ class LoginFailure(Model):
     """
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_address_at_phone", "address", "at", "phone"),)
+    __table_args__ = (
+        Index("ix_login_failures_address_at_phone", "address", "at", "phone_digest"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(String(32))
+    # The phone's keyed digest (the phone itself is not kept here either).
+    phone_digest: Mapped[str] = mapped_column(String(64))
     # Normalised by auth.addresses: an IPv4 address or an IPv6 /64.
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -25,6 +25,7 @@ from marketplace.auth.credentials import (
 )
 from marketplace.auth.models import ROLES, SELF_REGISTERED_ROLES, AccessToken, LoginFailure, User
 from marketplace.cities import catalogue
+from marketplace.database import personal_digests
 from marketplace.errors import (
     Conflict,
     Invalid,
@@ -82,6 +83,8 @@ def create_user(phone: str, password: str, role: str, city: str | None = None) -
         raise Invalid("only officials have a city", field_error("json", "city", "not allowed"))
     require_mainland_mobile(phone)
     require_strong_password(password, phone)
+    if find_by_phone(phone) is not None:  # under a retired key's digest too, while rotating
+        raise Conflict("this phone number is already registered")
     user = User(
         phone=phone,
         password_hash=hash_password(password),
@@ -97,9 +100,15 @@ def create_user(phone: str, password: str, role: str, city: str | None = None) -
     return user
 
 
+def find_by_phone(phone: str) -> User | None:
+    """The account with this phone number, if any (found by the phone's keyed digest)."""
+    digests = personal_digests("phone", phone)
+    return db.session.scalar(select(User).where(User.phone_digest.in_(digests)))
+
+
 def user_for_phone(phone: str) -> User:
     """The account with this phone number (it must exist)."""
-    user = db.session.scalar(select(User).where(User.phone == phone))
+    user = find_by_phone(phone)
     if user is None:
         raise NotFound("user")
     return user
@@ -145,7 +154,7 @@ def issue_token(phone: str, password: str, address: str | None = None) -> Issued
     if address is None:
         address = client_address()
     throttle.check(phone, address)
-    user = db.session.scalar(select(User).where(User.phone == phone))
+    user = find_by_phone(phone)
     matched = password_matches(user.password_hash if user else None, password)
     if user is None or not matched:
         throttle.record_failure(phone, address)

@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, bindparam, func, insert, select, text
 
 from marketplace import clock
 from marketplace.auth.models import LoginFailure
-from marketplace.database import execute_core
+from marketplace.database import execute_core, personal_digest
 from marketplace.errors import TooManyRequests
 from marketplace.extensions import db
 
@@ -35,7 +35,7 @@ _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 # Both counts in one index-only scan of ix_login_failures_address_at_phone.
 _COUNTS = select(
     func.count().label("address_failures"),
-    func.count().filter(LoginFailure.phone == bindparam("phone")).label("pair_failures"),
+    func.count().filter(LoginFailure.phone_digest == bindparam("phone")).label("pair_failures"),
 ).where(LoginFailure.address == bindparam("address"), LoginFailure.at > bindparam("since"))
 _RECORD = insert(LoginFailure)
 
@@ -81,7 +81,8 @@ def check(phone: str, address: str) -> None:
     pair_limit = config["LOGIN_MAX_FAILURES"]
     address_limit = config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     since = clock.now() - _window()
-    counts = execute_core(_COUNTS, {"phone": phone, "address": address, "since": since}).one()
+    digest = personal_digest("phone", phone)
+    counts = execute_core(_COUNTS, {"phone": digest, "address": address, "since": since}).one()
     address_failures, pair_failures = counts.address_failures, counts.pair_failures
     waits = []
     if address_failures >= address_limit:
@@ -89,7 +90,7 @@ def check(phone: str, address: str) -> None:
     if pair_failures >= pair_limit:
         waits.append(
             _seconds_until_below(
-                pair_limit, LoginFailure.address == address, LoginFailure.phone == phone
+                pair_limit, LoginFailure.address == address, LoginFailure.phone_digest == digest
             )
         )
     if waits:
@@ -101,4 +102,5 @@ def check(phone: str, address: str) -> None:
 
 def record_failure(phone: str, address: str) -> None:
     """Count one failed password check of ``phone`` from ``address`` (the caller commits it)."""
-    execute_core(_RECORD, {"phone": phone, "address": address, "at": clock.now()})
+    digest = personal_digest("phone", phone)
+    execute_core(_RECORD, {"phone_digest": digest, "address": address, "at": clock.now()})
