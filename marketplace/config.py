@@ -186,7 +186,7 @@ def build(
             raise ConfigError(f"{key} must be at least 1, got {settings[key]}")
 
     if not settings["SQLALCHEMY_DATABASE_URI"]:
-        instance_path.mkdir(parents=True, exist_ok=True)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'marketplace.db'}"
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         str(settings["SQLALCHEMY_DATABASE_URI"])
@@ -208,7 +208,7 @@ def build(
                     f"{key} must be set (MARKETPLACE_{key}, or {key} for SECRET_KEY) when the "
                     "database is PostgreSQL: generated keys are for the embedded SQLite default"
                 )
-            instance_path.mkdir(parents=True, exist_ok=True)
+            instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
             settings[key] = _instance_secret(instance_path, file_name)
         if len(str(settings[key])) < 16:
             raise ConfigError(f"{key} must be at least 16 characters")
