@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import DBAPIError
 
 from marketplace.extensions import db
 from marketplace.observability import JsonFormatter, redact
+from tests.conftest import SECRETS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_response_carries_a_request_id_and_errors_repeat_it(client):
@@ -117,3 +127,50 @@ def _check_cors(client, allowed: str) -> None:
     assert "Access-Control-Allow-Origin" not in stranger.headers
     desk = client.get("/desk/login", headers={"Origin": allowed})
     assert "Access-Control-Allow-Origin" not in desk.headers  # the API only
+
+
+# --- what the servers say about themselves ----------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _server_headers(url: str, deadline: float) -> list[str]:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — loopback
+                return response.headers.get_all("Server") or []
+        except urllib.error.HTTPError as error:
+            return error.headers.get_all("Server") or []
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_the_development_server_names_no_version(tmp_path: Path):
+    # `make run` is `flask --app wsgi run`: the very command, on a loopback port.
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}",
+        "SECRET_KEY": SECRETS["SECRET_KEY"],
+        "MARKETPLACE_ID_KEY": SECRETS["ID_KEY"],
+    }
+    environment.pop("TEST_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        served = _server_headers(f"http://127.0.0.1:{port}/desk/login", time.monotonic() + 30)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert served == ["Werkzeug"]
