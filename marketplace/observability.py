@@ -12,6 +12,7 @@ import logging
 import re
 import secrets
 from contextvars import ContextVar
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -88,7 +89,7 @@ def private_path(path: str) -> bool:
     )
 
 
-def _server_name_without_version(_handler: WSGIRequestHandler) -> str:
+def _server_name_without_version(_handler: BaseHTTPRequestHandler) -> str:
     return DEVELOPMENT_SERVER_NAME
 
 
@@ -102,7 +103,7 @@ def hide_development_server_version() -> None:
     ``Server: gunicorn`` without its version (``gunicorn.SERVER``), and adds an application's
     ``Server`` header beside its own, so the app sets none.
     """
-    WSGIRequestHandler.version_string = _server_name_without_version  # type: ignore[method-assign]
+    WSGIRequestHandler.version_string = _server_name_without_version  # type: ignore[method-assign,assignment]
 
 
 def init_app(app: Flask) -> None:
