@@ -55,16 +55,17 @@ DEFAULTS: dict[str, Any] = {
     "MATCHING_INDEX": True,
     # An argon2 profile of argon2.profiles; tests use CHEAPEST to stay fast.
     "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
-    # The officials' desk (/desk/) signs in with a session cookie: never readable by scripts,
-    # not sent on cross-site requests; production behind TLS sets
-    # MARKETPLACE_SESSION_COOKIE_SECURE=1 so the cookie never travels over plain HTTP.
+    # The officials' desk (/desk/) keeps its sessions on the server (marketplace/desk/
+    # server_sessions.py): the cookie holds only a random id, always HttpOnly and SameSite=Lax,
+    # and Secure when the request came over HTTPS — or always, with
+    # MARKETPLACE_SESSION_COOKIE_SECURE=1, which production behind a TLS-terminating proxy sets.
+    # A session ends after DESK_SESSION_IDLE_SECONDS without a page, and at the latest when the
+    # access token it was opened with expires (ACCESS_TOKEN_TTL_SECONDS).
     "SESSION_COOKIE_NAME": "marketplace_desk",
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
+    "DESK_SESSION_IDLE_SECONDS": 30 * 60,
     "DESK_PAGE_SIZE": 20,
-    # A desk form's CSRF token lives as long as the session it is bound to (whose token expires
-    # on its own), not one hour: an official may keep a flag open while checking papers.
+    # A desk form's CSRF token lives as long as the session it is bound to, not one hour.
     "WTF_CSRF_TIME_LIMIT": None,
     # Browser origins allowed to call the API (comma-separated, exact, e.g. an official web
     # front end). Empty: no CORS headers at all, so no other site's script can read a response.
@@ -89,10 +90,16 @@ INTEGER_SETTINGS = (
     "BOOKING_RATE_WINDOW_SECONDS",
     "MAX_CONTENT_LENGTH",
     "DESK_PAGE_SIZE",
+    "DESK_SESSION_IDLE_SECONDS",
 )
 # Limits, windows and page sizes: zero or less would lock everyone out (or nobody), never what
 # is meant.
-POSITIVE_SETTINGS = ("BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", "DESK_PAGE_SIZE")
+POSITIVE_SETTINGS = (
+    "BOOKING_RATE_LIMIT",
+    "BOOKING_RATE_WINDOW_SECONDS",
+    "DESK_PAGE_SIZE",
+    "DESK_SESSION_IDLE_SECONDS",
+)
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
 
 
