@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -174,3 +175,50 @@ def test_the_development_server_names_no_version(tmp_path: Path):
         process.terminate()
         process.wait(timeout=30)
     assert served == ["Werkzeug"]
+
+
+# --- nothing personal is ever cached ----------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def _sample_url(rule: str) -> str:
+    # An id is 1, a file format csv, anything else a word: the route is reached, whatever answers.
+    def value(found: re.Match[str]) -> str:
+        converter = found.group(1)
+        return {"int": "1", "any": "csv"}.get(converter or "", "x")
+
+    return _PLACEHOLDER.sub(value, rule)
+
+
+def test_every_answer_of_the_api_and_the_desk_is_never_stored_by_a_cache(
+    app, client, auth_headers, make_user
+):
+    from tests.desk.conftest import sign_in
+
+    admin = make_user("admin")
+    sign_in(client, admin)  # the desk's pages as a signed-in admin, the API with a token
+    answered: dict[str, set[int]] = {"/api/": set(), "/desk/": set()}
+    rules = sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, sorted(rule.methods)))
+    for rule in rules:
+        if not rule.rule.startswith(("/api/", "/desk/")) or rule.endpoint.endswith("static"):
+            continue
+        if rule.endpoint == "docs_asset":
+            continue
+        url = _sample_url(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for headers in ({}, auth_headers(admin)):
+                response = client.open(url, method=method, headers=headers, json={})
+                assert response.headers.get("Cache-Control") == "no-store", (method, url)
+                answered["/api/" if url.startswith("/api/") else "/desk/"].add(response.status_code)
+    for url in ("/api/v1/nowhere", "/desk/nowhere", "/desk"):
+        assert client.get(url).headers.get("Cache-Control") == "no-store", url
+    # Successful answers were among them, not only refusals.
+    assert 200 in answered["/api/"] and 200 in answered["/desk/"]
+
+
+def test_the_static_files_everyone_gets_may_be_cached(client):
+    for url in ("/desk/static/desk.css", "/api/v1/docs/assets/swagger-ui.css"):
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+            assert "no-store" not in response.headers.get("Cache-Control", ""), url

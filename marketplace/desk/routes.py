@@ -352,4 +352,4 @@ def export_workers(file_format: str) -> Response:
     city = query.get("city") or pages.city_choices(current_official())[0][0]
     stats.require_city_reader(current_official(), city)
     month = Month.parse(query["month"]) if "month" in query else pages.default_month(city)
-    return spreadsheets.download(stats.export_workers(city, month, file_format))
+    return spreadsheets.download(stats.export_workers(current_official(), city, month, file_format))

@@ -460,6 +460,68 @@ def test_the_flags_download_keeps_the_queues_filters(client, admin, flagged):
     assert excel.status_code == 200 and excel.mimetype.endswith("spreadsheetml.sheet")
 
 
+def desk_downloads(database) -> list[AuditEvent]:
+    database.expire_all()
+    return list(
+        database.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "export.downloaded")
+            .order_by(AuditEvent.seq)
+        )
+    )
+
+
+def test_each_desk_download_is_an_audit_event_like_the_apis(
+    client, wuxi_official, flagged, database
+):
+    sign_in(client, wuxi_official)
+    flags = client.get("/desk/exports/flags.csv", query_string={"status": "", "month": "2026-03"})
+    workers = client.get("/desk/exports/workers.xlsx", query_string={"month": "2026-03"})
+    assert flags.status_code == workers.status_code == 200
+    assert flags.headers["Cache-Control"] == workers.headers["Cache-Control"] == "no-store"
+    first, second = desk_downloads(database)
+    assert (first.actor_id, first.city, first.entity_id) == (
+        wuxi_official.id,
+        "wuxi",
+        "subsidy_flags",
+    )
+    # "全部" (an empty status) is no filter: only the month was given.
+    assert first.data == {
+        "export": "subsidy_flags",
+        "format": "csv",
+        "filters": {"month": "2026-03"},
+        "rows": 1,
+    }
+    assert (second.actor_id, second.city, second.entity_id) == (
+        wuxi_official.id,
+        "wuxi",
+        "active_workers",
+    )
+    assert second.data == {
+        "export": "active_workers",
+        "format": "xlsx",
+        "filters": {"city": "wuxi", "month": "2026-03"},
+        "rows": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "status"),
+    [
+        ("/desk/exports/workers.csv", {"city": "xining"}, 403),
+        ("/desk/exports/workers.csv", {"month": "2026-13"}, 422),
+        ("/desk/exports/flags.csv", {"city": "xining"}, 403),
+        ("/desk/exports/flags.xlsx", {"risk_signal": "nonsense"}, 422),
+    ],
+)
+def test_a_refused_desk_download_leaves_no_audit_event(
+    client, wuxi_official, flagged, database, path, query, status
+):
+    sign_in(client, wuxi_official)
+    assert client.get(path, query_string=query).status_code == status
+    assert desk_downloads(database) == []
+
+
 def test_downloads_need_a_desk_session(client, flagged):
     assert client.get("/desk/exports/flags.csv").status_code == 302
 
