@@ -65,7 +65,7 @@ def test_the_cookie_holds_only_a_random_id_and_nothing_signed(app, client, wuxi_
     assert token.user_id == wuxi_official.id and token.revoked_at is None
 
 
-def test_over_https_the_cookie_is_secure_and_over_plain_http_it_is_not(client, wuxi_official):
+def test_over_https_the_cookie_is_secure(client, wuxi_official):
     sign_in(client, wuxi_official, **HTTPS)
     assert desk_cookie(client).secure
     assert signed_in(client, **HTTPS)
@@ -157,12 +157,18 @@ def test_a_session_id_planted_before_sign_in_is_replaced(app, client, wuxi_offic
     assert not signed_in(attacker)
 
 
-def test_a_stolen_cookie_from_an_older_release_is_dropped(client, wuxi_official):
-    # The signed cookie of the previous release was sent for the whole site.
-    client.set_cookie(COOKIE, "eyJkZXNrX3Rva2VuIjoiLi4uIn0.aBcDeF.signature", path="/")
+def test_the_signed_cookie_of_the_older_release_is_dropped(client, wuxi_official):
+    # The previous release kept the token in a signed cookie sent for the whole site.
+    legacy = "eyJkZXNrX3Rva2VuIjoiLi4uIn0.aBcDeF.signature"
+    client.set_cookie(COOKIE, legacy, path="/")
     response = client.get("/desk/login")
     dropped = [h for h in response.headers.getlist("Set-Cookie") if re.search(r"Path=/(;|$)", h)]
     assert dropped and "Expires=Thu, 01 Jan 1970" in dropped[0]
+    assert client.get_cookie(COOKIE, path="/") is None
+    # Beside a session of this release, it goes too, and the session is kept.
+    sign_in(client, wuxi_official)
+    client.set_cookie(COOKIE, legacy, path="/")
+    assert signed_in(client)
     assert client.get_cookie(COOKIE, path="/") is None
 
 
