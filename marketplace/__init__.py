@@ -60,6 +60,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.bookings.routes import blp as bookings_blp
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
+    from marketplace.desk import server_sessions
     from marketplace.desk.routes import blp as desk_blp
     from marketplace.desk.routes import install_error_pages
     from marketplace.earnings.routes import blp as earnings_blp
@@ -76,6 +77,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     models.import_all()
     database.init_app(app)
     observability.init_app(app)
+    # After database.init_app: the desk's session is loaded once the request has declared whether
+    # it writes, and written before the request's commit.
+    server_sessions.init_app(app)
     errors.register_error_handlers(app)
     for blueprint in (
         health_blp,

@@ -66,16 +66,17 @@ DEFAULTS: dict[str, Any] = {
     "MATCHING_INDEX": True,
     # An argon2 profile of argon2.profiles; tests use CHEAPEST to stay fast.
     "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
-    # The officials' desk (/desk/) signs in with a session cookie: never readable by scripts,
-    # not sent on cross-site requests; production behind TLS sets
-    # MARKETPLACE_SESSION_COOKIE_SECURE=1 so the cookie never travels over plain HTTP.
+    # The officials' desk (/desk/) keeps its sessions on the server (marketplace/desk/
+    # server_sessions.py): the cookie holds only a random id, always HttpOnly and SameSite=Lax,
+    # and Secure when the request came over HTTPS — or always, with
+    # MARKETPLACE_SESSION_COOKIE_SECURE=1, which production behind a TLS-terminating proxy sets.
+    # A session ends after DESK_SESSION_IDLE_SECONDS without a page, and at the latest when the
+    # access token it was opened with expires (ACCESS_TOKEN_TTL_SECONDS).
     "SESSION_COOKIE_NAME": "marketplace_desk",
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
+    "DESK_SESSION_IDLE_SECONDS": 30 * 60,
     "DESK_PAGE_SIZE": 20,
-    # A desk form's CSRF token lives as long as the session it is bound to (whose token expires
-    # on its own), not one hour: an official may keep a flag open while checking papers.
+    # A desk form's CSRF token lives as long as the session it is bound to, not one hour.
     "WTF_CSRF_TIME_LIMIT": None,
     # Browser origins allowed to call the API (comma-separated, exact, e.g. an official web
     # front end). Empty: no CORS headers at all, so no other site's script can read a response.
@@ -102,6 +103,7 @@ INTEGER_SETTINGS = (
     "BOOKING_RATE_WINDOW_SECONDS",
     "MAX_CONTENT_LENGTH",
     "DESK_PAGE_SIZE",
+    "DESK_SESSION_IDLE_SECONDS",
 )
 # Limits, windows and page sizes: zero or less would lock everyone out (or nobody), never what
 # is meant.
@@ -112,6 +114,7 @@ POSITIVE_SETTINGS = (
     "BOOKING_RATE_LIMIT",
     "BOOKING_RATE_WINDOW_SECONDS",
     "DESK_PAGE_SIZE",
+    "DESK_SESSION_IDLE_SECONDS",
 )
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
 # Comma-separated in the environment, a tuple of strings in the configuration.
@@ -217,7 +220,7 @@ def build(
         raise ConfigError(f"TRUSTED_PROXIES must be 0 or more, got {settings['TRUSTED_PROXIES']}")
 
     if not settings["SQLALCHEMY_DATABASE_URI"]:
-        instance_path.mkdir(parents=True, exist_ok=True)
+        instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
         settings["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{instance_path / 'marketplace.db'}"
     settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
         str(settings["SQLALCHEMY_DATABASE_URI"])
@@ -239,7 +242,7 @@ def build(
                     f"{key} must be set (MARKETPLACE_{key}, or {key} for SECRET_KEY) when the "
                     "database is PostgreSQL: generated keys are for the embedded SQLite default"
                 )
-            instance_path.mkdir(parents=True, exist_ok=True)
+            instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
             settings[key] = _instance_secret(instance_path, file_name)
         if len(str(settings[key])) < 16:
             raise ConfigError(f"{key} must be at least 16 characters")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, request
@@ -116,11 +118,58 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
+# The embedded database holds everything the service knows about people: its file, and the
+# journals SQLite makes beside it, are for the service's own account only.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_FOLDER_MODE = 0o700
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def _narrow(path: Path, mode: int) -> None:
+    if path.exists() and path.stat().st_mode & 0o777 & ~mode:
+        path.chmod(mode)
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite engine, or None (another database, in memory, or a ``file:`` URI)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None  # a URI names its own options (mode=memory, say): left as it is
+    return Path(database)
+
+
+def make_sqlite_file_private(path: Path, instance_folder: Path | None = None) -> None:
+    """Create the database file readable by its owner only, before SQLite first opens it.
+
+    SQLite creates a new database with the process's umask (0644, typically) and gives its
+    ``-wal``, ``-shm`` and ``-journal`` files the database file's mode. An empty file made here
+    with 0600 is a valid empty database, so every file SQLite makes afterwards is 0600 too. An
+    existing file (or journal) with a wider mode is narrowed, and so is the instance folder when
+    the file lives in it. A folder that does not exist is left to SQLite to report.
+    """
+    if instance_folder is not None and path.parent == instance_folder:
+        _narrow(instance_folder, PRIVATE_FOLDER_MODE)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        return
+    else:
+        os.close(descriptor)
+    for name in (path.name, *(path.name + suffix for suffix in SQLITE_COMPANIONS)):
+        _narrow(path.with_name(name), PRIVATE_FILE_MODE)
+
+
 def init_app(app: Flask) -> None:
     """Wire SQLite's settings and the request's unit of work into ``app``."""
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
+            if (path := sqlite_file(engine)) is not None:
+                make_sqlite_file_private(path, Path(app.instance_path))
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
     @app.before_request

@@ -12,10 +12,12 @@ import logging
 import re
 import secrets
 from contextvars import ContextVar
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_cors import CORS
+from werkzeug.serving import WSGIRequestHandler
 
 from marketplace import clock
 from marketplace.common.ids import mask_resident_id
@@ -32,6 +34,14 @@ SECURITY_HEADERS = {
 }
 # JSON needs no scripts, styles or frames; the docs page (Swagger UI) is left out.
 API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# Every answer of the API and the desk may carry personal data: no cache keeps any of them. Only
+# the static files of the docs page and the desk's stylesheet, which are the same for everyone,
+# may be cached.
+PRIVATE_PREFIXES = ("/api/", "/desk/")
+CACHEABLE_PREFIXES = ("/api/v1/docs/assets/", "/desk/static/")
+# What the development server (``flask run``) names itself: its product, without the versions of
+# Werkzeug and Python that would tell an attacker which known flaws to try.
+DEVELOPMENT_SERVER_NAME = "Werkzeug"
 
 
 def current_request_id() -> str | None:
@@ -72,8 +82,33 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+def private_path(path: str) -> bool:
+    """Whether answers under ``path`` must never be cached (all of /api/ and /desk/ but assets)."""
+    return (path.startswith(PRIVATE_PREFIXES) or path in ("/api", "/desk")) and not (
+        path.startswith(CACHEABLE_PREFIXES)
+    )
+
+
+def _server_name_without_version(_handler: BaseHTTPRequestHandler) -> str:
+    return DEVELOPMENT_SERVER_NAME
+
+
+def hide_development_server_version() -> None:
+    """Make the Werkzeug development server send ``Server: Werkzeug``, without versions.
+
+    Its request handler writes ``Server: Werkzeug/x Python/y`` itself (``http.server``'s
+    ``send_response``), before and whatever the application's headers — a ``Server`` header from
+    the app is sent as a second one, it does not replace it — so the handler's
+    ``version_string`` is what must change. gunicorn, in production, already sends
+    ``Server: gunicorn`` without its version (``gunicorn.SERVER``), and adds an application's
+    ``Server`` header beside its own, so the app sets none.
+    """
+    WSGIRequestHandler.version_string = _server_name_without_version  # type: ignore[method-assign,assignment]
+
+
 def init_app(app: Flask) -> None:
     """Request ids, JSON logging (outside tests) and security headers for ``app``."""
+    hide_development_server_version()
 
     @app.before_request
     def assign_request_id() -> None:
@@ -90,7 +125,9 @@ def init_app(app: Flask) -> None:
             response.headers.setdefault(header, value)
         if response.mimetype == "application/json":
             response.headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
-            response.headers.setdefault("Cache-Control", "no-store")
+        if response.mimetype == "application/json" or private_path(request.path):
+            # JSON, pages, files and redirects alike: "no-store" replaces any weaker rule.
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.teardown_request

@@ -51,11 +51,15 @@ def _purge() -> dict[str, int]:
     from marketplace.auth.services import purge_expired
     from marketplace.bookings.throttle import purge_attempts
     from marketplace.common import idempotency
+    from marketplace.desk.server_sessions import purge_ended
 
+    # Sessions first: dropping old tokens would take their sessions along uncounted (cascade).
+    desk_sessions = purge_ended()
     purge_expired()
     return {
         "booking_attempts": purge_attempts(),
         "idempotency_keys": idempotency.purge_expired(),
+        "desk_sessions": desk_sessions,
     }
 
 
@@ -106,7 +110,8 @@ JOBS: dict[str, ScheduledJob] = {
             "purge",
             _purge,
             {"trigger": "cron", "minute": 41},
-            "drop expired tokens, old login failures, booking attempts and idempotency keys",
+            "drop expired tokens, ended desk sessions, old login failures, booking attempts and "
+            "idempotency keys",
         ),
         ScheduledJob(
             "subsidy_evaluation",

@@ -192,10 +192,18 @@ def test_the_purge_job_drops_attempts_out_of_the_window_and_old_login_records(
         assert book(client, headers, hourly_shifts[1]).status_code == 201
         traveller.shift(timedelta(seconds=31))
         # The first attempt is out of the window, the second still in it.
-        assert run_job("purge").result == {"booking_attempts": 1, "idempotency_keys": 0}
+        assert run_job("purge").result == {
+            "booking_attempts": 1,
+            "idempotency_keys": 0,
+            "desk_sessions": 0,
+        }
         assert count(database, BookingAttempt) == 1
         assert count(database, LoginFailure) == 1
-        assert run_job("purge").result == {"booking_attempts": 0, "idempotency_keys": 0}
+        assert run_job("purge").result == {
+            "booking_attempts": 0,
+            "idempotency_keys": 0,
+            "desk_sessions": 0,
+        }
 
     assert count(database, AccessToken) == 1
     ttl = timedelta(seconds=app.config["ACCESS_TOKEN_TTL_SECONDS"])

@@ -238,3 +238,14 @@ def test_one_users_concurrent_attempts_across_processes_stop_at_the_limit(live, 
     assert statuses == {201: 1, 409: 9, 429: 6}
     booked, holding = outcome(app, shift_ids)
     assert sum(booked) == 1 and holding == 1
+
+
+def test_gunicorn_names_itself_without_a_version(gunicorn):
+    # gunicorn writes its own "Server" header before the application's; it must carry no version.
+    for path in ("/api/v1/health", "/desk/login", "/api/v1/no-such-thing"):
+        try:
+            with urllib.request.urlopen(f"{gunicorn}{path}", timeout=10) as response:  # noqa: S310
+                served = response.headers.get_all("Server")
+        except urllib.error.HTTPError as error:
+            served = error.headers.get_all("Server")
+        assert served == ["gunicorn"], path

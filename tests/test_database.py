@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -13,7 +15,9 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, event, select, text
 
 from marketplace import create_app
-from marketplace.database import Money, UTCDateTime
+from marketplace.auth import services as auth_services
+from marketplace.config import build
+from marketplace.database import Money, UTCDateTime, make_sqlite_file_private
 from marketplace.extensions import db
 from tests.conftest import SECRETS
 
@@ -141,3 +145,67 @@ def test_reads_begin_deferred_and_writes_begin_immediate(sqlite_app):
     finally:
         event.remove(engine, "before_cursor_execute", remember)
     assert begun == ["BEGIN", "BEGIN IMMEDIATE"]
+
+
+# --- the embedded database's file is private --------------------------------------------------
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.fixture
+def wide_umask():
+    """The umask most systems run with (0022): files are made world-readable unless told not."""
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_the_embedded_database_and_its_journals_are_readable_by_their_owner_only(
+    tmp_path: Path, wide_umask
+):
+    path = tmp_path / "private.db"
+    application = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", **SECRETS})
+    with application.app_context():
+        flask_migrate.upgrade()
+        with db.engine.connect() as connection:  # the journals live while a connection is open
+            auth_services.create_user("13500000001", "correct-horse-42", "worker")
+            db.session.commit()
+            connection.execute(text("SELECT count(*) FROM users")).scalar()
+            journals = [tmp_path / "private.db-wal", tmp_path / "private.db-shm"]
+            assert all(journal.exists() for journal in journals)
+            assert {journal.name: _mode(journal) for journal in [path, *journals]} == {
+                "private.db": 0o600,
+                "private.db-wal": 0o600,
+                "private.db-shm": 0o600,
+            }
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_an_existing_database_file_with_a_wider_mode_is_narrowed(tmp_path: Path, wide_umask):
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()  # made by an older release: 0644
+    (tmp_path / "old.db-wal").touch()
+    assert _mode(path) == 0o644
+    application = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", **SECRETS})
+    assert _mode(path) == 0o600 and _mode(tmp_path / "old.db-wal") == 0o600
+    with application.app_context():
+        db.engine.dispose()
+
+
+def test_the_instance_folder_holding_the_database_is_its_owners_only(tmp_path: Path, wide_umask):
+    folder = tmp_path / "instance"
+    folder.mkdir(mode=0o755)
+    make_sqlite_file_private(folder / "marketplace.db", folder)
+    assert _mode(folder) == 0o700 and _mode(folder / "marketplace.db") == 0o600
+    elsewhere = tmp_path / "shared"
+    elsewhere.mkdir(mode=0o755)
+    make_sqlite_file_private(elsewhere / "marketplace.db", folder)
+    assert _mode(elsewhere) == 0o755  # a folder the operator chose is theirs to set
+
+
+def test_a_fresh_instance_folder_is_made_for_its_owner_only(tmp_path: Path, wide_umask):
+    build(tmp_path / "instance", {}, None)
+    assert _mode(tmp_path / "instance") == 0o700

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
+import socket
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 from sqlalchemy.exc import DBAPIError
 
 from marketplace.extensions import db
 from marketplace.observability import JsonFormatter, redact
+from tests.conftest import SECRETS
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_every_response_carries_a_request_id_and_errors_repeat_it(client):
@@ -117,3 +128,97 @@ def _check_cors(client, allowed: str) -> None:
     assert "Access-Control-Allow-Origin" not in stranger.headers
     desk = client.get("/desk/login", headers={"Origin": allowed})
     assert "Access-Control-Allow-Origin" not in desk.headers  # the API only
+
+
+# --- what the servers say about themselves ----------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _server_headers(url: str, deadline: float) -> list[str]:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — loopback
+                return response.headers.get_all("Server") or []
+        except urllib.error.HTTPError as error:
+            return error.headers.get_all("Server") or []
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_the_development_server_names_no_version(tmp_path: Path):
+    # `make run` is `flask --app wsgi run`: the very command, on a loopback port.
+    port = _free_port()
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'dev.db'}",
+        "SECRET_KEY": SECRETS["SECRET_KEY"],
+        "MARKETPLACE_ID_KEY": SECRETS["ID_KEY"],
+    }
+    environment.pop("TEST_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        served = _server_headers(f"http://127.0.0.1:{port}/desk/login", time.monotonic() + 30)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert served == ["Werkzeug"]
+
+
+# --- nothing personal is ever cached ----------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+def _sample_url(rule: str) -> str:
+    # An id is 1, a file format csv, anything else a word: the route is reached, whatever answers.
+    def value(found: re.Match[str]) -> str:
+        converter = found.group(1)
+        return {"int": "1", "any": "csv"}.get(converter or "", "x")
+
+    return _PLACEHOLDER.sub(value, rule)
+
+
+def test_every_answer_of_the_api_and_the_desk_is_never_stored_by_a_cache(
+    app, client, auth_headers, make_user
+):
+    from tests.desk.conftest import sign_in
+
+    admin = make_user("admin")
+    sign_in(client, admin)  # the desk's pages as a signed-in admin, the API with a token
+    answered: dict[str, set[int]] = {"/api/": set(), "/desk/": set()}
+    rules = sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, sorted(rule.methods)))
+    for rule in rules:
+        if not rule.rule.startswith(("/api/", "/desk/")) or rule.endpoint.endswith("static"):
+            continue
+        if rule.endpoint == "docs_asset":
+            continue
+        url = _sample_url(rule.rule)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for headers in ({}, auth_headers(admin)):
+                response = client.open(url, method=method, headers=headers, json={})
+                assert response.headers.get("Cache-Control") == "no-store", (method, url)
+                answered["/api/" if url.startswith("/api/") else "/desk/"].add(response.status_code)
+    for url in ("/api/v1/nowhere", "/desk/nowhere", "/desk"):
+        assert client.get(url).headers.get("Cache-Control") == "no-store", url
+    # Successful answers were among them, not only refusals.
+    assert 200 in answered["/api/"] and 200 in answered["/desk/"]
+
+
+def test_the_static_files_everyone_gets_may_be_cached(client):
+    for url in ("/desk/static/desk.css", "/api/v1/docs/assets/swagger-ui.css"):
+        with client.get(url) as response:
+            assert response.status_code == 200, url
+            assert "no-store" not in response.headers.get("Cache-Control", ""), url

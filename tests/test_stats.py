@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
+from marketplace.audit.models import AuditEvent
 from marketplace.bookings.models import Booking
 from marketplace.earnings.models import Contribution, Earning
 from tests.conftest import resident_id
@@ -238,3 +240,48 @@ def test_another_citys_official_cannot_export(client, auth_headers, make_user):
         headers=auth_headers(make_user("official", city="xining")),
     )
     assert response.status_code == 403
+
+
+def _downloads(database) -> list[AuditEvent]:
+    database.expire_all()
+    return list(
+        database.scalars(select(AuditEvent).where(AuditEvent.action == "export.downloaded"))
+    )
+
+
+def test_each_workers_download_is_an_audit_event_with_its_city_month_and_row_count(
+    client, auth_headers, make_user, march, database
+):
+    official = make_user("official", city="wuxi")
+    query = {"city": "wuxi", "month": "2026-03", "format": "xlsx"}
+    assert client.get(EXPORT, query_string=query, headers=auth_headers(official)).status_code == 200
+    [event] = _downloads(database)
+    assert (event.entity, event.entity_id, event.actor_id, event.city) == (
+        "export",
+        "active_workers",
+        official.id,
+        "wuxi",
+    )
+    assert event.data == {
+        "export": "active_workers",
+        "format": "xlsx",
+        "filters": {"city": "wuxi", "month": "2026-03"},
+        "rows": 3,
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "city", "query"),
+    [
+        ("official", "xining", {"city": "wuxi", "month": "2026-03"}),
+        ("worker", None, {"city": "wuxi", "month": "2026-03"}),
+        ("admin", None, {"city": "wuxi", "month": "2026-13"}),
+        ("admin", None, {"city": "wuxi", "month": "2026-03", "format": "pdf"}),
+    ],
+)
+def test_a_refused_workers_download_leaves_no_audit_event(
+    client, auth_headers, make_user, march, database, role, city, query
+):
+    response = client.get(EXPORT, query_string=query, headers=auth_headers(make_user(role, city)))
+    assert response.status_code in (403, 422)
+    assert _downloads(database) == []

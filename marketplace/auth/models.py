@@ -63,9 +63,7 @@ class LoginFailure(Model):
     """
 
     __tablename__ = "login_failures"
-    __table_args__ = (
-        Index("ix_login_failures_address_at_phone", "address", "at", "phone_digest"),
-    )
+    __table_args__ = (Index("ix_login_failures_address_at_phone", "address", "at", "phone_digest"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The phone's keyed digest (the phone itself is not kept here either).

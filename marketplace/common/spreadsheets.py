@@ -2,14 +2,15 @@
 
 CSV is written as UTF-8 with a byte-order mark, which is what makes Excel on a Chinese desktop
 open it with the characters intact. Amounts go into the spreadsheet as the exact decimals the
-database holds, shown with two decimals.
+database holds, shown with two decimals. Every download of personal data is an audit event
+(``record_download``), written in the transaction of the request that answers it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+
+from marketplace.audit import services as audit
 
 MIME_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -31,6 +34,36 @@ class ExportFile:
     content: bytes
     mimetype: str
     filename: str
+    rows: int = 0  # data rows written, below the header (an export's audit event counts them)
+
+
+DOWNLOADED = "export.downloaded"
+
+
+def record_download(
+    what: str,
+    exported: ExportFile,
+    file_format: str,
+    filters: dict[str, Any],
+    *,
+    actor_id: int,
+    city: str | None,
+) -> None:
+    """Audit a download: who took which export (``what``) of which city, filtered how, and rows.
+
+    The event (``export.downloaded``, entity ``export``, id ``what``) joins the request's
+    transaction: a download whose request fails leaves no event, and no event is ever missing
+    for a file that was sent. ``city`` is the city the file covers (None: every city, which only
+    admins see).
+    """
+    audit.record(
+        DOWNLOADED,
+        "export",
+        what,
+        {"export": what, "format": file_format, "filters": filters, "rows": exported.rows},
+        actor_id=actor_id,
+        city=city,
+    )
 
 
 def response_doc(description: str) -> dict[str, Any]:
@@ -44,11 +77,15 @@ def response_doc(description: str) -> dict[str, Any]:
 
 
 def download(exported: ExportFile) -> Response:
-    """Send ``exported`` as an attachment."""
+    """Send ``exported`` as an attachment that no browser or proxy keeps a copy of."""
     return Response(
         exported.content,
         content_type=exported.mimetype,
-        headers={"Content-Disposition": f'attachment; filename="{exported.filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{exported.filename}"',
+            # Every download holds personal data: never stored by a cache, shared or private.
+            "Cache-Control": "no-store",
+        },
     )
 
 
@@ -56,19 +93,35 @@ def write(
     file_format: str, sheet: str, headers: Sequence[str], rows: Iterable[list[Any]], filename: str
 ) -> ExportFile:
     """``rows`` under ``headers`` as a ``csv`` or ``xlsx`` file; Decimals are kept exact."""
-    content = _csv(headers, rows) if file_format == "csv" else _xlsx(sheet, headers, rows)
-    return ExportFile(content, MIME_TYPES[file_format], f"{filename}.{file_format}")
+    written = [0]
+
+    def counted() -> Iterator[list[Any]]:
+        for row in rows:
+            written[0] += 1
+            yield row
+
+    content = _csv(headers, counted()) if file_format == "csv" else _xlsx(sheet, headers, counted())
+    return ExportFile(content, MIME_TYPES[file_format], f"{filename}.{file_format}", written[0])
 
 
 # A cell that starts with one of these is a formula to Excel and LibreOffice: text typed by users
 # (a worker's name, an address) must never run as one in an official's spreadsheet (OWASP
-# "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# "CSV injection"). The full-width signs count too: a spreadsheet set up for Chinese input reads
+# "＝1+1" as a formula, and Excel skips leading spaces before looking for the sign.
+FORMULA_SIGNS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")  # = + - @ ＝ ＋ － ＠
+# A tab or carriage return at the very start also makes some importers split or evaluate the cell.
+FORMULA_STARTS = (*FORMULA_SIGNS, "\t", "\r")
 
 
 def defused(text: str) -> str:
-    """``text`` made inert as a spreadsheet cell: a leading ``'`` when it could start a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """``text`` made inert as a spreadsheet cell: a leading ``'`` when it could start a formula.
+
+    The sign is looked for after any leading white space (ASCII or full-width spaces, line
+    breaks), since "  =1+1" is still a formula once a spreadsheet trims it.
+    """
+    if text.startswith(FORMULA_STARTS) or text.lstrip().startswith(FORMULA_SIGNS):
+        return "'" + text
+    return text
 
 
 def _csv_value(value: Any) -> Any:

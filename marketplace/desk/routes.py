@@ -18,7 +18,6 @@ from flask import (
     Response,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -33,6 +32,7 @@ from marketplace.cities import catalogue
 from marketplace.common import spreadsheets
 from marketplace.common.months import Month
 from marketplace.common.schemas import MonthText
+from marketplace.database import writes_on_read
 from marketplace.desk import pages
 from marketplace.desk.session import (
     check_csrf,
@@ -142,10 +142,7 @@ def page_headers(response: Response) -> Response:
 @blp.context_processor
 def page_context() -> dict[str, Any]:
     """What every template may use: the CSRF token, the names of codes, the signed-in user."""
-    # The signed-in user was looked up once by sign_in_required; other pages (sign-in, errors)
-    # look for one themselves.
-    user = g.desk_user if "desk_user" in g else desk_user()
-    return {"csrf_token": generate_csrf, "names": pages.NAMES, "user": user}
+    return {"csrf_token": generate_csrf, "names": pages.NAMES, "user": desk_user()}
 
 
 @blp.app_template_filter("local")
@@ -209,6 +206,7 @@ def _error_page(status: int, message: str, errors: Any) -> str:
 
 
 @blp.get("/login")
+@writes_on_read  # a signed-in session is touched, a notice shown is removed
 def sign_in_page() -> Any:
     """The sign-in form."""
     target = safe_next(request.args.get("next"))
@@ -241,7 +239,7 @@ def sign_in_submit() -> Any:
 
 @blp.post("/logout")
 def sign_out_submit() -> Any:
-    """Revoke the session's token and go back to the sign-in page."""
+    """End the session (its row and its token) and go back to the sign-in page."""
     sign_out()
     flash("已退出登录。")
     return redirect(url_for("desk.sign_in_page"), code=303)
@@ -354,4 +352,4 @@ def export_workers(file_format: str) -> Response:
     city = query.get("city") or pages.city_choices(current_official())[0][0]
     stats.require_city_reader(current_official(), city)
     month = Month.parse(query["month"]) if "month" in query else pages.default_month(city)
-    return spreadsheets.download(stats.export_workers(city, month, file_format))
+    return spreadsheets.download(stats.export_workers(current_official(), city, month, file_format))

@@ -13,6 +13,7 @@ from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
 from marketplace.common.months import Month
 from marketplace.common.schemas import MonthText
+from marketplace.database import writes_on_read
 from marketplace.stats import services
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics")
@@ -83,6 +84,7 @@ class WorkersExport(MethodView):
     """The per-worker information of a month, as a file."""
 
     @auth_required("official", "admin")
+    @writes_on_read  # each download is an audit event
     @blp.arguments(WorkersExportQuerySchema, location="query")
     @blp.doc(
         responses=spreadsheets.response_doc(
@@ -91,8 +93,7 @@ class WorkersExport(MethodView):
     )
     def get(self, query: dict[str, Any]):
         """Export the month's active workers: hours, income, work places, contact (无锡 第四条)."""
-        services.require_city_reader(current_user(), query["city"])
         exported = services.export_workers(
-            query["city"], Month.parse(query["month"]), query["format"]
+            current_user(), query["city"], Month.parse(query["month"]), query["format"]
         )
         return spreadsheets.download(exported)

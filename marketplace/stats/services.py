@@ -294,12 +294,21 @@ def worker_rows(city: str, month: Month) -> list[list[Any]]:
     ]
 
 
-def export_workers(city: str, month: Month, file_format: str) -> ExportFile:
-    """The month's active workers of ``city`` as a ``csv`` or ``xlsx`` file (无锡 第四条)."""
-    return spreadsheets.write(
+def export_workers(user: User, city: str, month: Month, file_format: str) -> ExportFile:
+    """The month's active workers of ``city`` as a ``csv`` or ``xlsx`` file (无锡 第四条).
+
+    Only for a reader of the city's figures; the download is audited.
+    """
+    require_city_reader(user, city)
+    exported = spreadsheets.write(
         file_format,
         "灵活就业人员",
         WORKER_EXPORT_HEADERS,
         worker_rows(city, month),
         f"workers-{city}-{month}",
     )
+    filters = {"city": city, "month": str(month)}
+    spreadsheets.record_download(
+        "active_workers", exported, file_format, filters, actor_id=user.id, city=city
+    )
+    return exported

@@ -77,6 +77,7 @@ class FlagExport(MethodView):
     """The flags as a file."""
 
     @auth_required("official", "admin")
+    @writes_on_read  # each download is an audit event
     @blp.arguments(ExportQuerySchema, location="query")
     @blp.doc(
         responses=spreadsheets.response_doc(

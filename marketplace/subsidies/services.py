@@ -17,6 +17,7 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
+from marketplace.common import spreadsheets
 from marketplace.database import count_rows
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
@@ -161,6 +162,11 @@ def decide(user: User, flag_id: int, decision: str, reason: str | None) -> Subsi
 
 
 def export_flags(user: User, filters: dict[str, Any], file_format: str) -> export.ExportFile:
-    """The flags ``user`` may see, filtered, as a CSV or Excel file."""
-    scope = user.city if user.role == "official" else filters.get("city", "all")
-    return export.export(flag_query(user, filters), file_format, scope or "all")
+    """The flags ``user`` may see, filtered, as a CSV or Excel file; the download is audited."""
+    query = flag_query(user, filters)  # refuses another city's official before anything
+    city = user.city if user.role == "official" else filters.get("city")
+    exported = export.export(query, file_format, city or "all")
+    spreadsheets.record_download(
+        "subsidy_flags", exported, file_format, filters, actor_id=user.id, city=city
+    )
+    return exported

@@ -21,6 +21,12 @@ wuxi_official = subsidy_fixtures.wuxi_official
 xining_official = subsidy_fixtures.xining_official
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+COOKIE = "marketplace_desk"
+
+
+def desk_cookie(client: FlaskClient):
+    """The desk's session cookie in ``client`` (it is sent to /desk only), or None."""
+    return client.get_cookie(COOKIE, path="/desk")
 
 
 def csrf_of(page: str) -> str:
@@ -30,13 +36,22 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: FlaskClient, user, password: str = PASSWORD, next_page: str | None = None):
-    """Sign ``user`` in through the form, as a browser does; returns the response."""
-    form = client.get("/desk/login").get_data(as_text=True)
+def sign_in(
+    client: FlaskClient,
+    user,
+    password: str = PASSWORD,
+    next_page: str | None = None,
+    **request: str,
+):
+    """Sign ``user`` in through the form, as a browser does; returns the response.
+
+    ``request`` goes to both requests (``base_url="https://localhost"`` for HTTPS).
+    """
+    form = client.get("/desk/login", **request).get_data(as_text=True)
     data = {"phone": user.phone, "password": password, "csrf_token": csrf_of(form)}
     if next_page:
         data["next"] = next_page
-    return client.post("/desk/login", data=data)
+    return client.post("/desk/login", data=data, **request)
 
 
 def post_form(client: FlaskClient, page_url: str, action: str, **fields: str):

@@ -16,10 +16,12 @@ from marketplace import clock
 from marketplace.audit.models import AuditEvent
 from marketplace.auth.models import AccessToken, LoginFailure
 from marketplace.desk import charts
+from marketplace.desk.models import DeskSession
+from marketplace.desk.server_sessions import id_hash
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers.models import Worker
 from marketplace.workers.services import id_cipher
-from tests.desk.conftest import csrf_of, post_form, sign_in
+from tests.desk.conftest import COOKIE, csrf_of, desk_cookie, post_form, sign_in
 
 QUEUE = "/desk/"
 
@@ -50,8 +52,9 @@ def test_a_visitor_is_sent_to_sign_in_and_back_where_they_were_going(
 
 def test_the_session_cookie_is_http_only_and_same_site(client, wuxi_official):
     sign_in(client, wuxi_official)
-    cookie = client.get_cookie("marketplace_desk")
+    cookie = desk_cookie(client)
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
+    assert cookie.path == "/desk"  # the API is never sent it
 
 
 def test_a_wrong_password_is_refused_and_counts_against_the_login_throttle(
@@ -79,18 +82,67 @@ def test_a_sign_in_without_the_csrf_token_is_refused(client, wuxi_official):
     assert client.get(QUEUE).status_code == 302
 
 
-@pytest.mark.parametrize(
-    "target",
-    [
-        "https://evil.example/desk/",
-        "//evil.example/desk/",
-        "/\\evil.example",
-        "javascript:alert(1)",
-    ],
-)
+# Return addresses that must be ignored: other sites, paths outside the desk or climbing out of it,
+# and control characters, which would split the Location header (a 500 before).
+NOT_A_DESK_PATH = [
+    "https://evil.example/desk/",
+    "//evil.example/desk/",
+    "/\\evil.example",
+    "javascript:alert(1)",
+    "/api/v1/auth/me",
+    "/desk/../api/v1/auth/me",
+    "/desk/%2e%2e/api/v1/auth/me",
+    "/desk/\\..\\api",
+    "/desk/\r\nSet-Cookie: marketplace_desk=planted",
+    "/desk/\n",
+    "/desk/\r",
+    "/desk/\x00",
+    "/desk/\x7f",
+    "/desk/\u0085",
+    "/desk/\tstats",
+    "/desk/" + "a" * 2000,
+]
+
+
+@pytest.mark.parametrize("target", NOT_A_DESK_PATH)
 def test_next_never_leaves_the_desk(client, wuxi_official, target):
     response = sign_in(client, wuxi_official, next_page=target)
-    assert response.headers["Location"] == "/desk/"
+    assert response.status_code == 303 and response.headers["Location"] == "/desk/"
+
+
+@pytest.mark.parametrize("target", NOT_A_DESK_PATH)
+def test_a_bad_next_of_a_signed_in_official_is_ignored_never_a_500(client, wuxi_official, target):
+    sign_in(client, wuxi_official)
+    response = client.get("/desk/login", query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/desk/"
+    signed_out = client.application.test_client().get("/desk/login", query_string={"next": target})
+    assert signed_out.status_code == 200 and 'name="next"' not in signed_out.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("target", ["/desk/\r\nLocation: https://evil.example", "/api/v1/x"])
+def test_a_bad_way_back_from_a_flag_is_ignored_never_a_500(
+    client, wuxi_official, flagged, target, database
+):
+    sign_in(client, wuxi_official)
+    url = f"/desk/flags/{flagged[0].id}"
+    page = client.get(url, query_string={"back": target})
+    assert page.status_code == 200 and 'href="/desk/"' in page.get_data(as_text=True)
+    decided = post_form(client, url, f"{url}/decision", decision="approve", back=target)
+    assert decided.status_code == 303 and decided.headers["Location"] == "/desk/"
+    assert status_of(database, flagged[0].id) == "approved"
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("/desk/stats", "/desk/stats"),
+        ("/desk/flags/7?back=/desk/", "/desk/flags/7?back=/desk/"),
+        ("/desk/统计", "/desk/%E7%BB%9F%E8%AE%A1"),  # sent as a URI, not a 500
+    ],
+)
+def test_a_desk_path_is_followed(client, wuxi_official, target, location):
+    response = sign_in(client, wuxi_official, next_page=target)
+    assert response.headers["Location"] == location
 
 
 def test_a_signed_in_official_asked_to_sign_in_goes_where_they_were_heading(client, wuxi_official):
@@ -123,13 +175,15 @@ def test_a_decision_sent_after_the_session_ran_out_returns_to_the_flag_after_sig
     assert back.headers["Location"] == f"{url}?back=/desk/"
 
 
-def test_a_form_left_open_for_hours_still_submits(client, wuxi_official, flagged, database):
+def test_a_form_left_open_within_the_idle_timeout_still_submits(
+    client, wuxi_official, flagged, database
+):
     flag = flagged[0]
     url = f"/desk/flags/{flag.id}"
     with time_machine.travel(clock.now(), tick=False) as traveller:
         sign_in(client, wuxi_official)
         form = client.get(url).get_data(as_text=True)
-        traveller.shift(timedelta(hours=3))  # the sign-in lasts 12 hours
+        traveller.shift(timedelta(minutes=29))  # checking papers; the session idles 30 minutes
         response = client.post(
             f"{url}/decision", data={"csrf_token": csrf_of(form), "decision": "approve"}
         )
@@ -137,12 +191,38 @@ def test_a_form_left_open_for_hours_still_submits(client, wuxi_official, flagged
     assert status_of(database, flag.id) == "approved"
 
 
-def test_signing_out_revokes_the_token_so_the_old_cookie_is_worthless(client, wuxi_official):
+def test_a_form_sent_after_the_idle_timeout_returns_to_the_flag_after_sign_in(
+    client, wuxi_official, flagged, database
+):
+    flag = flagged[0]
+    url = f"/desk/flags/{flag.id}"
+    with time_machine.travel(clock.now(), tick=False) as traveller:
+        sign_in(client, wuxi_official)
+        form = client.get(url).get_data(as_text=True)
+        traveller.shift(timedelta(minutes=31))
+        response = client.post(
+            f"{url}/decision",
+            data={"csrf_token": csrf_of(form), "decision": "approve", "here": url},
+        )
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/desk/login?next={url}"
+        assert status_of(database, flag.id) == "pending"
+        assert sign_in(client, wuxi_official, next_page=url).headers["Location"] == url
+
+
+def test_signing_out_revokes_the_token_so_the_old_cookie_is_worthless(
+    client, wuxi_official, database
+):
     sign_in(client, wuxi_official)
-    stolen = client.get_cookie("marketplace_desk").value
+    stolen = desk_cookie(client).value
+    assert database.scalar(select(DeskSession).where(DeskSession.id_hash == id_hash(stolen)))
     assert post_form(client, QUEUE, "/desk/logout").status_code == 303
-    client.set_cookie("marketplace_desk", stolen)
-    assert client.get(QUEUE).status_code == 302
+    database.expire_all()
+    assert not database.scalar(select(DeskSession).where(DeskSession.id_hash == id_hash(stolen)))
+    assert database.scalar(select(func.count()).where(AccessToken.revoked_at.is_(None))) == 0
+    client.set_cookie(COOKIE, stolen, path="/desk")
+    replayed = client.get(QUEUE)
+    assert replayed.status_code == 302 and replayed.headers["Location"].startswith("/desk/login")
 
 
 def test_desk_pages_carry_a_strict_policy_and_are_never_cached(client, wuxi_official):
@@ -401,6 +481,68 @@ def test_the_flags_download_keeps_the_queues_filters(client, admin, flagged):
     assert [int(row[0]) for row in rows[1:]] == [flagged[1].id]
     excel = client.get("/desk/exports/flags.xlsx")
     assert excel.status_code == 200 and excel.mimetype.endswith("spreadsheetml.sheet")
+
+
+def desk_downloads(database) -> list[AuditEvent]:
+    database.expire_all()
+    return list(
+        database.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "export.downloaded")
+            .order_by(AuditEvent.seq)
+        )
+    )
+
+
+def test_each_desk_download_is_an_audit_event_like_the_apis(
+    client, wuxi_official, flagged, database
+):
+    sign_in(client, wuxi_official)
+    flags = client.get("/desk/exports/flags.csv", query_string={"status": "", "month": "2026-03"})
+    workers = client.get("/desk/exports/workers.xlsx", query_string={"month": "2026-03"})
+    assert flags.status_code == workers.status_code == 200
+    assert flags.headers["Cache-Control"] == workers.headers["Cache-Control"] == "no-store"
+    first, second = desk_downloads(database)
+    assert (first.actor_id, first.city, first.entity_id) == (
+        wuxi_official.id,
+        "wuxi",
+        "subsidy_flags",
+    )
+    # "全部" (an empty status) is no filter: only the month was given.
+    assert first.data == {
+        "export": "subsidy_flags",
+        "format": "csv",
+        "filters": {"month": "2026-03"},
+        "rows": 1,
+    }
+    assert (second.actor_id, second.city, second.entity_id) == (
+        wuxi_official.id,
+        "wuxi",
+        "active_workers",
+    )
+    assert second.data == {
+        "export": "active_workers",
+        "format": "xlsx",
+        "filters": {"city": "wuxi", "month": "2026-03"},
+        "rows": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "status"),
+    [
+        ("/desk/exports/workers.csv", {"city": "xining"}, 403),
+        ("/desk/exports/workers.csv", {"month": "2026-13"}, 422),
+        ("/desk/exports/flags.csv", {"city": "xining"}, 403),
+        ("/desk/exports/flags.xlsx", {"risk_signal": "nonsense"}, 422),
+    ],
+)
+def test_a_refused_desk_download_leaves_no_audit_event(
+    client, wuxi_official, flagged, database, path, query, status
+):
+    sign_in(client, wuxi_official)
+    assert client.get(path, query_string=query).status_code == status
+    assert desk_downloads(database) == []
 
 
 def test_downloads_need_a_desk_session(client, flagged):

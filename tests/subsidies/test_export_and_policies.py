@@ -100,6 +100,86 @@ def test_the_export_is_for_officials_and_admins(client, auth_headers, make_user)
     assert response.status_code == 422
 
 
+def downloads(database) -> list[AuditEvent]:
+    """The audit events of downloads, oldest first."""
+    database.expire_all()
+    return list(
+        database.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "export.downloaded")
+            .order_by(AuditEvent.seq)
+        )
+    )
+
+
+def test_each_download_is_an_audit_event_with_its_filters_and_row_count(
+    client, auth_headers, wuxi_official, admin, flagged, database
+):
+    query = {"format": "xlsx", "program": "platform_service", "month": "2026-03"}
+    assert (
+        client.get(EXPORT, query_string=query, headers=auth_headers(wuxi_official)).status_code
+        == 200
+    )
+    [event] = downloads(database)
+    assert (event.action, event.entity, event.entity_id) == (
+        "export.downloaded",
+        "export",
+        "subsidy_flags",
+    )
+    assert (event.actor_id, event.city) == (wuxi_official.id, "wuxi")
+    assert event.data == {
+        "export": "subsidy_flags",
+        "format": "xlsx",
+        "filters": {"program": "platform_service", "month": "2026-03"},
+        "rows": 1,
+    }
+    # An admin's download of every city is a platform-wide event, with its own row count.
+    client.get(EXPORT, query_string={"status": "approved"}, headers=auth_headers(admin))
+    latest = downloads(database)[-1]
+    assert (latest.actor_id, latest.city) == (admin.id, None)
+    assert latest.data == {
+        "export": "subsidy_flags",
+        "format": "csv",
+        "filters": {"status": "approved"},
+        "rows": 0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "query", "status"),
+    [
+        ("xining_official", {"city": "wuxi"}, 403),
+        ("admin", {"format": "pdf"}, 422),
+        ("admin", {"month": "2026-13"}, 422),
+    ],
+)
+def test_a_refused_download_leaves_no_audit_event(
+    request, client, auth_headers, flagged, database, role, query, status
+):
+    caller = request.getfixturevalue(role)
+    assert (
+        client.get(EXPORT, query_string=query, headers=auth_headers(caller)).status_code == status
+    )
+    assert downloads(database) == []
+
+
+def test_a_download_that_fails_midway_leaves_no_audit_event(
+    client, auth_headers, admin, flagged, database, monkeypatch
+):
+    from marketplace.common import spreadsheets
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(spreadsheets, "download", broken)
+    client.application.testing = False  # answer the 500 instead of raising it into the test
+    try:
+        assert client.get(EXPORT, headers=auth_headers(admin)).status_code == 500
+    finally:
+        client.application.testing = True
+    assert downloads(database) == []
+
+
 def test_anyone_reads_the_policies_as_data(client):
     response = client.get(POLICIES)
     assert response.status_code == 200
