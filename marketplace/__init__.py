@@ -67,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
     from marketplace.matching.routes import blp as matching_blp
+    from marketplace.privacy.routes import blp as privacy_blp
     from marketplace.stats.routes import blp as stats_blp
     from marketplace.subsidies import hooks  # noqa: F401 — subscribes the subsidy hooks
     from marketplace.subsidies.routes import blp as subsidies_blp
@@ -95,6 +96,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         subsidies_blp,
         stats_blp,
         audit_blp,
+        privacy_blp,
     ):
         api.register_blueprint(blueprint)
     register_docs_assets(app)

@@ -97,6 +97,35 @@ def record(
     return event
 
 
+EXPORT_DOWNLOADED = "export.downloaded"
+
+
+def record_export(
+    what: str,
+    file_format: str,
+    filters: dict[str, Any],
+    rows: int,
+    *,
+    actor_id: int,
+    city: str | None,
+) -> None:
+    """Audit an export of personal data: who took which (``what``), of which city, how, rows.
+
+    The event (``export.downloaded``, entity ``export``, id ``what``) joins the request's
+    transaction: an export whose request fails leaves no event, and no event is ever missing
+    for data that was sent. ``city`` is the city the export covers (None: every city, which
+    only admins see, or a person's own data).
+    """
+    record(
+        EXPORT_DOWNLOADED,
+        "export",
+        what,
+        {"export": what, "format": file_format, "filters": filters, "rows": rows},
+        actor_id=actor_id,
+        city=city,
+    )
+
+
 @dataclass(frozen=True)
 class Entry:
     """One event to append with ``record_many``: the arguments of ``record``."""

@@ -28,17 +28,21 @@ class User(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Sealed: a copy of the database shows no phone number; accounts are found by its keyed
     # digest. Deferred: authenticating a request loads the user but never reads the phone.
-    phone: Mapped[str] = mapped_column(Sealed(), deferred=True)
-    phone_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # A closed account has none: signing in ends, and the number may open a new account.
+    phone: Mapped[str | None] = mapped_column(Sealed(), deferred=True)
+    phone_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
     city: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The account was closed by its owner (个人信息保护法 第四十七条): personal fields erased, the
+    # records the law or the subsidy audit must keep still linked to it.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @validates("phone")
-    def _keep_digest(self, _key: str, phone: str) -> str:
+    def _keep_digest(self, _key: str, phone: str | None) -> str | None:
         # The digest follows the phone wherever it is set, so no writer can forget it.
-        self.phone_digest = personal_digest("phone", phone)
+        self.phone_digest = None if phone is None else personal_digest("phone", phone)
         return phone
 
 

@@ -169,6 +169,39 @@ class WrongPassword(Invalid):
     """
 
 
+def confirm_password(user: User, password: str, *, address: str, field: str) -> None:
+    """Check that a signed-in user who asks for something grave knows their password.
+
+    Checked like a sign-in from ``address`` (the same throttle; a wrong one counts as a failed
+    sign-in, which the caller commits), so that a stolen token is no way to guess the password;
+    a wrong one is 422 on ``field``.
+    """
+    assert user.phone is not None  # a closed account signs nothing in
+    throttle.check(user.phone, address)
+    if not password_matches(user.password_hash, password):
+        throttle.record_failure(user.phone, address)
+        raise WrongPassword(
+            f"the {'current ' if field == 'old' else ''}password is wrong",
+            field_error("json", field, "wrong password"),
+        )
+
+
+# Not an argon2 hash: no password ever matches it.
+CLOSED_PASSWORD_HASH = "!closed"  # noqa: S105
+
+
+def close_account(user: User) -> None:
+    """Close ``user``'s account: every token revoked, the phone erased, no password works.
+
+    The domains erase their own personal fields first (``privacy.services.close``).
+    """
+    revoke_all_tokens(user)
+    user.phone = None
+    user.password_hash = CLOSED_PASSWORD_HASH
+    user.closed_at = clock.now()
+    db.session.flush()
+
+
 def change_password(user: User, old: str, new: str, *, current_token: str, address: str) -> int:
     """Change ``user``'s password and revoke every other live token; answers how many.
 
@@ -176,12 +209,8 @@ def change_password(user: User, old: str, new: str, *, current_token: str, addre
     as a failure), so that a stolen token is no way to guess the password. The token of this
     request (``current_token``) stays valid. Audited as ``user.password_changed``.
     """
-    throttle.check(user.phone, address)
-    if not password_matches(user.password_hash, old):
-        throttle.record_failure(user.phone, address)
-        raise WrongPassword(
-            "the current password is wrong", field_error("json", "old", "wrong password")
-        )
+    confirm_password(user, old, address=address, field="old")
+    assert user.phone is not None  # confirmed: an open account
     if new == old:
         raise Invalid(
             "the new password must differ from the current one",

@@ -3,7 +3,7 @@
 CSV is written as UTF-8 with a byte-order mark, which is what makes Excel on a Chinese desktop
 open it with the characters intact. Amounts go into the spreadsheet as the exact decimals the
 database holds, shown with two decimals. Every download of personal data is an audit event
-(``record_download``), written in the transaction of the request that answers it.
+(``audit.services.record_export``), written in the transaction of the request that answers it.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from marketplace.audit import services as audit
-
 MIME_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -35,35 +33,6 @@ class ExportFile:
     mimetype: str
     filename: str
     rows: int = 0  # data rows written, below the header (an export's audit event counts them)
-
-
-DOWNLOADED = "export.downloaded"
-
-
-def record_download(
-    what: str,
-    exported: ExportFile,
-    file_format: str,
-    filters: dict[str, Any],
-    *,
-    actor_id: int,
-    city: str | None,
-) -> None:
-    """Audit a download: who took which export (``what``) of which city, filtered how, and rows.
-
-    The event (``export.downloaded``, entity ``export``, id ``what``) joins the request's
-    transaction: a download whose request fails leaves no event, and no event is ever missing
-    for a file that was sent. ``city`` is the city the file covers (None: every city, which only
-    admins see).
-    """
-    audit.record(
-        DOWNLOADED,
-        "export",
-        what,
-        {"export": what, "format": file_format, "filters": filters, "rows": exported.rows},
-        actor_id=actor_id,
-        city=city,
-    )
 
 
 def response_doc(description: str) -> dict[str, Any]:

@@ -103,6 +103,36 @@ def revoke_delegation(user: User, broker_id: int) -> None:
     )
 
 
+def end_delegations_of(user: User) -> int:
+    """End every live delegation an employer gave or a broker holds (its account closes)."""
+    employer = profile_of(user) if user.role == "employer" else None
+    broker = brokers.profile_of(user) if user.role == "broker" else None
+    if employer is None and broker is None:
+        return 0
+    query = select(Delegation).where(Delegation.revoked_at.is_(None))
+    if employer is not None:
+        query = query.where(Delegation.employer_id == employer.id)
+    else:
+        assert broker is not None
+        query = query.where(Delegation.broker_id == broker.id)
+    live = list(db.session.scalars(query))
+    for delegation in live:
+        delegation.revoked_at = clock.now()
+        db.session.flush()
+        audit.record(
+            "delegation.revoked",
+            "delegation",
+            delegation.id,
+            {
+                "employer_id": delegation.employer_id,
+                "broker_id": delegation.broker_id,
+                "reason": "account closed",
+            },
+            actor_id=user.id,
+        )
+    return len(live)
+
+
 def my_brokers(user: User) -> list[Delegation]:
     """The caller's live delegations."""
     employer = require_profile(user)

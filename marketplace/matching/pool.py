@@ -68,6 +68,8 @@ class Pool:
         n = len(rows)
         self.size = n
         self.ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=n)
+        # A closed account's row may still come (the index replaces it with its fresh one).
+        self.open = np.fromiter((r.closed_at is None for r in rows), dtype=bool, count=n)
         self.position = {int(worker_id): i for i, worker_id in enumerate(self.ids)}
         # Fixed-width text, not objects: comparing it with a city code runs in C.
         self.city = np.array([r.city for r in rows], dtype=str)
@@ -152,7 +154,7 @@ class Pool:
         job = shift.job
         city = catalogue.find(job.city)
         timezone = city.timezone if city else clock.DEFAULT_TIMEZONE
-        keep = self.city == job.city
+        keep = (self.city == job.city) & self.open
         distance = geo.haversine_km_many(job.lat, job.lon, self.lat, self.lon)
         keep &= distance <= self.reach
         required = self.bits(set(job.required_skills))
@@ -214,6 +216,7 @@ def _monday(instant: datetime) -> date:
 
 WORKER_COLUMNS = (
     Worker.id,
+    Worker.closed_at,
     Worker.city,
     Worker.lat,
     Worker.lon,

@@ -68,6 +68,7 @@ def shift_conditions(shift: Shift) -> list[ColumnElement[bool]]:
     timezone = place.timezone if place else clock.DEFAULT_TIMEZONE
     conditions: list[ColumnElement[bool]] = [
         Worker.city == job.city,
+        Worker.closed_at.is_(None),
         _reach_condition(job.lat, job.lon),
     ]
     segments = availability.day_segments(shift.starts_at, shift.ends_at, timezone)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, and_, case, exists, func, literal, select, type_coerce
 
+from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.bookings.models import Booking
 from marketplace.cities import catalogue
@@ -308,7 +309,7 @@ def export_workers(user: User, city: str, month: Month, file_format: str) -> Exp
         f"workers-{city}-{month}",
     )
     filters = {"city": city, "month": str(month)}
-    spreadsheets.record_download(
-        "active_workers", exported, file_format, filters, actor_id=user.id, city=city
+    audit.record_export(
+        "active_workers", file_format, filters, exported.rows, actor_id=user.id, city=city
     )
     return exported

@@ -17,7 +17,6 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
-from marketplace.common import spreadsheets
 from marketplace.database import count_rows
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
@@ -166,7 +165,7 @@ def export_flags(user: User, filters: dict[str, Any], file_format: str) -> expor
     query = flag_query(user, filters)  # refuses another city's official before anything
     city = user.city if user.role == "official" else filters.get("city")
     exported = export.export(query, file_format, city or "all")
-    spreadsheets.record_download(
-        "subsidy_flags", exported, file_format, filters, actor_id=user.id, city=city
+    audit.record_export(
+        "subsidy_flags", file_format, filters, exported.rows, actor_id=user.id, city=city
     )
     return exported

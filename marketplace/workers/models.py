@@ -88,6 +88,8 @@ class Worker(Model):
     reliability: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The account was closed: never a candidate again; the name and home are erased.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     skill_rows: Mapped[list[WorkerSkill]] = relationship(
         cascade="all, delete-orphan", order_by="WorkerSkill.skill", lazy="selectin"

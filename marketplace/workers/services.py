@@ -243,6 +243,32 @@ def visible_worker(user: User, worker_id: int) -> tuple[Worker, bool]:
     raise NotFound("worker")
 
 
+CLOSED_NAME = "已注销用户"
+
+
+def erase_for_closure(worker: Worker) -> None:
+    """Erase what a closed account no longer needs: the name, the home, skills, availability.
+
+    Kept: the district and group statuses (facts under subsidy flags and the city's statistics),
+    gender and birth year, and the encrypted ID number, which the audit of public money may
+    still reveal (with a reason, audited). The ID's look-up digest is replaced, so the person
+    may open a new account with the same number.
+    """
+    city = catalogue.find(worker.city)
+    assert city is not None  # a worker's city is a known one
+    now = clock.now()
+    worker.name = CLOSED_NAME
+    worker.lat, worker.lon = geo.home_point(city.center["lat"], city.center["lon"])
+    worker.cell = geo.cell_of(worker.lat, worker.lon)
+    worker.skill_rows = []
+    worker.availability = []
+    worker.id_number_hash = f"closed:{worker.id}"
+    worker.closed_at = now
+    worker.set_matching_keys()
+    worker.updated_at = now  # matching's index reads changed workers by this stamp
+    db.session.flush()
+
+
 class WorkerView:
     """A worker as one reader sees it: the stored profile with the ID number shown another way."""
 
