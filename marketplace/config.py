@@ -55,6 +55,18 @@ DEFAULTS: dict[str, Any] = {
     "MATCHING_INDEX": True,
     # An argon2 profile of argon2.profiles; tests use CHEAPEST to stay fast.
     "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
+    # --- The audit log that proves itself (marketplace/audit/keys.py, docs/security.md) ---
+    # Each event's hash is an HMAC-SHA256 under AUDIT_KEY; AUDIT_KEY_RETIRED (comma-separated)
+    # are older keys, trusted only to verify the events made under them. Checkpoints are signed
+    # with an Ed25519 key derived from AUDIT_SIGNING_KEY; AUDIT_SIGNING_KEY_RETIRED likewise.
+    # Production sets both keys from a secret store; the embedded default keeps generated ones
+    # in instance/audit_key and instance/audit_signing_key.
+    "AUDIT_KEY": None,
+    "AUDIT_KEY_RETIRED": (),
+    "AUDIT_SIGNING_KEY": None,
+    "AUDIT_SIGNING_KEY_RETIRED": (),
+    # A signed checkpoint whenever an appended event's seq is a multiple of this (and hourly).
+    "AUDIT_CHECKPOINT_EVERY": 1000,
     # The officials' desk (/desk/) signs in with a session cookie: never readable by scripts,
     # not sent on cross-site requests; production behind TLS sets
     # MARKETPLACE_SESSION_COOKIE_SECURE=1 so the cookie never travels over plain HTTP.
@@ -89,17 +101,28 @@ INTEGER_SETTINGS = (
     "BOOKING_RATE_WINDOW_SECONDS",
     "MAX_CONTENT_LENGTH",
     "DESK_PAGE_SIZE",
+    "AUDIT_CHECKPOINT_EVERY",
 )
 # Limits, windows and page sizes: zero or less would lock everyone out (or nobody), never what
 # is meant.
-POSITIVE_SETTINGS = ("BOOKING_RATE_LIMIT", "BOOKING_RATE_WINDOW_SECONDS", "DESK_PAGE_SIZE")
+POSITIVE_SETTINGS = (
+    "BOOKING_RATE_LIMIT",
+    "BOOKING_RATE_WINDOW_SECONDS",
+    "DESK_PAGE_SIZE",
+    "AUDIT_CHECKPOINT_EVERY",
+)
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
 
 
 # The secrets, each with the instance/ file in which the embedded default (SQLite) keeps a
 # generated one (mode 0600). On PostgreSQL — production — each must be given: a key generated on
 # one machine would differ on the next, and a lost ID key loses every stored ID number.
-SECRET_FILES = {"SECRET_KEY": "secret_key", "ID_KEY": "id_number_key"}
+SECRET_FILES = {
+    "SECRET_KEY": "secret_key",
+    "ID_KEY": "id_number_key",
+    "AUDIT_KEY": "audit_key",
+    "AUDIT_SIGNING_KEY": "audit_signing_key",
+}
 # Settings known by an older name too (MARKETPLACE_ID_NUMBER_KEY of the first release).
 RENAMED = {"ID_NUMBER_KEY": "ID_KEY"}
 
@@ -212,7 +235,24 @@ def build(
             settings[key] = _instance_secret(instance_path, file_name)
         if len(str(settings[key])) < 16:
             raise ConfigError(f"{key} must be at least 16 characters")
+
+    # The audit log's retired keys: a list (comma-separated in the environment), each as long as
+    # a key must be. The chain key and the signing key differ, so that each can be rotated (or
+    # leak) without the other.
+    for key in ("AUDIT_KEY_RETIRED", "AUDIT_SIGNING_KEY_RETIRED"):
+        settings[key] = _key_list(key, settings[key])
+    if settings["AUDIT_KEY"] == settings["AUDIT_SIGNING_KEY"]:
+        raise ConfigError("AUDIT_KEY and AUDIT_SIGNING_KEY must be different secrets")
     return settings
+
+
+def _key_list(key: str, value: Any) -> tuple[str, ...]:
+    """Retired keys as a tuple, from a comma-separated string or a sequence."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    keys = tuple(str(item).strip() for item in items if str(item).strip())
+    if any(len(item) < 16 for item in keys):
+        raise ConfigError(f"each key of {key} must be at least 16 characters")
+    return keys
 
 
 def load(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
