@@ -40,14 +40,21 @@ class AuditEventSchema(ma.Schema):
     data = fields.Dict()
     prev_hash = fields.String()
     hash = fields.String()
+    key_id = fields.String(metadata={"description": "public id of the HMAC key of the hash"})
 
 
 class ChainReportSchema(ma.Schema):
-    """The result of re-checking the chain."""
+    """The result of re-checking the chain and its checkpoints."""
 
     ok = fields.Boolean(required=True)
-    count = fields.Integer(required=True)
-    first_bad_seq = fields.Integer(allow_none=True)
+    count = fields.Integer(required=True, metadata={"description": "events that verified"})
+    first_bad_seq = fields.Integer(
+        metadata={"description": "the first event (or checkpoint) that does not verify"}
+    )
+    missing_after_seq = fields.Integer(
+        metadata={"description": "the chain's last seq, when events after it were deleted"}
+    )
+    checkpoints = fields.Integer(metadata={"description": "signed checkpoints verified"})
 
 
 @blp.route("")
@@ -75,8 +82,5 @@ class VerifyChain(MethodView):
     @auth_required("official", "admin")
     @blp.response(200, ChainReportSchema)
     def get(self):
-        """Re-check the whole chain: every hash, every link."""
-        report = services.verify()
-        if report.ok:
-            return {"ok": True, "count": report.count}
-        return {"ok": False, "count": report.count, "first_bad_seq": report.first_bad_seq}
+        """Re-check the whole chain and its checkpoints: every hash, link and signature."""
+        return services.verify().as_dict()
