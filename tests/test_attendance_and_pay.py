@@ -359,7 +359,14 @@ def test_a_checked_in_booking_can_no_longer_be_cancelled(story):
 def test_the_scheduler_knows_every_job_of_the_api():
     from marketplace.scheduler import JOBS
 
-    assert set(JOBS) == {"no_shows", "wage_arrears", "reminders", "subsidy_evaluation", "purge"}
+    assert set(JOBS) == {
+        "no_shows",
+        "wage_arrears",
+        "reminders",
+        "subsidy_evaluation",
+        "purge",
+        "audit_checkpoint",
+    }
     assert JOBS["subsidy_evaluation"].trigger == {"trigger": "cron", "hour": 2, "minute": 0}
 
 

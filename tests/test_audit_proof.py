@@ -22,14 +22,17 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
+    Ed25519PublicKey,
 )
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from sqlalchemy import func, insert, select, text
 
 from marketplace.audit import keys
 from marketplace.audit import services as audit
 from marketplace.audit.models import AuditCheckpoint, AuditEvent
 from marketplace.config import ConfigError, build
+from marketplace.scheduler import JOBS, run_job
 
 EVENTS = "/api/v1/audit-events"
 PROOF_PATHS = (f"{EVENTS}/verify", f"{EVENTS}/public-key", f"{EVENTS}/checkpoints")
@@ -350,6 +353,29 @@ def test_a_checkpoint_is_written_with_every_nth_event_in_the_same_transaction(da
     assert database.scalar(select(func.max(AuditEvent.seq))) == 2
 
 
+def test_a_checkpoint_verifies_with_nothing_but_the_published_public_key(
+    client, auth_headers, make_user, database, every
+):
+    every(2)
+    record_some(2)
+    database.commit()
+    admin = auth_headers(make_user("admin"))
+    published = client.get(f"{EVENTS}/public-key", headers=admin).get_json()
+    [checkpoint] = client.get(f"{EVENTS}/checkpoints", headers=admin).get_json()
+    # What an outside verifier does, without this code base: the canonical JSON of the three
+    # fields as exported, and Ed25519 under the published key.
+    message = json.dumps(
+        {key: checkpoint[key] for key in ("seq", "hash", "at")},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    public = Ed25519PublicKey.from_public_bytes(base64.b64decode(published["public_key"]))
+    public.verify(base64.b64decode(checkpoint["signature"]), message)  # raises when it fails
+    assert checkpoint["key_id"] == published["key_id"]
+    assert checkpoint["hash"] == row(database, 2).hash
+
+
 def test_many_events_appended_at_once_get_a_checkpoint_at_each_multiple(database, every):
     every(3)
     record_some(1)
@@ -359,6 +385,159 @@ def test_many_events_appended_at_once_get_a_checkpoint_at_each_multiple(database
         stored = database.get(AuditCheckpoint, seq)
         assert stored is not None and stored.hash == row(database, seq).hash
     assert audit.verify().as_dict() == {"ok": True, "count": 10, "checkpoints": 3}
+
+
+def test_the_hourly_job_signs_the_tail_only_when_it_moved(database):
+    assert JOBS["audit_checkpoint"].trigger == {"trigger": "cron", "minute": 3}  # every hour
+    assert run_job("audit_checkpoint").result == {"checkpoint_seq": None}  # no events yet
+    record_some(2)
+    assert run_job("audit_checkpoint").result == {"checkpoint_seq": 2}
+    assert run_job("audit_checkpoint").result == {"checkpoint_seq": None}
+    record_some(1)
+    assert run_job("audit_checkpoint").result == {"checkpoint_seq": 3}
+    assert checkpoint_seqs(database) == [2, 3]
+    assert audit.verify().as_dict() == {"ok": True, "count": 3, "checkpoints": 2}
+
+
+def test_the_hourly_job_never_signs_a_tail_that_does_not_verify(database):
+    record_some(3)
+    alter_data(database, 2, {"n": 1, "amount": "1000.00"})
+    database.commit()
+    with pytest.raises(audit.ChainBroken, match="seq 2"):
+        run_job("audit_checkpoint")
+    assert checkpoint_seqs(database) == []
+
+
+def test_the_hourly_job_never_builds_on_a_checkpoint_whose_signature_fails(database):
+    record_some(2)
+    run_job("audit_checkpoint")
+    record_some(1)
+    database.execute(text("UPDATE audit_checkpoints SET signature = :forged"), {"forged": "A" * 88})
+    database.commit()
+    with pytest.raises(audit.ChainBroken, match="seq 2"):
+        run_job("audit_checkpoint")
+    assert checkpoint_seqs(database) == [2]
+
+
+# --- the endpoints ----------------------------------------------------------------------------
+
+
+def test_the_public_key_is_published_with_the_retired_ones(
+    app, client, auth_headers, make_user, monkeypatch
+):
+    official = auth_headers(make_user("official", city="wuxi"))
+    body = client.get(f"{EVENTS}/public-key", headers=official).get_json()
+    raw = base64.b64decode(body["public_key"])
+    pem = load_pem_public_key(body["pem"].encode())
+    assert body["algorithm"] == "Ed25519" and len(raw) == 32
+    assert isinstance(pem, Ed25519PublicKey) and keys.raw_public_key(pem) == raw
+    assert body["key_id"] == hashlib.sha256(raw).hexdigest()[:16]
+    assert body["retired"] == []
+
+    old_key = app.config["AUDIT_SIGNING_KEY"]
+    monkeypatch.setitem(app.config, "AUDIT_SIGNING_KEY", NEW_SIGNING_KEY)
+    monkeypatch.setitem(app.config, "AUDIT_SIGNING_KEY_RETIRED", (old_key,))
+    rotated = client.get(f"{EVENTS}/public-key", headers=official).get_json()
+    assert rotated["retired"] == [{"key_id": body["key_id"], "public_key": body["public_key"]}]
+    assert rotated["key_id"] != body["key_id"]
+
+
+def test_the_checkpoints_export_pages_oldest_first_and_is_an_audit_event(
+    client, auth_headers, make_user, database, every
+):
+    every(2)
+    record_some(6)
+    database.commit()
+    official = make_user("official", city="wuxi")
+    headers = auth_headers(official)
+    response = client.get(f"{EVENTS}/checkpoints?per_page=2", headers=headers)
+    assert response.status_code == 200
+    assert [checkpoint["seq"] for checkpoint in response.get_json()] == [2, 4]
+    assert json.loads(response.headers["X-Pagination"])["total"] == 3
+    export = database.scalar(select(AuditEvent).where(AuditEvent.action == "export.downloaded"))
+    assert export is not None
+    assert (export.actor_id, export.city) == (official.id, "wuxi")
+    assert export.data == {
+        "export": "audit_checkpoints",
+        "filters": {"page": 1, "per_page": 2},
+        "rows": 2,
+    }
+
+    later = client.get(f"{EVENTS}/checkpoints?from_seq=3", headers=headers).get_json()
+    assert [checkpoint["seq"] for checkpoint in later] == [4, 6]
+    everything = client.get(f"{EVENTS}/checkpoints", headers=headers).get_json()
+    assert audit.verify(exported=audit.parse_exported(everything)).ok
+
+
+def test_only_officials_and_admins_reach_the_proof_endpoints(
+    client, auth_headers, make_user, database
+):
+    for path in PROOF_PATHS:
+        assert client.get(path).status_code == 401
+        for role in ("worker", "employer", "broker"):
+            assert client.get(path, headers=auth_headers(make_user(role))).status_code == 403
+        for caller in (make_user("official", city="xining"), make_user("admin")):
+            assert client.get(path, headers=auth_headers(caller)).status_code == 200
+    exports = select(func.count()).where(AuditEvent.action == "export.downloaded")
+    assert database.scalar(exports) == 2  # the official's and the admin's, no one else's
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(app, database):
+    return app.test_cli_runner()
+
+
+def test_the_cli_exports_checkpoints_and_verifies_against_the_file(
+    cli, database, every, tmp_path: Path
+):
+    every(3)
+    record_some(7)
+    database.commit()
+    exported = cli.invoke(args=["audit", "export-checkpoints"])
+    assert exported.exit_code == 0, exported.output
+    kept_outside = tmp_path / "checkpoints.json"
+    kept_outside.write_text(exported.output)
+    assert [checkpoint["seq"] for checkpoint in json.loads(exported.output)] == [3, 6]
+
+    verified = cli.invoke(args=["audit", "verify", "--checkpoints", str(kept_outside)])
+    assert verified.exit_code == 0, verified.output
+    # 7 events and the export's own event.
+    assert json.loads(verified.output) == {"ok": True, "count": 8, "checkpoints": 2}
+
+    database.execute(text("DELETE FROM audit_events WHERE seq > 4"))
+    database.execute(text("DELETE FROM audit_checkpoints WHERE seq > 4"))
+    database.commit()
+    alone = cli.invoke(args=["audit", "verify"])
+    assert (alone.exit_code, json.loads(alone.output)) == (
+        0,
+        {"ok": True, "count": 4, "checkpoints": 1},
+    )
+    with_file = cli.invoke(args=["audit", "verify", "--checkpoints", str(kept_outside)])
+    assert (with_file.exit_code, json.loads(with_file.output)) == (
+        1,
+        {"ok": False, "count": 4, "missing_after_seq": 4},
+    )
+
+
+def test_the_cli_refuses_a_file_that_is_not_a_checkpoints_export(cli, tmp_path: Path):
+    for content in ("not json", '{"seq": 1}', '[{"seq": "1"}]'):
+        bad = tmp_path / "bad.json"
+        bad.write_text(content)
+        result = cli.invoke(args=["audit", "verify", "--checkpoints", str(bad)])
+        assert result.exit_code == 2 and "--checkpoints" in result.output
+
+
+def test_the_cli_signs_a_checkpoint_of_the_tail_now(cli, database):
+    record_some(2)
+    database.commit()
+    first = cli.invoke(args=["audit", "checkpoint"])
+    assert first.exit_code == 0 and "seq 2" in first.output
+    again = cli.invoke(args=["audit", "checkpoint"])
+    assert again.exit_code == 0 and "no checkpoint written" in again.output
+    assert checkpoint_seqs(database) == [2]
 
 
 # --- configuration --------------------------------------------------------------------------
