@@ -62,6 +62,8 @@ def fresh_app(backend: str, label: str, postgres_url: str | None = None) -> Iter
             "SQLALCHEMY_DATABASE_URI": database_url(backend, label, postgres_url),
             "SECRET_KEY": "benchmark-secret-key-0123456789",
             "ID_KEY": "benchmark-id-number-key-0123456789",
+            "AUDIT_KEY": "benchmark-audit-key-0123456789",
+            "AUDIT_SIGNING_KEY": "benchmark-audit-signing-key-0123456789",
             "PASSWORD_HASH_PROFILE": "CHEAPEST",
         }
     )

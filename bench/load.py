@@ -54,6 +54,8 @@ GOAL_P99_MS = 250.0
 ENVIRONMENT = {
     "SECRET_KEY": "load-secret-key-0123456789abcdef",
     "MARKETPLACE_ID_KEY": "benchmark-id-number-key-0123456789",
+    "MARKETPLACE_AUDIT_KEY": "benchmark-audit-key-0123456789",
+    "MARKETPLACE_AUDIT_SIGNING_KEY": "benchmark-audit-signing-key-0123456789",
 }
 
 

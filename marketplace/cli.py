@@ -1,8 +1,11 @@
-"""Command-line tools: ``flask --app wsgi users|seed ...``."""
+"""Command-line tools: ``flask --app wsgi users|seed|jobs|audit ...``."""
 
 from __future__ import annotations
 
+import json
+import sys
 import time
+from typing import Any
 
 import click
 from flask import Flask
@@ -20,6 +23,7 @@ users = AppGroup("users", help="Manage accounts (officials and admins are made o
 seed = AppGroup("seed", help="Load demo or synthetic data.")
 jobs = AppGroup("jobs", help="Scheduled jobs: serve them, list them, or run one now.")
 keys = AppGroup("keys", help="Rotate the keys that protect personal data at rest.")
+audit = AppGroup("audit", help="The audit log: verify it, sign a checkpoint, export checkpoints.")
 
 
 @users.command("create")
@@ -148,7 +152,7 @@ def rotate_id_key() -> None:
     """
     from flask import current_app
 
-    from marketplace.audit import services as audit
+    from marketplace.audit import services as audit_services
     from marketplace.workers.services import rotate_id_key as rotate
 
     if not current_app.config["ID_KEY_RETIRED"]:
@@ -156,9 +160,73 @@ def rotate_id_key() -> None:
             "nothing to rotate from: set MARKETPLACE_ID_KEY_RETIRED to the old key(s)"
         )
     count = rotate()
-    audit.record("keys.id_key_rotated", "keys", "id_key", {"workers": count})
+    audit_services.record("keys.id_key_rotated", "keys", "id_key", {"workers": count})
     db.session.commit()
     click.echo(f"re-encrypted {count} worker(s)' personal data under the current ID_KEY")
+
+
+@audit.command("verify")
+@click.option(
+    "--checkpoints",
+    "checkpoints_file",
+    type=click.File("r", encoding="utf-8"),
+    help="A checkpoints file exported earlier (JSON list), checked against the database too.",
+)
+def audit_verify(checkpoints_file: Any) -> None:
+    """Re-check every event and checkpoint; prints the report, exits 1 when it is not ok."""
+    from marketplace.audit import services as audit_services
+    from marketplace.database import set_write_intent
+
+    exported: list[audit_services.Checkpoint] = []
+    if checkpoints_file is not None:
+        try:
+            exported = audit_services.parse_exported(json.load(checkpoints_file))
+        except ValueError as error:  # JSONDecodeError is one
+            raise click.BadParameter(str(error), param_hint="--checkpoints") from None
+    # A read: on SQLite it must not hold the write lock while it walks a long chain.
+    set_write_intent(False)
+    try:
+        report = audit_services.verify(exported=exported)
+        db.session.rollback()
+    finally:
+        set_write_intent(True)
+    click.echo(json.dumps(report.as_dict()))
+    if not report.ok:
+        sys.exit(1)
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the chain's tail now (unless one covers it already)."""
+    from marketplace.audit import services as audit_services
+
+    try:
+        written = audit_services.checkpoint_tail()
+        db.session.commit()
+    except audit_services.ChainBroken as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    if written is None:
+        click.echo("no checkpoint written: the last checkpoint covers the tail (or no events)")
+    else:
+        click.echo(f"checkpoint signed at seq {written.seq} (key {written.key_id})")
+
+
+@audit.command("export-checkpoints")
+@click.option("--from-seq", type=click.IntRange(min=1), help="Only checkpoints from this seq on.")
+def audit_export_checkpoints(from_seq: int | None) -> None:
+    """Print every signed checkpoint as JSON (oldest first), to keep outside the database."""
+    from marketplace.audit import services as audit_services
+
+    filters = {"from_seq": from_seq} if from_seq is not None else {}
+    rows = audit_services.exported(
+        db.session.scalars(audit_services.checkpoints_query(from_seq)),
+        filters,
+        actor_id=None,
+        city=None,
+    )
+    db.session.commit()
+    click.echo(json.dumps(rows, indent=1, ensure_ascii=False))
 
 
 def register(app: Flask) -> None:
@@ -167,3 +235,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(jobs)
     app.cli.add_command(keys)
+    app.cli.add_command(audit)

@@ -66,6 +66,18 @@ DEFAULTS: dict[str, Any] = {
     "MATCHING_INDEX": True,
     # An argon2 profile of argon2.profiles; tests use CHEAPEST to stay fast.
     "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
+    # --- The audit log that proves itself (marketplace/audit/keys.py, docs/security.md) ---
+    # Each event's hash is an HMAC-SHA256 under AUDIT_KEY; AUDIT_KEY_RETIRED (comma-separated)
+    # are older keys, trusted only to verify the events made under them. Checkpoints are signed
+    # with an Ed25519 key derived from AUDIT_SIGNING_KEY; AUDIT_SIGNING_KEY_RETIRED likewise.
+    # Production sets both keys from a secret store; the embedded default keeps generated ones
+    # in instance/audit_key and instance/audit_signing_key.
+    "AUDIT_KEY": None,
+    "AUDIT_KEY_RETIRED": (),
+    "AUDIT_SIGNING_KEY": None,
+    "AUDIT_SIGNING_KEY_RETIRED": (),
+    # A signed checkpoint whenever an appended event's seq is a multiple of this (and hourly).
+    "AUDIT_CHECKPOINT_EVERY": 1000,
     # The officials' desk (/desk/) keeps its sessions on the server (marketplace/desk/
     # server_sessions.py): the cookie holds only a random id, always HttpOnly and SameSite=Lax,
     # and Secure when the request came over HTTPS — or always, with
@@ -104,6 +116,7 @@ INTEGER_SETTINGS = (
     "MAX_CONTENT_LENGTH",
     "DESK_PAGE_SIZE",
     "DESK_SESSION_IDLE_SECONDS",
+    "AUDIT_CHECKPOINT_EVERY",
 )
 # Limits, windows and page sizes: zero or less would lock everyone out (or nobody), never what
 # is meant.
@@ -115,16 +128,23 @@ POSITIVE_SETTINGS = (
     "BOOKING_RATE_WINDOW_SECONDS",
     "DESK_PAGE_SIZE",
     "DESK_SESSION_IDLE_SECONDS",
+    "AUDIT_CHECKPOINT_EVERY",
 )
 BOOLEAN_SETTINGS = ("TESTING", "MATCHING_INDEX", "SESSION_COOKIE_SECURE")
-# Comma-separated in the environment, a tuple of strings in the configuration.
-LIST_SETTINGS = ("ID_KEY_RETIRED",)
+# Older keys, kept while a rotation is under way: comma-separated in the environment, a tuple of
+# strings in the configuration.
+RETIRED_KEY_SETTINGS = ("ID_KEY_RETIRED", "AUDIT_KEY_RETIRED", "AUDIT_SIGNING_KEY_RETIRED")
 
 
 # The secrets, each with the instance/ file in which the embedded default (SQLite) keeps a
 # generated one (mode 0600). On PostgreSQL — production — each must be given: a key generated on
 # one machine would differ on the next, and a lost ID key loses every stored ID number.
-SECRET_FILES = {"SECRET_KEY": "secret_key", "ID_KEY": "id_number_key"}
+SECRET_FILES = {
+    "SECRET_KEY": "secret_key",
+    "ID_KEY": "id_number_key",
+    "AUDIT_KEY": "audit_key",
+    "AUDIT_SIGNING_KEY": "audit_signing_key",
+}
 # Settings known by an older name too (MARKETPLACE_ID_NUMBER_KEY of the first release).
 RENAMED = {"ID_NUMBER_KEY": "ID_KEY"}
 
@@ -171,11 +191,6 @@ def _as_bool(key: str, value: Any) -> bool:
     raise ConfigError(f"{key} must be a boolean, got {value!r}")
 
 
-def _as_list(value: Any) -> tuple[str, ...]:
-    items = value.split(",") if isinstance(value, str) else value
-    return tuple(str(item).strip() for item in items if str(item).strip())
-
-
 def _instance_secret(instance_path: Path, name: str) -> str:
     """Keep a generated secret in instance/ so that a development server survives restarts.
 
@@ -211,8 +226,8 @@ def build(
         settings[key] = _as_int(key, settings[key])
     for key in BOOLEAN_SETTINGS:
         settings[key] = _as_bool(key, settings[key])
-    for key in LIST_SETTINGS:
-        settings[key] = _as_list(settings[key])
+    for key in RETIRED_KEY_SETTINGS:
+        settings[key] = _key_list(key, settings[key])
     for key in POSITIVE_SETTINGS:
         if settings[key] < 1:
             raise ConfigError(f"{key} must be at least 1, got {settings[key]}")
@@ -246,10 +261,22 @@ def build(
             settings[key] = _instance_secret(instance_path, file_name)
         if len(str(settings[key])) < 16:
             raise ConfigError(f"{key} must be at least 16 characters")
-    for retired in settings["ID_KEY_RETIRED"]:
-        if len(retired) < 16 or retired == settings["ID_KEY"]:
-            raise ConfigError("each ID_KEY_RETIRED key is 16 characters or more, and not ID_KEY")
+    if settings["ID_KEY"] in settings["ID_KEY_RETIRED"]:
+        raise ConfigError("ID_KEY_RETIRED holds older keys, not ID_KEY itself")
+    # The chain key and the signing key differ, so that each can be rotated (or leak) without
+    # the other.
+    if settings["AUDIT_KEY"] == settings["AUDIT_SIGNING_KEY"]:
+        raise ConfigError("AUDIT_KEY and AUDIT_SIGNING_KEY must be different secrets")
     return settings
+
+
+def _key_list(key: str, value: Any) -> tuple[str, ...]:
+    """Retired keys as a tuple, from a comma-separated string or a sequence."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    keys = tuple(str(item).strip() for item in items if str(item).strip())
+    if any(len(item) < 16 for item in keys):
+        raise ConfigError(f"each key of {key} must be at least 16 characters")
+    return keys
 
 
 def load(instance_path: Path, overrides: Mapping[str, Any] | None) -> dict[str, Any]:

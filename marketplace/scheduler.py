@@ -69,6 +69,13 @@ def _subsidy_evaluation() -> dict[str, Any]:
     return subsidy_evaluation()
 
 
+def _audit_checkpoint() -> dict[str, int | None]:
+    from marketplace.audit.services import checkpoint_tail
+
+    written = checkpoint_tail()
+    return {"checkpoint_seq": written.seq if written else None}
+
+
 @dataclass(frozen=True)
 class ScheduledJob:
     """A job: what it runs and when (APScheduler trigger arguments, city time)."""
@@ -119,6 +126,12 @@ JOBS: dict[str, ScheduledJob] = {
             # Months end at night: flags appear the morning after (POLICIES.md).
             {"trigger": "cron", "hour": 2, "minute": 0},
             "evaluate every worker of every city for subsidies, as of today",
+        ),
+        ScheduledJob(
+            "audit_checkpoint",
+            _audit_checkpoint,
+            {"trigger": "cron", "minute": 3},
+            "sign a checkpoint of the audit chain's tail when events were appended since the last",
         ),
     )
 }

@@ -39,6 +39,8 @@ PASSWORD = "correct-horse-42"
 SECRETS = {
     "SECRET_KEY": "test-secret-key-not-for-production",
     "ID_KEY": "test-id-number-key-not-for-production",
+    "AUDIT_KEY": "test-audit-key-not-for-production",
+    "AUDIT_SIGNING_KEY": "test-audit-signing-key-not-for-production",
 }
 
 

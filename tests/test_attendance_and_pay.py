@@ -428,6 +428,7 @@ def test_the_scheduler_knows_every_job_of_the_api():
         "reminders",
         "subsidy_evaluation",
         "purge",
+        "audit_checkpoint",
     }
     assert JOBS["subsidy_evaluation"].trigger == {"trigger": "cron", "hour": 2, "minute": 0}
 

@@ -46,6 +46,8 @@ SCHEMA = "live_concurrency"
 SECRETS = {
     "SECRET_KEY": "concurrency-secret-key-0123456789",
     "ID_KEY": "concurrency-id-number-key-0123456789",
+    "AUDIT_KEY": "concurrency-audit-key-0123456789",
+    "AUDIT_SIGNING_KEY": "concurrency-audit-signing-key-0123456789",
 }
 
 
@@ -159,6 +161,8 @@ def gunicorn(live, tmp_path_factory: pytest.TempPathFactory):
         "DATABASE_URL": url,
         "SECRET_KEY": SECRETS["SECRET_KEY"],
         "MARKETPLACE_ID_KEY": SECRETS["ID_KEY"],
+        "MARKETPLACE_AUDIT_KEY": SECRETS["AUDIT_KEY"],
+        "MARKETPLACE_AUDIT_SIGNING_KEY": SECRETS["AUDIT_SIGNING_KEY"],
     }
     log = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with log.open("wb") as log_file:

@@ -24,6 +24,8 @@ def test_the_environment_overrides_defaults_and_the_mapping_overrides_the_enviro
         "DATABASE_URL": "postgres://postgres@db.internal/market",
         "SECRET_KEY": "from-the-environment-0123456789",
         "MARKETPLACE_ID_KEY": "from-the-environment-9876543210",
+        "MARKETPLACE_AUDIT_KEY": "from-the-environment-audit-0123456789",
+        "MARKETPLACE_AUDIT_SIGNING_KEY": "from-the-environment-signing-0123456789",
         "MARKETPLACE_ACCESS_TOKEN_TTL_SECONDS": "600",
     }
     settings = build(tmp_path, environ, None)
@@ -70,6 +72,8 @@ def test_on_postgresql_the_service_refuses_to_start_without_its_keys(tmp_path: P
         "DATABASE_URL": "postgresql://postgres@db.internal/market",
         "SECRET_KEY": "from-the-environment-0123456789",
         "MARKETPLACE_ID_KEY": "from-the-environment-0123456789",
+        "MARKETPLACE_AUDIT_KEY": "from-the-environment-audit-0123456789",
+        "MARKETPLACE_AUDIT_SIGNING_KEY": "from-the-environment-signing-0123456789",
     }
     del given["SECRET_KEY" if missing == "SECRET_KEY" else "MARKETPLACE_ID_KEY"]
     with pytest.raises(ConfigError, match=missing):

@@ -142,7 +142,9 @@ def test_a_revoked_delegation_ends_at_once(
     assert posted.status_code == 403
     assert client.delete(f"{ME}/brokers/{broker.id}", headers=employer_headers).status_code == 404
     actions = database.scalars(
-        select(AuditEvent.action).where(AuditEvent.entity == "delegation")
+        select(AuditEvent.action)
+        .where(AuditEvent.entity == "delegation")
+        .order_by(AuditEvent.seq)  # without it PostgreSQL answers in whatever order its heap has
     ).all()
     assert actions == ["delegation.granted", "delegation.revoked"]
 

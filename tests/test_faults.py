@@ -73,6 +73,8 @@ APPLICATION_NAME = f"marketplace-faults-{os.getpid()}"
 SECRETS = {
     "SECRET_KEY": "faults-secret-key-0123456789abcdef",
     "ID_KEY": "faults-id-number-key-0123456789abcdef",
+    "AUDIT_KEY": "faults-audit-key-0123456789abcdef",
+    "AUDIT_SIGNING_KEY": "faults-audit-signing-key-0123456789abcdef",
 }
 on_postgres = pytest.mark.skipif(not TEST_DATABASE_URL, reason="needs PostgreSQL")
 

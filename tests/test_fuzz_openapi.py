@@ -78,6 +78,8 @@ def _schema_app() -> Flask:
             "TESTING": True,
             "SECRET_KEY": "fuzz-schema-secret-not-for-production",
             "ID_KEY": "fuzz-schema-id-key-not-for-production",
+            "AUDIT_KEY": "fuzz-schema-audit-key-not-for-production",
+            "AUDIT_SIGNING_KEY": "fuzz-schema-audit-signing-key-not-for-production",
         }
     )
 

@@ -1,4 +1,4 @@
-"""Audit events: one row per event, one column per field of the API, so SQL alone can check."""
+"""Audit events and signed checkpoints: one column per field of the API, so SQL alone can check."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from marketplace.extensions import Model
 
 
 class AuditEvent(Model):
-    """One event of the chain: its hash covers its content and the previous event's hash."""
+    """One event of the chain: its hash is an HMAC of its content and the previous event's hash."""
 
     __tablename__ = "audit_events"
     __table_args__ = (
@@ -32,3 +32,23 @@ class AuditEvent(Model):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The public id of the HMAC key the hash was made under (keys.chain_key_id).
+    key_id: Mapped[str] = mapped_column(String(16))
+
+
+class AuditCheckpoint(Model):
+    """A signed statement that event ``seq`` of the chain had ``hash`` at ``at``.
+
+    No foreign key to the events on purpose: a checkpoint must outlive the events it covers, so
+    that their deletion shows.
+    """
+
+    __tablename__ = "audit_checkpoints"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Ed25519 over the canonical JSON of {"seq", "hash", "at"}, base64 (88 characters).
+    signature: Mapped[str] = mapped_column(String(88))
+    # The public id of the signing key (keys.signing_key_id).
+    key_id: Mapped[str] = mapped_column(String(16))

@@ -16,6 +16,7 @@ from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint, page_of
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Instant
+from marketplace.database import writes_on_read
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="The audit log")
 
@@ -41,14 +42,65 @@ class AuditEventSchema(ma.Schema):
     data = fields.Dict()
     prev_hash = fields.String()
     hash = fields.String()
+    key_id = fields.String(metadata={"description": "public id of the HMAC key of the hash"})
 
 
 class ChainReportSchema(ma.Schema):
-    """The result of re-checking the chain."""
+    """The result of re-checking the chain and its checkpoints."""
 
     ok = fields.Boolean(required=True)
-    count = fields.Integer(required=True)
-    first_bad_seq = fields.Integer(allow_none=True)
+    count = fields.Integer(required=True, metadata={"description": "events that verified"})
+    first_bad_seq = fields.Integer(
+        metadata={"description": "the first event (or checkpoint) that does not verify"}
+    )
+    missing_after_seq = fields.Integer(
+        metadata={"description": "the chain's last seq, when events after it were deleted"}
+    )
+    checkpoints = fields.Integer(metadata={"description": "signed checkpoints verified"})
+
+
+class CheckpointQuerySchema(ma.Schema):
+    """Filters of the checkpoints' export."""
+
+    from_seq = fields.Integer(
+        validate=validate.Range(min=1, max=2**62),
+        metadata={"description": "only checkpoints of this seq and later (to export new ones)"},
+    )
+
+
+class CheckpointSchema(ma.Schema):
+    """A signed checkpoint: Ed25519 over the canonical JSON of ``{"seq", "hash", "at"}``."""
+
+    seq = fields.Integer(required=True)
+    hash = fields.String(required=True)
+    at = fields.String(
+        required=True,
+        metadata={
+            "format": "date-time",
+            "description": "the instant exactly as signed (China Standard Time, microseconds)",
+        },
+    )
+    signature = fields.String(required=True, metadata={"description": "base64, 64 bytes"})
+    key_id = fields.String(required=True, metadata={"description": "the signing key's id"})
+
+
+class RetiredKeySchema(ma.Schema):
+    """An older signing key, still trusted for the checkpoints it signed."""
+
+    key_id = fields.String(required=True)
+    public_key = fields.String(required=True)
+
+
+class PublicKeySchema(ma.Schema):
+    """The key that checks the checkpoints' signatures."""
+
+    algorithm = fields.String(required=True, metadata={"example": "Ed25519"})
+    key_id = fields.String(required=True)
+    public_key = fields.String(
+        required=True, metadata={"description": "base64 of the raw 32-byte Ed25519 public key"}
+    )
+    pem = fields.String(required=True, metadata={"description": "SubjectPublicKeyInfo, PEM"})
+    retired = fields.List(fields.Nested(RetiredKeySchema), required=True)
 
 
 @blp.route("")
@@ -76,8 +128,41 @@ class VerifyChain(MethodView):
     @auth_required("official", "admin")
     @blp.response(200, ChainReportSchema)
     def get(self):
-        """Re-check the whole chain: every hash, every link."""
-        report = services.verify()
-        if report.ok:
-            return {"ok": True, "count": report.count}
-        return {"ok": False, "count": report.count, "first_bad_seq": report.first_bad_seq}
+        """Re-check the whole chain and its checkpoints: every hash, link and signature."""
+        return services.verify().as_dict()
+
+
+@blp.route("/public-key")
+class PublicKey(MethodView):
+    """The checkpoints' public key."""
+
+    @auth_required("official", "admin")
+    @blp.response(200, PublicKeySchema)
+    def get(self):
+        """Read the Ed25519 public key that checks the checkpoints (and the retired ones)."""
+        return services.public_keys()
+
+
+@blp.route("/checkpoints")
+class Checkpoints(MethodView):
+    """The signed checkpoints, to keep outside the database."""
+
+    @auth_required("official", "admin")
+    @writes_on_read  # each export is an audit event
+    @blp.arguments(CheckpointQuerySchema, location="query")
+    @blp.response(200, CheckpointSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """Export the signed checkpoints, oldest first; the export is an audit event."""
+        user = current_user()
+        page = page_of(services.checkpoints_query(filters.get("from_seq")), pagination_parameters)
+        return services.exported(
+            page,
+            {
+                **filters,
+                "page": pagination_parameters.page,
+                "per_page": pagination_parameters.page_size,
+            },
+            actor_id=user.id,
+            city=user.city,
+        )

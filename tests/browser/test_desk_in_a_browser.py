@@ -43,6 +43,8 @@ def desk_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     config = {
         "SECRET_KEY": "browser-test-secret-key",
         "ID_KEY": "browser-test-id-number-key",
+        "AUDIT_KEY": "browser-test-audit-key",
+        "AUDIT_SIGNING_KEY": "browser-test-audit-signing-key",
         "DESK_PAGE_SIZE": 5,
     }
     with committed_app(tmp_path_factory.mktemp("desk"), SCHEMA, config) as (app, _url):
