@@ -114,8 +114,9 @@ class Assignments(MethodView):
         user = current_user()
         outcome = services.assign(user, body["shift_ids"], body["commit"])
         employer_side = user.role in EMPLOYER_SIDE
+        shown = outcome.employer_scores() if employer_side else {}
         scores = [
-            outcome.shown_scores[edge.shift_id, edge.worker_id] if employer_side else edge.score
+            shown[edge.shift_id, edge.worker_id] if employer_side else edge.score
             for edge in outcome.plan.assignments
         ]
         assignments = [

@@ -276,8 +276,31 @@ class Outcome:
     not_booked: list[dict[str, Any]]
     # The offer made for each planned place, by (shift id, worker id), when committed.
     offered: dict[tuple[int, int], int] = field(default_factory=dict)
-    # Each planned pair's score as the shift's employer sees it (without the priority).
-    shown_scores: dict[tuple[int, int], float] = field(default_factory=dict)
+    # Each shift's kept candidates, the pool and the shifts: what the employer's view needs.
+    _kept: dict[int, pool.Eligible] = field(default_factory=dict)
+    _pool: pool.Pool | None = None
+    _shifts: dict[int, Shift] = field(default_factory=dict)
+
+    def employer_scores(self) -> dict[tuple[int, int], float]:
+        """Each planned pair's score as the shift's employer sees it (without the priority).
+
+        Computed for the planned pairs only, and only when an employer's side asks.
+        """
+        chosen: dict[int, list[int]] = {}
+        for edge in self.plan.assignments:
+            chosen.setdefault(edge.shift_id, []).append(edge.worker_id)
+        scores: dict[tuple[int, int], float] = {}
+        for shift_id, worker_ids in chosen.items():
+            kept = self._kept[shift_id]
+            assert self._pool is not None
+            position = {int(w): i for i, w in enumerate(self._pool.ids[kept.index])}
+            planned = kept.subset(np.array([position[w] for w in worker_ids], dtype=np.int64))
+            _, _, shown = employer_view(planned, self._pool, self._shifts[shift_id].job)
+            scores.update(
+                ((shift_id, worker), round(float(score), 6))
+                for worker, score in zip(worker_ids, shown, strict=True)
+            )
+        return scores
 
 
 def _shifts_for(user: User, shift_ids: list[int]) -> list[Shift]:
@@ -307,7 +330,7 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
     as_of = {city: _today(city) for city in cities}
     workers_pool = pool.load([Worker.city.in_(cities)], min(as_of.values()))
     edge_shifts, edge_workers, edge_scores = [], [], []
-    shown_scores: dict[tuple[int, int], float] = {}
+    kept_of: dict[int, pool.Eligible] = {}
     exact = True
     for shift in shifts:
         if not free.get(shift.id):
@@ -318,16 +341,10 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
         if len(best) > keep:
             exact = False
             best = np.argpartition(-eligible.score, keep - 1)[:keep]
-        kept = eligible.subset(best)
-        worker_ids = workers_pool.ids[kept.index]
+        kept = kept_of[shift.id] = eligible.subset(best)
         edge_shifts.append(np.full(len(best), shift.id, dtype=np.int64))
-        edge_workers.append(worker_ids)
+        edge_workers.append(workers_pool.ids[kept.index])
         edge_scores.append(np.round(kept.score, 6))
-        _, _, shown = employer_view(kept, workers_pool, shift.job)
-        shown_scores.update(
-            ((shift.id, int(worker)), round(float(score), 6))
-            for worker, score in zip(worker_ids, shown, strict=True)
-        )
     plan = assignment.solve_arrays(
         free,
         np.concatenate(edge_shifts) if edge_shifts else np.zeros(0, dtype=np.int64),
@@ -335,7 +352,8 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
         np.concatenate(edge_scores) if edge_scores else np.zeros(0, dtype=np.float64),
     )
     offered, not_booked = _offer(user, plan) if commit else ({}, [])
-    return Outcome(plan, exact, commit, not_booked, offered, shown_scores)
+    by_id = {shift.id: shift for shift in shifts}
+    return Outcome(plan, exact, commit, not_booked, offered, kept_of, workers_pool, by_id)
 
 
 def _offer(
