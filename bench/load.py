@@ -107,6 +107,8 @@ def gunicorn(url: str, port: int, workers: int, threads: int, log: Path) -> Iter
         sys.executable,
         "-m",
         "gunicorn",
+        "--config",
+        "python:marketplace.serving",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

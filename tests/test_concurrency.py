@@ -171,6 +171,8 @@ def gunicorn(live, tmp_path_factory: pytest.TempPathFactory):
                 sys.executable,
                 "-m",
                 "gunicorn",
+                "--config",
+                "python:marketplace.serving",
                 "--workers",
                 "4",
                 "--bind",
@@ -253,3 +255,42 @@ def test_gunicorn_names_itself_without_a_version(gunicorn):
         except urllib.error.HTTPError as error:
             served = error.headers.get_all("Server")
         assert served == ["gunicorn"], path
+
+
+def _raw_request(base: str, request_line: str, headers: str = "") -> tuple[int, str, dict]:
+    """Send one raw HTTP request to gunicorn; answers (status, content type, JSON body)."""
+    import socket
+
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(f"{request_line}\r\nHost: x\r\n{headers}\r\n".encode("latin-1"))
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    fields = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), fields.get("Content-Type", ""), json.loads(body)
+
+
+def test_a_url_too_long_for_gunicorn_is_414_in_the_error_shape(gunicorn):
+    """Finding 5: a too-long URL answered 414 as gunicorn's HTML page."""
+    status, content_type, body = _raw_request(
+        gunicorn, f"GET /api/v1/cities?x={'a' * 9000} HTTP/1.1"
+    )
+    assert (status, content_type) == (414, "application/json")
+    assert body["code"] == 414 and body["status"] == "URI Too Long" and body["message"]
+
+
+def test_a_malformed_header_gunicorn_refuses_is_400_in_the_error_shape(gunicorn):
+    status, content_type, body = _raw_request(
+        gunicorn, "GET /api/v1/cities HTTP/1.1", "Bad\x01Name: x\r\n"
+    )
+    assert (status, content_type) == (400, "application/json")
+    assert body["code"] == 400 and body["message"]
+
+
+def test_a_long_url_within_gunicorns_limit_reaches_the_app(gunicorn):
+    # 8,178 bytes of request line: under gunicorn's 8,190 and the app's 8,192 for the URL.
+    status, content_type, body = _raw_request(gunicorn, f"GET /api/v1/cities?{'a' * 8150} HTTP/1.1")
+    assert status == 200 and content_type == "application/json" and isinstance(body, list)
