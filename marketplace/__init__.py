@@ -57,9 +57,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace import cli, database, errors, models, observability
     from marketplace.audit.routes import blp as audit_blp
     from marketplace.auth.routes import blp as auth_blp
+    from marketplace.auth.services import user_for_token
     from marketplace.bookings.routes import blp as bookings_blp
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
+    from marketplace.common import guards
     from marketplace.desk import server_sessions
     from marketplace.desk.routes import blp as desk_blp
     from marketplace.desk.routes import install_error_pages
@@ -76,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.workers.routes import blp as workers_blp
 
     models.import_all()
+    guards.init_app(app, user_for_token)
     database.init_app(app)
     observability.init_app(app)
     # After database.init_app: the desk's session is loaded once the request has declared whether

@@ -268,7 +268,7 @@ def test_nine_failed_logins_do_not_throttle(client, make_user):
 
 
 def test_role_guard_lets_the_named_roles_in_and_keeps_others_out(app, make_user, database):
-    from marketplace.auth.guards import require_role
+    from marketplace.common.guards import require_role
     from marketplace.errors import Forbidden
 
     employer = make_user("employer")

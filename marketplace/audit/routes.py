@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from marketplace.audit import services
 from marketplace.audit.models import AuditEvent
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint, page_of
+from marketplace.common.guards import auth_required, current_user
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Instant
 from marketplace.database import writes_on_read

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
+from marketplace.common.guards import ROLES, SELF_REGISTERED_ROLES
 from marketplace.database import Sealed, UTCDateTime, personal_digest
 from marketplace.extensions import Model
 
-SELF_REGISTERED_ROLES = ("worker", "employer", "broker")
-ROLES = (*SELF_REGISTERED_ROLES, "official", "admin")
+__all__ = ["ROLES", "SELF_REGISTERED_ROLES", "AccessToken", "LoginFailure", "User"]
 
 
 class User(Model):

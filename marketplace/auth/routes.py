@@ -8,7 +8,6 @@ from flask.views import MethodView
 
 from marketplace.auth import services
 from marketplace.auth.addresses import client_address
-from marketplace.auth.guards import auth_required, bearer_token, current_user
 from marketplace.auth.schemas import (
     MeSchema,
     PasswordChangedSchema,
@@ -19,6 +18,7 @@ from marketplace.auth.schemas import (
     UserSchema,
 )
 from marketplace.common.api import Blueprint
+from marketplace.common.guards import auth_required, bearer_token, current_user
 from marketplace.errors import ErrorSchema, Unauthorized
 from marketplace.extensions import db
 

@@ -8,7 +8,6 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.bookings import (
     access,
     alerts,
@@ -38,6 +37,7 @@ from marketplace.bookings.schemas import (
     ReasonSchema,
 )
 from marketplace.common.api import Blueprint, page_of
+from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
 from marketplace.employers import services as employers
 from marketplace.errors import DomainError, ErrorSchema, Forbidden

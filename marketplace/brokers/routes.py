@@ -6,10 +6,10 @@ from typing import Any
 
 from flask.views import MethodView
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.brokers import services
 from marketplace.brokers.schemas import BrokerProfileInSchema, BrokerSchema
 from marketplace.common.api import Blueprint
+from marketplace.common.guards import auth_required, current_user
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerSchema
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace import clock
-from marketplace.auth.guards import current_user
+from marketplace.common.guards import current_user
 from marketplace.database import UTCDateTime
 from marketplace.errors import Conflict, Invalid, document_errors, field_error
 from marketplace.extensions import Model, db

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
-from marketplace.auth.models import User
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
 
 P = TypeVar("P")
+
+
+class Account(Protocol):
+    """What a profile look-up needs of an account: its id."""
+
+    @property
+    def id(self) -> int:
+        """The account's id."""
+        ...
 
 
 class Profiles(Generic[P]):
@@ -27,7 +35,7 @@ class Profiles(Generic[P]):
         self.joined = tuple(joined)
         self._queries: dict[bool, Any] = {}
 
-    def of(self, user: User, *, lock: bool = False) -> P | None:
+    def of(self, user: Account, *, lock: bool = False) -> P | None:
         """The profile of ``user``, if it has one; ``lock``: its row locked for this transaction.
 
         The lock is PostgreSQL's FOR UPDATE (SQLite's writing transaction holds its own lock).
@@ -42,18 +50,18 @@ class Profiles(Generic[P]):
             self._queries[lock] = query
         return db.session.execute(query, {"user_id": user.id}).unique().scalar_one_or_none()
 
-    def id_of(self, user: User) -> int | None:
+    def id_of(self, user: Account) -> int | None:
         """The id of ``user``'s profile, if it has one (without loading the profile)."""
         return db.session.scalar(select(self.model.id).where(self.model.user_id == user.id))
 
-    def mine(self, user: User) -> P:
+    def mine(self, user: Account) -> P:
         """The caller's own profile; 404 until the first PUT."""
         profile = self.of(user)
         if profile is None:
             raise NotFound(f"{self.kind} profile")
         return profile
 
-    def required(self, user: User, *, lock: bool = False) -> P:
+    def required(self, user: Account, *, lock: bool = False) -> P:
         """The caller's profile, or 409: the action needs a profile first."""
         profile = self.of(user, lock=lock)
         if profile is None:

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint
+from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
 from marketplace.employers import services
 from marketplace.employers.schemas import (

@@ -7,8 +7,8 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint, dumped
+from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
 from marketplace.jobs import search, services
 from marketplace.jobs.schemas import JobInSchema, JobSchema, ShiftDetailSchema, ShiftSearchSchema

@@ -6,8 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint, dumped
+from marketplace.common.guards import auth_required, current_user
 from marketplace.matching import services
 from marketplace.matching.schemas import (
     AssignmentRequestSchema,

@@ -8,9 +8,9 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.auth.services import WrongPassword
 from marketplace.common.api import Blueprint
+from marketplace.common.guards import auth_required, current_user
 from marketplace.common.schemas import Instant
 from marketplace.database import writes_on_read
 from marketplace.extensions import db

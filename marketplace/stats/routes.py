@@ -8,9 +8,9 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
+from marketplace.common.guards import auth_required, current_user
 from marketplace.common.months import Month
 from marketplace.common.schemas import MonthText
 from marketplace.database import writes_on_read

@@ -7,9 +7,9 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
+from marketplace.common.guards import auth_required, current_user
 from marketplace.database import writes_on_read
 from marketplace.subsidies import services
 from marketplace.subsidies.schemas import (

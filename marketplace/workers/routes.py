@@ -6,8 +6,8 @@ from typing import Any
 
 from flask.views import MethodView
 
-from marketplace.auth.guards import auth_required, current_user
 from marketplace.common.api import Blueprint
+from marketplace.common.guards import auth_required, current_user
 from marketplace.database import writes_on_read
 from marketplace.workers import services
 from marketplace.workers.schemas import RevealQuerySchema, WorkerProfileInSchema, WorkerSchema
