@@ -19,8 +19,9 @@ from marketplace.common import geo
 from marketplace.extensions import db
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Shift
-from marketplace.matching import availability, scoring
+from marketplace.matching import scoring
 from marketplace.matching.index import LATE_COMMIT_MARGIN
+from marketplace.workers import availability
 from marketplace.workers.models import Worker
 
 

@@ -31,7 +31,7 @@ from marketplace.earnings.models import Contribution, Earning
 from marketplace.employers.models import Employer
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift
-from marketplace.matching.availability import MASK_COLUMNS, masks
+from marketplace.workers.availability import MASK_COLUMNS, masks
 from marketplace.workers.models import Worker, WorkerSkill, reach_bucket
 from marketplace.workers.services import id_cipher
 from seeds.places import CATEGORIES, DISTRICTS, GIVEN, REGION_CODES, SURNAMES

@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 
 from marketplace import clock
 from marketplace.employers.models import Employer
-from marketplace.matching import availability, scoring
+from marketplace.matching import scoring
 from marketplace.subsidies.facts import WorkerFacts
 from marketplace.subsidies.priority import priority
+from marketplace.workers import availability
 from tests.conftest import CITY_POINTS, shift_times
 
 SITE = CITY_POINTS["wuxi"]
@@ -512,3 +513,29 @@ def test_the_ranking_follows_profile_changes_and_new_workers(
     assert moved.status_code == 200
     newcomer = make_worker(location=at_distance(0.5))
     assert ids(ask(shift)) == [newcomer.id, steady.id]
+
+
+def test_a_change_of_skills_alone_reaches_the_index(ask, make_job, make_worker, client, headers_of):
+    """The model stamps every change of a worker (collections too), not the code that writes it."""
+    from marketplace.workers.services import id_cipher
+    from tests.conftest import worker_body
+
+    shift = make_job(required_skills=["cleaning"]).shifts[0]
+    worker = make_worker(skills=["cleaning"])
+    assert ids(ask(shift)) == [worker.id]  # the index is built here
+    number = id_cipher().decrypt(worker.id_number_ciphertext)
+    changed = client.put(
+        "/api/v1/workers/me",
+        headers=headers_of(worker),
+        json=worker_body(id_number=number, skills=["delivery"]),
+    )
+    assert changed.status_code == 200
+    assert ask(shift) == []
+
+
+def test_a_rating_reaches_the_index(ask, shift, make_worker, database):
+    loved, other = make_worker(location=at_distance(3)), make_worker(location=at_distance(3))
+    assert ids(ask(shift)) == [loved.id, other.id]  # the index is built here
+    other.rating = Decimal("4.80")  # written as reputation writes it: nobody stamps by hand
+    database.commit()
+    assert ids(ask(shift)) == [other.id, loved.id]

@@ -38,11 +38,9 @@ def refresh_reliability(worker_id: int) -> None:
     assert worker is not None
     if not recent:
         worker.reliability = None
-        worker.updated_at = clock.now()
         return
     failed = sum(1 for row in recent if row.status == "no_show" or row.late_cancel)
     worker.reliability = round(1 - failed / len(recent), 4)
-    worker.updated_at = clock.now()  # matching's index reads changed workers by this stamp
 
 
 def _user_of(worker_id: int) -> int:
@@ -62,7 +60,6 @@ def refresh_rating(worker_id: int) -> None:
     worker.rating = Decimal(int(total)) / Decimal(count) if count else None
     if worker.rating is not None:
         worker.rating = worker.rating.quantize(Decimal("0.01"), ROUND_HALF_UP)
-    worker.updated_at = clock.now()  # matching's index reads changed workers by this stamp
 
 
 def rate(booking: Booking, direction: str, stars: int, comment: str, user_id: int) -> Rating:

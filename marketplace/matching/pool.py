@@ -30,7 +30,8 @@ from marketplace.common import geo
 from marketplace.extensions import db
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Job, Shift
-from marketplace.matching import availability, scoring
+from marketplace.matching import scoring
+from marketplace.workers import availability
 from marketplace.workers.models import Worker, WorkerSkill
 
 IntArray = npt.NDArray[np.int64]

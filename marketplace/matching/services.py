@@ -23,7 +23,8 @@ from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
-from marketplace.matching import assignment, availability, index, pool, scoring, topk
+from marketplace.matching import assignment, index, pool, scoring, topk
+from marketplace.workers import availability
 from marketplace.workers import services as workers
 from marketplace.workers.models import REACH_BUCKETS_KM, Worker, WorkerSkill
 

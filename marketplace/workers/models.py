@@ -17,12 +17,14 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from marketplace import clock
 from marketplace.database import ScaledDecimal, Sealed, UTCDateTime
 from marketplace.extensions import Model
-from marketplace.matching.availability import ALL_DAY, MASK_COLUMNS, masks
+from marketplace.workers.availability import ALL_DAY, MASK_COLUMNS, masks
 
 # Reach buckets: a worker's max_distance_km rounded up to one of these (km).
 REACH_BUCKETS_KM = (2, 5, 10, 20, 50, 100)
@@ -87,7 +89,11 @@ class Worker(Model):
     rating: Mapped[Decimal | None] = mapped_column(ScaledDecimal(2))
     reliability: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Stamped by every write of the row, whoever writes it: matching's in-process index reloads
+    # the workers whose stamp moved, so a change that left it behind would go unseen.
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=lambda: clock.now(), onupdate=lambda: clock.now()
+    )
     # The account was closed: never a candidate again; the name and home are erased.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -145,6 +151,15 @@ class WorkerGroupChange(Model):
     new_value: Mapped[str | None] = mapped_column(String(20))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_changed_workers(session: Session, _context: Any, _instances: Any) -> None:
+    # A change of a worker's skills alone writes no row of ``workers`` (its onupdate stays
+    # silent): stamp every worker the flush changes, collections included.
+    for worker in session.dirty:
+        if isinstance(worker, Worker) and session.is_modified(worker):
+            worker.updated_at = clock.now()
 
 
 def reach_bucket(max_distance_km: float) -> int:

@@ -173,7 +173,6 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
     worker.availability = [dict(window) for window in data["availability"]]
     worker.max_distance_km = data["max_distance_km"]
     worker.set_matching_keys()
-    worker.updated_at = now
     wanted = sorted(set(data["skills"]))
     worker.skill_rows = [WorkerSkill(skill=skill) for skill in wanted]
     try:
@@ -265,7 +264,6 @@ def erase_for_closure(worker: Worker) -> None:
     worker.id_number_hash = f"closed:{worker.id}"
     worker.closed_at = now
     worker.set_matching_keys()
-    worker.updated_at = now  # matching's index reads changed workers by this stamp
     db.session.flush()
 
 
