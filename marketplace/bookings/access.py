@@ -73,6 +73,26 @@ def employer_ids_of(user: User) -> list[int]:
     return []
 
 
+def visible_worker(user: User, worker_id: int) -> tuple[Worker, bool]:
+    """The worker ``user`` may read, and whether only the limited view (employers) applies.
+
+    The worker itself, an official of its city and admins read the profile; an employer or
+    broker only while the worker has a booking on one of its shifts — which is why this rule
+    lives with the bookings, not with the workers. Anyone else gets 404, whether or not the
+    worker exists.
+    """
+    worker = db.session.get(Worker, worker_id)
+    if worker is None:
+        raise NotFound("worker")
+    if user.role == "admin" or (user.role == "worker" and worker.user_id == user.id):
+        return worker, False
+    if user.role == "official" and user.city == worker.city:
+        return worker, False
+    if user.role in ("employer", "broker") and works_with(user, worker):
+        return worker, True
+    raise NotFound("worker")
+
+
 def works_with(user: User, worker: Worker) -> bool:
     """Whether the worker has a booking on a shift of an employer the caller is or acts for."""
     employer_ids = employer_ids_of(user)

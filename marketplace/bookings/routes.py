@@ -39,11 +39,13 @@ from marketplace.bookings.schemas import (
 from marketplace.common.api import Blueprint, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
+from marketplace.database import writes_on_read
 from marketplace.employers import services as employers
 from marketplace.errors import DomainError, ErrorSchema, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.workers import services as workers
+from marketplace.workers.schemas import RevealQuerySchema, WorkerSchema
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings, attendance, pay")
 
@@ -61,6 +63,10 @@ RATE_LIMITED: dict[str, Any] = {
 }
 
 
+# What an employer or broker sees of a worker booked on its shifts.
+LIMITED_WORKER_FIELDS = ("id", "name", "skills", "rating", "reliability")
+
+
 class BookingView:
     """A booking shown with the earning it produced, if any."""
 
@@ -70,6 +76,33 @@ class BookingView:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._booking, name)
+
+
+@blp.route("/workers/<int:worker_id>")
+class WorkerById(MethodView):
+    """One worker, as far as the caller may see it."""
+
+    @blp.doc(tags=["workers"])
+    @auth_required()
+    @writes_on_read
+    @blp.arguments(RevealQuerySchema, location="query")
+    @blp.response(200, WorkerSchema)
+    @blp.errors(403, 404)
+    def get(self, query: dict[str, Any], worker_id: int):
+        """Read a worker: itself, an official of its city, admin, or an employer it works for.
+
+        ``?reveal=id_number&reason=…`` shows an official of the worker's city the full ID number
+        and records that, with the reason, in the audit log; for anyone else it is 403.
+        """
+        user = current_user()
+        worker, limited = access.visible_worker(user, worker_id)
+        if query.get("reveal") == "id_number":
+            return workers.reveal_id_number(user, worker, query["reason"])
+        if limited:
+            return {field: getattr(worker, field) for field in LIMITED_WORKER_FIELDS}
+        if user.id == worker.user_id:
+            return workers.own_view(worker)
+        return worker
 
 
 @blp.route("/shifts/<int:shift_id>/bookings")

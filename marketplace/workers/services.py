@@ -25,7 +25,7 @@ from marketplace.common.ids import (
 )
 from marketplace.common.profiles import Profiles
 from marketplace.database import personal_cipher
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from marketplace.errors import Conflict, Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.workers.models import (
     GROUP_DATE_FIELDS,
@@ -216,30 +216,6 @@ def _record_group_changes(
         city=worker.city,
     )
     events.emit(WORKER_GROUPS_CHANGED, worker=worker, changes=changes)
-
-
-def has_working_relation(user: User, worker: Worker) -> bool:
-    """Whether an employer or broker has a booking of ``worker`` on one of its shifts."""
-    from marketplace.bookings.access import works_with  # bookings depend on workers
-
-    return works_with(user, worker)
-
-
-def visible_worker(user: User, worker_id: int) -> tuple[Worker, bool]:
-    """The worker ``user`` may read, and whether only the limited view (employers) applies.
-
-    Anyone else gets 404, whether or not the worker exists.
-    """
-    worker = db.session.get(Worker, worker_id)
-    if worker is None:
-        raise NotFound("worker")
-    if user.role == "admin" or (user.role == "worker" and worker.user_id == user.id):
-        return worker, False
-    if user.role == "official" and user.city == worker.city:
-        return worker, False
-    if user.role in ("employer", "broker") and has_working_relation(user, worker):
-        return worker, True
-    raise NotFound("worker")
 
 
 CLOSED_NAME = "已注销用户"
