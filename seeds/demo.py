@@ -18,6 +18,7 @@ from marketplace.auth.models import User
 from marketplace.bookings import attendance, pay, reputation
 from marketplace.bookings import services as bookings
 from marketplace.bookings.models import Booking
+from marketplace.brokers import delegations
 from marketplace.brokers import services as brokers
 from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id
@@ -352,7 +353,7 @@ def _companies() -> tuple[list[User], User]:
         broker_user,
         {"name": BROKER["name"], "city": BROKER["city"], "licence_number": BROKER["licence"]},
     )
-    employers.delegate(employer_users[0], broker.id)
+    delegations.delegate(employer_users[0], broker.id)
     return employer_users, broker_user
 
 

@@ -23,6 +23,7 @@ from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
 from marketplace.bookings import services as bookings
 from marketplace.bookings.models import Booking, Notification
+from marketplace.brokers import delegations
 from marketplace.brokers import services as brokers
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema
@@ -103,7 +104,7 @@ def seed() -> Market:
     broker = brokers.put_profile(
         broker_user, {"name": "李经纪", "city": "wuxi", "licence_number": None}
     )
-    employers.delegate(employer_user, broker.id)
+    delegations.delegate(employer_user, broker.id)
     official = _user("official", "wuxi")
     admin = _user("admin")
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.bookings.models import Booking, Notification
+from marketplace.brokers import delegations
 from marketplace.jobs.models import Shift
 from tests.conftest import shift_times
 
@@ -273,12 +274,11 @@ def test_a_delegated_broker_may_accept(
     client, headers_of, make_worker, make_broker, approval_shift, database
 ):
     from marketplace.auth.models import User
-    from marketplace.employers import services as employers
     from marketplace.employers.models import Employer
 
     broker = make_broker()
     employer = database.get(Employer, approval_shift.job.employer_id)
-    employers.delegate(database.get(User, employer.user_id), broker.id)
+    delegations.delegate(database.get(User, employer.user_id), broker.id)
     database.commit()
     pending = book(client, headers_of(make_worker()), approval_shift.id).get_json()
     response = client.post(f"/api/v1/bookings/{pending['id']}/accept", headers=headers_of(broker))

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.auth.models import User
-from marketplace.brokers.models import Broker
-from marketplace.employers.models import Delegation, Employer
+from marketplace.brokers.models import Broker, Delegation
+from marketplace.employers.models import Employer
 from tests.conftest import credit_code, employer_body, job_body
 
 ME = "/api/v1/employers/me"

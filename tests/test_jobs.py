@@ -10,6 +10,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from marketplace.auth.models import User
+from marketplace.brokers import delegations
 from marketplace.jobs.models import Job, Shift
 from tests.conftest import job_body, shift_times
 
@@ -243,11 +244,10 @@ def test_only_the_employer_or_its_broker_may_cancel(
 
 
 def test_a_delegated_broker_may_cancel(client, auth_headers, make_job, make_broker, database):
-    from marketplace.employers import services as employers
 
     job = make_job()
     broker = make_broker()
-    employers.delegate(database.get(User, database.get(Job, job.id).posted_by), broker.id)
+    delegations.delegate(database.get(User, database.get(Job, job.id).posted_by), broker.id)
     database.commit()
     response = client.post(
         f"{JOBS}/{job.id}/cancel", headers=auth_headers(database.get(User, broker.user_id))

@@ -11,8 +11,9 @@ from sqlalchemy import func, select, text
 from marketplace.audit.models import AuditEvent
 from marketplace.auth.models import LoginFailure, User
 from marketplace.bookings.models import Booking
+from marketplace.brokers.models import Delegation
 from marketplace.earnings.models import Earning
-from marketplace.employers.models import Delegation, Employer
+from marketplace.employers.models import Employer
 from marketplace.workers.models import Worker
 from tests.conftest import PASSWORD, resident_id, shift_times, worker_body
 

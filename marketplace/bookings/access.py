@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from marketplace.auth.models import User
 from marketplace.bookings.models import Booking
+from marketplace.brokers import delegations
+from marketplace.brokers.delegations import Acting
+from marketplace.brokers.models import Delegation
 from marketplace.employers import services as employers
-from marketplace.employers.models import Delegation
-from marketplace.employers.services import Acting
 from marketplace.errors import Forbidden, NotFound
 from marketplace.extensions import db
 from marketplace.workers import services as workers
@@ -39,7 +40,7 @@ def as_employer_side(user: User, booking_id: int) -> tuple[Booking, Acting]:
     if user.role not in ("employer", "broker"):
         raise Forbidden("only the shift's employer or its brokers may do this")
     booking = _get(booking_id)
-    acting = employers.may_act_for(user, booking.employer_id)
+    acting = delegations.may_act_for(user, booking.employer_id)
     if acting is None:
         raise NotFound("booking")
     return booking, acting

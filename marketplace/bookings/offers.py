@@ -33,8 +33,8 @@ from marketplace.bookings.services import (
     release_place,
     require_state,
 )
+from marketplace.brokers import delegations
 from marketplace.cities import catalogue
-from marketplace.employers import services as employers
 from marketplace.employers.models import Employer
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
@@ -64,7 +64,7 @@ def offer(user: User, worker: Worker, shift: Shift) -> Booking:
     free place); refused (409) when too little time is left for the worker to answer.
     """
     job = shift.job
-    acting = employers.acting_for(user, job.employer_id) if user.role != "admin" else None
+    acting = delegations.acting_for(user, job.employer_id) if user.role != "admin" else None
     now = clock.now()
     expires_at = expiry(now, shift.starts_at)
     if expires_at <= now:

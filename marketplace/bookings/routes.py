@@ -36,11 +36,11 @@ from marketplace.bookings.schemas import (
     RatingSchema,
     ReasonSchema,
 )
+from marketplace.brokers import delegations
 from marketplace.common.api import Blueprint, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
 from marketplace.database import writes_on_read
-from marketplace.employers import services as employers
 from marketplace.errors import DomainError, ErrorSchema, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
@@ -139,7 +139,7 @@ class ShiftBookings(MethodView):
     ):
         """List a shift's bookings (its employer and delegated brokers)."""
         shift = jobs.get_shift(shift_id)
-        if employers.may_act_for(current_user(), shift.job.employer_id) is None:
+        if delegations.may_act_for(current_user(), shift.job.employer_id) is None:
             raise Forbidden("only the shift's employer or its brokers see its bookings")
         query = select(Booking).where(Booking.shift_id == shift_id)
         if "status" in filters:

@@ -29,9 +29,9 @@ from marketplace.bookings.models import (
 )
 from marketplace.bookings.notifications import notify
 from marketplace.bookings.reputation import refresh_reliability
+from marketplace.brokers.delegations import Acting
 from marketplace.cities import catalogue
 from marketplace.database import execute_core
-from marketplace.employers.services import Acting
 from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs

@@ -1,4 +1,8 @@
-"""HTTP endpoints of broker profiles."""
+"""HTTP endpoints of broker profiles and of delegations.
+
+An employer's delegations (``/employers/me/brokers``) are views of the employers' blueprint
+registered here, where delegations live: the employers' own package needs no broker.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,17 @@ from typing import Any
 
 from flask.views import MethodView
 
-from marketplace.brokers import services
-from marketplace.brokers.schemas import BrokerProfileInSchema, BrokerSchema
+from marketplace.brokers import delegations, services
+from marketplace.brokers.schemas import (
+    BrokerProfileInSchema,
+    BrokerSchema,
+    DelegationInSchema,
+    DelegationSchema,
+)
 from marketplace.common.api import Blueprint
 from marketplace.common.guards import auth_required, current_user
-from marketplace.employers import services as employers
+from marketplace.common.idempotency import idempotent
+from marketplace.employers.routes import blp as employers_blp
 from marketplace.employers.schemas import EmployerSchema
 
 blp = Blueprint("brokers", __name__, url_prefix="/api/v1/brokers", description="Labour brokers")
@@ -44,4 +54,37 @@ class MyEmployers(MethodView):
     @blp.errors(409)
     def get(self):
         """List the employers that delegated to me and have not revoked it."""
-        return employers.employers_of_broker(current_user())
+        return delegations.employers_of_broker(current_user())
+
+
+@employers_blp.route("/me/brokers")
+class MyBrokers(MethodView):
+    """The brokers that act for me."""
+
+    @auth_required("employer")
+    @employers_blp.response(200, DelegationSchema(many=True))
+    @employers_blp.errors(409)
+    def get(self):
+        """List the brokers that may act for me now."""
+        return delegations.my_brokers(current_user())
+
+    @auth_required("employer")
+    @idempotent
+    @employers_blp.arguments(DelegationInSchema)
+    @employers_blp.response(201, DelegationSchema)
+    @employers_blp.errors(409)
+    def post(self, body: dict[str, Any]):
+        """Let a broker act for me."""
+        return delegations.delegate(current_user(), body["broker_id"])
+
+
+@employers_blp.route("/me/brokers/<int:broker_id>")
+class MyBroker(MethodView):
+    """One broker's delegation."""
+
+    @auth_required("employer")
+    @employers_blp.response(204)
+    @employers_blp.errors(404, 409)
+    def delete(self, broker_id: int):
+        """End a broker's delegation at once."""
+        delegations.revoke_delegation(current_user(), broker_id)

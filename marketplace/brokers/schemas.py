@@ -7,6 +7,7 @@ from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
+from marketplace.common.schemas import Id, Instant
 
 
 class BrokerProfileInSchema(ma.Schema):
@@ -27,3 +28,18 @@ class BrokerSchema(ma.Schema):
     name = fields.String()
     city = fields.String()
     licence_number = fields.String(allow_none=True)
+
+
+class DelegationInSchema(ma.Schema):
+    """Let a broker act for me."""
+
+    broker_id = Id(required=True)
+
+
+class DelegationSchema(ma.Schema):
+    """A live delegation."""
+
+    id = fields.Integer()
+    employer_id = fields.Integer()
+    broker_id = fields.Integer()
+    created_at = Instant()

@@ -1,10 +1,10 @@
-"""Employers and the delegations that let a broker act for them."""
+"""Employers (the delegations that let a broker act for one: ``brokers.models``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, String, text
+from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.database import UTCDateTime
@@ -31,27 +31,3 @@ class Employer(Model):
     def location(self) -> dict[str, float]:
         """The employer's location as ``{"lat", "lon"}``."""
         return {"lat": self.lat, "lon": self.lon}
-
-
-class Delegation(Model):
-    """An employer lets a broker act for it, until it revokes the delegation."""
-
-    __tablename__ = "delegations"
-    __table_args__ = (
-        # At most one live delegation per pair; revoked ones stay as history.
-        Index(
-            "uq_delegations_live_pair",
-            "employer_id",
-            "broker_id",
-            unique=True,
-            sqlite_where=text("revoked_at IS NULL"),
-            postgresql_where=text("revoked_at IS NULL"),
-        ),
-        Index("ix_delegations_broker_id", "broker_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    employer_id: Mapped[int] = mapped_column(ForeignKey("employers.id", ondelete="CASCADE"))
-    broker_id: Mapped[int] = mapped_column(ForeignKey("brokers.id", ondelete="CASCADE"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

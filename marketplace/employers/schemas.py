@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 from marketplace.cities import catalogue
 from marketplace.common.ids import credit_code_problem
 from marketplace.common.inputs import Text
-from marketplace.common.schemas import Id, Instant, LocationSchema
+from marketplace.common.schemas import LocationSchema
 
 
 class EmployerProfileInSchema(ma.Schema):
@@ -48,18 +48,3 @@ class EmployerSchema(ma.Schema):
     city = fields.String()
     address = fields.String()
     location = fields.Nested(LocationSchema)
-
-
-class DelegationInSchema(ma.Schema):
-    """Let a broker act for me."""
-
-    broker_id = Id(required=True)
-
-
-class DelegationSchema(ma.Schema):
-    """A live delegation."""
-
-    id = fields.Integer()
-    employer_id = fields.Integer()
-    broker_id = fields.Integer()
-    created_at = Instant()

@@ -11,10 +11,10 @@ from sqlalchemy.orm import joinedload
 from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
+from marketplace.brokers import delegations
 from marketplace.cities import catalogue
 from marketplace.cities.catalogue import City
 from marketplace.common import geo
-from marketplace.employers import services as employers
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift
@@ -73,7 +73,7 @@ def _check_in_city(city: City, location: dict[str, float]) -> None:
 
 def post_job(user: User, data: dict[str, Any]) -> Job:
     """Post a job with its shifts, for the caller's company or one it brokers for."""
-    acting = employers.acting_for(user, data["employer_id"])
+    acting = delegations.acting_for(user, data["employer_id"])
     city = catalogue.find(data["city"])
     assert city is not None  # the schema allows only known cities
     _check_shifts(data["shifts"])
@@ -151,7 +151,7 @@ def get_shift(shift_id: int) -> Shift:
 def cancel_job(user: User, job_id: int) -> Job:
     """Cancel a job: its future shifts, and through them their bookings."""
     job = get_job(job_id)
-    acting = employers.may_act_for(user, job.employer_id)
+    acting = delegations.may_act_for(user, job.employer_id)
     if acting is None:
         raise Forbidden("only the job's employer or a broker it delegated to may cancel it")
     if job.cancelled_at is not None:

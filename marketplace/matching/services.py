@@ -14,10 +14,10 @@ from sqlalchemy.orm import joinedload
 from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.bookings.models import LIVE_STATUSES, OVERLAP_BLOCKING_STATUSES, Booking
+from marketplace.brokers import delegations
 from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.database import execute_core
-from marketplace.employers import services as employers
 from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
@@ -40,7 +40,7 @@ def require_shift_side(user: User, shift: Shift) -> None:
         return
     if (
         user.role not in ("employer", "broker")
-        or employers.may_act_for(user, shift.job.employer_id) is None
+        or delegations.may_act_for(user, shift.job.employer_id) is None
     ):
         raise Forbidden("only the shift's employer, its brokers or an admin may see candidates")
 

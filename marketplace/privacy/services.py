@@ -23,13 +23,14 @@ from marketplace.auth.schemas import MeSchema
 from marketplace.bookings import offers
 from marketplace.bookings.models import LIVE_STATUSES, Booking, Notification, Rating
 from marketplace.bookings.schemas import BookingSchema, NotificationSchema, RatingSchema
+from marketplace.brokers import delegations
 from marketplace.brokers import services as brokers
-from marketplace.brokers.schemas import BrokerSchema
+from marketplace.brokers.models import Delegation
+from marketplace.brokers.schemas import BrokerSchema, DelegationSchema
 from marketplace.earnings.models import Contribution, Earning, TrainingRecord
 from marketplace.earnings.schemas import EarningSchema
 from marketplace.employers import services as employers
-from marketplace.employers.models import Delegation
-from marketplace.employers.schemas import DelegationSchema, EmployerSchema
+from marketplace.employers.schemas import EmployerSchema
 from marketplace.errors import Conflict, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
@@ -204,7 +205,7 @@ def close(user: User, password: str) -> User:
         for booking_id in open_offers:
             offers.decline(user, booking_id, "账户已注销")
         workers.erase_for_closure(worker)
-    employers.end_delegations_of(user)
+    delegations.end_delegations_of(user)
     auth.close_account(user)
     audit.record(
         "user.closed",
