@@ -36,7 +36,7 @@ def _offers() -> int:
 
 
 def _wage_arrears() -> int:
-    from marketplace.bookings.pay import raise_wage_arrears
+    from marketplace.earnings.pay import raise_wage_arrears
 
     return raise_wage_arrears()
 

@@ -15,7 +15,7 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
-from marketplace.bookings import attendance, pay, reputation
+from marketplace.bookings import attendance, reputation
 from marketplace.bookings import services as bookings
 from marketplace.bookings.models import Booking
 from marketplace.brokers import delegations
@@ -23,7 +23,7 @@ from marketplace.brokers import services as brokers
 from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id
 from marketplace.common.months import Month
-from marketplace.earnings import imports
+from marketplace.earnings import imports, pay
 from marketplace.earnings.models import PLATFORM_SOURCE, Earning
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema

@@ -423,3 +423,41 @@ def test_a_worker_without_the_skill_is_still_refused(client, make_worker, make_j
     )
     assert response.status_code == 409
     assert "cleaning" in response.get_json()["message"]
+
+
+def test_the_booking_lists_cost_the_same_few_queries_however_many_earnings_they_show(
+    client, headers_of, make_worker, make_job, database, count_queries
+):
+    """Each booking's earning is loaded with the list, not looked up once per booking."""
+    from datetime import date
+
+    from marketplace.employers.models import Employer
+    from tests.subsidies.conftest import add_booking_earning
+
+    worker = make_worker()
+    job = make_job(shifts=[{**shift_times(days_ahead=d), "headcount": 5} for d in (3, 4, 5, 6)])
+    employer = database.get(Employer, job.employer_id)
+    shift = job.shifts[0]
+
+    def queries(path: str, headers: dict[str, str], expected: int) -> int:
+        before = count_queries()
+        response = client.get(path, headers=headers)
+        assert response.status_code == 200 and len(response.get_json()) == expected
+        return count_queries() - before
+
+    def add_completed(count: int) -> None:
+        for n in range(count):
+            add_booking_earning(
+                database, worker.id, (shift.id, employer.id), date(2026, 1, 1 + n), "240.00"
+            )
+        database.commit()
+
+    worker_headers, employer_headers = headers_of(worker), headers_of(employer)
+    mine, theirs = "/api/v1/workers/me/bookings", f"/api/v1/shifts/{shift.id}/bookings"
+    add_completed(1)
+    few = queries(mine, worker_headers, 1), queries(theirs, employer_headers, 1)
+    add_completed(4)
+    many = queries(mine, worker_headers, 5), queries(theirs, employer_headers, 5)
+    assert many == few
+    listed = client.get(mine, headers=worker_headers).get_json()
+    assert all(item["earning"]["amount"] == "240.00" for item in listed)

@@ -31,12 +31,12 @@ from marketplace import clock
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import verify
 from marketplace.auth import services as auth_services
-from marketplace.bookings import attendance, notifications, pay
+from marketplace.bookings import attendance, notifications
 from marketplace.bookings import offers as booking_offers
 from marketplace.bookings import services as booking_services
 from marketplace.bookings.models import Alert, Booking, Notification
 from marketplace.config import normalise_database_url
-from marketplace.earnings import imports
+from marketplace.earnings import imports, pay
 from marketplace.earnings.models import Earning
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema

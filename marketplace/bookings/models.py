@@ -131,6 +131,8 @@ class Booking(Model):
 
     shift = relationship("Shift")
     worker = relationship("Worker")
+    # The earning an approved booking produced (the earnings domain writes it).
+    earning = relationship("Earning", uselist=False, viewonly=True)
 
 
 class Rating(Model):

@@ -7,6 +7,7 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace.bookings import (
     access,
@@ -14,7 +15,6 @@ from marketplace.bookings import (
     attendance,
     notifications,
     offers,
-    pay,
     services,
     throttle,
 )
@@ -23,14 +23,11 @@ from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
     AlertQuerySchema,
     AlertSchema,
-    ApproveSchema,
     BookingQuerySchema,
     BookingSchema,
-    EarningSchema,
     NotificationQuerySchema,
     NotificationSchema,
     OptionalReasonSchema,
-    PaidSchema,
     PositionSchema,
     RatingInSchema,
     RatingSchema,
@@ -63,19 +60,14 @@ RATE_LIMITED: dict[str, Any] = {
 }
 
 
+def _with_earning() -> Any:
+    # A list of bookings loads their earnings in one more query, not one per booking. Built
+    # when a request asks, not at import: building it configures every mapper.
+    return selectinload(Booking.earning)
+
+
 # What an employer or broker sees of a worker booked on its shifts.
 LIMITED_WORKER_FIELDS = ("id", "name", "skills", "rating", "reliability")
-
-
-class BookingView:
-    """A booking shown with the earning it produced, if any."""
-
-    def __init__(self, booking: Booking) -> None:
-        self._booking = booking
-        self.earning = pay.earning_of(booking) if booking.status == "completed" else None
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._booking, name)
 
 
 @blp.route("/workers/<int:worker_id>")
@@ -141,10 +133,10 @@ class ShiftBookings(MethodView):
         shift = jobs.get_shift(shift_id)
         if delegations.may_act_for(current_user(), shift.job.employer_id) is None:
             raise Forbidden("only the shift's employer or its brokers see its bookings")
-        query = select(Booking).where(Booking.shift_id == shift_id)
+        query = select(Booking).options(_with_earning()).where(Booking.shift_id == shift_id)
         if "status" in filters:
             query = query.where(Booking.status == filters["status"])
-        return [BookingView(b) for b in page_of(query.order_by(Booking.id), pagination_parameters)]
+        return page_of(query.order_by(Booking.id), pagination_parameters)
 
 
 @blp.route("/workers/me/bookings")
@@ -159,11 +151,11 @@ class MyBookings(MethodView):
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List my bookings, soonest shift first."""
         worker = workers.my_profile(current_user())
-        query = select(Booking).where(Booking.worker_id == worker.id)
+        query = select(Booking).options(_with_earning()).where(Booking.worker_id == worker.id)
         if "status" in filters:
             query = query.where(Booking.status == filters["status"])
         query = query.order_by(Booking.starts_at, Booking.id)
-        return [BookingView(b) for b in page_of(query, pagination_parameters)]
+        return page_of(query, pagination_parameters)
 
 
 @blp.route("/bookings/<int:booking_id>")
@@ -176,7 +168,7 @@ class BookingById(MethodView):
     def get(self, booking_id: int):
         """Read a booking (its worker, or the shift's employer side)."""
         booking, _ = access.as_either_side(current_user(), booking_id)
-        return BookingView(booking)
+        return booking
 
 
 @blp.route("/bookings/<int:booking_id>/accept")
@@ -282,32 +274,6 @@ class NoShow(MethodView):
     def post(self, booking_id: int):
         """Record that a confirmed worker did not come (from 30 min after the start)."""
         return attendance.no_show(current_user(), booking_id)
-
-
-@blp.route("/bookings/<int:booking_id>/approve")
-class Approve(MethodView):
-    """Approving worked hours."""
-
-    @auth_required("employer", "broker")
-    @blp.arguments(ApproveSchema)
-    @blp.response(200, BookingSchema)
-    @blp.errors(404, 409)
-    def post(self, body: dict[str, Any], booking_id: int):
-        """Approve a checked-out booking: completed, with one earning of hours × wage."""
-        return BookingView(pay.approve(current_user(), booking_id, body.get("hours")))
-
-
-@blp.route("/bookings/<int:booking_id>/paid")
-class Paid(MethodView):
-    """Recording the payment."""
-
-    @auth_required("employer", "broker")
-    @blp.arguments(PaidSchema)
-    @blp.response(200, EarningSchema)
-    @blp.errors(404, 409)
-    def post(self, body: dict[str, Any], booking_id: int):
-        """Mark the booking's earning paid (resolves a wage-arrears alert)."""
-        return pay.mark_paid(current_user(), booking_id, body["paid_at"])
 
 
 @blp.route("/bookings/<int:booking_id>/ratings")

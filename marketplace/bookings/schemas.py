@@ -8,7 +8,6 @@ from marshmallow import fields, validate
 from marketplace.bookings.models import STATUSES
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Hours, Instant
-from marketplace.earnings.schemas import EarningSchema
 
 
 class BookingSchema(ma.Schema):
@@ -48,7 +47,8 @@ class BookingSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "an offer: when it lapses unless the worker accepts it"},
     )
-    earning = fields.Nested(EarningSchema, allow_none=True)
+    # By name: the earnings' schema (the earnings domain comes after the bookings').
+    earning = fields.Nested("EarningSchema", allow_none=True)
 
 
 class BookingQuerySchema(ma.Schema):

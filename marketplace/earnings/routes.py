@@ -1,4 +1,5 @@
-"""HTTP endpoints of earnings and of the imports of income, premiums and training."""
+"""HTTP endpoints of earnings: approving a booking's hours into one and marking it paid, a
+worker's own, and the imports of income, premiums and training."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
+from marketplace.bookings.schemas import ApproveSchema, BookingSchema, PaidSchema
 from marketplace.common.api import Blueprint
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
-from marketplace.earnings import imports, services
+from marketplace.earnings import imports, pay, services
 from marketplace.earnings.schemas import (
     ContributionsImportSchema,
     EarningSchema,
@@ -94,3 +96,31 @@ class ImportTraining(MethodView):
     def post(self, body: dict[str, Any]):
         """Import training records: all or none; same (id_number, course, completed_on) replaces."""
         return imports.import_training(current_user(), body["records"])
+
+
+@blp.route("/bookings/<int:booking_id>/approve")
+class Approve(MethodView):
+    """Approving worked hours."""
+
+    @blp.doc(tags=["bookings"])
+    @auth_required("employer", "broker")
+    @blp.arguments(ApproveSchema)
+    @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Approve a checked-out booking: completed, with one earning of hours × wage."""
+        return pay.approve(current_user(), booking_id, body.get("hours"))
+
+
+@blp.route("/bookings/<int:booking_id>/paid")
+class Paid(MethodView):
+    """Recording the payment."""
+
+    @blp.doc(tags=["bookings"])
+    @auth_required("employer", "broker")
+    @blp.arguments(PaidSchema)
+    @blp.response(200, EarningSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Mark the booking's earning paid (resolves a wage-arrears alert)."""
+        return pay.mark_paid(current_user(), booking_id, body["paid_at"])

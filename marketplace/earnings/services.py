@@ -4,15 +4,68 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import case, func, select
 
+from marketplace import clock, events
+from marketplace.audit import services as audit
 from marketplace.auth.models import User
+from marketplace.bookings.models import Booking
 from marketplace.common.months import Month, months_between
 from marketplace.earnings.models import PLATFORM_SOURCE, Contribution, Earning
 from marketplace.extensions import db
 from marketplace.workers.services import my_profile
+
+CENT = Decimal("0.01")
+
+
+def record_booking_earning(
+    booking: Booking,
+    hours: Decimal,
+    hourly_wage: Decimal,
+    *,
+    city: str,
+    actor: User,
+    audit_data: dict[str, Any],
+) -> Earning:
+    """Record the earning of an approved booking: ``hours`` × ``hourly_wage``, exact.
+
+    Platform income counts in the month the shift started (city time). Audited as
+    ``earning.recorded`` (with ``audit_data``: who acted for which employer) in the same
+    transaction, and announced (``EARNING_RECORDED``: the subsidy hooks evaluate the worker).
+    """
+    earning = Earning(
+        worker_id=booking.worker_id,
+        booking_id=booking.id,
+        employer_id=booking.employer_id,
+        source=PLATFORM_SOURCE,
+        month=str(Month.of(clock.local_date(booking.starts_at))),
+        hours=hours,
+        amount=(hours * hourly_wage).quantize(CENT, rounding=ROUND_HALF_UP),
+        recorded_at=clock.now(),
+        recorded_by=actor.id,
+    )
+    db.session.add(earning)
+    db.session.flush()  # the event below names the earning's id
+    audit.record(
+        "earning.recorded",
+        "earning",
+        earning.id,
+        {
+            "booking_id": booking.id,
+            "worker_id": booking.worker_id,
+            "month": earning.month,
+            "hours": str(hours),
+            "amount": str(earning.amount),
+            **audit_data,
+        },
+        actor_id=actor.id,
+        city=city,
+    )
+    events.emit(events.EARNING_RECORDED, earning=earning)
+    return earning
 
 
 def my_earnings(

@@ -1,4 +1,8 @@
-"""Pay: approving worked hours into an earning, marking it paid, and wage arrears alerts."""
+"""Pay: approving a booking's worked hours into an earning, marking it paid, wage arrears.
+
+In the earnings package, after the bookings it reads and moves on: a booking's earning is the
+earnings' business (``services.record_booking_earning``).
+"""
 
 from __future__ import annotations
 
@@ -14,8 +18,8 @@ from marketplace.bookings import access
 from marketplace.bookings.models import Alert, Booking
 from marketplace.bookings.notifications import notify
 from marketplace.bookings.services import record_transition, require_state
-from marketplace.common.months import Month
-from marketplace.earnings.models import PLATFORM_SOURCE, Earning
+from marketplace.earnings import services
+from marketplace.earnings.models import Earning
 from marketplace.errors import Conflict, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
@@ -59,51 +63,20 @@ def approve(user: User, booking_id: int, hours: Decimal | None) -> Booking:
         message = "approved hours must be more than zero"
         raise Invalid(message, field_error("json", "hours", message))
     job = booking.shift.job
-    earning = Earning(
-        worker_id=booking.worker_id,
-        booking_id=booking.id,
-        employer_id=booking.employer_id,
-        source=PLATFORM_SOURCE,
-        # Platform income counts in the month the shift started (city time).
-        month=str(Month.of(clock.local_date(booking.starts_at))),
-        hours=hours,
-        amount=(hours * job.hourly_wage).quantize(CENT, rounding=ROUND_HALF_UP),
-        recorded_at=clock.now(),
-        recorded_by=user.id,
-    )
-    db.session.add(earning)
     booking.status = "completed"
     booking.approved_hours = hours
-    record_transition(booking, "completed", user, acting, hours=str(hours))
-    audit.record(
-        "earning.recorded",
-        "earning",
-        earning.id,
-        {
-            "booking_id": booking.id,
-            "worker_id": booking.worker_id,
-            "month": earning.month,
-            "hours": str(hours),
-            "amount": str(earning.amount),
-            **acting.audit_data,
-        },
-        actor_id=user.id,
-        city=job.city,
+    record_transition(booking, "completed", user, acting, city=job.city, hours=str(hours))
+    services.record_booking_earning(
+        booking, hours, job.hourly_wage, city=job.city, actor=user, audit_data=acting.audit_data
     )
-    events.emit(events.EARNING_RECORDED, earning=earning)
     return booking
-
-
-def earning_of(booking: Booking) -> Earning | None:
-    """The earning a completed booking produced."""
-    return db.session.scalar(select(Earning).where(Earning.booking_id == booking.id))
 
 
 def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
     """The employer's side records that the booking's earning was paid; resolves arrears."""
     booking, acting = access.as_employer_side(user, booking_id)
     require_state(booking, "completed", "mark as paid")
-    earning = earning_of(booking)
+    earning = booking.earning
     assert earning is not None  # every completed booking has one
     if earning.paid_at is not None:
         raise Conflict(f"this earning was already marked paid at {earning.paid_at.isoformat()}")
