@@ -1,40 +1,115 @@
 """Domain events: how one domain tells others that something happened, without importing them.
 
-Handlers run synchronously inside the emitting service call, so whatever they write joins the
-same transaction and commits or rolls back with it. The subsidy hooks and the audit log listen.
+The catalogue below is every event there is (Indico's ``core/signals`` keeps one the same way):
+each names what its payload holds, who emits it and who listens. Handlers run synchronously
+inside the emitting service call, so whatever they write joins the same transaction and commits
+or rolls back with it. The audit log is not a listener: services write it directly, in the same
+transaction as the change. ``tests/test_events.py`` fails when an event is emitted that nobody
+listens to, listened to that nobody emits, or heard by other modules than its entry names.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 Handler = Callable[..., None]
 
-# Events that cross domains. Payloads are keyword arguments, named in each comment.
-EARNING_RECORDED = "earning_recorded"  # earning: Earning — a booking was approved and paid out
-EARNING_PAID = "earning_paid"  # earning: Earning
-_handlers: dict[str, list[Handler]] = defaultdict(list)
+
+@dataclass(frozen=True, eq=False)
+class Event:
+    """One event of the catalogue: its name, what it means, and the modules that listen to it."""
+
+    name: str
+    doc: str
+    listeners: tuple[str, ...]
+    _handlers: list[Handler] = field(default_factory=list, repr=False)
+
+    def __repr__(self) -> str:
+        return f"Event({self.name!r})"
 
 
-def subscribe(event: str) -> Callable[[Handler], Handler]:
+EARNING_RECORDED = Event(
+    "earning_recorded",
+    """A booking's hours were approved into an earning.
+
+    Payload: ``earning`` (an ``Earning``). Emitted by ``earnings.services.record_booking_earning``.
+    Heard by ``subsidies.hooks``, which evaluates the worker at once.""",
+    listeners=("marketplace.subsidies.hooks",),
+)
+EARNINGS_IMPORTED = Event(
+    "earnings_imported",
+    """Months of income from another channel were imported.
+
+    Payload: ``worker_ids`` (the workers the records belong to). Emitted by
+    ``earnings.imports``. Heard by ``subsidies.hooks``, which evaluates those workers.""",
+    listeners=("marketplace.subsidies.hooks",),
+)
+CONTRIBUTIONS_IMPORTED = Event(
+    "contributions_imported",
+    """Months of social-insurance premiums were imported.
+
+    Payload: ``worker_ids``. Emitted by ``earnings.imports``. Heard by ``subsidies.hooks``.""",
+    listeners=("marketplace.subsidies.hooks",),
+)
+TRAINING_IMPORTED = Event(
+    "training_imported",
+    """Online training records were imported.
+
+    Payload: ``worker_ids``. Emitted by ``earnings.imports``. Heard by ``subsidies.hooks``.""",
+    listeners=("marketplace.subsidies.hooks",),
+)
+WORKER_GROUPS_CHANGED = Event(
+    "worker_groups_changed",
+    """A worker's group dates or flags changed (失业登记, 就业困难, graduation, veteran …).
+
+    Payload: ``worker`` (a ``Worker``) and ``changes`` (``{field: [old, new]}``). Emitted by
+    ``workers.services.put_profile``. Heard by ``subsidies.hooks``, which evaluates the worker.""",
+    listeners=("marketplace.subsidies.hooks",),
+)
+SHIFTS_CANCELLED = Event(
+    "shifts_cancelled",
+    """Shifts of a job were cancelled (the job was).
+
+    Payload: ``shifts`` (the ``Shift`` rows) and ``actor`` (the ``User``). Emitted by
+    ``jobs.services.cancel_job``. Heard by ``bookings.services``, which cancels their live
+    bookings and offers, gives their places back and tells their workers.""",
+    listeners=("marketplace.bookings.services",),
+)
+
+CATALOGUE: tuple[Event, ...] = (
+    EARNING_RECORDED,
+    EARNINGS_IMPORTED,
+    CONTRIBUTIONS_IMPORTED,
+    TRAINING_IMPORTED,
+    WORKER_GROUPS_CHANGED,
+    SHIFTS_CANCELLED,
+)
+
+
+def subscribe(event: Event) -> Callable[[Handler], Handler]:
     """Register the decorated function to run whenever ``event`` is emitted."""
 
     def register(handler: Handler) -> Handler:
-        if handler not in _handlers[event]:
-            _handlers[event].append(handler)
+        if handler not in event._handlers:
+            event._handlers.append(handler)
         return handler
 
     return register
 
 
-def emit(event: str, **payload: Any) -> None:
+def unsubscribe(event: Event, handler: Handler) -> None:
+    """Stop running ``handler`` for ``event`` (tests that listened for a while)."""
+    event._handlers.remove(handler)
+
+
+def emit(event: Event, **payload: Any) -> None:
     """Run every handler of ``event`` with ``payload``, in the order they subscribed."""
-    for handler in list(_handlers[event]):
+    for handler in list(event._handlers):
         handler(**payload)
 
 
-def handlers(event: str) -> tuple[Handler, ...]:
+def handlers(event: Event) -> tuple[Handler, ...]:
     """The handlers of ``event`` (for tests and diagnostics)."""
-    return tuple(_handlers[event])
+    return tuple(event._handlers)

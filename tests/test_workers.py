@@ -11,7 +11,6 @@ from sqlalchemy import func, select, text
 from marketplace import clock, events
 from marketplace.audit.models import AuditEvent
 from marketplace.workers.models import Worker, WorkerGroupChange
-from marketplace.workers.services import WORKER_GROUPS_CHANGED
 from tests.conftest import resident_id, worker_body
 
 ME = "/api/v1/workers/me"
@@ -210,7 +209,7 @@ def test_a_group_change_is_recorded_audited_and_announced(
 ):
     seen: list[dict] = []
 
-    @events.subscribe(WORKER_GROUPS_CHANGED)
+    @events.subscribe(events.WORKER_GROUPS_CHANGED)
     def remember(worker, changes):
         seen.append(changes)
 
@@ -233,7 +232,7 @@ def test_a_group_change_is_recorded_audited_and_announced(
         unemployment_registered_on="2025-12-10",
         veteran=True,
     )
-    events._handlers[WORKER_GROUPS_CHANGED].remove(remember)
+    events.unsubscribe(events.WORKER_GROUPS_CHANGED, remember)
 
     assert seen == [
         {"unemployment_registered_on": [None, "2025-12-10"], "veteran": ["false", "true"]}

@@ -39,7 +39,6 @@ from marketplace.jobs.models import Job, Shift
 from marketplace.workers import services as workers
 from marketplace.workers.models import Worker
 
-BOOKING_TRANSITIONED = "booking_transitioned"  # booking, action, actor
 LATE_CANCEL = timedelta(hours=12)
 
 
@@ -76,7 +75,6 @@ def record_transition(
         actor_id=actor.id if actor else None,
         city=city,
     )
-    events.emit(BOOKING_TRANSITIONED, booking=booking, action=action, actor=actor)
 
 
 # Built once, values bound when they run: the statements of every booking.
@@ -396,6 +394,6 @@ def require_state(booking: Booking, allowed: str | tuple[str, ...], action: str)
         )
 
 
-@events.subscribe(jobs.SHIFTS_CANCELLED)
+@events.subscribe(events.SHIFTS_CANCELLED)
 def _on_shifts_cancelled(shifts: list[Shift], actor: User) -> None:
     cancel_for_shifts(shifts, actor)

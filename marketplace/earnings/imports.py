@@ -32,11 +32,6 @@ from marketplace.errors import Conflict, Invalid
 from marketplace.extensions import db
 from marketplace.workers.services import WorkerRef, workers_by_id_numbers
 
-# Domain events of the imports; payload ``worker_ids: list[int]`` (the workers whose facts changed).
-EARNINGS_IMPORTED = "earnings_imported"
-CONTRIBUTIONS_IMPORTED = "contributions_imported"
-TRAINING_IMPORTED = "training_imported"
-
 T = TypeVar("T")
 
 
@@ -116,7 +111,7 @@ def _write(
     apply: Callable[[T, _Record], None],
     values: Callable[[T], dict[str, Any]],
     entity: str,
-    event: str,
+    event: events.Event,
 ) -> ImportResult:
     """Replace or add each record, record the audit events, announce the workers touched."""
     now = clock.now()
@@ -195,7 +190,7 @@ def import_earnings(user: User, source: str, raw: Sequence[Any]) -> ImportResult
             "amount": row.amount,
         },
         "earning",
-        EARNINGS_IMPORTED,
+        events.EARNINGS_IMPORTED,
     )
 
 
@@ -221,7 +216,7 @@ def import_contributions(user: User, raw: Sequence[Any]) -> ImportResult:
         apply,
         lambda row: {"month": row.month, "pension": row.pension, "medical": row.medical},
         "contribution",
-        CONTRIBUTIONS_IMPORTED,
+        events.CONTRIBUTIONS_IMPORTED,
     )
 
 
@@ -262,5 +257,5 @@ def import_training(user: User, raw: Sequence[Any]) -> ImportResult:
             "class_hours": row.class_hours,
         },
         "training",
-        TRAINING_IMPORTED,
+        events.TRAINING_IMPORTED,
     )

@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 
-from marketplace import clock, events
+from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.bookings import access
@@ -101,7 +101,6 @@ def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
         actor_id=user.id,
         city=booking.shift.job.city,
     )
-    events.emit(events.EARNING_PAID, earning=earning)
     return earning
 
 

@@ -20,8 +20,6 @@ from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
 
-SHIFTS_CANCELLED = "shifts_cancelled"
-
 
 def _check_shifts(shifts: list[dict[str, Any]]) -> None:
     now = clock.now()
@@ -170,5 +168,5 @@ def cancel_job(user: User, job_id: int) -> Job:
         actor_id=user.id,
         city=job.city,
     )
-    events.emit(SHIFTS_CANCELLED, shifts=cancelled, actor=user)
+    events.emit(events.SHIFTS_CANCELLED, shifts=cancelled, actor=user)
     return job

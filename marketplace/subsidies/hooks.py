@@ -11,26 +11,24 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace import events
-from marketplace.earnings import imports
 from marketplace.subsidies import evaluator
-from marketplace.workers.services import WORKER_GROUPS_CHANGED
 
 
 @events.subscribe(events.EARNING_RECORDED)
 def on_earning_recorded(earning: Any, **_payload: Any) -> None:
     """A booking's earning was recorded: evaluate its worker."""
-    evaluator.evaluate_workers([earning.worker_id], trigger=events.EARNING_RECORDED)
+    evaluator.evaluate_workers([earning.worker_id], trigger=events.EARNING_RECORDED.name)
 
 
-@events.subscribe(imports.EARNINGS_IMPORTED)
-@events.subscribe(imports.CONTRIBUTIONS_IMPORTED)
-@events.subscribe(imports.TRAINING_IMPORTED)
+@events.subscribe(events.EARNINGS_IMPORTED)
+@events.subscribe(events.CONTRIBUTIONS_IMPORTED)
+@events.subscribe(events.TRAINING_IMPORTED)
 def on_import(worker_ids: list[int], **_payload: Any) -> None:
     """Records were imported: evaluate every worker they belong to, set-based."""
     evaluator.evaluate_workers(worker_ids, trigger="import")
 
 
-@events.subscribe(WORKER_GROUPS_CHANGED)
+@events.subscribe(events.WORKER_GROUPS_CHANGED)
 def on_groups_changed(worker: Any, **_payload: Any) -> None:
     """A worker's group dates changed: evaluate the worker."""
-    evaluator.evaluate_workers([worker.id], trigger=WORKER_GROUPS_CHANGED)
+    evaluator.evaluate_workers([worker.id], trigger=events.WORKER_GROUPS_CHANGED.name)

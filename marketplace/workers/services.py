@@ -35,8 +35,6 @@ from marketplace.workers.models import (
     WorkerSkill,
 )
 
-WORKER_GROUPS_CHANGED = "worker_groups_changed"
-
 # The skills come with the profile in one query (bookings check them at once).
 _profiles = Profiles(Worker, "worker", "/api/v1/workers/me", joined=["skill_rows"])
 profile_of = _profiles.of
@@ -215,7 +213,7 @@ def _record_group_changes(
         actor_id=actor.id,
         city=worker.city,
     )
-    events.emit(WORKER_GROUPS_CHANGED, worker=worker, changes=changes)
+    events.emit(events.WORKER_GROUPS_CHANGED, worker=worker, changes=changes)
 
 
 CLOSED_NAME = "已注销用户"

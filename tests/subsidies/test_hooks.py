@@ -9,9 +9,7 @@ from sqlalchemy import select
 
 from marketplace import events
 from marketplace.audit.models import AuditEvent
-from marketplace.earnings import imports
 from marketplace.subsidies import hooks
-from marketplace.workers.services import WORKER_GROUPS_CHANGED
 from tests.conftest import worker_body
 from tests.subsidies.conftest import (
     FIRST_HALF,
@@ -31,11 +29,11 @@ def income_records(person, months=FIRST_HALF, amount="2700.00"):
 
 def test_the_hooks_listen_to_every_change_of_the_facts():
     assert hooks.on_earning_recorded in events.handlers(events.EARNING_RECORDED)
-    assert hooks.on_groups_changed in events.handlers(WORKER_GROUPS_CHANGED)
+    assert hooks.on_groups_changed in events.handlers(events.WORKER_GROUPS_CHANGED)
     for event in (
-        imports.EARNINGS_IMPORTED,
-        imports.CONTRIBUTIONS_IMPORTED,
-        imports.TRAINING_IMPORTED,
+        events.EARNINGS_IMPORTED,
+        events.CONTRIBUTIONS_IMPORTED,
+        events.TRAINING_IMPORTED,
     ):
         assert hooks.on_import in events.handlers(event)
 
@@ -161,7 +159,7 @@ def test_a_group_change_raises_a_flag_at_once(client, auth_headers, person, data
     assert flag.amount == Decimal("1000.00")
     updated = database.scalar(select(AuditEvent).where(AuditEvent.action == "flag.updated"))
     assert updated.data["changes"]["amount"] == {"from": "800.00", "to": "1000.00"}
-    assert updated.data["trigger"] == WORKER_GROUPS_CHANGED
+    assert updated.data["trigger"] == events.WORKER_GROUPS_CHANGED.name
 
 
 def test_a_recorded_earning_raises_the_flag_at_once(person, shift_of, database):
