@@ -12,7 +12,7 @@ from bench.harness import fresh_app, save, seed
 from marketplace.audit.models import AuditEvent
 from marketplace.cities import catalogue
 from marketplace.extensions import db
-from marketplace.subsidies import evaluator
+from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.models import SubsidyFlag
 
 

@@ -45,7 +45,7 @@ from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Shift
 from marketplace.jobs.schemas import JobInSchema
 from marketplace.scheduler import run_job
-from marketplace.subsidies import evaluator
+from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import WorkerProfileInSchema

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from marketplace import clock
 from marketplace.employers.models import Employer
 from marketplace.matching import scoring
-from marketplace.subsidies.facts import WorkerFacts
-from marketplace.subsidies.priority import priority
+from marketplace.subsidies.rules.facts import WorkerFacts
+from marketplace.subsidies.rules.priority import priority
 from marketplace.workers import availability
 from tests.conftest import CITY_POINTS, shift_times
 

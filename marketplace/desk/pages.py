@@ -26,8 +26,8 @@ from marketplace.earnings.services import MonthRecord, month_records
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
 from marketplace.stats import services as stats
-from marketplace.subsidies import risk
 from marketplace.subsidies import services as subsidies
+from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.export import BENEFICIARY_NAMES, PROGRAM_NAMES, STATUS_NAMES
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers.models import Worker

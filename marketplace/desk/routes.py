@@ -46,8 +46,8 @@ from marketplace.desk.session import (
 from marketplace.errors import DomainError, Invalid, Unauthorized
 from marketplace.extensions import db
 from marketplace.stats import services as stats
-from marketplace.subsidies import risk
 from marketplace.subsidies import services as subsidies
+from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.models import FLAG_STATUSES, PROGRAMS
 from marketplace.subsidies.schemas import DecisionInSchema, FlagQuerySchema
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from flask import current_app
 
-from marketplace.subsidies.priority import (
+from marketplace.subsidies.rules.priority import (
     DIFFICULTY,
     GRADUATE_WINDOW_MONTHS,
     UNEMPLOYED_OR_GRADUATE,
@@ -69,7 +69,7 @@ def priority_vector(
 ) -> Vector:
     """``priority`` for many workers at once, from the month indexes of their group dates.
 
-    The same rule as ``marketplace.subsidies.priority.priority`` (a test holds them equal).
+    The same rule as ``marketplace.subsidies.rules.priority.priority`` (a test holds them equal).
     """
     month = month_index(as_of)
     graduate_recent = (graduated <= month) & (month <= graduated + GRADUATE_WINDOW_MONTHS)

@@ -37,7 +37,7 @@ from marketplace.extensions import db
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Shift
 from marketplace.matching import scoring
-from marketplace.subsidies.priority import GRADUATE_WINDOW_MONTHS
+from marketplace.subsidies.rules.priority import GRADUATE_WINDOW_MONTHS
 from marketplace.workers.models import Worker, WorkerSkill
 
 

@@ -23,7 +23,7 @@ from marketplace.earnings.models import Contribution, Earning
 from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
-from marketplace.subsidies.priority import GRADUATE_WINDOW_MONTHS
+from marketplace.subsidies.rules.priority import GRADUATE_WINDOW_MONTHS
 from marketplace.workers.models import Worker
 
 HUNDRED = Decimal(100)

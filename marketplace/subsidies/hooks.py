@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from marketplace import events
-from marketplace.subsidies import evaluator
+from marketplace.subsidies.evaluation import evaluator
 
 
 @events.subscribe(events.EARNING_RECORDED)

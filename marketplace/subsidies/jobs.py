@@ -7,7 +7,7 @@ from typing import Any
 
 from marketplace.cities import catalogue
 from marketplace.extensions import db
-from marketplace.subsidies import evaluator
+from marketplace.subsidies.evaluation import evaluator
 
 
 def subsidy_evaluation(as_of: date | None = None) -> dict[str, Any]:

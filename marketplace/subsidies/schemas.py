@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Instant, Money, MonthText
-from marketplace.subsidies import risk
+from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.models import FLAG_STATUSES, PROGRAMS
 
 

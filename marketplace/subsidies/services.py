@@ -20,9 +20,11 @@ from marketplace.cities import catalogue
 from marketplace.database import count_rows
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
-from marketplace.subsidies import evaluator, export, publication, risk
+from marketplace.subsidies import export
+from marketplace.subsidies.evaluation import evaluator, risk
 from marketplace.subsidies.models import SubsidyFlag
-from marketplace.subsidies.parameters import load_policies, to_api
+from marketplace.subsidies.policy import publication
+from marketplace.subsidies.policy.catalogue import load_policies, to_api
 from marketplace.workers.services import my_profile
 
 FILTERS = ("program", "status", "worker_id", "policy_id")

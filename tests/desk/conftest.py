@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from flask.testing import FlaskClient
 
-from marketplace.subsidies import evaluator
+from marketplace.subsidies.evaluation import evaluator
 from tests.conftest import PASSWORD
 from tests.subsidies import conftest as subsidy_fixtures
 from tests.subsidies.conftest import due_in_both_cities, flags_of

@@ -20,15 +20,15 @@ from typing import Any
 import pytest
 
 from marketplace.common.months import Month, months_between
-from marketplace.subsidies import programs
-from marketplace.subsidies.facts import (
+from marketplace.subsidies.policy.catalogue import policy
+from marketplace.subsidies.rules import programs
+from marketplace.subsidies.rules.facts import (
     ExistingFlag,
     FlagProposal,
     Premium,
     TrainingRecord,
     WorkerFacts,
 )
-from marketplace.subsidies.parameters import policy
 
 CASES = Path(__file__).with_name("cases")
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from marketplace.audit.models import AuditEvent
 from marketplace.earnings.models import Earning
-from marketplace.subsidies import evaluator
+from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers.models import Worker
 from tests.subsidies.conftest import (

@@ -11,9 +11,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from marketplace.audit.models import AuditEvent
-from marketplace.subsidies import evaluator, publication
+from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.export import HEADERS
 from marketplace.subsidies.models import PolicyVersion
+from marketplace.subsidies.policy import publication
 from tests.subsidies.conftest import FIRST_HALF, add_income
 
 EXPORT = "/api/v1/subsidies/flags/export"

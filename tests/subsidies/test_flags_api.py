@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
-from marketplace.subsidies import evaluator
+from marketplace.subsidies.evaluation import evaluator
 from tests.subsidies.conftest import codes, due_in_both_cities, flags_of
 
 EVALUATIONS = "/api/v1/subsidies/evaluations"

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from marketplace.subsidies import evaluator, jobs
+from marketplace.subsidies import jobs
+from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.models import SubsidyFlag
 from tests.subsidies.conftest import due_in_both_cities, flags_of
 

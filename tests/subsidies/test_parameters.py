@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from marketplace.common.months import Month
-from marketplace.subsidies import parameters, programs
-from marketplace.subsidies.parameters import (
+from marketplace.subsidies.policy import catalogue as parameters
+from marketplace.subsidies.policy.catalogue import (
     POLICY_DIR,
     PolicyFileError,
     load_policies,
@@ -20,6 +20,7 @@ from marketplace.subsidies.parameters import (
     policy,
     to_api,
 )
+from marketplace.subsidies.rules import programs
 
 WUXI_FILE = POLICY_DIR / "wuxi-2021-26.toml"
 

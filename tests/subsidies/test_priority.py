@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.subsidies import parameters
-from marketplace.subsidies.facts import WorkerFacts
-from marketplace.subsidies.priority import DEFAULT_WEIGHT, priority, priority_weight
+from marketplace.subsidies.policy import catalogue as parameters
+from marketplace.subsidies.rules.facts import WorkerFacts
+from marketplace.subsidies.rules.priority import DEFAULT_WEIGHT, priority, priority_weight
 
 AS_OF = date(2026, 3, 15)
 

@@ -12,7 +12,7 @@ from datetime import date
 
 import pytest
 
-from marketplace.subsidies import evaluator
+from marketplace.subsidies.evaluation import evaluator
 from tests.subsidies.conftest import (
     FIRST_HALF,
     add_booking_earning,

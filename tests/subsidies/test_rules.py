@@ -6,9 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 from marketplace.common.months import Month, months_between
-from marketplace.subsidies.facts import Premium, TrainingRecord, WorkerFacts
-from marketplace.subsidies.parameters import load_policies
-from marketplace.subsidies.rules import evaluate_worker
+from marketplace.subsidies.policy.catalogue import load_policies
+from marketplace.subsidies.rules.evaluate import evaluate_worker
+from marketplace.subsidies.rules.facts import Premium, TrainingRecord, WorkerFacts
 
 
 def _facts(city: str) -> WorkerFacts:

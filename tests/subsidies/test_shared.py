@@ -12,9 +12,9 @@ import pytest
 from marketplace.cities import catalogue
 from marketplace.cities.catalogue import MinimumWage
 from marketplace.common.months import Month
-from marketplace.subsidies.facts import ExistingFlag, WorkerFacts
-from marketplace.subsidies.parameters import policy
-from marketplace.subsidies.programs import _shared
+from marketplace.subsidies.policy.catalogue import policy
+from marketplace.subsidies.rules.facts import ExistingFlag, WorkerFacts
+from marketplace.subsidies.rules.programs import _shared
 
 CENT = Decimal("0.01")
 

@@ -18,9 +18,9 @@ from fractions import Fraction
 from typing import Any
 
 from marketplace.common.months import Month, months_between
-from marketplace.subsidies.facts import FlagProposal, WorkerFacts
-from marketplace.subsidies.parameters import Policy, Program
-from marketplace.subsidies.programs import _shared
+from marketplace.subsidies.policy.catalogue import Policy, Program
+from marketplace.subsidies.rules.facts import FlagProposal, WorkerFacts
+from marketplace.subsidies.rules.programs import _shared
 
 CODE = "social_insurance"
 EXTENSION = frozenset(

@@ -11,8 +11,8 @@ from fractions import Fraction
 
 from marketplace.cities import catalogue
 from marketplace.common.months import Month
-from marketplace.subsidies.facts import WorkerFacts
-from marketplace.subsidies.parameters import Policy, Program
+from marketplace.subsidies.policy.catalogue import Policy, Program
+from marketplace.subsidies.rules.facts import WorkerFacts
 
 CENT = Decimal("0.01")
 

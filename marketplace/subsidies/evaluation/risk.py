@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from marketplace.clock import local_date
 from marketplace.common.months import Month, months_between
-from marketplace.subsidies.facts import FlagProposal
+from marketplace.subsidies.rules.facts import FlagProposal
 
 NO_ATTENDANCE = "no_attendance"
 SINGLE_EMPLOYER = "single_employer"

@@ -24,8 +24,7 @@ from marketplace.bookings.models import Booking
 from marketplace.common.months import Month
 from marketplace.earnings.models import Contribution, Earning, TrainingRecord
 from marketplace.extensions import db
-from marketplace.subsidies import facts as rules_facts
-from marketplace.subsidies.gathered import (
+from marketplace.subsidies.evaluation.gathered import (
     Gathered,
     Lazy,
     Profile,
@@ -33,13 +32,14 @@ from marketplace.subsidies.gathered import (
     premium_of,
     yuan,
 )
-from marketplace.subsidies.models import SubsidyFlag
-from marketplace.subsidies.risk import (
+from marketplace.subsidies.evaluation.risk import (
     MAX_CHECK_DISTANCE_M,
     MAX_HOURS_A_DAY,
     MAX_HOURS_A_MONTH,
     GroupEntry,
 )
+from marketplace.subsidies.models import SubsidyFlag
+from marketplace.subsidies.rules import facts as rules_facts
 from marketplace.workers.models import GROUP_DATE_FIELDS, Worker, WorkerGroupChange
 
 __all__ = ["Gathered", "StoredFlag", "gather", "training_key"]

@@ -1,7 +1,7 @@
 """Subsidy policies as data: the files of ``policies/``, loaded once, and their API shape.
 
 A new city, policy or value is a new file or row in ``policies/`` (one ``<id>.toml`` a policy);
-``policy_files`` checks each file strictly and ``model`` holds the types.
+``files`` checks each file strictly and ``definition`` holds the types.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from marketplace.subsidies.model import DatedValue, Parameter, Policy, Program, Value
-from marketplace.subsidies.policy_files import UNITS, PolicyFileError, parse_policy
+from marketplace.subsidies.policy.definition import DatedValue, Parameter, Policy, Program, Value
+from marketplace.subsidies.policy.files import UNITS, PolicyFileError, parse_policy
 
 __all__ = [
     "POLICY_DIR",
@@ -30,7 +30,7 @@ __all__ = [
     "to_api",
 ]
 
-POLICY_DIR = Path(__file__).with_name("policies")
+POLICY_DIR = Path(__file__).parent.parent / "policies"
 
 
 @cache

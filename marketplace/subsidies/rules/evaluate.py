@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from marketplace.subsidies import programs
-from marketplace.subsidies.facts import FlagProposal, WorkerFacts
-from marketplace.subsidies.parameters import Policy
+from marketplace.subsidies.policy.catalogue import Policy
+from marketplace.subsidies.rules import programs
+from marketplace.subsidies.rules.facts import FlagProposal, WorkerFacts
 
 
 def evaluate_worker(

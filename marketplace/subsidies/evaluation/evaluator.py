@@ -1,7 +1,7 @@
 """The one evaluator: facts in, flags out — idempotent, set-based, and never touching a decision.
 
 Hooks (a worker at once), the nightly job (every city) and officials (a city, on demand) all come
-here. For each worker the pure rules propose flags (``rules.evaluate_worker``); each proposal gets
+here. For each worker the pure rules propose flags (``rules.evaluate.evaluate_worker``); each proposal gets
 its risk signals and a fingerprint of everything stored about it, and then:
 
 - no stored flag for its (worker, programme, policy, key): created, event ``flag.created``;
@@ -34,11 +34,13 @@ from marketplace.audit import services as audit
 from marketplace.cities import catalogue
 from marketplace.common import bulk
 from marketplace.extensions import db
-from marketplace.subsidies import publication, risk, rules
-from marketplace.subsidies.facts import FlagProposal
-from marketplace.subsidies.gather import Gathered, StoredFlag, gather
+from marketplace.subsidies.evaluation import risk
+from marketplace.subsidies.evaluation.queries import Gathered, StoredFlag, gather
 from marketplace.subsidies.models import SubsidyFlag
-from marketplace.subsidies.parameters import policies_for_city
+from marketplace.subsidies.policy import publication
+from marketplace.subsidies.policy.catalogue import policies_for_city
+from marketplace.subsidies.rules import evaluate as rules
+from marketplace.subsidies.rules.facts import FlagProposal
 from marketplace.workers.models import Worker
 
 CONTENT = ("beneficiary", "amount", "period_start", "period_end", "evidence", "explanation")

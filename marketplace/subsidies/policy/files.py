@@ -1,7 +1,7 @@
 """Reading policy files strictly: every field checked, every error naming its file and field.
 
 A typo in a policy file must fail at start-up, not show up as a wrong subsidy months later. The
-programmes say which parameters they read and in which unit (``programs/<code>.py``), so a file
+programmes say which parameters they read and in which unit (``rules/programs/<code>.py``), so a file
 naming an unknown programme or parameter, or missing one, is refused.
 """
 
@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from marketplace.cities import catalogue
-from marketplace.subsidies.model import DatedValue, Parameter, Policy, Program, Value
+from marketplace.subsidies.policy.definition import DatedValue, Parameter, Policy, Program, Value
 
 BENEFICIARIES = frozenset({"platform", "worker"})
 
@@ -184,7 +184,7 @@ def _parameters(
 
 def _program(where: str, code: str, raw: object, starts_by: date) -> Program:
     # Imported at call time: the programme modules import the policy types, which import this.
-    from marketplace.subsidies import programs
+    from marketplace.subsidies.rules import programs
 
     module = programs.registry().get(code)
     if module is None:

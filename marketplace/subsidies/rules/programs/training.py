@@ -11,9 +11,9 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
-from marketplace.subsidies.facts import FlagProposal, TrainingRecord, WorkerFacts
-from marketplace.subsidies.parameters import Policy
-from marketplace.subsidies.programs import _shared
+from marketplace.subsidies.policy.catalogue import Policy
+from marketplace.subsidies.rules.facts import FlagProposal, TrainingRecord, WorkerFacts
+from marketplace.subsidies.rules.programs import _shared
 
 CODE = "training"
 PARAMETERS = {

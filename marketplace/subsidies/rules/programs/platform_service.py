@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import date
 
 from marketplace.common.months import Month, months_between
-from marketplace.subsidies.facts import FlagProposal, WorkerFacts
-from marketplace.subsidies.parameters import Policy, Program
-from marketplace.subsidies.programs import _shared
+from marketplace.subsidies.policy.catalogue import Policy, Program
+from marketplace.subsidies.rules.facts import FlagProposal, WorkerFacts
+from marketplace.subsidies.rules.programs import _shared
 
 CODE = "platform_service"
 PARAMETERS = {

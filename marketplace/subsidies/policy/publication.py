@@ -19,7 +19,7 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.extensions import db
 from marketplace.subsidies.models import PolicyVersion
-from marketplace.subsidies.parameters import POLICY_DIR, Policy, load_policies
+from marketplace.subsidies.policy.catalogue import POLICY_DIR, Policy, load_policies
 
 
 @cache

@@ -15,8 +15,8 @@ from datetime import date
 from functools import cache
 from typing import Protocol, cast
 
-from marketplace.subsidies.facts import FlagProposal, WorkerFacts
-from marketplace.subsidies.parameters import Policy
+from marketplace.subsidies.policy.catalogue import Policy
+from marketplace.subsidies.rules.facts import FlagProposal, WorkerFacts
 
 
 class ProgramModule(Protocol):

@@ -1,6 +1,6 @@
 """What one evaluation has read, by worker, and the views the rules and the signals take of it.
 
-``gather`` fills a ``Gathered`` with a query per kind of fact; ``facts`` and ``risk_facts`` give one
+``queries.gather`` fills a ``Gathered`` with a query per kind of fact; ``facts`` and ``risk_facts`` give one
 worker's view. Income and premiums stay as the integer hundredths the database stores until a rule
 reads them (``Lazy``): most of a city's workers are in no group, and no rule reads their months.
 """
@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from marketplace.common.months import Month
-from marketplace.subsidies import facts as rules_facts
-from marketplace.subsidies.risk import GroupEntry, MonthActivity, RiskFacts
+from marketplace.subsidies.evaluation.risk import GroupEntry, MonthActivity, RiskFacts
+from marketplace.subsidies.rules import facts as rules_facts
 
 FlagKey = tuple[str, str, str]  # program, policy_id, key
 

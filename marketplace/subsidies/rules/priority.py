@@ -12,8 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from marketplace.common.months import Month
-from marketplace.subsidies.facts import WorkerFacts
-from marketplace.subsidies.parameters import policies_for_city
+from marketplace.subsidies.policy.catalogue import policies_for_city
+from marketplace.subsidies.rules.facts import WorkerFacts
 
 DIFFICULTY = Decimal("1.0")
 UNEMPLOYED_OR_GRADUATE = Decimal("0.5")

@@ -1,0 +1,2 @@
+"""Evaluating workers: gathering their facts set-based (``queries``, ``gathered``), the risk
+signals, and the one evaluator that turns proposals into flags."""
