@@ -1,8 +1,8 @@
 """The one evaluator: facts in, flags out — idempotent, set-based, and never touching a decision.
 
 Hooks (a worker at once), the nightly job (every city) and officials (a city, on demand) all come
-here. For each worker the pure rules propose flags (``rules.evaluate.evaluate_worker``); each proposal gets
-its risk signals and a fingerprint of everything stored about it, and then:
+here. For each worker the pure rules propose flags (``rules.evaluate.evaluate_worker``); each
+proposal gets its risk signals and a fingerprint of everything stored about it, and then:
 
 - no stored flag for its (worker, programme, policy, key): created, event ``flag.created``;
 - a pending flag whose fingerprint differs: updated, event ``flag.updated`` saying what changed;

@@ -1,8 +1,9 @@
 """What one evaluation has read, by worker, and the views the rules and the signals take of it.
 
-``queries.gather`` fills a ``Gathered`` with a query per kind of fact; ``facts`` and ``risk_facts`` give one
-worker's view. Income and premiums stay as the integer hundredths the database stores until a rule
-reads them (``Lazy``): most of a city's workers are in no group, and no rule reads their months.
+``queries.gather`` fills a ``Gathered`` with a query per kind of fact; ``facts`` and
+``risk_facts`` give one worker's view. Income and premiums stay as the integer hundredths the
+database stores until a rule reads them (``Lazy``): most of a city's workers are in no group, and
+no rule reads their months.
 """
 
 from __future__ import annotations

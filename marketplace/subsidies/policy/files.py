@@ -1,8 +1,8 @@
 """Reading policy files strictly: every field checked, every error naming its file and field.
 
 A typo in a policy file must fail at start-up, not show up as a wrong subsidy months later. The
-programmes say which parameters they read and in which unit (``rules/programs/<code>.py``), so a file
-naming an unknown programme or parameter, or missing one, is refused.
+programmes say which parameters they read and in which unit (``rules/programs/<code>.py``), so a
+file naming an unknown programme or parameter, or missing one, is refused.
 """
 
 from __future__ import annotations
