@@ -14,5 +14,6 @@ def import_all() -> None:
     from marketplace.earnings import models as earning_models  # noqa: F401
     from marketplace.employers import models as employer_models  # noqa: F401
     from marketplace.jobs import models as job_models  # noqa: F401
+    from marketplace.notifications import models as notification_models  # noqa: F401
     from marketplace.subsidies import models as subsidy_models  # noqa: F401
     from marketplace.workers import models as worker_models  # noqa: F401

@@ -42,7 +42,7 @@ def _wage_arrears() -> int:
 
 
 def _reminders() -> int:
-    from marketplace.bookings.notifications import send_reminders
+    from marketplace.bookings.reminders import send_reminders
 
     return send_reminders()
 

@@ -22,7 +22,7 @@ from marketplace import clock
 from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
 from marketplace.bookings import services as bookings
-from marketplace.bookings.models import Booking, Notification
+from marketplace.bookings.models import Booking
 from marketplace.brokers import delegations
 from marketplace.brokers import services as brokers
 from marketplace.employers import services as employers
@@ -30,6 +30,7 @@ from marketplace.employers.schemas import EmployerProfileInSchema
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.schemas import JobInSchema
+from marketplace.notifications.models import Notification
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import WorkerProfileInSchema

@@ -9,10 +9,11 @@ import pytest
 import time_machine
 from sqlalchemy import func, select
 
-from marketplace.bookings.models import Alert, Booking, Notification
-from marketplace.earnings.models import Earning
+from marketplace.bookings.models import Booking
+from marketplace.earnings.models import Alert, Earning
 from marketplace.employers.models import Employer
 from marketplace.jobs.models import Shift
+from marketplace.notifications.models import Notification
 from marketplace.scheduler import run_job
 from tests.conftest import CITY_POINTS, shift_times
 

@@ -47,11 +47,11 @@ from marketplace.bookings.models import (
     OVERLAP_BLOCKING_STATUSES,
     PLACE_HOLDING_STATUSES,
     Booking,
-    Notification,
 )
 from marketplace.earnings.models import Earning
 from marketplace.jobs.models import Job, Shift
 from marketplace.matching import index
+from marketplace.notifications.models import Notification
 from marketplace.scheduler import run_job
 from marketplace.workers.models import Worker
 from tests.conftest import CITY_POINTS

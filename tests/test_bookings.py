@@ -9,9 +9,10 @@ import time_machine
 from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
-from marketplace.bookings.models import Booking, Notification
+from marketplace.bookings.models import Booking
 from marketplace.brokers import delegations
 from marketplace.jobs.models import Shift
+from marketplace.notifications.models import Notification
 from tests.conftest import shift_times
 
 

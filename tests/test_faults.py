@@ -31,19 +31,21 @@ from marketplace import clock
 from marketplace.audit.models import AuditEvent
 from marketplace.audit.services import verify
 from marketplace.auth import services as auth_services
-from marketplace.bookings import attendance, notifications
+from marketplace.bookings import attendance
 from marketplace.bookings import offers as booking_offers
+from marketplace.bookings import reminders as booking_reminders
 from marketplace.bookings import services as booking_services
-from marketplace.bookings.models import Alert, Booking, Notification
+from marketplace.bookings.models import Booking
 from marketplace.config import normalise_database_url
 from marketplace.earnings import imports, pay
-from marketplace.earnings.models import Earning
+from marketplace.earnings.models import Alert, Earning
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Shift
 from marketplace.jobs.schemas import JobInSchema
+from marketplace.notifications.models import Notification
 from marketplace.scheduler import run_job
 from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.models import SubsidyFlag
@@ -423,7 +425,7 @@ def test_reminders_killed_halfway_leave_nothing_and_the_rerun_sends_each_once(
         query = select(func.count()).where(Notification.kind == "shift_reminder")
         return database.scalar(query.select_from(Notification))
 
-    crash = CrashOnSecondCall(monkeypatch, notifications, "notify", reminders)
+    crash = CrashOnSecondCall(monkeypatch, booking_reminders, "notify", reminders)
     with time_machine.travel(shift.starts_at - timedelta(hours=2), tick=False):
         with pytest.raises(Crash):
             run_job("reminders")

@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 
 from marketplace import clock
 from marketplace.audit.models import AuditEvent
-from marketplace.bookings.models import Booking, Notification
+from marketplace.bookings.models import Booking
 from marketplace.jobs.models import Shift
+from marketplace.notifications.models import Notification
 from marketplace.scheduler import run_job
 from marketplace.workers.models import Worker
 from tests.conftest import shift_times

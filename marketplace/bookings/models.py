@@ -1,13 +1,11 @@
-"""Bookings, ratings, alerts and notifications."""
+"""Bookings, ratings and booking attempts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
     CheckConstraint,
     Float,
@@ -157,46 +155,6 @@ class Rating(Model):
     comment: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-
-
-class Alert(Model):
-    """Something officials and the parties must look at, e.g. wages unpaid (西宁 article 16)."""
-
-    __tablename__ = "alerts"
-    __table_args__ = (
-        UniqueConstraint("type", "earning_id"),
-        Index("ix_alerts_city_created", "city", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    type: Mapped[str] = mapped_column(String(32))
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
-    earning_id: Mapped[int | None] = mapped_column(ForeignKey("earnings.id"))
-    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
-    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
-    city: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class Notification(Model):
-    """An in-app message to one user (reminders, decisions on their bookings)."""
-
-    __tablename__ = "notifications"
-    __table_args__ = (
-        # A reminder (or any keyed notice) is sent once.
-        UniqueConstraint("user_id", "kind", "dedupe_key"),
-        Index("ix_notifications_user_created", "user_id", "created_at"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(32))
-    dedupe_key: Mapped[str] = mapped_column(String(64))
-    message: Mapped[str] = mapped_column(Text)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class BookingAttempt(Model):

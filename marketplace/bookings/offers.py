@@ -23,7 +23,6 @@ from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.bookings import access
 from marketplace.bookings.models import Booking
-from marketplace.bookings.notifications import notify
 from marketplace.bookings.services import (
     check_bookable,
     create_booking,
@@ -39,6 +38,7 @@ from marketplace.employers.models import Employer
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
+from marketplace.notifications.services import notify
 from marketplace.workers import services as workers
 from marketplace.workers.models import Worker
 

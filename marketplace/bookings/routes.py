@@ -1,4 +1,8 @@
-"""HTTP endpoints of bookings, attendance, pay, ratings, alerts and notifications."""
+"""HTTP endpoints of bookings, attendance and ratings, of reading a worker, and of the caller's
+notifications (registered here, with the bookings they are mostly about, as before).
+
+Approving hours and marking them paid, and the alerts, are the earnings' (``earnings.routes``).
+"""
 
 from __future__ import annotations
 
@@ -9,24 +13,12 @@ from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from marketplace.bookings import (
-    access,
-    alerts,
-    attendance,
-    notifications,
-    offers,
-    services,
-    throttle,
-)
+from marketplace.bookings import access, attendance, offers, services, throttle
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
-    AlertQuerySchema,
-    AlertSchema,
     BookingQuerySchema,
     BookingSchema,
-    NotificationQuerySchema,
-    NotificationSchema,
     OptionalReasonSchema,
     PositionSchema,
     RatingInSchema,
@@ -41,6 +33,8 @@ from marketplace.database import writes_on_read
 from marketplace.errors import DomainError, ErrorSchema, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
+from marketplace.notifications import services as notifications
+from marketplace.notifications.schemas import NotificationQuerySchema, NotificationSchema
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import RevealQuerySchema, WorkerSchema
 
@@ -291,19 +285,6 @@ class Ratings(MethodView):
         booking, acting = access.as_either_side(user, booking_id)
         direction = "worker_to_employer" if acting is None else "employer_to_worker"
         return rate(booking, direction, body["stars"], body["comment"], user.id)
-
-
-@blp.route("/alerts")
-class Alerts(MethodView):
-    """Alerts such as wage arrears."""
-
-    @auth_required()
-    @blp.arguments(AlertQuerySchema, location="query")
-    @blp.response(200, AlertSchema(many=True))
-    @blp.paginate()
-    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
-        """List the alerts I may see: mine, my company's, or my city's."""
-        return page_of(alerts.visible_alerts(current_user(), filters), pagination_parameters)
 
 
 @blp.route("/notifications")

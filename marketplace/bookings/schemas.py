@@ -1,4 +1,4 @@
-"""Request and response bodies of bookings, attendance, pay, ratings, alerts, notifications."""
+"""Request and response bodies of bookings, attendance, pay and ratings."""
 
 from __future__ import annotations
 
@@ -106,40 +106,3 @@ class RatingSchema(ma.Schema):
     stars = fields.Integer()
     comment = fields.String()
     created_at = Instant()
-
-
-class AlertSchema(ma.Schema):
-    """An alert (wage arrears)."""
-
-    id = fields.Integer()
-    type = fields.String(metadata={"enum": ["wage_arrears"]})
-    booking_id = fields.Integer(allow_none=True)
-    earning_id = fields.Integer(allow_none=True)
-    worker_id = fields.Integer()
-    employer_id = fields.Integer(allow_none=True)
-    city = fields.String()
-    created_at = Instant()
-    resolved_at = Instant(allow_none=True)
-
-
-class AlertQuerySchema(ma.Schema):
-    """Filter alerts."""
-
-    resolved = fields.Boolean()
-
-
-class NotificationSchema(ma.Schema):
-    """An in-app notification."""
-
-    id = fields.Integer()
-    kind = fields.String()
-    message = fields.String()
-    data = fields.Dict()
-    created_at = Instant()
-    read_at = Instant(allow_none=True)
-
-
-class NotificationQuerySchema(ma.Schema):
-    """Only unread ones?"""
-
-    unread = fields.Boolean(load_default=False)

@@ -27,7 +27,6 @@ from marketplace.bookings.models import (
     PART_TIME_WEEKLY_HOURS,
     Booking,
 )
-from marketplace.bookings.notifications import notify
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.brokers.delegations import Acting
 from marketplace.cities import catalogue
@@ -36,6 +35,7 @@ from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, Shift
+from marketplace.notifications.services import notify
 from marketplace.workers import services as workers
 from marketplace.workers.models import Worker
 

@@ -88,3 +88,23 @@ class TrainingRecord(Model):
     completed_on: Mapped[date] = mapped_column(Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Alert(Model):
+    """Something officials and the parties must look at, e.g. wages unpaid (西宁 article 16)."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("type", "earning_id"),
+        Index("ix_alerts_city_created", "city", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
+    earning_id: Mapped[int | None] = mapped_column(ForeignKey("earnings.id"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"), index=True)
+    city: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

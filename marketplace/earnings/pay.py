@@ -15,14 +15,14 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.bookings import access
-from marketplace.bookings.models import Alert, Booking
-from marketplace.bookings.notifications import notify
+from marketplace.bookings.models import Booking
 from marketplace.bookings.services import record_transition, require_state
 from marketplace.earnings import services
-from marketplace.earnings.models import Earning
+from marketplace.earnings.models import Alert, Earning
 from marketplace.errors import Conflict, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
+from marketplace.notifications.services import notify
 from marketplace.workers.models import Worker
 
 QUARTER_HOUR = Decimal("0.25")

@@ -9,11 +9,13 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from marketplace.bookings.schemas import ApproveSchema, BookingSchema, PaidSchema
-from marketplace.common.api import Blueprint
+from marketplace.common.api import Blueprint, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
-from marketplace.earnings import imports, pay, services
+from marketplace.earnings import alerts, imports, pay, services
 from marketplace.earnings.schemas import (
+    AlertQuerySchema,
+    AlertSchema,
     ContributionsImportSchema,
     EarningSchema,
     EarningsImportSchema,
@@ -124,3 +126,17 @@ class Paid(MethodView):
     def post(self, body: dict[str, Any], booking_id: int):
         """Mark the booking's earning paid (resolves a wage-arrears alert)."""
         return pay.mark_paid(current_user(), booking_id, body["paid_at"])
+
+
+@blp.route("/alerts")
+class Alerts(MethodView):
+    """Alerts such as wage arrears."""
+
+    @blp.doc(tags=["bookings"])
+    @auth_required()
+    @blp.arguments(AlertQuerySchema, location="query")
+    @blp.response(200, AlertSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List the alerts I may see: mine, my company's, or my city's."""
+        return page_of(alerts.visible_alerts(current_user(), filters), pagination_parameters)

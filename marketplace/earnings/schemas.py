@@ -200,3 +200,23 @@ class EarningSchema(ma.Schema):
     amount = Money()
     paid_at = Instant(allow_none=True)
     source = fields.String()
+
+
+class AlertSchema(ma.Schema):
+    """An alert (wage arrears)."""
+
+    id = fields.Integer()
+    type = fields.String(metadata={"enum": ["wage_arrears"]})
+    booking_id = fields.Integer(allow_none=True)
+    earning_id = fields.Integer(allow_none=True)
+    worker_id = fields.Integer()
+    employer_id = fields.Integer(allow_none=True)
+    city = fields.String()
+    created_at = Instant()
+    resolved_at = Instant(allow_none=True)
+
+
+class AlertQuerySchema(ma.Schema):
+    """Filter alerts."""
+
+    resolved = fields.Boolean()

@@ -21,8 +21,8 @@ from marketplace.auth.addresses import client_address
 from marketplace.auth.models import User
 from marketplace.auth.schemas import MeSchema
 from marketplace.bookings import offers
-from marketplace.bookings.models import LIVE_STATUSES, Booking, Notification, Rating
-from marketplace.bookings.schemas import BookingSchema, NotificationSchema, RatingSchema
+from marketplace.bookings.models import LIVE_STATUSES, Booking, Rating
+from marketplace.bookings.schemas import BookingSchema, RatingSchema
 from marketplace.brokers import delegations
 from marketplace.brokers import services as brokers
 from marketplace.brokers.models import Delegation
@@ -35,6 +35,8 @@ from marketplace.errors import Conflict, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
 from marketplace.jobs.schemas import JobSchema
+from marketplace.notifications.models import Notification
+from marketplace.notifications.schemas import NotificationSchema
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.schemas import WorkerFlagSchema
 from marketplace.workers import services as workers

@@ -8,7 +8,7 @@ from sqlalchemy import Select, false, select
 
 from marketplace.auth.models import User
 from marketplace.bookings import access
-from marketplace.bookings.models import Alert
+from marketplace.earnings.models import Alert
 from marketplace.workers import services as workers
 
 

@@ -1,0 +1,1 @@
+"""In-app notifications to one user: sending them once, listing them, marking them read."""
