@@ -474,8 +474,74 @@ def test_the_vectorised_priority_is_the_policy_rule(difficulty, unemployed, grad
         np.array([scoring.month_index(unemployed)]),
         np.array([scoring.month_index(graduated)]),
         as_of,
+        24,
     )
-    assert vector[0] == float(priority(facts, as_of))
+    assert vector[0] == float(priority(facts, as_of, 24))
+
+
+# (difficulty, unemployed, graduated, as of, the policy's graduate window, the rule's answer)
+PRIORITY_TABLE = [
+    (None, None, None, date(2026, 3, 15), 24, "0"),
+    (date(2026, 3, 31), None, None, date(2026, 3, 15), 24, "1.0"),  # counts from its month
+    (date(2026, 4, 1), None, None, date(2026, 3, 15), 24, "0"),
+    (None, date(2025, 1, 1), None, date(2026, 3, 15), 24, "0.5"),
+    (date(2025, 1, 1), date(2025, 1, 1), None, date(2026, 3, 15), 24, "1.0"),
+    (None, None, date(2024, 3, 31), date(2026, 3, 15), 24, "0.5"),  # G+24
+    (None, None, date(2024, 2, 29), date(2026, 3, 15), 24, "0"),  # G+25
+    (None, None, date(2024, 3, 31), date(2026, 3, 15), 23, "0"),  # a shorter window
+    (None, None, date(2024, 2, 29), date(2026, 3, 15), 36, "0.5"),  # a longer one
+    (None, None, date(2026, 6, 30), date(2026, 3, 15), 24, "0"),  # not yet graduated
+]
+
+
+@pytest.mark.parametrize(
+    ("difficulty", "unemployed", "graduated", "as_of", "window", "expected"), PRIORITY_TABLE
+)
+def test_every_form_of_the_priority_is_the_rule(
+    difficulty, unemployed, graduated, as_of, window, expected, database, make_worker
+):
+    """One rule (subsidies.rules.priority), two forms of it for many workers: arrays and SQL."""
+    import numpy as np
+    from sqlalchemy import select
+
+    from marketplace.matching.topk import priority_sql
+    from marketplace.workers.models import Worker
+
+    facts = WorkerFacts(
+        worker_id=1,
+        city="wuxi",
+        resident=True,
+        difficulty_certified_on=difficulty,
+        unemployment_registered_on=unemployed,
+        graduated_on=graduated,
+    )
+    rule = priority(facts, as_of, window)
+    assert rule == Decimal(expected)
+    vector = scoring.priority_vector(
+        np.array([scoring.month_index(difficulty)]),
+        np.array([scoring.month_index(unemployed)]),
+        np.array([scoring.month_index(graduated)]),
+        as_of,
+        window,
+    )
+    assert vector[0] == float(rule)
+    dates = {
+        "difficulty_certified_on": difficulty,
+        "unemployment_registered_on": unemployed,
+        "graduated_on": graduated,
+    }
+    with time_travel_after(dates):
+        worker = make_worker(**{k: v.isoformat() for k, v in dates.items() if v is not None})
+    in_sql = database.scalar(select(priority_sql(as_of, window)).where(Worker.id == worker.id))
+    assert float(in_sql) == float(rule)
+
+
+def time_travel_after(dates):
+    """A clock after every group date, so the profile may declare them (none in the future)."""
+    import time_machine
+
+    latest = max([d for d in dates.values() if d is not None], default=date(2026, 1, 1))
+    return time_machine.travel(max(latest, date(2026, 1, 1)).isoformat() + "T12:00:00+08:00")
 
 
 minutes = st.integers(min_value=0, max_value=1440)

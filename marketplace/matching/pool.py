@@ -198,14 +198,15 @@ class Pool:
             ).astype(np.float64),
             "reliability": scoring.reliability_component(self.reliability[index]),
             "rating": scoring.rating_component(self.rating[index]),
-            "priority": scoring.priority_vector(
-                self.group_months[0][index],
-                self.group_months[1][index],
-                self.group_months[2][index],
-                as_of,
-            ),
         }
         weights = scoring.weights_for(job.city, as_of)
+        components["priority"] = scoring.priority_vector(
+            self.group_months[0][index],
+            self.group_months[1][index],
+            self.group_months[2][index],
+            as_of,
+            weights.graduate_window_months,
+        )
         score = scoring.total(components, weights)
         return Eligible(index, distance[index], components, score, weights)
 

@@ -18,12 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from flask import current_app
 
-from marketplace.subsidies.rules.priority import (
-    DIFFICULTY,
-    GRADUATE_WINDOW_MONTHS,
-    UNEMPLOYED_OR_GRADUATE,
-    priority_weight,
-)
+from marketplace.subsidies.rules import priority
 
 COMPONENTS = ("distance", "skills", "reliability", "rating", "priority")
 NEUTRAL = 0.5
@@ -41,6 +36,8 @@ class Weights:
     reliability: float
     rating: float
     priority: float
+    # Not a weight: how long a graduate has the priority, from the same policy (months).
+    graduate_window_months: int
 
     def as_dict(self) -> dict[str, float]:
         """The weights by component name."""
@@ -50,10 +47,15 @@ class Weights:
 def weights_for(city: str, day: date) -> Weights:
     """The weights in force in ``city`` on ``day``."""
     configured: Mapping[str, float] = current_app.config.get("MATCHING_WEIGHTS", DEFAULT_WEIGHTS)
-    share = float(priority_weight(city, day))
+    policy = priority.terms(city, day)
+    share = float(policy.weight)
     total = sum(configured[name] for name in DEFAULT_WEIGHTS)
     scale = (1 - share) / total
-    return Weights(**{name: configured[name] * scale for name in DEFAULT_WEIGHTS}, priority=share)
+    return Weights(
+        **{name: configured[name] * scale for name in DEFAULT_WEIGHTS},
+        priority=share,
+        graduate_window_months=policy.graduate_window_months,
+    )
 
 
 def month_index(day: date | None) -> int:
@@ -66,17 +68,20 @@ def priority_vector(
     unemployed: npt.NDArray[np.int64],
     graduated: npt.NDArray[np.int64],
     as_of: date,
+    graduate_window_months: int,
 ) -> Vector:
     """``priority`` for many workers at once, from the month indexes of their group dates.
 
     The same rule as ``marketplace.subsidies.rules.priority.priority`` (a test holds them equal).
     """
     month = month_index(as_of)
-    graduate_recent = (graduated <= month) & (month <= graduated + GRADUATE_WINDOW_MONTHS)
+    graduate_recent = (graduated <= month) & (month <= graduated + graduate_window_months)
     return np.where(
         difficulty <= month,
-        float(DIFFICULTY),
-        np.where((unemployed <= month) | graduate_recent, float(UNEMPLOYED_OR_GRADUATE), 0.0),
+        float(priority.DIFFICULTY),
+        np.where(
+            (unemployed <= month) | graduate_recent, float(priority.UNEMPLOYED_OR_GRADUATE), 0.0
+        ),
     )
 
 

@@ -37,7 +37,7 @@ from marketplace.extensions import db
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Shift
 from marketplace.matching import scoring
-from marketplace.subsidies.rules.priority import GRADUATE_WINDOW_MONTHS
+from marketplace.subsidies.rules import priority
 from marketplace.workers.models import Worker, WorkerSkill
 
 
@@ -58,18 +58,19 @@ def over_part_time_limit(shift: Shift) -> list[int]:
     return [worker for worker, booked in hours.items() if booked + wanted > PART_TIME_WEEKLY_HOURS]
 
 
-def _priority_sql(as_of: date) -> Any:
+def priority_sql(as_of: date, graduate_window_months: int) -> Any:
+    """``priority`` in SQL over ``Worker``'s group dates (held equal to the rule by a test)."""
     month = Month.of(as_of)
     month_end = month.last_day
-    graduates_from = (month - GRADUATE_WINDOW_MONTHS).first_day
+    graduates_from = (month - graduate_window_months).first_day
     return case(
-        (Worker.difficulty_certified_on <= month_end, literal(1.0)),
+        (Worker.difficulty_certified_on <= month_end, literal(float(priority.DIFFICULTY))),
         (
             or_(
                 Worker.unemployment_registered_on <= month_end,
                 and_(Worker.graduated_on >= graduates_from, Worker.graduated_on <= month_end),
             ),
-            literal(0.5),
+            literal(float(priority.UNEMPLOYED_OR_GRADUATE)),
         ),
         else_=literal(0.0),
     )
@@ -102,7 +103,7 @@ def best_ids(shift: Shift, as_of: date, count: int, conditions: list[Any]) -> li
         + weights.skills * skills
         + weights.reliability * func.coalesce(Worker.reliability, scoring.NEUTRAL)
         + weights.rating * func.coalesce((stars / 100.0 - 1.0) / 4.0, scoring.NEUTRAL)
-        + weights.priority * _priority_sql(as_of)
+        + weights.priority * priority_sql(as_of, weights.graduate_window_months)
     )
     query = (
         select(Worker.id)

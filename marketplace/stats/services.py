@@ -23,7 +23,7 @@ from marketplace.earnings.models import Contribution, Earning
 from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
-from marketplace.subsidies.rules.priority import GRADUATE_WINDOW_MONTHS
+from marketplace.subsidies.rules import priority
 from marketplace.workers.models import Worker
 
 HUNDRED = Decimal(100)
@@ -71,13 +71,15 @@ def active_workers(city: str, month: Month) -> Any:
     )
 
 
-def _group_conditions(month: Month) -> dict[str, Any]:
+def _group_conditions(city: str, month: Month) -> dict[str, Any]:
     last_day = month.last_day
+    # A graduate counts as one for as long as the city's policy gives graduates the priority.
+    window = priority.terms(city, last_day).graduate_window_months
     return {
         "unemployed": Worker.unemployment_registered_on <= last_day,
         "difficulty": Worker.difficulty_certified_on <= last_day,
         "graduate": and_(
-            Worker.graduated_on >= (month - GRADUATE_WINDOW_MONTHS).first_day,
+            Worker.graduated_on >= (month - window).first_day,
             Worker.graduated_on <= last_day,
         ),
         "veteran": Worker.veteran.is_(True),
@@ -113,7 +115,7 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
         joined.add_columns(func.count(), func.sum(active.c.hours), func.sum(active.c.income))
     ).one()
 
-    groups = _group_conditions(month)
+    groups = _group_conditions(city, month)
     columns = []
     for condition in groups.values():
         columns += [

@@ -10,7 +10,7 @@ import pytest
 
 from marketplace.subsidies.policy import catalogue as parameters
 from marketplace.subsidies.rules.facts import WorkerFacts
-from marketplace.subsidies.rules.priority import DEFAULT_WEIGHT, priority, priority_weight
+from marketplace.subsidies.rules.priority import DEFAULT_WEIGHT, priority, priority_weight, terms
 
 AS_OF = date(2026, 3, 15)
 
@@ -39,12 +39,22 @@ def worker(**dates: date) -> WorkerFacts:
     ],
 )
 def test_priority(facts: WorkerFacts, expected: str) -> None:
-    assert priority(facts, AS_OF) == Decimal(expected)
+    assert priority(facts, AS_OF, 24) == Decimal(expected)
 
 
 def test_weight_from_the_policy_in_force() -> None:
     assert priority_weight("wuxi", date(2026, 1, 1)) == Decimal("0.10")
     assert priority_weight("xining", date(2026, 5, 7)) == Decimal("0.10")
+
+
+def test_the_graduates_window_is_the_policys() -> None:
+    """How long a graduate keeps the priority is a parameter of the policy, with its article."""
+    assert terms("wuxi", date(2026, 1, 1)).graduate_window_months == 24
+    assert terms("xining", date(2026, 5, 7)).graduate_window_months == 24
+    wuxi = next(p for p in parameters.load_policies() if p.id == "wuxi-2021-26")
+    [value] = wuxi.parameter("matching_graduate_window_months").values
+    assert "离校2年内" in value.article
+    assert priority(worker(graduated_on=date(2024, 3, 31)), AS_OF, 23) == Decimal("0")
 
 
 def test_weight_is_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -29,7 +29,10 @@ from marketplace.subsidies.policy.definition import DatedValue, Parameter, Polic
 BENEFICIARIES = frozenset({"platform", "worker"})
 
 # Parameters of a policy as a whole (not of one programme), with their units.
-POLICY_PARAMETERS: Mapping[str, str] = {"matching_priority_weight": "share"}
+POLICY_PARAMETERS: Mapping[str, str] = {
+    "matching_priority_weight": "share",
+    "matching_graduate_window_months": "months",
+}
 
 # References a `reference` parameter may name: values of the city catalogue (cities.toml).
 REFERENCES = frozenset({"minimum_wage.monthly", "minimum_wage.hourly"})

@@ -3,11 +3,16 @@
 The documents ask platforms to favour 就业困难人员, registered unemployed people and
 graduates within two years (无锡 article 二; 西宁 article 2: 优先吸纳就业困难人员和高校毕业生).
 The component is in [0, 1]; its weight in the score is the policy parameter
-``matching_priority_weight``.
+``matching_priority_weight``, and how long a graduate keeps it ``matching_graduate_window_months``.
+
+``priority`` is the rule. Matching applies it to many workers at once, as arrays
+(``matching.scoring.priority_vector``) and in SQL (``matching.topk``); a table-driven test holds
+both equal to it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -18,10 +23,20 @@ from marketplace.subsidies.rules.facts import WorkerFacts
 DIFFICULTY = Decimal("1.0")
 UNEMPLOYED_OR_GRADUATE = Decimal("0.5")
 NONE = Decimal("0")
-# "A graduate within G+24": the months G … G+24 (POLICIES.md "Month arithmetic").
-GRADUATE_WINDOW_MONTHS = 24
-# POLICIES.md: 0.10 by default, when no policy of the city in force names a weight.
-DEFAULT_WEIGHT = Decimal("0.10")
+
+
+@dataclass(frozen=True)
+class Terms:
+    """What a city's policy in force says of the priority: its weight, the graduates' window."""
+
+    weight: Decimal
+    # "A graduate within G+24": the months G … G+24 (POLICIES.md "Month arithmetic").
+    graduate_window_months: int
+
+
+# POLICIES.md: when no policy of the city is in force, a weight of 0.10 and G+24.
+DEFAULT_TERMS = Terms(Decimal("0.10"), 24)
+DEFAULT_WEIGHT = DEFAULT_TERMS.weight
 
 
 def _counts(day: date | None, month: Month) -> bool:
@@ -29,8 +44,11 @@ def _counts(day: date | None, month: Month) -> bool:
     return day is not None and Month.of(day) <= month
 
 
-def priority(facts: WorkerFacts, as_of: date) -> Decimal:
-    """1.0 for *difficulty*, 0.5 for *unemployed* or a *graduate* within G+24, else 0."""
+def priority(facts: WorkerFacts, as_of: date, graduate_window_months: int) -> Decimal:
+    """1.0 for *difficulty*, 0.5 for *unemployed* or a *graduate* within the window, else 0.
+
+    The window is the policy's ``matching_graduate_window_months`` (24: G … G+24).
+    """
     month = Month.of(as_of)
     if _counts(facts.difficulty_certified_on, month):
         return DIFFICULTY
@@ -38,20 +56,24 @@ def priority(facts: WorkerFacts, as_of: date) -> Decimal:
         return UNEMPLOYED_OR_GRADUATE
     graduated = facts.graduated_on
     if graduated is not None and Month.of(graduated) <= month <= (
-        Month.of(graduated) + GRADUATE_WINDOW_MONTHS
+        Month.of(graduated) + graduate_window_months
     ):
         return UNEMPLOYED_OR_GRADUATE
     return NONE
 
 
-def priority_weight(city: str, day: date) -> Decimal:
-    """The weight of ``priority`` in the matching score of ``city`` on ``day``.
-
-    Taken from the newest policy of the city in force on ``day``; DEFAULT_WEIGHT when none is.
-    """
+def terms(city: str, day: date) -> Terms:
+    """The priority's terms in ``city`` on ``day``: the newest policy in force's, or the default."""
     in_force = [policy for policy in policies_for_city(city) if policy.in_force_on(day)]
     if not in_force:
-        return DEFAULT_WEIGHT
-    weight = in_force[-1].parameter("matching_priority_weight").at(day)
-    assert isinstance(weight, Decimal)  # the loader checks the unit "share"
-    return weight
+        return DEFAULT_TERMS
+    policy = in_force[-1]
+    weight = policy.parameter("matching_priority_weight").at(day)
+    window = policy.parameter("matching_graduate_window_months").at(day)
+    assert isinstance(weight, Decimal) and isinstance(window, int)  # the loader checks units
+    return Terms(weight, window)
+
+
+def priority_weight(city: str, day: date) -> Decimal:
+    """The weight of ``priority`` in the matching score of ``city`` on ``day``."""
+    return terms(city, day).weight
