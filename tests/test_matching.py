@@ -226,6 +226,85 @@ def test_the_part_time_weekly_limit_must_still_hold(
     assert ids(ask(shift)) == [other.id]
 
 
+# (booked: (day from the week's Monday, start "HH:MM" city time, minutes), the new shift's minutes,
+#  whether the booked work is for the same employer) → whether the new shift is allowed.
+PART_TIME_WEEKS = {
+    "20 h booked, 4 h more is exactly 24": (
+        [(0, "08:00", 600), (1, "08:00", 600)],
+        240,
+        True,
+        True,
+    ),
+    "20 h booked, a minute past 24": ([(0, "08:00", 600), (1, "08:00", 600)], 241, True, False),
+    "Monday 00:30 city time is in the week": (
+        [(0, "00:30", 600), (1, "08:00", 600)],
+        241,
+        True,
+        False,
+    ),
+    "work starting the Sunday before is another week": (
+        [(-1, "14:00", 600), (0, "08:00", 600), (1, "08:00", 600)],
+        240,
+        True,
+        True,
+    ),
+    "another employer's hours do not count": (
+        [(0, "08:00", 600), (1, "08:00", 600)],
+        241,
+        False,
+        True,
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "booked, minutes, same_employer, allowed", PART_TIME_WEEKS.values(), ids=PART_TIME_WEEKS.keys()
+)
+def test_every_form_of_the_part_time_limit_is_the_rule(
+    booked,
+    minutes,
+    same_employer,
+    allowed,
+    ask,
+    make_job,
+    make_employer,
+    make_worker,
+    client,
+    headers_of,
+):
+    """One rule (bookings.part_time): booking checks it, both rankings (arrays, SQL) apply it."""
+    from datetime import datetime
+    from datetime import time as clock_time
+    from zoneinfo import ZoneInfo
+
+    city_time = ZoneInfo("Asia/Shanghai")
+    today = clock.local_now().date()
+    monday = datetime.combine(today + timedelta(days=14 - today.weekday()), clock_time(), city_time)
+
+    def at(day, start, length):
+        hour, minute = map(int, start.split(":"))
+        begins = monday + timedelta(days=day, hours=hour, minutes=minute)
+        ends = begins + timedelta(minutes=length)
+        return {"starts_at": begins.isoformat(), "ends_at": ends.isoformat(), "headcount": 2}
+
+    employer = make_employer()
+    worker, other = make_worker(), make_worker()
+    earlier = make_job(
+        employer=employer if same_employer else make_employer(),
+        shifts=[at(*part) for part in booked],
+    )
+    for booked_shift in earlier.shifts:
+        response = client.post(
+            f"/api/v1/shifts/{booked_shift.id}/bookings", headers=headers_of(worker)
+        )
+        assert response.status_code == 201, response.get_json()
+    new = make_job(employer=employer, shifts=[at(2, "09:00", minutes)]).shifts[0]
+    expected = [worker.id, other.id] if allowed else [other.id]
+    assert sorted(ids(ask(new))) == sorted(expected)
+    answer = client.post(f"/api/v1/shifts/{new.id}/bookings", headers=headers_of(worker))
+    assert answer.status_code == (201 if allowed else 409), answer.get_json()
+
+
 def test_a_worker_already_on_the_shift_is_not_a_candidate(
     ask, shift, make_worker, client, headers_of
 ):

@@ -57,8 +57,6 @@ OVERLAP_BLOCKING_STATUSES = ("pending", "confirmed", "checked_in")
 # Bookings whose hours count towards the part-time weekly limit (an offer's too: it holds the
 # place and its hours until the worker answers).
 HOURS_COUNTED_STATUSES = (*LIVE_STATUSES, "completed")
-# 劳动合同法 第六十八条: 非全日制用工每周工作时间累计不超过二十四小时 (per employer).
-PART_TIME_WEEKLY_HOURS = 24
 # The states that hold one of the shift's places (counted by ``shifts.booked``).
 PLACE_HOLDING_STATUSES = ("offered", "confirmed", "checked_in", "checked_out", "completed")
 

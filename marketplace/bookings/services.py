@@ -10,7 +10,6 @@ are checked one after the other.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -19,17 +18,14 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
-from marketplace.bookings import access
+from marketplace.bookings import access, part_time
 from marketplace.bookings.models import (
-    HOURS_COUNTED_STATUSES,
     LIVE_STATUSES,
     OVERLAP_BLOCKING_STATUSES,
-    PART_TIME_WEEKLY_HOURS,
     Booking,
 )
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.brokers.delegations import Acting
-from marketplace.cities import catalogue
 from marketplace.database import execute_core
 from marketplace.errors import Conflict
 from marketplace.extensions import db
@@ -104,22 +100,6 @@ _HELD = (
     )
     .order_by(Booking.id)
 )
-# The bookings whose hours count toward the part-time limit: an employer's part-time work in a
-# week (``employer_id``, ``week_start``, ``week_end`` bound). Matching reads them for all workers.
-PART_TIME_WEEK = (
-    select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
-    .join(Shift, Shift.id == Booking.shift_id)
-    .join(Job, Job.id == Shift.job_id)
-    .where(
-        Booking.employer_id == bindparam("employer_id"),
-        Booking.status.in_(HOURS_COUNTED_STATUSES),
-        Job.employment_type == "part_time",
-        Booking.starts_at >= bindparam("week_start"),
-        Booking.starts_at < bindparam("week_end"),
-    )
-)
-# One worker's of them.
-_PART_TIME_HOURS = PART_TIME_WEEK.where(Booking.worker_id == bindparam("worker_id"))
 
 
 def take_place(shift_id: int) -> None:
@@ -175,36 +155,6 @@ def overlapping_booking(worker_id: int, starts_at: datetime, ends_at: datetime) 
     return execute_core(_OVERLAPPING, values).scalar()
 
 
-def _hours(start: datetime, end: datetime) -> Decimal:
-    return Decimal(int((end - start).total_seconds())) / Decimal(3600)
-
-
-def check_part_time_limit(worker: Worker, shift: Shift) -> None:
-    """Part-time work for one employer may not pass 24 hours in a calendar week (Mon–Sun)."""
-    job = shift.job
-    if job.employment_type != "part_time":
-        return
-    city = catalogue.find(job.city)
-    week_start, week_end = clock.week_of(
-        shift.starts_at, city.timezone if city else clock.DEFAULT_TIMEZONE
-    )
-    values = {
-        "worker_id": worker.id,
-        "employer_id": job.employer_id,
-        "week_start": week_start,
-        "week_end": week_end,
-    }
-    rows = execute_core(_PART_TIME_HOURS, values).all()
-    booked = sum((_hours(row.starts_at, row.ends_at) for row in rows), Decimal(0))
-    wanted = _hours(shift.starts_at, shift.ends_at)
-    if booked + wanted > PART_TIME_WEEKLY_HOURS:
-        raise Conflict(
-            f"part-time work for one employer is limited to {PART_TIME_WEEKLY_HOURS} hours a "
-            f"week (劳动合同法 第六十八条): {booked:.2f} h already booked in the week of "
-            f"{week_start.date()}, this shift adds {wanted:.2f} h"
-        )
-
-
 def _check_skills(worker: Worker, shift: Shift) -> None:
     missing = sorted(set(shift.job.required_skills) - set(worker.skills))
     if missing:
@@ -234,7 +184,7 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
     _check_skills(worker, shift)
     if held:
         raise Conflict(f"this shift overlaps your booking {held[0].id}")
-    check_part_time_limit(worker, shift)
+    part_time.check(worker.id, shift)
 
 
 def create_booking(worker: Worker, shift: Shift, status: str) -> Booking:

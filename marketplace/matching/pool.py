@@ -19,10 +19,10 @@ import numpy.typing as npt
 from sqlalchemy import ColumnElement, select
 
 from marketplace import clock
+from marketplace.bookings import part_time
 from marketplace.bookings.models import (
     HOURS_COUNTED_STATUSES,
     OVERLAP_BLOCKING_STATUSES,
-    PART_TIME_WEEKLY_HOURS,
     Booking,
 )
 from marketplace.cities import catalogue
@@ -140,12 +140,11 @@ class Pool:
         )
         self.booked_start = np.fromiter((_epoch(b.starts_at) for b in blocking), np.float64)
         self.booked_end = np.fromiter((_epoch(b.ends_at) for b in blocking), np.float64)
-        # Part-time hours already booked, by (worker position, employer, Monday of the week).
-        self.part_time_hours: dict[tuple[int, int, date], float] = defaultdict(float)
+        # Part-time bookings whose hours count, by employer (the limit is per employer).
+        self.part_time: dict[int, list[Any]] = defaultdict(list)
         for b in bookings:
             if b.part_time and b.status in HOURS_COUNTED_STATUSES:
-                key = (self.position[b.worker_id], b.employer_id, _monday(b.starts_at))
-                self.part_time_hours[key] += (b.ends_at - b.starts_at).total_seconds() / 3600
+                self.part_time[b.employer_id].append(b)
 
     def eligible(self, shift: Shift, as_of: date, excluded: IntArray | None = None) -> Eligible:
         """The workers who may take ``shift`` — every hard rule — and their scores.
@@ -174,16 +173,13 @@ class Pool:
             self.booked_end > _epoch(shift.starts_at)
         )
         keep[self.booked_worker[clash]] = False
-        if job.employment_type == "part_time":
-            hours = (shift.ends_at - shift.starts_at).total_seconds() / 3600
-            monday = _monday(shift.starts_at)
-            for (position, employer, week), booked in self.part_time_hours.items():
-                if (
-                    employer == job.employer_id
-                    and week == monday
-                    and booked + hours > PART_TIME_WEEKLY_HOURS
-                ):
-                    keep[position] = False
+        if part_time.applies_to(shift):
+            week_start, week_end = part_time.week_of(shift)
+            same_week = (
+                b for b in self.part_time[job.employer_id] if week_start <= b.starts_at < week_end
+            )
+            for worker in part_time.workers_over(shift, same_week):
+                keep[self.position[worker]] = False
         if excluded is not None and len(excluded):
             keep &= ~np.isin(self.ids, excluded)
         index = np.flatnonzero(keep)
@@ -209,11 +205,6 @@ class Pool:
         )
         score = scoring.total(components, weights)
         return Eligible(index, distance[index], components, score, weights)
-
-
-def _monday(instant: datetime) -> date:
-    """The Monday of the calendar week (city time) of ``instant``."""
-    return clock.week_of(instant)[0].date()
 
 
 WORKER_COLUMNS = (

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import clock
 from marketplace.auth.models import User
+from marketplace.bookings import part_time
 from marketplace.bookings.models import LIVE_STATUSES, OVERLAP_BLOCKING_STATUSES, Booking
 from marketplace.brokers import delegations
 from marketplace.cities import catalogue
@@ -197,7 +198,7 @@ def candidates(user: User, shift_id: int, limit: int) -> list[Ranked]:
 
 def _from_index(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
     base, overlay = index.pools(shift.job.city)
-    excluded = np.array(_blocked(shift) + topk.over_part_time_limit(shift), dtype=np.int64)
+    excluded = np.array(_blocked(shift) + part_time.workers_over_limit(shift), dtype=np.int64)
     stale = np.concatenate([excluded, overlay.ids])
     found = _top(base.eligible(shift, as_of, stale), base, shift, limit)
     found += _top(overlay.eligible(shift, as_of, excluded), overlay, shift, limit)
@@ -207,7 +208,7 @@ def _from_index(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
 
 def _from_database(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
     conditions = shift_conditions(shift)
-    over = topk.over_part_time_limit(shift)
+    over = part_time.workers_over_limit(shift)
     if over:
         conditions.append(Worker.id.not_in(over))
     fetch = 2 * limit + 10

@@ -27,35 +27,14 @@ from sqlalchemy import (
     type_coerce,
 )
 
-from marketplace import clock
-from marketplace.bookings.models import PART_TIME_WEEKLY_HOURS
-from marketplace.bookings.services import PART_TIME_WEEK
 from marketplace.common import geo
 from marketplace.common.months import Month
-from marketplace.database import execute_core
 from marketplace.extensions import db
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Shift
 from marketplace.matching import scoring
 from marketplace.subsidies.rules import priority
 from marketplace.workers.models import Worker, WorkerSkill
-
-
-def over_part_time_limit(shift: Shift) -> list[int]:
-    """Workers whose part-time hours with the shift's employer that week leave no room for it."""
-    job = shift.job
-    if job.employment_type != "part_time":
-        return []
-    monday, next_monday = clock.week_of(shift.starts_at)
-    values = {"employer_id": job.employer_id, "week_start": monday, "week_end": next_monday}
-    rows = execute_core(PART_TIME_WEEK, values).all()
-    hours: dict[int, float] = {}
-    for row in rows:
-        hours[row.worker_id] = (
-            hours.get(row.worker_id, 0.0) + (row.ends_at - row.starts_at).total_seconds() / 3600
-        )
-    wanted = (shift.ends_at - shift.starts_at).total_seconds() / 3600
-    return [worker for worker, booked in hours.items() if booked + wanted > PART_TIME_WEEKLY_HOURS]
 
 
 def priority_sql(as_of: date, graduate_window_months: int) -> Any:
