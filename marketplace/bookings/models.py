@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -129,6 +130,15 @@ class Booking(Model):
     worker = relationship("Worker")
     # The earning an approved booking produced (the earnings domain writes it).
     earning = relationship("Earning", uselist=False, viewonly=True)
+
+    @property
+    def earning_if_completed(self) -> Any:
+        """The booking's earning, looked up only once it can exist (the booking is completed).
+
+        A booking being booked, checked in or out answers without a look-up of its earning.
+        Typed loosely: the Earning model belongs to the earnings, which come after bookings.
+        """
+        return self.earning if self.status == "completed" else None
 
 
 class Rating(Model):

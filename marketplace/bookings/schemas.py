@@ -48,7 +48,7 @@ class BookingSchema(ma.Schema):
         metadata={"description": "an offer: when it lapses unless the worker accepts it"},
     )
     # By name: the earnings' schema (the earnings domain comes after the bookings').
-    earning = fields.Nested("EarningSchema", allow_none=True)
+    earning = fields.Nested("EarningSchema", allow_none=True, attribute="earning_if_completed")
 
 
 class BookingQuerySchema(ma.Schema):
