@@ -28,8 +28,9 @@ from marketplace.jobs.models import Job, Shift
 from marketplace.stats import services as stats
 from marketplace.subsidies import services as subsidies
 from marketplace.subsidies.evaluation import risk
-from marketplace.subsidies.export import BENEFICIARY_NAMES, PROGRAM_NAMES, STATUS_NAMES
+from marketplace.subsidies.export import BENEFICIARY_NAMES, STATUS_NAMES
 from marketplace.subsidies.models import SubsidyFlag
+from marketplace.subsidies.rules import programs
 from marketplace.workers.models import Worker
 
 TABLE_MONTHS = 12  # months of income and premiums shown on a flag's page
@@ -241,7 +242,7 @@ def city_choices(user: User) -> list[tuple[str, str]]:
 
 NAMES = {
     "booking_statuses": BOOKING_STATUS_NAMES,
-    "programs": PROGRAM_NAMES,
+    "programs": programs.names(),
     "statuses": STATUS_NAMES,
     "beneficiaries": BENEFICIARY_NAMES,
     "risks": risk.NAMES,

@@ -48,7 +48,8 @@ from marketplace.extensions import db
 from marketplace.stats import services as stats
 from marketplace.subsidies import services as subsidies
 from marketplace.subsidies.evaluation import risk
-from marketplace.subsidies.models import FLAG_STATUSES, PROGRAMS
+from marketplace.subsidies.models import FLAG_STATUSES
+from marketplace.subsidies.rules import programs
 from marketplace.subsidies.schemas import DecisionInSchema, FlagQuerySchema
 
 blp = Blueprint(
@@ -266,7 +267,7 @@ def queue() -> Any:
         export_link=lambda fmt: (
             url_for("desk.export_flags", file_format=fmt) + "?" + urlencode(query)
         ),
-        programs=PROGRAMS,
+        programs=programs.codes(),
         statuses=FLAG_STATUSES,
         risk_codes=risk.CODES,
         cities=pages.city_choices(user),

@@ -14,6 +14,7 @@ from marketplace.common import spreadsheets
 from marketplace.common.spreadsheets import ExportFile
 from marketplace.extensions import db
 from marketplace.subsidies.models import SubsidyFlag
+from marketplace.subsidies.rules import programs
 from marketplace.workers.models import Worker
 
 HEADERS = (
@@ -36,12 +37,6 @@ HEADERS = (
     "决定人",
     "决定理由",
 )
-PROGRAM_NAMES = {
-    "platform_service": "就业创业服务补助",
-    "social_insurance": "社会保险补贴",
-    "training": "线上职业培训补贴",
-    "entrepreneurship": "一次性创业补贴",
-}
 BENEFICIARY_NAMES = {"platform": "平台企业", "worker": "个人"}
 STATUS_NAMES = {"pending": "待审核", "approved": "已批准", "rejected": "已驳回"}
 
@@ -70,7 +65,7 @@ def rows(query: Select[Any]) -> Iterator[list[Any]]:
             masked,
             _city_name(flag.city),
             flag.policy_id,
-            PROGRAM_NAMES.get(flag.program, flag.program),
+            programs.names().get(flag.program, flag.program),
             BENEFICIARY_NAMES.get(flag.beneficiary, flag.beneficiary),
             flag.amount,
             flag.period_start or "",

@@ -27,7 +27,6 @@ from marketplace.database import Money, UTCDateTime
 from marketplace.extensions import Model
 
 FLAG_STATUSES = ("pending", "approved", "rejected")
-PROGRAMS = ("platform_service", "social_insurance", "training", "entrepreneurship")
 
 
 class SubsidyFlag(Model):

@@ -9,7 +9,8 @@ from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Instant, Money, MonthText
 from marketplace.subsidies.evaluation import risk
-from marketplace.subsidies.models import FLAG_STATUSES, PROGRAMS
+from marketplace.subsidies.models import FLAG_STATUSES
+from marketplace.subsidies.rules import programs
 
 
 class ProgramSchema(ma.Schema):
@@ -58,7 +59,7 @@ class EvaluationSchema(ma.Schema):
 class FlagQuerySchema(ma.Schema):
     """Filters of the flag list and export."""
 
-    program = fields.String(validate=validate.OneOf(PROGRAMS))
+    program = fields.String(validate=validate.OneOf(programs.codes()))
     status = fields.String(validate=validate.OneOf(FLAG_STATUSES))
     worker_id = fields.Integer()
     policy_id = Text(validate=validate.Length(min=1, max=64))
@@ -88,7 +89,7 @@ class WorkerFlagSchema(ma.Schema):
     worker_id = fields.Integer()
     city = fields.String()
     policy_id = fields.String()
-    program = fields.String(metadata={"enum": list(PROGRAMS)})
+    program = fields.String(metadata={"enum": list(programs.codes())})
     key = fields.String(metadata={"description": "what the flag is for: the month, the record"})
     beneficiary = fields.String(metadata={"enum": ["platform", "worker"]})
     amount = Money(allow_none=True)

@@ -140,6 +140,18 @@ def test_an_admin_lists_every_city_and_filters(client, auth_headers, admin, flag
     assert bad.status_code == 422
 
 
+def test_the_programme_filter_knows_the_programmes_that_have_a_file(
+    client, auth_headers, admin, flagged
+):
+    headers = auth_headers(admin)
+    for code in ("platform_service", "social_insurance", "training"):
+        assert client.get(FLAGS, query_string={"program": code}, headers=headers).status_code == 200
+    # 一次性创业补贴 is not a rule yet (POLICIES.md "Not yet rules"): no file, no programme.
+    unknown = client.get(FLAGS, query_string={"program": "entrepreneurship"}, headers=headers)
+    assert unknown.status_code == 422
+    assert "program" in unknown.get_json()["errors"]["query"]
+
+
 def test_the_month_filter_finds_flags_whose_period_covers_it(client, auth_headers, admin, flagged):
     wuxi_flag, xining_flag = flagged  # 2026-01 … 2026-06, and 2026-01
     headers = auth_headers(admin)

@@ -305,6 +305,12 @@ def test_programme_registry_discovers_modules() -> None:
     for code, module in registry.items():
         assert code == module.CODE
         assert programs.get(code) is module
+    assert programs.codes() == ("platform_service", "social_insurance", "training")
+    assert programs.names() == {
+        "platform_service": "就业创业服务补助",
+        "social_insurance": "社会保险补贴",
+        "training": "线上职业培训补贴",
+    }
     assert parameters.UNITS.keys() >= {
         unit for m in registry.values() for unit in m.PARAMETERS.values()
     }

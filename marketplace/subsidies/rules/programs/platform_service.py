@@ -8,7 +8,10 @@ else 800.00. The flag appears once the run's last month is over; at most one fla
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
+from typing import Any
 
 from marketplace.common.months import Month, months_between
 from marketplace.subsidies.policy.catalogue import Policy, Program
@@ -16,6 +19,7 @@ from marketplace.subsidies.rules.facts import FlagProposal, WorkerFacts
 from marketplace.subsidies.rules.programs import _shared
 
 CODE = "platform_service"
+NAME = "就业创业服务补助"
 PARAMETERS = {
     "requires_resident": "boolean",
     "stable_months": "months",
@@ -48,13 +52,29 @@ def _first_run(
     return None
 
 
-def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
-    """The platform-service flag of the worker under ``policy`` as of ``as_of`` (none or one)."""
-    program = policy.program(CODE)
-    if program is None or facts.city != policy.city:
-        return []
-    if KEY in facts.decided_keys(CODE, policy.id):
-        return []  # a decided flag never changes, and there is never a second one
+@dataclass(frozen=True)
+class Run:
+    """What the rule found: the completed run of stable months and what it is worth."""
+
+    groups: dict[str, date]  # the worker's groups of this programme, with their dates
+    group: str  # the group the run qualifies under
+    first: Month
+    last: Month
+    amount: Decimal
+
+    @property
+    def day(self) -> date:
+        """The day whose parameter values apply: the run's last month counts, so it has values."""
+        return self.last.last_day
+
+    @property
+    def months(self) -> list[Month]:
+        """The months of the run."""
+        return list(months_between(self.first, self.last))
+
+
+def _rule(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> Run | None:
+    """The worker's qualifying run under the policy as of ``as_of``, or None."""
     dates = {
         "difficulty": facts.difficulty_certified_on,
         "unemployed": facts.unemployment_registered_on,
@@ -62,52 +82,73 @@ def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagPropos
     known = {name: day for name, day in dates.items() if day is not None}
     groups = {name: Month.of(day) for name, day in known.items()}
     if not groups:
-        return []
+        return None
     run = _first_run(facts, policy, program, min(groups.values()), as_of)
     if run is None:
-        return []
+        return None
     first, last = run
-    day = last.last_day  # the run's last month counts, so the policy has values on that day
-    if program.flag("requires_resident", day) and not facts.resident:
-        return []
+    if program.flag("requires_resident", last.last_day) and not facts.resident:
+        return None
     # A run qualifies under a group when all of its months are in or after that group's month.
     group = (
         "difficulty" if "difficulty" in groups and first >= groups["difficulty"] else "unemployed"
     )
-    amount = program.money(f"amount_{group}", day)
-    months = list(months_between(first, last))
-    explanation = [
-        f"规则：{policy.document_number} {program.rule} 就业创业服务补助（{CODE}，付给平台）："
+    amount = program.money(f"amount_{group}", last.last_day)
+    return Run(known, group, first, last, amount)
+
+
+def _explanation(facts: WorkerFacts, policy: Policy, program: Program, run: Run) -> list[str]:
+    """Why the flag is due, line by line, as the official reads it."""
+    day, months = run.day, run.months
+    group_month = Month.of(run.groups[run.group])
+    return [
+        f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给平台）："
         "平台帮助常住本市的失业人员、就业困难人员实现连续稳定收入",
         *(
-            f"群体：{GROUP_NAMES[name]}（{known[name]}，自 {month} 起计）"
-            for name, month in sorted(groups.items())
+            f"群体：{GROUP_NAMES[name]}（{on}，自 {Month.of(on)} 起计）"
+            for name, on in sorted(run.groups.items())
         ),
         f"常住地在本市：{'是' if facts.resident else '否'}；"
         + _shared.note(program, "requires_resident", day),
         _shared.note(program, "stable_months", day),
         _shared.note(program, "stable_income_threshold", day),
         *(_shared.stable_line(facts, policy, program, month) for month in months),
-        f"连续 {len(months)} 个稳定收入月 {first} … {last}，均不早于 {groups[group]}"
-        f"（{GROUP_NAMES[group]}）且在政策有效期内；第 {len(months)} 个月 {last} 已结束",
-        f"金额 {_shared.money(amount)}：{_shared.note(program, f'amount_{group}', day)}",
+        f"连续 {len(months)} 个稳定收入月 {run.first} … {run.last}，均不早于 {group_month}"
+        f"（{GROUP_NAMES[run.group]}）且在政策有效期内；第 {len(months)} 个月 {run.last} 已结束",
+        f"金额 {_shared.money(run.amount)}：{_shared.note(program, f'amount_{run.group}', day)}",
     ]
-    evidence = {
-        "group": group,
-        "group_date": known[group].isoformat(),
-        "groups": {name: known[name].isoformat() for name in sorted(known)},
-        "months": [_shared.month_evidence(facts, policy, program, month) for month in months],
+
+
+def _evidence(facts: WorkerFacts, policy: Policy, program: Program, run: Run) -> dict[str, Any]:
+    """The facts the flag rests on, as data."""
+    return {
+        "group": run.group,
+        "group_date": run.groups[run.group].isoformat(),
+        "groups": {name: run.groups[name].isoformat() for name in sorted(run.groups)},
+        "months": [_shared.month_evidence(facts, policy, program, month) for month in run.months],
     }
+
+
+def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
+    """The platform-service flag of the worker under ``policy`` as of ``as_of`` (none or one)."""
+    program = policy.program(CODE)
+    if program is None or facts.city != policy.city:
+        return []
+    if KEY in facts.decided_keys(CODE, policy.id):
+        return []  # a decided flag never changes, and there is never a second one
+    run = _rule(facts, policy, program, as_of)
+    if run is None:
+        return []
     return [
         FlagProposal(
             program=CODE,
             policy_id=policy.id,
             beneficiary=program.beneficiary,
             key=KEY,
-            amount=amount,
-            period_start=first,
-            period_end=last,
-            evidence=evidence,
-            explanation=explanation,
+            amount=run.amount,
+            period_start=run.first,
+            period_end=run.last,
+            evidence=_evidence(facts, policy, program, run),
+            explanation=_explanation(facts, policy, program, run),
         )
     ]

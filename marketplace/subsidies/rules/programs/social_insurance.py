@@ -14,15 +14,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from marketplace.common.months import Month, months_between
 from marketplace.subsidies.policy.catalogue import Policy, Program
-from marketplace.subsidies.rules.facts import FlagProposal, WorkerFacts
+from marketplace.subsidies.rules.facts import FlagProposal, Premium, WorkerFacts
 from marketplace.subsidies.rules.programs import _shared
 
 CODE = "social_insurance"
+NAME = "社会保险补贴"
 EXTENSION = frozenset(
     {"extension_months", "max_extensions", "extension_test_months", "stable_income_threshold"}
 )
@@ -123,7 +125,7 @@ def _describe_period(
     day = period.rules_day
     group_month = Month.of(period.group_date)
     lines = [
-        f"规则：{policy.document_number} {program.rule} 社会保险补贴（{CODE}，付给个人）："
+        f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给个人）："
         "按个人缴纳的养老、医疗保险费给予补贴",
         f"群体：{GROUP_NAMES[period.group]}（{period.group_date}，自 {group_month} 起计）",
     ]
@@ -176,6 +178,100 @@ def _extension_evidence(
     }
 
 
+@dataclass(frozen=True)
+class MonthSubsidy:
+    """What the rule found for one month of the period: the premium and 2/3 of it."""
+
+    month: Month
+    premium: Premium
+    rate: Fraction
+    step: Decimal
+    mode: str
+    amount: Decimal
+    extension: Extension | None  # the extension the month belongs to, if any
+
+    @property
+    def day(self) -> date:
+        """The day whose parameter values apply: the month counts, so it has values."""
+        return self.month.last_day
+
+
+def _rule(
+    facts: WorkerFacts, policy: Policy, program: Program, period: Period, as_of: date
+) -> list[MonthSubsidy]:
+    """The months of the period that are over, count, have a premium and are not decided."""
+    decided = facts.decided_keys(CODE, policy.id)
+    found = []
+    for month in months_between(period.start, period.last):
+        premium = facts.premiums.get(month)
+        if not _shared.is_over(month, as_of):
+            break
+        if premium is None or not policy.month_counts(month) or str(month) in decided:
+            continue
+        day = month.last_day
+        rate = program.fraction("subsidy_rate", day)
+        step = program.money("rounding_step", day)
+        mode = program.text("rounding", day)
+        amount = _shared.round_money(Fraction(premium.total) * rate, step, mode)
+        if amount <= 0:
+            continue  # a premium of zero gives nothing to pay
+        found.append(
+            MonthSubsidy(month, premium, rate, step, mode, amount, period.extension_of(month))
+        )
+    return found
+
+
+def _evidence(
+    facts: WorkerFacts, policy: Policy, program: Program, period: Period, subsidy: MonthSubsidy
+) -> dict[str, Any]:
+    """The facts the month's flag rests on, as data."""
+    extension, premium, money = subsidy.extension, subsidy.premium, _shared.money
+    evidence: dict[str, Any] = {
+        "group": period.group,
+        "group_date": period.group_date.isoformat(),
+        "period_start": str(period.start),
+        "period_end": str(extension.end if extension else period.end),
+        "in_extension": extension is not None,
+        "month": str(subsidy.month),
+        "pension": money(premium.pension),
+        "medical": money(premium.medical),
+        "premium_total": money(premium.total),
+        "rate": str(subsidy.rate),
+        "amount": money(subsidy.amount),
+    }
+    registered = (
+        facts.unemployment_registered_on
+        if program.flag("requires_unemployment_registration", period.rules_day)
+        else None
+    )
+    if registered is not None:
+        evidence["unemployment_registered_on"] = registered.isoformat()
+    if extension is not None:
+        evidence["base_period_end"] = str(period.end)
+        evidence.update(_extension_evidence(facts, policy, program, extension))
+    return evidence
+
+
+def _explanation(
+    facts: WorkerFacts, policy: Policy, program: Program, period: Period, subsidy: MonthSubsidy
+) -> list[str]:
+    """Why the month's flag is due and how much, line by line, as the official reads it."""
+    month, premium, day, money = subsidy.month, subsidy.premium, subsidy.day, _shared.money
+    lines = _describe_period(facts, policy, program, period)
+    if subsidy.extension is not None:
+        lines += _describe_extension(facts, policy, program, period, subsidy.extension)
+    return [
+        *lines,
+        f"{month} 缴费：养老 {money(premium.pension)} + 医疗 {money(premium.medical)}"
+        f" = {money(premium.total)}；× {subsidy.rate} → {money(subsidy.amount)}"
+        f"（{subsidy.mode}，{money(subsidy.step)}）",
+        _shared.note(program, "subsidy_rate", day),
+        _shared.note(program, "rounding", day),
+        f"{month} 已结束，且在政策有效期内（{policy.effective_from} 至 "
+        f"{policy.effective_to or '无截止日期'}，以月末 {day} 计）",
+    ]
+
+
 def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
     """One flag per month of the worker's period that is over, counts and has a premium."""
     program = policy.program(CODE)
@@ -184,70 +280,17 @@ def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagPropos
     period = _period(facts, policy, program, as_of)
     if period is None:
         return []
-    decided = facts.decided_keys(CODE, policy.id)
-    common = _describe_period(facts, policy, program, period)
-    registration = (
-        facts.unemployment_registered_on
-        if program.flag("requires_unemployment_registration", period.rules_day)
-        else None
-    )
-    proposals = []
-    for month in months_between(period.start, period.last):
-        premium = facts.premiums.get(month)
-        if not _shared.is_over(month, as_of):
-            break
-        if premium is None or not policy.month_counts(month) or str(month) in decided:
-            continue
-        day = month.last_day  # the month counts, so the policy has values on its last day
-        rate = program.fraction("subsidy_rate", day)
-        step = program.money("rounding_step", day)
-        mode = program.text("rounding", day)
-        amount = _shared.round_money(Fraction(premium.total) * rate, step, mode)
-        if amount <= 0:
-            continue  # a premium of zero gives nothing to pay
-        extension = period.extension_of(month)
-        end = extension.end if extension else period.end
-        evidence: dict[str, Any] = {
-            "group": period.group,
-            "group_date": period.group_date.isoformat(),
-            "period_start": str(period.start),
-            "period_end": str(end),
-            "in_extension": extension is not None,
-            "month": str(month),
-            "pension": _shared.money(premium.pension),
-            "medical": _shared.money(premium.medical),
-            "premium_total": _shared.money(premium.total),
-            "rate": str(rate),
-            "amount": _shared.money(amount),
-        }
-        if registration is not None:
-            evidence["unemployment_registered_on"] = registration.isoformat()
-        lines = list(common)
-        if extension is not None:
-            evidence["base_period_end"] = str(period.end)
-            evidence.update(_extension_evidence(facts, policy, program, extension))
-            lines += _describe_extension(facts, policy, program, period, extension)
-        lines += [
-            f"{month} 缴费：养老 {_shared.money(premium.pension)}"
-            f" + 医疗 {_shared.money(premium.medical)}"
-            f" = {_shared.money(premium.total)}；× {rate} → {_shared.money(amount)}"
-            f"（{mode}，{_shared.money(step)}）",
-            _shared.note(program, "subsidy_rate", day),
-            _shared.note(program, "rounding", day),
-            f"{month} 已结束，且在政策有效期内（{policy.effective_from} 至 "
-            f"{policy.effective_to or '无截止日期'}，以月末 {day} 计）",
-        ]
-        proposals.append(
-            FlagProposal(
-                program=CODE,
-                policy_id=policy.id,
-                beneficiary=program.beneficiary,
-                key=str(month),
-                amount=amount,
-                period_start=month,
-                period_end=month,
-                evidence=evidence,
-                explanation=lines,
-            )
+    return [
+        FlagProposal(
+            program=CODE,
+            policy_id=policy.id,
+            beneficiary=program.beneficiary,
+            key=str(subsidy.month),
+            amount=subsidy.amount,
+            period_start=subsidy.month,
+            period_end=subsidy.month,
+            evidence=_evidence(facts, policy, program, period, subsidy),
+            explanation=_explanation(facts, policy, program, period, subsidy),
         )
-    return proposals
+        for subsidy in _rule(facts, policy, program, period, as_of)
+    ]

@@ -7,15 +7,18 @@ order the records were completed, cut to what is left under the cap; nothing lef
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
-from marketplace.subsidies.policy.catalogue import Policy
+from marketplace.subsidies.policy.catalogue import Policy, Program
 from marketplace.subsidies.rules.facts import FlagProposal, TrainingRecord, WorkerFacts
 from marketplace.subsidies.rules.programs import _shared
 
 CODE = "training"
+NAME = "线上职业培训补贴"
 PARAMETERS = {
     "rate_per_class_hour": "CNY/class_hour",
     "cap_per_worker": "CNY",
@@ -30,11 +33,28 @@ def _order(record: TrainingRecord) -> tuple[date, str]:
     return record.completed_on, record.key
 
 
-def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
-    """One flag per training record completed under the policy, within the cap per worker."""
-    program = policy.program(CODE)
-    if program is None or facts.city != policy.city:
-        return []
+@dataclass(frozen=True)
+class Share:
+    """What the rule found for one training record: its full amount and its share under the cap."""
+
+    record: TrainingRecord
+    rate: Decimal
+    cap: Decimal
+    step: Decimal
+    mode: str
+    full: Decimal  # the class hours at the rate, rounded
+    counted: Decimal  # what the cap had already counted before this record
+    left: Decimal  # what the cap left for this record
+    amount: Decimal  # the share: the full amount cut to what is left
+
+    @property
+    def day(self) -> date:
+        """The day whose parameter values apply: the record's completion."""
+        return self.record.completed_on
+
+
+def _rule(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> list[Share]:
+    """The shares of the records whose flags are not decided yet, in completion order."""
     stored = {flag.key: flag for flag in facts.flags_of(CODE, policy.id)}
     # Approved flags hold their share whatever their place in the order; pending ones are
     # recomputed below in completion order (so a late-imported earlier record comes first),
@@ -52,7 +72,7 @@ def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagPropos
         key=_order,
     )
     counted = approved
-    proposals = []
+    shares = []
     for record in records:
         flag = stored.get(record.key)
         if flag is not None and flag.decided:
@@ -67,41 +87,61 @@ def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagPropos
         amount = min(full, left)
         if amount <= 0:
             continue  # nothing left under the cap: no flag
-        proposals.append(
-            FlagProposal(
-                program=CODE,
-                policy_id=policy.id,
-                beneficiary=program.beneficiary,
-                key=record.key,
-                amount=amount,
-                period_start=None,
-                period_end=None,
-                evidence={
-                    "course": record.course,
-                    "class_hours": str(record.class_hours),
-                    "completed_on": day.isoformat(),
-                    "rate_per_class_hour": _shared.money(rate),
-                    "full_amount": _shared.money(full),
-                    "cap_per_worker": _shared.money(cap),
-                    "counted_before": _shared.money(counted),
-                    "left_before": _shared.money(left),
-                    "amount": _shared.money(amount),
-                    "cut": amount < full,
-                },
-                explanation=[
-                    f"规则：{policy.document_number} {program.rule} 线上职业培训补贴"
-                    f"（{CODE}，付给平台）："
-                    "平台组织从业人员开展线上职业培训，按课时补贴，累计有上限",
-                    f"培训「{record.course}」{record.class_hours} 课时，{day} 完成（政策有效期内）",
-                    f"{record.class_hours} × {_shared.money(rate)} = {_shared.money(full)}"
-                    f"（{mode}，{_shared.money(step)}）；"
-                    + _shared.note(program, "rate_per_class_hour", day),
-                    f"上限 {_shared.money(cap)}，此前已计入 {_shared.money(counted)}"
-                    "（已批准的，及按完成顺序在前的记录），"
-                    f"剩余 {_shared.money(left)} → 金额 {_shared.money(amount)}；"
-                    + _shared.note(program, "cap_per_worker", day),
-                ],
-            )
-        )
+        shares.append(Share(record, rate, cap, step, mode, full, counted, left, amount))
         counted += amount
-    return proposals
+    return shares
+
+
+def _explanation(policy: Policy, program: Program, share: Share) -> list[str]:
+    """Why the flag is due and how much, line by line, as the official reads it."""
+    record, day, money = share.record, share.day, _shared.money
+    return [
+        f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给平台）："
+        "平台组织从业人员开展线上职业培训，按课时补贴，累计有上限",
+        f"培训「{record.course}」{record.class_hours} 课时，{day} 完成（政策有效期内）",
+        f"{record.class_hours} × {money(share.rate)} = {money(share.full)}"
+        f"（{share.mode}，{money(share.step)}）；"
+        + _shared.note(program, "rate_per_class_hour", day),
+        f"上限 {money(share.cap)}，此前已计入 {money(share.counted)}"
+        "（已批准的，及按完成顺序在前的记录），"
+        f"剩余 {money(share.left)} → 金额 {money(share.amount)}；"
+        + _shared.note(program, "cap_per_worker", day),
+    ]
+
+
+def _evidence(share: Share) -> dict[str, Any]:
+    """The facts the flag rests on, as data."""
+    money = _shared.money
+    return {
+        "course": share.record.course,
+        "class_hours": str(share.record.class_hours),
+        "completed_on": share.day.isoformat(),
+        "rate_per_class_hour": money(share.rate),
+        "full_amount": money(share.full),
+        "cap_per_worker": money(share.cap),
+        "counted_before": money(share.counted),
+        "left_before": money(share.left),
+        "amount": money(share.amount),
+        "cut": share.amount < share.full,
+    }
+
+
+def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
+    """One flag per training record completed under the policy, within the cap per worker."""
+    program = policy.program(CODE)
+    if program is None or facts.city != policy.city:
+        return []
+    return [
+        FlagProposal(
+            program=CODE,
+            policy_id=policy.id,
+            beneficiary=program.beneficiary,
+            key=share.record.key,
+            amount=share.amount,
+            period_start=None,
+            period_end=None,
+            evidence=_evidence(share),
+            explanation=_explanation(policy, program, share),
+        )
+        for share in _rule(facts, policy, program, as_of)
+    ]
