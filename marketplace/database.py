@@ -1,4 +1,11 @@
-"""Database plumbing: SQLite's settings, column types, and the one commit point per request."""
+"""Database plumbing: SQLite's settings, column types, the one commit point per request, and
+the one way the hot paths run a statement.
+
+A statement a hot path runs again and again is built once, by a function marked ``@prebuilt``
+(on first use, when every mapper can be configured; one per shape when it takes arguments),
+with its values as bind parameters, and run with ``execute_core`` (columns) or ``driver_rows``
+(a large read of plain values). Building a statement often costs more CPU than running it.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +16,9 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, Response, current_app, request
 from sqlalchemy import (
@@ -24,6 +31,8 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
+    type_coerce,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.compiler import compiles
@@ -34,6 +43,8 @@ from marketplace.common.crypto import FieldCipher
 from marketplace.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+T = TypeVar("T")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -290,13 +301,68 @@ def count_rows(query: Select[Any]) -> int:
     return db.session.scalar(counted) or 0
 
 
-def execute_core(statement: Executable, parameters: Any = None) -> CursorResult[Any]:
+def execute_core(statement: Executable, parameters: Any = None) -> CursorResult[*tuple[Any, ...]]:
     """Run a Core ``statement`` (columns or plain writes, no entities) in the session's transaction.
 
-    About half the CPU of ``Session.execute`` for the same statement, which takes it through
-    the ORM's own execution and result machinery; on the hot paths that is a good part of a
-    request. The session's pending changes are flushed first, as its own execute would.
+    Without the ORM's execution and result machinery, which ``Session.execute`` adds. The
+    session's pending changes are flushed first, as its own execute would.
     """
     if db.session.autoflush:
         db.session.flush()
     return db.session.connection().execute(statement, parameters)
+
+
+def prebuilt(build: Callable[P, T]) -> Callable[P, T]:
+    """Mark a function that builds a hot statement (or its loader options): built once per
+    distinct arguments, on first use, its values bound when it runs.
+
+    On first use, not at import: building a statement of ORM entities configures every mapper,
+    which needs every model imported. The arguments are the statement's *shape* (which filters,
+    how many ranges), never its values, so the shapes are few; the bound keeps a mistake from
+    growing without limit.
+    """
+    return lru_cache(maxsize=256)(build)  # type: ignore[return-value]
+
+
+@prebuilt
+def _advisory_lock() -> Executable:
+    return text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def serialise_on(key: int) -> None:
+    """Wait for, then hold until the transaction ends, the lock named by the 64-bit ``key``.
+
+    PostgreSQL's transaction-scoped advisory lock; on SQLite every writing transaction already
+    holds the database's one write lock (``BEGIN IMMEDIATE``), so there is nothing to take.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        execute_core(_advisory_lock(), {"key": key})
+
+
+def stored_integer(column: Any) -> Any:
+    """A ``ScaledDecimal`` column as the integer it stores (fen, hundredths of an hour): sums in
+    SQL stay exact integers, and reading them back skips the Decimal of every row."""
+    return type_coerce(column, BigInteger)
+
+
+def driver_rows(query: Select[Any]) -> list[Any]:
+    """The driver's own tuples of a read of integers, text and floats only (no column type to
+    apply): at a million rows, building SQLAlchemy's result rows costs more than the query.
+
+    The session's pending changes are flushed first, as ``execute_core`` does.
+    """
+    if db.session.autoflush:
+        db.session.flush()
+    connection = db.session.connection()
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    if compiled.positional:
+        params: Any = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    else:
+        params = compiled.params
+    result = connection.exec_driver_sql(str(compiled), params)
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()

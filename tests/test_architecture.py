@@ -108,3 +108,52 @@ def test_the_check_finds_an_import_hidden_in_a_function_and_a_relative_one(tmp_p
     )
     found = _imports(probe, ("marketplace", "workers", "probe"))
     assert found == {"bookings", "matching", "stats"}
+
+
+STATEMENT_BUILDERS = {"select", "insert", "update", "delete", "text"}
+
+
+def _statements_built_at_import(source: str) -> list[str]:
+    """Module-level names bound to a statement built at import, or by a cache other than
+    ``@prebuilt`` (``lru_cache``, ``cache``) around a function that builds one."""
+    found = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and node.value is not None:
+            calls = [n for n in ast.walk(node.value) if isinstance(n, ast.Call)]
+            names = {c.func.id for c in calls if isinstance(c.func, ast.Name)}
+            if names & STATEMENT_BUILDERS:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found += [ast.unparse(target) for target in targets]
+        elif isinstance(node, ast.FunctionDef):
+            caches = {ast.unparse(d).split("(")[0] for d in node.decorator_list}
+            builds = {
+                n.func.id
+                for n in ast.walk(node)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            }
+            if (
+                caches & {"lru_cache", "cache", "functools.lru_cache"}
+                and builds & STATEMENT_BUILDERS
+            ):
+                found.append(node.name)
+    return found
+
+
+def test_hot_statements_are_built_one_way():
+    """A repeated statement is built by a ``@prebuilt`` function (``database.py``), on first use."""
+    elsewhere = []
+    for path in ROOT.rglob("*.py"):
+        for name in _statements_built_at_import(path.read_text(encoding="utf-8")):
+            elsewhere.append(f"{path.relative_to(ROOT.parent)}: {name}")
+    assert elsewhere == []
+
+
+def test_the_statement_check_finds_a_constant_and_a_cached_builder():
+    probe = (
+        "from functools import lru_cache\n"
+        "_TAIL = select(A.seq).limit(1)\n"
+        "@lru_cache(maxsize=1)\ndef _query():\n    return select(A)\n"
+        "@prebuilt\ndef _fine():\n    return select(A)\n"
+        "NAMES = ('a', 'b')\n"
+    )
+    assert _statements_built_at_import(probe) == ["_TAIL", "_query"]

@@ -32,13 +32,13 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import Select, insert, select
 
 from marketplace import clock
 from marketplace.audit import keys
 from marketplace.audit.models import AuditCheckpoint, AuditEvent
 from marketplace.common import bulk
-from marketplace.database import execute_core
+from marketplace.database import execute_core, prebuilt, serialise_on
 from marketplace.extensions import db
 
 GENESIS_HASH = "0" * 64
@@ -92,17 +92,21 @@ def checkpoint_message(seq: int, hash_: str, at: str) -> bytes:
 
 
 # The chain's last event (built once: every booking change appends one).
-_TAIL = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-_LAST_CHECKPOINT = (
-    select(*AuditCheckpoint.__table__.columns).order_by(AuditCheckpoint.seq.desc()).limit(1)
-)
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+@prebuilt
+def _tail_statement() -> Select[*tuple[Any, ...]]:
+    return select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+
+
+@prebuilt
+def _last_checkpoint_statement() -> Select[*tuple[Any, ...]]:
+    return select(*AuditCheckpoint.__table__.columns).order_by(AuditCheckpoint.seq.desc()).limit(1)
+
+
 _COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
 
 
 def _lock_chain() -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        execute_core(_LOCK, {"key": _CHAIN_LOCK_KEY})
+    serialise_on(_CHAIN_LOCK_KEY)
 
 
 def _signed_checkpoint(
@@ -130,7 +134,7 @@ def record(
 ) -> AuditEvent:
     """Append one event (``action`` is ``<entity>.<verb>``) to the chain, in this transaction."""
     _lock_chain()
-    tail = execute_core(_TAIL).first()
+    tail = execute_core(_tail_statement()).first()
     config = current_app.config
     key = keys.chain_key(config)
     event = AuditEvent(
@@ -205,7 +209,7 @@ def record_many(entries: Sequence[Entry]) -> int:
     if not entries:
         return 0
     _lock_chain()
-    tail = execute_core(_TAIL).first()
+    tail = execute_core(_tail_statement()).first()
     seq, prev_hash = (tail.seq, tail.hash) if tail else (0, GENESIS_HASH)
     config = current_app.config
     key, every = keys.chain_key(config), config["AUDIT_CHECKPOINT_EVERY"]
@@ -345,7 +349,7 @@ def checkpoint_tail() -> Checkpoint | None:
     """
     trust = keys.trust()
     walk = _Walk(trust, {}, set())
-    last = execute_core(_LAST_CHECKPOINT).first()
+    last = execute_core(_last_checkpoint_statement()).first()
     if last is not None:
         if not Checkpoint.of(last).signed_by(trust):
             raise ChainBroken(last.seq)
@@ -358,8 +362,8 @@ def checkpoint_tail() -> Checkpoint | None:
         broken = walk.run(_events(from_seq=walk.next_seq))
         if broken is not None:
             raise ChainBroken(broken)
-    tail = execute_core(_TAIL).first()
-    last = execute_core(_LAST_CHECKPOINT).first()
+    tail = execute_core(_tail_statement()).first()
+    last = execute_core(_last_checkpoint_statement()).first()
     if tail is None or (last is not None and last.seq >= tail.seq):
         return None
     row = _signed_checkpoint(tail.seq, tail.hash, clock.now(), keys.signing_key())

@@ -21,23 +21,30 @@ from __future__ import annotations
 import hashlib
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, bindparam, func, insert, select, text
+from sqlalchemy import ColumnElement, Insert, Select, bindparam, func, insert, select
 
 from marketplace import clock
 from marketplace.auth.models import LoginFailure
-from marketplace.database import execute_core, personal_digest
+from marketplace.database import execute_core, personal_digest, prebuilt, serialise_on
 from marketplace.errors import TooManyRequests
 from marketplace.extensions import db
 
-_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+
 # Both counts in one index-only scan of ix_login_failures_address_at_phone.
-_COUNTS = select(
-    func.count().label("address_failures"),
-    func.count().filter(LoginFailure.phone_digest == bindparam("phone")).label("pair_failures"),
-).where(LoginFailure.address == bindparam("address"), LoginFailure.at > bindparam("since"))
-_RECORD = insert(LoginFailure)
+@prebuilt
+def _counts_statement() -> Select[*tuple[Any, ...]]:
+    return select(
+        func.count().label("address_failures"),
+        func.count().filter(LoginFailure.phone_digest == bindparam("phone")).label("pair_failures"),
+    ).where(LoginFailure.address == bindparam("address"), LoginFailure.at > bindparam("since"))
+
+
+@prebuilt
+def _record_statement() -> Insert:
+    return insert(LoginFailure)
 
 
 def _window() -> timedelta:
@@ -51,8 +58,7 @@ def _lock_key(phone: str, address: str) -> int:
 
 
 def _serialise(phone: str, address: str) -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        execute_core(_LOCK, {"key": _lock_key(phone, address)})
+    serialise_on(_lock_key(phone, address))
 
 
 def _seconds_until_below(limit: int, *conditions: ColumnElement[bool]) -> int:
@@ -82,7 +88,9 @@ def check(phone: str, address: str) -> None:
     address_limit = config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
     since = clock.now() - _window()
     digest = personal_digest("phone", phone)
-    counts = execute_core(_COUNTS, {"phone": digest, "address": address, "since": since}).one()
+    counts = execute_core(
+        _counts_statement(), {"phone": digest, "address": address, "since": since}
+    ).one()
     address_failures, pair_failures = counts.address_failures, counts.pair_failures
     waits = []
     if address_failures >= address_limit:
@@ -103,4 +111,6 @@ def check(phone: str, address: str) -> None:
 def record_failure(phone: str, address: str) -> None:
     """Count one failed password check of ``phone`` from ``address`` (the caller commits it)."""
     digest = personal_digest("phone", phone)
-    execute_core(_RECORD, {"phone_digest": digest, "address": address, "at": clock.now()})
+    execute_core(
+        _record_statement(), {"phone_digest": digest, "address": address, "at": clock.now()}
+    )

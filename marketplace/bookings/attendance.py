@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 
 from sqlalchemy import Select, bindparam, select
 
@@ -14,6 +13,7 @@ from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.bookings.services import record_transition, release_place, require_state
 from marketplace.common import geo
+from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
@@ -27,9 +27,9 @@ GEOFENCE_METRES = 500
 LATE_CHECKOUT = timedelta(hours=2)
 
 
-@lru_cache(maxsize=1)
+@prebuilt
 def _booking_at_work() -> Select[Booking, float, float, str]:
-    # Built once, values bound when it runs: check-in is on the hot path.
+    # Check-in is on the hot path.
     return (
         select(Booking, Job.lat, Job.lon, Job.city)
         .join(Worker, Worker.id == Booking.worker_id)

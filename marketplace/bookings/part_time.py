@@ -13,14 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from marketplace import clock
 from marketplace.bookings.models import HOURS_COUNTED_STATUSES, Booking
 from marketplace.cities import catalogue
-from marketplace.database import execute_core
+from marketplace.database import execute_core, prebuilt
 from marketplace.errors import Conflict
 from marketplace.jobs.models import Job, Shift
 
@@ -40,19 +40,25 @@ class Timed(Protocol):
 
 # The bookings whose hours count: an employer's part-time work starting in a week
 # (``employer_id``, ``week_start``, ``week_end`` bound).
-_WEEK = (
-    select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
-    .join(Shift, Shift.id == Booking.shift_id)
-    .join(Job, Job.id == Shift.job_id)
-    .where(
-        Booking.employer_id == bindparam("employer_id"),
-        Booking.status.in_(HOURS_COUNTED_STATUSES),
-        Job.employment_type == "part_time",
-        Booking.starts_at >= bindparam("week_start"),
-        Booking.starts_at < bindparam("week_end"),
+@prebuilt
+def _week_statement() -> Select[*tuple[Any, ...]]:
+    return (
+        select(Booking.worker_id, Booking.starts_at, Booking.ends_at)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .where(
+            Booking.employer_id == bindparam("employer_id"),
+            Booking.status.in_(HOURS_COUNTED_STATUSES),
+            Job.employment_type == "part_time",
+            Booking.starts_at >= bindparam("week_start"),
+            Booking.starts_at < bindparam("week_end"),
+        )
     )
-)
-_ONE_WORKERS_WEEK = _WEEK.where(Booking.worker_id == bindparam("worker_id"))
+
+
+@prebuilt
+def _one_workers_week_statement() -> Select[*tuple[Any, ...]]:
+    return _week_statement().where(Booking.worker_id == bindparam("worker_id"))
 
 
 def applies_to(shift: Shift) -> bool:
@@ -104,7 +110,9 @@ def workers_over_limit(shift: Shift) -> list[int]:
     """Every worker whose part-time hours with the shift's employer leave no room for it."""
     if not applies_to(shift):
         return []
-    return workers_over(shift, execute_core(_WEEK, _values(shift, week_of(shift))).all())
+    return workers_over(
+        shift, execute_core(_week_statement(), _values(shift, week_of(shift))).all()
+    )
 
 
 def check(worker_id: int, shift: Shift) -> None:
@@ -113,7 +121,9 @@ def check(worker_id: int, shift: Shift) -> None:
         return
     week = week_of(shift)
     values = {**_values(shift, week), "worker_id": worker_id}
-    booked = sum(booked_hours(execute_core(_ONE_WORKERS_WEEK, values).all()).values(), Decimal(0))
+    booked = sum(
+        booked_hours(execute_core(_one_workers_week_statement(), values).all()).values(), Decimal(0)
+    )
     wanted = hours(shift.starts_at, shift.ends_at)
     if not leaves_room(booked, wanted):
         raise Conflict(

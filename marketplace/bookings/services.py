@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Select, Update, and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock, events
@@ -26,7 +26,7 @@ from marketplace.bookings.models import (
 )
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.brokers.delegations import Acting
-from marketplace.database import execute_core
+from marketplace.database import execute_core, prebuilt
 from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
@@ -73,38 +73,44 @@ def record_transition(
     )
 
 
-# Built once, values bound when they run: the statements of every booking.
-_TAKE_PLACE = (
-    update(Shift)
-    .where(
-        Shift.id == bindparam("shift_id"),
-        Shift.booked < Shift.headcount,
-        Shift.cancelled_at.is_(None),
+# The statements of every booking.
+@prebuilt
+def _take_place_statement() -> Update:
+    return (
+        update(Shift)
+        .where(
+            Shift.id == bindparam("shift_id"),
+            Shift.booked < Shift.headcount,
+            Shift.cancelled_at.is_(None),
+        )
+        .values(booked=Shift.booked + 1)
+        .execution_options(synchronize_session=False)
     )
-    .values(booked=Shift.booked + 1)
-    .execution_options(synchronize_session=False)
-)
+
+
 # The worker's live booking of a shift and the bookings that overlap it.
-_HELD = (
-    select(Booking.id, Booking.shift_id, Booking.status)
-    .where(
-        Booking.worker_id == bindparam("worker_id"),
-        or_(
-            and_(Booking.shift_id == bindparam("shift_id"), Booking.status.in_(LIVE_STATUSES)),
-            and_(
-                Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
-                Booking.starts_at < bindparam("ends_at"),
-                Booking.ends_at > bindparam("starts_at"),
+@prebuilt
+def _held_statement() -> Select[*tuple[Any, ...]]:
+    return (
+        select(Booking.id, Booking.shift_id, Booking.status)
+        .where(
+            Booking.worker_id == bindparam("worker_id"),
+            or_(
+                and_(Booking.shift_id == bindparam("shift_id"), Booking.status.in_(LIVE_STATUSES)),
+                and_(
+                    Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
+                    Booking.starts_at < bindparam("ends_at"),
+                    Booking.ends_at > bindparam("starts_at"),
+                ),
             ),
-        ),
+        )
+        .order_by(Booking.id)
     )
-    .order_by(Booking.id)
-)
 
 
 def take_place(shift_id: int) -> None:
     """Hold one place of the shift, or 409 when none is left (decided by the database)."""
-    result = execute_core(_TAKE_PLACE, {"shift_id": shift_id})
+    result = execute_core(_take_place_statement(), {"shift_id": shift_id})
     if result.rowcount != 1:
         raise Conflict("this shift is full")
     _forget_booked(shift_id)
@@ -136,23 +142,25 @@ def lock_worker(worker: Worker) -> None:
     db.session.execute(select(Worker.id).where(Worker.id == worker.id).with_for_update())
 
 
-_OVERLAPPING = (
-    select(Booking.id)
-    .where(
-        Booking.worker_id == bindparam("worker_id"),
-        Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
-        Booking.starts_at < bindparam("ends_at"),
-        Booking.ends_at > bindparam("starts_at"),
+@prebuilt
+def _overlapping_statement() -> Select[*tuple[Any, ...]]:
+    return (
+        select(Booking.id)
+        .where(
+            Booking.worker_id == bindparam("worker_id"),
+            Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
+            Booking.starts_at < bindparam("ends_at"),
+            Booking.ends_at > bindparam("starts_at"),
+        )
+        .order_by(Booking.id)
+        .limit(1)
     )
-    .order_by(Booking.id)
-    .limit(1)
-)
 
 
 def overlapping_booking(worker_id: int, starts_at: datetime, ends_at: datetime) -> int | None:
     """The id of a booking of the worker that blocks ``starts_at``–``ends_at``, if any."""
     values = {"worker_id": worker_id, "starts_at": starts_at, "ends_at": ends_at}
-    return execute_core(_OVERLAPPING, values).scalar()
+    return execute_core(_overlapping_statement(), values).scalar()
 
 
 def _check_skills(worker: Worker, shift: Shift) -> None:
@@ -177,7 +185,7 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
         "starts_at": shift.starts_at,
         "ends_at": shift.ends_at,
     }
-    held = execute_core(_HELD, values).all()
+    held = execute_core(_held_statement(), values).all()
     for row in held:
         if row.shift_id == shift.id and row.status in LIVE_STATUSES:
             raise Conflict(f"you already hold booking {row.id} for this shift")

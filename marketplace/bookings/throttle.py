@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Insert, Select, bindparam, delete, insert, select
 
 from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.bookings.models import BookingAttempt
-from marketplace.database import execute_core
+from marketplace.database import execute_core, prebuilt
 from marketplace.errors import TooManyRequests
 from marketplace.extensions import db
 
@@ -29,22 +30,36 @@ def _window() -> timedelta:
     return timedelta(seconds=current_app.config["BOOKING_RATE_WINDOW_SECONDS"])
 
 
-# Built once, values bound when they run: every booking counts its attempt.
-_ATTEMPTS_SINCE = (
-    select(BookingAttempt.at)
-    .where(BookingAttempt.user_id == bindparam("user_id"), BookingAttempt.at > bindparam("since"))
-    .order_by(BookingAttempt.at)
-)
-_RECORD_ATTEMPT = insert(BookingAttempt)
+# Every booking counts its attempt.
+@prebuilt
+def _attempts_since_statement() -> Select[*tuple[Any, ...]]:
+    return (
+        select(BookingAttempt.at)
+        .where(
+            BookingAttempt.user_id == bindparam("user_id"), BookingAttempt.at > bindparam("since")
+        )
+        .order_by(BookingAttempt.at)
+    )
+
+
+@prebuilt
+def _record_attempt_statement() -> Insert:
+    return insert(BookingAttempt)
+
+
 # FOR NO KEY UPDATE: serialises this user's attempts without blocking the inserts that refer
 # to the user (tokens, notifications), which take KEY SHARE. SQLite's writing transaction
 # holds its lock already.
-_LOCK_USER = select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
+@prebuilt
+def _lock_user_statement() -> Select[*tuple[Any, ...]]:
+    return select(User.id).where(User.id == bindparam("user_id")).with_for_update(key_share=True)
 
 
 def _attempts_since(user_id: int, since: datetime) -> list[datetime]:
     # Never more than the limit's worth of rows (refused attempts are not recorded).
-    return list(execute_core(_ATTEMPTS_SINCE, {"user_id": user_id, "since": since}).scalars())
+    return list(
+        execute_core(_attempts_since_statement(), {"user_id": user_id, "since": since}).scalars()
+    )
 
 
 def record_attempt(user: User) -> None:
@@ -52,7 +67,7 @@ def record_attempt(user: User) -> None:
 
     The attempt is flushed, not committed: the caller commits it whatever the booking's outcome.
     """
-    execute_core(_LOCK_USER, {"user_id": user.id})
+    execute_core(_lock_user_statement(), {"user_id": user.id})
     limit = current_app.config["BOOKING_RATE_LIMIT"]
     now = clock.now()
     window = _window()
@@ -66,7 +81,7 @@ def record_attempt(user: User) -> None:
             f"try again in {max(1, retry_after)} seconds",
             retry_after=retry_after,
         )
-    execute_core(_RECORD_ATTEMPT, {"user_id": user.id, "at": now})
+    execute_core(_record_attempt_statement(), {"user_id": user.id, "at": now})
 
 
 def purge_attempts() -> int:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import joinedload
 
+from marketplace.database import prebuilt
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
 
@@ -23,6 +24,14 @@ class Account(Protocol):
         ...
 
 
+@prebuilt
+def _profile_of_user(model: Any, joined: tuple[str, ...], lock: bool) -> Select[Any]:
+    # Most requests look a profile up: the user is bound when it runs.
+    query = select(model).where(model.user_id == bindparam("user_id"))
+    query = query.options(*(joinedload(getattr(model, name)) for name in joined))
+    return query.with_for_update(of=model) if lock else query
+
+
 class Profiles(Generic[P]):
     """Look-ups of the profile an account owns (``model`` has a unique ``user_id``)."""
 
@@ -33,21 +42,13 @@ class Profiles(Generic[P]):
         # Relationships that callers read of nearly every profile (a worker's skills), loaded
         # in the profile's own query rather than by a second one.
         self.joined = tuple(joined)
-        self._queries: dict[bool, Any] = {}
 
     def of(self, user: Account, *, lock: bool = False) -> P | None:
         """The profile of ``user``, if it has one; ``lock``: its row locked for this transaction.
 
         The lock is PostgreSQL's FOR UPDATE (SQLite's writing transaction holds its own lock).
         """
-        query = self._queries.get(lock)
-        if query is None:
-            # Built once, the user bound when it runs: most requests look a profile up.
-            query = select(self.model).where(self.model.user_id == bindparam("user_id"))
-            query = query.options(*(joinedload(getattr(self.model, name)) for name in self.joined))
-            if lock:
-                query = query.with_for_update(of=self.model)
-            self._queries[lock] = query
+        query = _profile_of_user(self.model, self.joined, lock)
         return db.session.execute(query, {"user_id": user.id}).unique().scalar_one_or_none()
 
     def id_of(self, user: Account) -> int | None:

@@ -45,7 +45,6 @@ import hmac
 import re
 import secrets
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any, NoReturn
 
 from flask import Flask, Request, Response, current_app, g, request, session
@@ -55,6 +54,7 @@ from werkzeug.datastructures import CallbackDict
 
 from marketplace import clock
 from marketplace.auth.models import AccessToken, User
+from marketplace.database import prebuilt
 from marketplace.desk.models import DeskSession
 from marketplace.extensions import db
 
@@ -105,7 +105,7 @@ class NoSession(NullSession):
     del _fail
 
 
-@lru_cache(maxsize=1)
+@prebuilt
 def _find() -> Select[DeskSession, AccessToken, User]:
     # The session, its token and the token's user in one query: every desk page runs it.
     return (

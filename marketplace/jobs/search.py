@@ -1,7 +1,9 @@
-"""The search for open shifts: filters in SQL, a grid pre-filter, exact distances in numpy.
+"""The search for open shifts: filters, a grid pre-filter and exact distances, all in SQL.
 
 See ``marketplace/common/geo.py`` for why a grid of integer cells: it needs no database
 extension and turns a circle into a handful of index range scans on SQLite and PostgreSQL alike.
+Why the page is one statement and its items plain dicts: the README ("Why the hot paths look as
+they do").
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, Row, Select, bindparam, func, or_, select
@@ -18,7 +19,7 @@ from sqlalchemy import ColumnElement, Float, Row, Select, bindparam, func, or_, 
 from marketplace import clock
 from marketplace.common import geo
 from marketplace.common.schemas import instant_text, money_text
-from marketplace.database import execute_core, least
+from marketplace.database import execute_core, least, prebuilt
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift, shift_status
 from marketplace.jobs.schemas import ShiftDetailSchema, ShiftSchema
@@ -36,10 +37,8 @@ _JOB_FIELDS = tuple(
 class ShiftView:
     """A shift seen with its job's fields (and, in a search around a point, its distance).
 
-    The fields are read once into plain attributes: the serialiser looks up every field of
-    every item (and probes each item for ``__getitem__``), and a delegating ``__getattr__``
-    turned each of those look-ups into one or two raised AttributeErrors — a good part of a
-    search's CPU time.
+    The fields are copied once into plain attributes, not delegated: the serialiser looks each
+    field of each item up.
     """
 
     def __init__(self, shift: Shift, distance_km: float | None = None) -> None:
@@ -108,16 +107,13 @@ def _distance_km() -> ColumnElement[float]:
     return 2 * geo.EARTH_RADIUS_KM * func.asin(least(func.sqrt(a), 1.0))
 
 
-@lru_cache(maxsize=256)
+@prebuilt
 def _nearest(filters: tuple[str, ...], row_ranges: int) -> tuple[Select[Any], Select[Any]]:
     """A page of the shifts nearest a point, and the count of all, for one shape of search.
 
     The database measures, sorts and cuts the page, and answers it with the page's jobs and
-    skills and the total in one statement: reading back every shift in the circle (hundreds in
-    a 10 km search) to measure it in Python cost more than the search itself. The grid's box and
-    cell ranges (see ``geo``) keep the measuring to the circle's surroundings. Built once per
-    shape, every value bound when it runs: building and hashing a statement of a few dozen
-    BETWEENs cost more CPU than running it.
+    skills and the total in one statement. The grid's box and cell ranges (see ``geo``) keep
+    the measuring to the circle's surroundings.
     """
     distance = _distance_km()
     conditions = [
@@ -169,8 +165,7 @@ def _spatial_values(lat: float, lon: float, radius_km: float) -> tuple[int, dict
 
 
 # What a result shows, read as plain columns: the page's items are written straight from
-# these rows (see ``_item``) — through the ORM and the schema, a page of 20 cost the search
-# about as much as finding it.
+# these rows (see ``_item``).
 _PAGE_COLUMNS = (
     Shift.id,
     Shift.job_id,
@@ -193,7 +188,7 @@ _PAGE_COLUMNS = (
 )
 
 
-@lru_cache(maxsize=1)
+@prebuilt
 def _page_query() -> Select[*tuple[Any, ...]]:
     """The page's shifts with their jobs and each job's skills (a row per skill), built once."""
     return (

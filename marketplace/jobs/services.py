@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import joinedload
@@ -15,6 +14,7 @@ from marketplace.brokers import delegations
 from marketplace.cities import catalogue
 from marketplace.cities.catalogue import City
 from marketplace.common import geo
+from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift
@@ -128,10 +128,9 @@ def get_job(job_id: int) -> Job:
     return job
 
 
-@lru_cache(maxsize=1)
+@prebuilt
 def _shift_with_job() -> tuple[Any, ...]:
-    # Built once (loader options cost as much to build as the look-up they shape), and on first
-    # use: building them configures the mappers, which needs every model imported.
+    # Loader options cost as much to build as the look-up they shape.
     return (joinedload(Shift.job).joinedload(Job.skill_rows),)
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Select, bindparam, select
 
 from marketplace import clock
-from marketplace.database import execute_core
+from marketplace.database import execute_core, prebuilt
 from marketplace.extensions import db
 from marketplace.matching import pool
 from marketplace.workers.models import Worker, WorkerSkill
@@ -63,10 +63,12 @@ def _build(city: str) -> _CityIndex:
     return _CityIndex(base, stamps, read_at - LATE_COMMIT_MARGIN)
 
 
-# Built once, values bound when it runs: every look-up of a pool asks it.
-_CHANGED_SINCE = select(Worker.id, Worker.updated_at).where(
-    Worker.city == bindparam("city"), Worker.updated_at > bindparam("since")
-)
+# Every look-up of a pool asks it.
+@prebuilt
+def _changed_since_statement() -> Select[*tuple[Any, ...]]:
+    return select(Worker.id, Worker.updated_at).where(
+        Worker.city == bindparam("city"), Worker.updated_at > bindparam("since")
+    )
 
 
 def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
@@ -82,7 +84,7 @@ def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
     with index.lock:
         now = clock.now()
         values = {"city": city, "since": index.checked_until}
-        recent = execute_core(_CHANGED_SINCE, values).all()
+        recent = execute_core(_changed_since_statement(), values).all()
         fresh = [row for row in recent if index.stamps.get(row.id) != row.updated_at]
         # Changes stamped before now − margin have all committed by now: no need to look again.
         index.checked_until = max(index.checked_until, now - LATE_COMMIT_MARGIN)

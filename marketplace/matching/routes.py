@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from marketplace.common.api import Blueprint, dumped
 from marketplace.common.guards import auth_required, current_user
+from marketplace.jobs.search import ShiftView
 from marketplace.matching import services
 from marketplace.matching.schemas import (
     AssignmentRequestSchema,
@@ -21,19 +22,15 @@ from marketplace.matching.schemas import (
 blp = Blueprint("matching", __name__, url_prefix="/api/v1", description="Matching")
 
 
-class _Recommended:
-    """A recommended shift: the shift's fields and the match's."""
+class _Recommended(ShiftView):
+    """A recommended shift: the shift's fields (copied once, as ``ShiftView`` does) and the
+    match's."""
 
     def __init__(self, shift: Any, match: services.Ranked) -> None:
-        from marketplace.jobs.search import ShiftView
-
-        self._shift = ShiftView(shift, match.distance_km)
+        super().__init__(shift, match.distance_km)
         self.shift_id = match.shift_id
         self.score = match.score
         self.components = match.components
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._shift, name)
 
 
 _COMPONENTS = tuple(ComponentsSchema().fields)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, bindparam, exists, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, exists, func, not_, or_, select
 from sqlalchemy.orm import joinedload
 
 from marketplace import clock
@@ -18,7 +18,7 @@ from marketplace.bookings.models import LIVE_STATUSES, OVERLAP_BLOCKING_STATUSES
 from marketplace.brokers import delegations
 from marketplace.cities import catalogue
 from marketplace.common import geo
-from marketplace.database import execute_core
+from marketplace.database import execute_core, prebuilt
 from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
@@ -153,14 +153,16 @@ def _ranked(eligible: pool.Eligible, workers_pool: pool.Pool, shift: Shift) -> l
     ]
 
 
-# Built once, values bound when it runs (every candidates request reads it).
-_BLOCKING = select(Booking.worker_id).where(
-    Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
-    # bounded below too, so that the start-time index serves the look-up
-    Booking.starts_at > bindparam("earliest"),
-    Booking.starts_at < bindparam("ends_at"),
-    Booking.ends_at > bindparam("starts_at"),
-)
+# Every candidates request reads it.
+@prebuilt
+def _blocking_statement() -> Select[*tuple[Any, ...]]:
+    return select(Booking.worker_id).where(
+        Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
+        # bounded below too, so that the start-time index serves the look-up
+        Booking.starts_at > bindparam("earliest"),
+        Booking.starts_at < bindparam("ends_at"),
+        Booking.ends_at > bindparam("starts_at"),
+    )
 
 
 def _blocked(shift: Shift) -> list[int]:
@@ -170,7 +172,7 @@ def _blocked(shift: Shift) -> list[int]:
         "starts_at": shift.starts_at,
         "ends_at": shift.ends_at,
     }
-    return list(execute_core(_BLOCKING, values).scalars())
+    return list(execute_core(_blocking_statement(), values).scalars())
 
 
 def _top(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, and_, case, exists, func, literal, select, type_coerce
+from sqlalchemy import and_, case, exists, func, literal, select
 
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
@@ -19,6 +19,7 @@ from marketplace.cities import catalogue
 from marketplace.common import spreadsheets
 from marketplace.common.months import Month
 from marketplace.common.spreadsheets import ExportFile
+from marketplace.database import stored_integer
 from marketplace.earnings.models import Contribution, Earning
 from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
@@ -46,11 +47,6 @@ def require_city_reader(user: User, city: str) -> None:
         raise Forbidden("officials see the figures of their own city only")
 
 
-def _raw(column: Any) -> Any:
-    # ScaledDecimal columns hold integer hundredths: sum them as integers, exactly.
-    return type_coerce(column, BigInteger)
-
-
 def _hundredths(value: int | None) -> Decimal:
     return (Decimal(value or 0) / HUNDRED).quantize(Decimal("0.01"))
 
@@ -60,13 +56,13 @@ def active_workers(city: str, month: Month) -> Any:
     return (
         select(
             Earning.worker_id.label("worker_id"),
-            func.sum(_raw(Earning.hours)).label("hours"),
-            func.sum(_raw(Earning.amount)).label("income"),
+            func.sum(stored_integer(Earning.hours)).label("hours"),
+            func.sum(stored_integer(Earning.amount)).label("income"),
         )
         .join(Worker, Worker.id == Earning.worker_id)
         .where(Earning.month == str(month), Worker.city == city)
         .group_by(Earning.worker_id)
-        .having(func.sum(_raw(Earning.amount)) > 0)
+        .having(func.sum(stored_integer(Earning.amount)) > 0)
         .subquery()
     )
 
@@ -145,8 +141,8 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
             select(
                 Job.category.label("category"),
                 func.count(func.distinct(Earning.worker_id)).label("workers"),
-                func.sum(_raw(Earning.hours)).label("hours"),
-                func.sum(_raw(Earning.amount)).label("income"),
+                func.sum(stored_integer(Earning.hours)).label("hours"),
+                func.sum(stored_integer(Earning.amount)).label("income"),
             )
             .join(active, active.c.worker_id == Earning.worker_id)
             .join(Booking, Booking.id == Earning.booking_id)
@@ -162,7 +158,7 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
     paid_premiums = exists().where(
         Contribution.worker_id == active.c.worker_id,
         Contribution.month == str(month),
-        _raw(Contribution.pension) + _raw(Contribution.medical) > 0,
+        stored_integer(Contribution.pension) + stored_integer(Contribution.medical) > 0,
     )
     newly_employed = db.session.scalar(
         select(func.count()).select_from(active).where(active.c.income >= threshold, paid_premiums)
@@ -192,13 +188,13 @@ def trend(city: str, last: Month, count: int = 12) -> list[dict[str, Any]]:
     per_worker = (
         select(
             Earning.month.label("month"),
-            func.sum(_raw(Earning.hours)).label("hours"),
-            func.sum(_raw(Earning.amount)).label("income"),
+            func.sum(stored_integer(Earning.hours)).label("hours"),
+            func.sum(stored_integer(Earning.amount)).label("income"),
         )
         .join(Worker, Worker.id == Earning.worker_id)
         .where(Worker.city == city, Earning.month >= str(first), Earning.month <= str(last))
         .group_by(Earning.month, Earning.worker_id)
-        .having(func.sum(_raw(Earning.amount)) > 0)
+        .having(func.sum(stored_integer(Earning.amount)) > 0)
         .subquery()
     )
     found = {

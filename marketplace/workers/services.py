@@ -34,6 +34,7 @@ from marketplace.workers.models import (
     WorkerGroupChange,
     WorkerSkill,
 )
+from marketplace.workers.schemas import WorkerSchema
 
 # The skills come with the profile in one query (bookings check them at once).
 _profiles = Profiles(Worker, "worker", "/api/v1/workers/me", joined=["skill_rows"])
@@ -241,17 +242,25 @@ def erase_for_closure(worker: Worker) -> None:
     db.session.flush()
 
 
+# What a worker's profile shows of the stored row (the ID number and birth date are derived).
+_PROFILE_FIELDS = tuple(
+    name for name in WorkerSchema().fields if name not in ("id_number", "birth_date")
+)
+
+
 class WorkerView:
-    """A worker as one reader sees it: the stored profile with the ID number shown another way."""
+    """A worker as one reader sees it: the stored profile with the ID number shown another way.
+
+    The fields ``WorkerSchema`` shows are copied once (as ``jobs.search.ShiftView`` does); the
+    birth date only when given, for the worker itself.
+    """
 
     def __init__(self, worker: Worker, id_number: str, birth_date: date | None = None) -> None:
-        self._worker = worker
+        for name in _PROFILE_FIELDS:
+            setattr(self, name, getattr(worker, name))
         self.id_number = id_number
         if birth_date is not None:
             self.birth_date = birth_date
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._worker, name)
 
 
 def own_view(worker: Worker) -> WorkerView:

@@ -17,11 +17,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Select, case, func, or_, select, type_coerce
+from sqlalchemy import Select, case, func, or_, select
 
 from marketplace import clock
 from marketplace.bookings.models import Booking
 from marketplace.common.months import Month
+from marketplace.database import driver_rows, execute_core, stored_integer
 from marketplace.earnings.models import Contribution, Earning, TrainingRecord
 from marketplace.extensions import db
 from marketplace.subsidies.evaluation.gathered import (
@@ -58,34 +59,6 @@ class _Months(dict[str, Month]):
         return month
 
 
-def _rows(query: Any) -> Any:
-    # Core execution: plain rows with the column types applied, without the ORM's row machinery.
-    return db.session.connection().execute(query)
-
-
-def _plain_rows(query: Any) -> Sequence[Any]:
-    """The driver's own tuples, for queries of integers, text and floats only (no column type
-    needs applying): at a million rows, building result rows costs more than the query."""
-    connection = db.session.connection()
-    compiled = query.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
-    if compiled.positional:
-        params: Any = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    else:
-        params = compiled.params
-    result = connection.exec_driver_sql(str(compiled), params)
-    try:
-        return result.cursor.fetchall()  # the DBAPI cursor's own tuples
-    finally:
-        result.close()
-
-
-def _raw(column: Any) -> Any:
-    """A ScaledDecimal column as its stored integer hundredths."""
-    return type_coerce(column, BigInteger)
-
-
 class _Scope:
     """The workers of one evaluation: a city, or some of its workers."""
 
@@ -119,13 +92,13 @@ def _workers(scope: _Scope, data: Gathered) -> None:
         Worker.difficulty_certified_on,
         Worker.graduated_on,
     ).where(Worker.city == scope.city, scope(Worker.id))
-    for worker_id, city, resident, unemployed, difficulty, graduated in _rows(query):
+    for worker_id, city, resident, unemployed, difficulty, graduated in execute_core(query):
         data.profiles[worker_id] = Profile(city, resident, unemployed, difficulty, graduated)
 
 
 def _income(scope: _Scope, data: Gathered, months: _Months) -> None:
     """Platform income by worker and month: every earning, from a booking or imported."""
-    amount = _raw(Earning.amount)
+    amount = stored_integer(Earning.amount)
     imported = Earning.booking_id.is_(None)
     unattended = or_(Booking.checked_in_at.is_(None), Booking.checked_out_at.is_(None))
     far = or_(
@@ -137,7 +110,7 @@ def _income(scope: _Scope, data: Gathered, months: _Months) -> None:
             Earning.worker_id,
             Earning.month,
             func.sum(amount),
-            func.sum(_raw(Earning.hours)),
+            func.sum(stored_integer(Earning.hours)),
             func.sum(case((imported, amount), else_=0)),
             func.sum(case((~imported & unattended, amount), else_=0)),
             func.sum(case((far, 1), else_=0)),
@@ -160,7 +133,7 @@ def _income(scope: _Scope, data: Gathered, months: _Months) -> None:
         far_count,
         far_in,
         far_out,
-    ) in _plain_rows(query):
+    ) in driver_rows(query):
         if worker_id not in known:
             continue
         month = months[text]
@@ -183,12 +156,15 @@ def _income(scope: _Scope, data: Gathered, months: _Months) -> None:
 def _employers(scope: _Scope, data: Gathered, months: _Months) -> None:
     query = (
         select(
-            Earning.worker_id, Earning.month, Earning.employer_id, func.sum(_raw(Earning.amount))
+            Earning.worker_id,
+            Earning.month,
+            Earning.employer_id,
+            func.sum(stored_integer(Earning.amount)),
         )
         .where(scope(Earning.worker_id), Earning.employer_id.is_not(None))
         .group_by(Earning.worker_id, Earning.month, Earning.employer_id)
     )
-    for worker_id, text, employer_id, total in _plain_rows(query):
+    for worker_id, text, employer_id, total in driver_rows(query):
         by_month = data.employers.setdefault(worker_id, {})
         by_month.setdefault(months[text], {})[employer_id] = yuan(total)
 
@@ -201,7 +177,7 @@ def _long_days(scope: _Scope, data: Gathered, months: _Months) -> None:
             Earning.worker_id,
             Earning.month,
             day.label("day"),
-            _raw(Earning.hours).label("hours"),
+            stored_integer(Earning.hours).label("hours"),
         )
         .join(Booking, Booking.id == Earning.booking_id)
         .where(scope(Earning.worker_id))
@@ -213,7 +189,7 @@ def _long_days(scope: _Scope, data: Gathered, months: _Months) -> None:
         .group_by(worked.c.worker_id, worked.c.month, worked.c.day)
         .having(total > int(MAX_HOURS_A_DAY * 100))
     )
-    for worker_id, text, local_day, hours in _rows(query):
+    for worker_id, text, local_day, hours in execute_core(query):
         by_month = data.long_days.setdefault(worker_id, {})
         by_month.setdefault(months[text], []).append(
             (date.fromisoformat(str(local_day)), yuan(hours))
@@ -224,11 +200,11 @@ def _premiums(scope: _Scope, data: Gathered, months: _Months) -> None:
     query = select(
         Contribution.worker_id,
         Contribution.month,
-        _raw(Contribution.pension),
-        _raw(Contribution.medical),
+        stored_integer(Contribution.pension),
+        stored_integer(Contribution.medical),
     ).where(scope(Contribution.worker_id))
     premiums = data.premiums
-    for worker_id, text, pension, medical in _plain_rows(query):
+    for worker_id, text, pension, medical in driver_rows(query):
         if worker_id not in premiums:
             premiums[worker_id] = Lazy(premium_of)
         premiums[worker_id].raw[months[text]] = (pension, medical)
@@ -238,10 +214,10 @@ def _training(scope: _Scope, data: Gathered) -> None:
     query = select(
         TrainingRecord.worker_id,
         TrainingRecord.course,
-        _raw(TrainingRecord.class_hours),
+        stored_integer(TrainingRecord.class_hours),
         TrainingRecord.completed_on,
     ).where(scope(TrainingRecord.worker_id))
-    for worker_id, course, hours, completed_on in _rows(query):
+    for worker_id, course, hours, completed_on in execute_core(query):
         key = training_key(completed_on, course)
         record = rules_facts.TrainingRecord(key, course, yuan(hours), completed_on)
         data.training.setdefault(worker_id, []).append(record)
@@ -258,7 +234,7 @@ def _group_entries(scope: _Scope, data: Gathered) -> None:
         .where(scope(WorkerGroupChange.worker_id), WorkerGroupChange.field.in_(GROUP_DATE_FIELDS))
         .order_by(WorkerGroupChange.recorded_at, WorkerGroupChange.id)
     )
-    for worker_id, name, value, recorded_at in _rows(query):
+    for worker_id, name, value, recorded_at in execute_core(query):
         # Later changes overwrite earlier ones: what is kept is when the current value came in.
         data.group_entries.setdefault(worker_id, {})[name] = GroupEntry(value, recorded_at)
 
@@ -271,11 +247,11 @@ def _flags(scope: _Scope, data: Gathered) -> None:
         SubsidyFlag.policy_id,
         SubsidyFlag.key,
         SubsidyFlag.status,
-        _raw(SubsidyFlag.amount),
+        stored_integer(SubsidyFlag.amount),
         SubsidyFlag.fingerprint,
         SubsidyFlag.evaluated_on,
     ).where(scope(SubsidyFlag.worker_id))
-    for row in _rows(query):
+    for row in execute_core(query):
         flag_id, worker_id, program, policy_id, key, status, amount, fingerprint, on = row
         value = None if amount is None else yuan(amount)
         data.existing.setdefault(worker_id, []).append(
