@@ -123,7 +123,7 @@ def run_candidates(backend: str, workers: int, shifts: int, repeat: int, naive_r
 def run_assignment(backend: str, workers: int, shifts: int, batch: int) -> dict:
     """Time one optimal assignment of ``batch`` shifts over a market of ``workers``."""
     from marketplace.auth.models import User
-    from marketplace.matching import services
+    from marketplace.matching import plans
 
     with fresh_app(backend, f"assignment-{workers}") as app:
         seed(app, "wuxi", workers, shifts, months=0, seed_value=2)
@@ -132,7 +132,7 @@ def run_assignment(backend: str, workers: int, shifts: int, batch: int) -> dict:
         with app.app_context():
             admin = db.session.scalar(select(User).where(User.role == "admin"))
             started = time.perf_counter()
-            outcome = services.assign(admin, shift_ids, commit=False)
+            outcome = plans.assign(admin, shift_ids, commit=False)
             seconds = time.perf_counter() - started
             places = sum(len(outcome.plan.assignments) for _ in [0]) + sum(
                 outcome.plan.unfilled.values()

@@ -103,9 +103,9 @@ def test_a_worker_who_meets_every_rule_is_a_candidate_with_components(ask, shift
 def test_a_candidate_is_written_exactly_as_the_candidate_schema_writes_it(ask, shift, make_worker):
     # The endpoint writes its items itself (marshmallow's dump of a list is a good part of a
     # request); the schema stays the contract, so both must write every field the same way.
+    from marketplace.matching.ranking import Ranked, Shown
     from marketplace.matching.routes import candidate_item
     from marketplace.matching.schemas import CandidateSchema
-    from marketplace.matching.services import Ranked, Shown
 
     make_worker(location=at_distance(1))
     make_worker(location=at_distance(3), skills=["电工证"])

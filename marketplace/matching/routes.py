@@ -9,7 +9,8 @@ from flask.views import MethodView
 from marketplace.common.api import Blueprint, dumped
 from marketplace.common.guards import auth_required, current_user
 from marketplace.jobs.search import ShiftView
-from marketplace.matching import services
+from marketplace.matching import plans, services
+from marketplace.matching.ranking import Ranked
 from marketplace.matching.schemas import (
     AssignmentRequestSchema,
     AssignmentResultSchema,
@@ -26,7 +27,7 @@ class _Recommended(ShiftView):
     """A recommended shift: the shift's fields (copied once, as ``ShiftView`` does) and the
     match's."""
 
-    def __init__(self, shift: Any, match: services.Ranked) -> None:
+    def __init__(self, shift: Any, match: Ranked) -> None:
         super().__init__(shift, match.distance_km)
         self.shift_id = match.shift_id
         self.score = match.score
@@ -38,7 +39,7 @@ _COMPONENTS = tuple(ComponentsSchema().fields)
 EMPLOYER_SIDE = ("employer", "broker")
 
 
-def candidate_item(match: services.Ranked, rank: int, employer_side: bool) -> dict[str, Any]:
+def candidate_item(match: Ranked, rank: int, employer_side: bool) -> dict[str, Any]:
     """A candidate exactly as ``CandidateSchema`` dumps it (a test holds the two equal).
 
     The employer's side sees ``match.to_employer``; admins see the exact match.
@@ -109,7 +110,7 @@ class Assignments(MethodView):
         shift's employer and brokers see the scores without the priority component.
         """
         user = current_user()
-        outcome = services.assign(user, body["shift_ids"], body["commit"])
+        outcome = plans.assign(user, body["shift_ids"], body["commit"])
         employer_side = user.role in EMPLOYER_SIDE
         shown = outcome.employer_scores() if employer_side else {}
         scores = [

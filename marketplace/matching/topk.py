@@ -2,7 +2,7 @@
 
 A shift in a city of 100k workers can have tens of thousands of eligible workers; loading them
 all to rank them would dominate the request. So the database, after the pre-filters of
-``services.shift_conditions``, computes each survivor's score — with the distance measured on
+``prefilter.shift_conditions``, computes each survivor's score — with the distance measured on
 the local tangent plane (exact to a fraction of a per mille at city scale), which needs only
 arithmetic and ``sqrt`` — and returns the best ids with a margin. Those few are then loaded as a
 ``pool.Pool``, checked exactly against every hard rule and scored again exactly with numpy,
