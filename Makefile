@@ -10,7 +10,7 @@ PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_PACKAGES := chromium fonts-wqy-microhei
 
-.PHONY: run test lint browser fuzz bench load clean
+.PHONY: run test test-fast lint browser fuzz bench load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "marketplace needs Python 3.11 or newer, this is " + sys.version.split()[0])'
@@ -54,6 +54,11 @@ test: lint browser
 		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \
 		$(BIN)/pytest; \
 	fi
+
+## test-fast: the quick loop while working: the suite on SQLite without the slow tests (gunicorn
+## and other processes, the browser, fuzzing); `make test` still runs everything
+test-fast: $(VENV)/.installed-dev
+	env -u TEST_DATABASE_URL $(BIN)/pytest -m "not slow" -q
 
 ## fuzz: the fuzz tests far longer than make test runs them, drawing new inputs every run
 fuzz: $(VENV)/.installed-dev

@@ -67,6 +67,8 @@ from tests.subsidies.conftest import (
     person,
 )
 
+pytestmark = pytest.mark.slow  # processes killed and restarted: `make test-fast` leaves it out
+
 __all__ = ["person"]  # a fixture of the subsidy tests: a worker with the ID number it was given
 
 ROOT = Path(__file__).resolve().parent.parent

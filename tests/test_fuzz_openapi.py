@@ -52,6 +52,8 @@ from marketplace import create_app
 from marketplace.extensions import db
 from tests.seeded_market import ROLES, Market, connection, market
 
+pytestmark = pytest.mark.slow  # fuzzing: `make test-fast` leaves it out
+
 __all__ = ["connection", "market"]  # the seeded market's fixtures, used here
 
 OPENAPI_PATH = "/api/v1/openapi.json"

@@ -29,6 +29,8 @@ from sqlalchemy import select
 from marketplace.extensions import db
 from tests.seeded_market import ROLES, Market, connection, market
 
+pytestmark = pytest.mark.slow  # fuzzing: `make test-fast` leaves it out
+
 __all__ = ["connection", "market"]  # the seeded market's fixtures, used here
 
 MAX_EXAMPLES = int(os.environ.get("HOSTILE_MAX_EXAMPLES", "150"))

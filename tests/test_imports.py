@@ -16,6 +16,8 @@ import pytest
 
 import marketplace
 
+pytestmark = pytest.mark.slow  # a fresh interpreter per module: `make test-fast` leaves it out
+
 PACKAGE = Path(marketplace.__file__).parent
 MODULES = sorted(
     ".".join(("marketplace", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(

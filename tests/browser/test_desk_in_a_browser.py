@@ -26,6 +26,8 @@ from marketplace.subsidies.models import SubsidyFlag
 from seeds import demo
 from tests.conftest import committed_app
 
+pytestmark = pytest.mark.slow  # a real browser: `make test-fast` leaves it out
+
 playwright = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -28,7 +28,7 @@ from marketplace.extensions import db
 from tests.conftest import committed_app
 
 BEFORE = "0016"
-MIGRATION = Path(__file__).parents[1] / "migrations" / "versions" / "0017_audit_proof.py"
+MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0017_audit_proof.py"
 # The table as 0016 left it: no key id.
 OLD_EVENTS = sa.table(
     "audit_events",

@@ -27,6 +27,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 import time_machine
 from flask.testing import FlaskClient
 from hypothesis import settings
@@ -55,6 +56,8 @@ from marketplace.notifications.models import Notification
 from marketplace.scheduler import run_job
 from marketplace.workers.models import Worker
 from tests.conftest import CITY_POINTS
+
+pytestmark = pytest.mark.slow  # Hypothesis's state machine: `make test-fast` leaves it out
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # A Wednesday: all shifts fall inside one week for the part-time limit. Examples start two

@@ -41,7 +41,9 @@ from tests.conftest import (
     worker_body,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # gunicorn and racing threads: `make test-fast` leaves it out
+
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = "live_concurrency"
 SECRETS = {
     "SECRET_KEY": "concurrency-secret-key-0123456789",
