@@ -62,7 +62,7 @@ test-fast: $(VENV)/.installed-dev
 
 ## fuzz: the fuzz tests far longer than make test runs them, drawing new inputs every run
 fuzz: $(VENV)/.installed-dev
-	FUZZ_MAX_EXAMPLES=50 HOSTILE_MAX_EXAMPLES=5000 FUZZ_RANDOM=1 \
+	FUZZ_MAX_EXAMPLES=200 HOSTILE_MAX_EXAMPLES=5000 FUZZ_RANDOM=1 \
 		$(BIN)/pytest tests/test_fuzz_openapi.py tests/test_hostile_input.py
 
 ## bench: the benchmarks on SQLite and on the local PostgreSQL (results in bench/results/)

@@ -3,8 +3,9 @@ the one way the hot paths run a statement.
 
 A statement a hot path runs again and again is built once, by a function marked ``@prebuilt``
 (on first use, when every mapper can be configured; one per shape when it takes arguments),
-with its values as bind parameters, and run with ``execute_core`` (columns) or ``driver_rows``
-(a large read of plain values). Building a statement often costs more CPU than running it.
+with its values as bind parameters, and run with ``execute_core`` (columns, writes), through
+the session (entities) or with ``driver_rows`` (a large read of plain values). Building a
+statement often costs more CPU than running it.
 """
 
 from __future__ import annotations

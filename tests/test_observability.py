@@ -152,6 +152,7 @@ def _server_headers(url: str, deadline: float) -> list[str]:
             time.sleep(0.2)
 
 
+@pytest.mark.slow  # a development server process: `make test-fast` leaves it out
 def test_the_development_server_names_no_version(tmp_path: Path):
     # `make run` is `flask --app wsgi run`: the very command, on a loopback port.
     port = _free_port()

@@ -1,1 +1,1 @@
-"""Accounts, tokens and the guards that check who may do what."""
+"""Accounts, passwords, tokens and the sign-in throttle (the role guards: ``common.guards``)."""

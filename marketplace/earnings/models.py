@@ -1,4 +1,5 @@
-"""Earnings (from bookings or imported), premiums and training records, by worker and month.
+"""Earnings (from bookings or imported), premiums and training records, by worker and month;
+alerts about unpaid earnings (wage arrears).
 
 Months are stored as ``YYYY-MM`` text in the city's time: sortable, the same on every database,
 and exactly the unit the subsidy rules count in.

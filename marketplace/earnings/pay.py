@@ -26,14 +26,13 @@ from marketplace.notifications.services import notify
 from marketplace.workers.models import Worker
 
 QUARTER_HOUR = Decimal("0.25")
-CENT = Decimal("0.01")
 ARREARS_AFTER = timedelta(days=15)  # 西宁 第十六条; 劳动合同法 第七十二条 (非全日制 ≤ 15 日结算)
 
 
 def _rounded_to_quarter(hours: Decimal) -> Decimal:
     return (
         (hours / QUARTER_HOUR).quantize(Decimal(1), rounding=ROUND_HALF_UP) * QUARTER_HOUR
-    ).quantize(CENT)
+    ).quantize(services.CENT)
 
 
 def default_hours(booking: Booking) -> Decimal:
@@ -46,7 +45,7 @@ def default_hours(booking: Booking) -> Decimal:
 def shift_hours(booking: Booking) -> Decimal:
     """The shift's scheduled length in hours."""
     seconds = int((booking.ends_at - booking.starts_at).total_seconds())
-    return (Decimal(seconds) / Decimal(3600)).quantize(CENT)
+    return (Decimal(seconds) / Decimal(3600)).quantize(services.CENT)
 
 
 def approve(user: User, booking_id: int, hours: Decimal | None) -> Booking:

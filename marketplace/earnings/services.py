@@ -1,4 +1,5 @@
-"""Reading earnings: a worker's own, from bookings and imported; a worker's months in brief."""
+"""Earnings: recording a booking's, reading a worker's own (from bookings and imported), a
+worker's months in brief."""
 
 from __future__ import annotations
 

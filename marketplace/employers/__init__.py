@@ -1,1 +1,1 @@
-"""Employer profiles and their delegations to labour brokers."""
+"""Employer profiles (their delegations to labour brokers: ``brokers``)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from marketplace import clock
 from marketplace.audit import services as audit
@@ -66,7 +67,15 @@ def _worker_part(worker: Worker) -> dict[str, Any]:
             }
             for change in rows(WorkerGroupChange, WorkerGroupChange.id)
         ],
-        "bookings": BookingSchema(many=True).dump(rows(Booking, Booking.id)),
+        # With the earning each produced, loaded in one query for all of them.
+        "bookings": BookingSchema(many=True).dump(
+            _all(
+                select(Booking)
+                .options(selectinload(Booking.earning))
+                .where(Booking.worker_id == worker.id)
+                .order_by(Booking.id)
+            )
+        ),
         "earnings": EarningSchema(many=True).dump(rows(Earning, Earning.month, Earning.id)),
         "contributions": [
             {"month": row.month, "pension": str(row.pension), "medical": str(row.medical)}

@@ -1,4 +1,7 @@
-"""Worker profiles: creating and replacing them, who may read them, revealing the ID number."""
+"""Worker profiles: creating and replacing them, their views, revealing the ID number.
+
+Who may read a worker needs the bookings: ``bookings.access.visible_worker``.
+"""
 
 from __future__ import annotations
 

@@ -244,7 +244,6 @@ def test_only_the_employer_or_its_broker_may_cancel(
 
 
 def test_a_delegated_broker_may_cancel(client, auth_headers, make_job, make_broker, database):
-
     job = make_job()
     broker = make_broker()
     delegations.delegate(database.get(User, database.get(Job, job.id).posted_by), broker.id)

@@ -10,7 +10,7 @@ import pytest
 
 from marketplace.subsidies.policy import catalogue as parameters
 from marketplace.subsidies.rules.facts import WorkerFacts
-from marketplace.subsidies.rules.priority import DEFAULT_WEIGHT, priority, priority_weight, terms
+from marketplace.subsidies.rules.priority import DEFAULT_TERMS, priority, terms
 
 AS_OF = date(2026, 3, 15)
 
@@ -43,8 +43,8 @@ def test_priority(facts: WorkerFacts, expected: str) -> None:
 
 
 def test_weight_from_the_policy_in_force() -> None:
-    assert priority_weight("wuxi", date(2026, 1, 1)) == Decimal("0.10")
-    assert priority_weight("xining", date(2026, 5, 7)) == Decimal("0.10")
+    assert terms("wuxi", date(2026, 1, 1)).weight == Decimal("0.10")
+    assert terms("xining", date(2026, 5, 7)).weight == Decimal("0.10")
 
 
 def test_the_graduates_window_is_the_policys() -> None:
@@ -65,8 +65,8 @@ def test_weight_is_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     (tmp_path / "xining-2021-33.toml").write_text(text, encoding="utf-8")
     loaded = parameters.load_policies(tmp_path)
     monkeypatch.setattr(parameters, "load_policies", lambda: loaded)
-    assert priority_weight("xining", date(2026, 5, 7)) == Decimal("0.25")
+    assert terms("xining", date(2026, 5, 7)).weight == Decimal("0.25")
     # No policy in force (西宁's ended on 2026-05-07; none before 2021-05-08): the default.
-    assert priority_weight("xining", date(2026, 5, 8)) == DEFAULT_WEIGHT
-    assert priority_weight("xining", date(2021, 5, 7)) == DEFAULT_WEIGHT
-    assert priority_weight("nowhere", date(2026, 1, 1)) == DEFAULT_WEIGHT
+    assert terms("xining", date(2026, 5, 8)).weight == DEFAULT_TERMS.weight
+    assert terms("xining", date(2021, 5, 7)).weight == DEFAULT_TERMS.weight
+    assert terms("nowhere", date(2026, 1, 1)).weight == DEFAULT_TERMS.weight

@@ -36,7 +36,6 @@ class Terms:
 
 # POLICIES.md: when no policy of the city is in force, a weight of 0.10 and G+24.
 DEFAULT_TERMS = Terms(Decimal("0.10"), 24)
-DEFAULT_WEIGHT = DEFAULT_TERMS.weight
 
 
 def _counts(day: date | None, month: Month) -> bool:
@@ -72,8 +71,3 @@ def terms(city: str, day: date) -> Terms:
     window = policy.parameter("matching_graduate_window_months").at(day)
     assert isinstance(weight, Decimal) and isinstance(window, int)  # the loader checks units
     return Terms(weight, window)
-
-
-def priority_weight(city: str, day: date) -> Decimal:
-    """The weight of ``priority`` in the matching score of ``city`` on ``day``."""
-    return terms(city, day).weight

@@ -221,8 +221,20 @@ def _rule(
     return found
 
 
+def _registration(facts: WorkerFacts, program: Program, period: Period) -> date | None:
+    """The worker's unemployment registration, when the policy asks for one."""
+    if program.flag("requires_unemployment_registration", period.rules_day):
+        return facts.unemployment_registered_on
+    return None
+
+
 def _evidence(
-    facts: WorkerFacts, policy: Policy, program: Program, period: Period, subsidy: MonthSubsidy
+    facts: WorkerFacts,
+    policy: Policy,
+    program: Program,
+    period: Period,
+    registered: date | None,
+    subsidy: MonthSubsidy,
 ) -> dict[str, Any]:
     """The facts the month's flag rests on, as data."""
     extension, premium, money = subsidy.extension, subsidy.premium, _shared.money
@@ -239,11 +251,6 @@ def _evidence(
         "rate": str(subsidy.rate),
         "amount": money(subsidy.amount),
     }
-    registered = (
-        facts.unemployment_registered_on
-        if program.flag("requires_unemployment_registration", period.rules_day)
-        else None
-    )
     if registered is not None:
         evidence["unemployment_registered_on"] = registered.isoformat()
     if extension is not None:
@@ -253,11 +260,19 @@ def _evidence(
 
 
 def _explanation(
-    facts: WorkerFacts, policy: Policy, program: Program, period: Period, subsidy: MonthSubsidy
+    facts: WorkerFacts,
+    policy: Policy,
+    program: Program,
+    period: Period,
+    period_lines: list[str],
+    subsidy: MonthSubsidy,
 ) -> list[str]:
-    """Why the month's flag is due and how much, line by line, as the official reads it."""
+    """Why the month's flag is due and how much, line by line, as the official reads it.
+
+    ``period_lines`` describe the period (``_describe_period``), the same for every month.
+    """
     month, premium, day, money = subsidy.month, subsidy.premium, subsidy.day, _shared.money
-    lines = _describe_period(facts, policy, program, period)
+    lines = list(period_lines)
     if subsidy.extension is not None:
         lines += _describe_extension(facts, policy, program, period, subsidy.extension)
     return [
@@ -280,6 +295,9 @@ def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagPropos
     period = _period(facts, policy, program, as_of)
     if period is None:
         return []
+    # What every month's flag says of the period: worked out once, not once a month.
+    period_lines = _describe_period(facts, policy, program, period)
+    registered = _registration(facts, program, period)
     return [
         FlagProposal(
             program=CODE,
@@ -289,8 +307,8 @@ def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagPropos
             amount=subsidy.amount,
             period_start=subsidy.month,
             period_end=subsidy.month,
-            evidence=_evidence(facts, policy, program, period, subsidy),
-            explanation=_explanation(facts, policy, program, period, subsidy),
+            evidence=_evidence(facts, policy, program, period, registered, subsidy),
+            explanation=_explanation(facts, policy, program, period, period_lines, subsidy),
         )
         for subsidy in _rule(facts, policy, program, period, as_of)
     ]
