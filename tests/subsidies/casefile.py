@@ -49,12 +49,14 @@ def months(text: str) -> list[Month]:
 
 
 def load(program: str) -> list[Any]:
-    """The cases of ``cases/<program>.toml`` as pytest params, with the case names as ids."""
+    """The cases of ``cases/<program>.toml`` as pytest params, with ``<program>/<name>`` ids."""
     with (CASES / f"{program}.toml").open("rb") as handle:
         raw = tomllib.load(handle)
     names = [case["name"] for case in raw["case"]]
     assert len(names) == len(set(names)), "case names must be unique"
-    return [pytest.param(Case(c["name"], program, c), id=c["name"]) for c in raw["case"]]
+    return [
+        pytest.param(Case(c["name"], program, c), id=f"{program}/{c['name']}") for c in raw["case"]
+    ]
 
 
 def _by_month(raw: Mapping[str, Any], convert: Any) -> dict[Month, Any]:
