@@ -20,7 +20,7 @@ from marketplace.cities import catalogue
 from marketplace.database import count_rows
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
-from marketplace.subsidies import export
+from marketplace.subsidies import decisions, export
 from marketplace.subsidies.evaluation import evaluator, risk
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.policy import publication
@@ -126,15 +126,22 @@ def decide(user: User, flag_id: int, decision: str, reason: str | None) -> Subsi
             "only an official of the flag's city decides; an admin runs the platform that "
             "receives the money and may not"
         )
-    # Locked on PostgreSQL: a decision and a concurrent evaluation's update never interleave.
-    flag = db.session.scalar(select(SubsidyFlag).where(SubsidyFlag.id == flag_id).with_for_update())
+    flag = db.session.get(SubsidyFlag, flag_id)
     if flag is None or flag.city != user.city:
         raise NotFound("flag")
+    # Locked on PostgreSQL, with every other flag of the worker, then read again: a decision
+    # and a concurrent evaluation's update never interleave, and two decisions on one worker
+    # take turns, the second seeing the first.
+    decisions.lock_workers_flags(flag.worker_id)
+    db.session.refresh(flag)
     reason = reason.strip() if reason else None
     if decision == "reject" and not reason:
         raise Invalid("a rejection needs a reason", field_error("json", "reason", "required"))
     if flag.status != "pending":
         raise Conflict(f"the flag is already {flag.status}")
+    if decision == "approve":
+        place = catalogue.find(flag.city)
+        decisions.check_still_due(flag, place.today() if place else clock.today())
     flag.status = "approved" if decision == "approve" else "rejected"
     flag.decided_at = clock.now()
     flag.decided_by = user.id

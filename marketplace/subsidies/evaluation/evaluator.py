@@ -357,6 +357,25 @@ def _evaluate(
     return Outcome(len(data.profiles), created, updated)
 
 
+def proposals_now(
+    worker_id: int, city: str, as_of: date
+) -> dict[tuple[str, str, str], FlagProposal]:
+    """What the rules propose for one worker as of ``as_of``, by (programme, policy, key).
+
+    Read from the database as this transaction sees it, writing nothing: a decision checks its
+    flag against it before it approves.
+    """
+    place = catalogue.find(city)
+    if place is None:
+        raise ValueError(f"unknown city {city!r}")
+    db.session.flush()
+    data = gather(city, place.timezone, [worker_id])
+    if worker_id not in data.profiles:
+        return {}
+    proposals = rules.evaluate_worker(data.facts(worker_id), policies_for_city(city), as_of)
+    return {(p.program, p.policy_id, p.key): p for p in proposals}
+
+
 def evaluate_workers(
     worker_ids: Iterable[int],
     as_of: date | None = None,
