@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from marketplace.common.schemas import MonthText
 from marketplace.errors import Invalid
-from marketplace.subsidies.schemas import FlagQuerySchema
+from marketplace.subsidies.schemas import FlagQuerySchema, LedgerQuerySchema
 
 
 class QueueQuerySchema(FlagQuerySchema):
@@ -37,6 +37,13 @@ class StatsQuerySchema(ma.Schema):
 
     city = fields.String()
     month = MonthText()
+
+
+class LedgerPageQuerySchema(LedgerQuerySchema):
+    """The ledger's filters on the desk (its links keep them)."""
+
+    class Meta:
+        unknown = ma.EXCLUDE
 
 
 def given(args: Any) -> dict[str, str]:

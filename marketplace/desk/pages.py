@@ -26,6 +26,7 @@ from marketplace.earnings.services import MonthRecord, month_records
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
 from marketplace.stats import services as stats
+from marketplace.subsidies import ledger
 from marketplace.subsidies import services as subsidies
 from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.export import BENEFICIARY_NAMES, STATUS_NAMES
@@ -156,6 +157,8 @@ class FlagPage:
     may_decide: bool
     decided_by: str | None
     bookings: list[BookingLine]
+    may_disburse: bool = False  # an official of the city, the flag approved and not yet paid
+    today: str = ""  # today in the flag's city: the payment form's default day
 
 
 def _table_months(flag: SubsidyFlag) -> tuple[Month, Month]:
@@ -189,6 +192,10 @@ def flag_page(user: User, flag_id: int) -> FlagPage:
         may_decide=user.role == "official" and flag.status == "pending",
         decided_by=decider.phone if decider else None,
         bookings=recent_bookings(worker.id),
+        may_disburse=user.role == "official"
+        and flag.status == "approved"
+        and flag.disbursed_on is None,
+        today=str(place.today()) if (place := catalogue.find(flag.city)) else "",
     )
 
 
@@ -238,6 +245,18 @@ def city_choices(user: User) -> list[tuple[str, str]]:
     """The cities ``user`` may look at: (code, name)."""
     codes = [user.city] if user.role == "official" and user.city else list(catalogue.codes())
     return [(code, place.name) for code in codes if (place := catalogue.find(code))]
+
+
+def ledger_totals(found: ledger.Ledger) -> dict[str, dict[str, Any]]:
+    """The ledger's buckets summed over its rows (a total line for the page)."""
+    totals: dict[str, dict[str, Any]] = {
+        bucket: {"count": 0, "amount": Decimal("0.00")} for bucket in ledger.BUCKETS
+    }
+    for row in found.rows:
+        for bucket in ledger.BUCKETS:
+            totals[bucket]["count"] += row[bucket]["count"]
+            totals[bucket]["amount"] += row[bucket]["amount"]
+    return totals
 
 
 NAMES = {

@@ -14,6 +14,7 @@ from marketplace.desk import pages
 from marketplace.desk.blueprint import blp
 from marketplace.desk.filters import (
     ExportFlagsQuerySchema,
+    LedgerPageQuerySchema,
     QueueQuerySchema,
     StatsQuerySchema,
     given,
@@ -21,14 +22,15 @@ from marketplace.desk.filters import (
     queue_query,
 )
 from marketplace.desk.session import current_official, safe_next, sign_in_required
-from marketplace.errors import Invalid
+from marketplace.errors import Conflict, Invalid
 from marketplace.extensions import db
 from marketplace.stats import services as stats
+from marketplace.subsidies import ledger
 from marketplace.subsidies import services as subsidies
 from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.models import FLAG_STATUSES
 from marketplace.subsidies.rules import programs
-from marketplace.subsidies.schemas import DecisionInSchema
+from marketplace.subsidies.schemas import DecisionInSchema, DisbursementInSchema
 
 
 @blp.get("/")
@@ -64,13 +66,21 @@ def flag(flag_id: int) -> Any:
     return _flag_page(flag_id)
 
 
-def _flag_page(flag_id: int, error: str | None = None, reason: str = "") -> str:
+def _flag_page(
+    flag_id: int,
+    error: str | None = None,
+    reason: str = "",
+    payment_error: str | None = None,
+    payment: dict[str, str] | None = None,
+) -> str:
     return render_template(
         "desk/flag.html",
         page=pages.flag_page(current_official(), flag_id),
         back=safe_next(request.values.get("back")) or url_for("desk.queue"),
         error=error,
         reason=reason,
+        payment_error=payment_error,
+        payment=payment or {},
     )
 
 
@@ -82,22 +92,45 @@ def decide(flag_id: int) -> Any:
     try:
         body = DecisionInSchema().load(form)
         decided = subsidies.decide(current_official(), flag_id, body["decision"], body["reason"])
-    except (ma.ValidationError, Invalid) as error:
+    except (ma.ValidationError, Invalid, Conflict) as error:
+        # Refused, nothing changed: the page again, saying why (a 409 says what the rules
+        # propose now, or which cap an approval would pass).
         db.session.rollback()
         page = _flag_page(flag_id, error=_decision_error(error), reason=form["reason"] or "")
-        return page, 422
+        return page, 409 if isinstance(error, Conflict) else 422
     verb = "批准" if decided.status == "approved" else "驳回"
     flash(f"标记 #{decided.id} 已{verb}。")
     return redirect(safe_next(request.form.get("back")) or url_for("desk.queue"), code=303)
 
 
 def _decision_error(error: Exception) -> str:
+    if isinstance(error, Conflict):
+        return error.message
     problems = error.messages if isinstance(error, ma.ValidationError) else {}
     if "decision" in problems:
         return "请选择“批准”或“驳回”。"
     if "reason" in problems:
         return "理由不能超过1000字。"
     return "驳回必须填写理由。"
+
+
+@blp.post("/flags/<int:flag_id>/disbursement")
+@sign_in_required
+def disburse(flag_id: int) -> Any:
+    """Record the payment of an approved flag: the day and the voucher; refused, nothing changes."""
+    form = {"paid_on": request.form.get("paid_on", ""), "voucher": request.form.get("voucher", "")}
+    try:
+        body = DisbursementInSchema().load(form)
+        paid = ledger.disburse(current_official(), flag_id, body["paid_on"], body["voucher"])
+    except (ma.ValidationError, Invalid, Conflict) as error:
+        db.session.rollback()
+        message = (
+            error.message if isinstance(error, Invalid | Conflict) else "请填写发放日期和凭证号。"
+        )
+        page = _flag_page(flag_id, payment_error=message, payment=form)
+        return page, 409 if isinstance(error, Conflict) else 422
+    flash(f"标记 #{paid.id} 已登记发放（{paid.disbursed_on}，凭证号 {paid.voucher}）。")
+    return redirect(url_for("desk.flag", flag_id=paid.id, back=request.form.get("back")), code=303)
 
 
 # --- statistics and downloads -----------------------------------------------------------------
@@ -117,6 +150,41 @@ def statistics() -> Any:
         page=pages.stats_page(user, city, month),
         cities=pages.city_choices(user),
     )
+
+
+@blp.get("/ledger")
+@sign_in_required
+def ledger_page() -> Any:
+    """The money ledger: each programme's flags pending, approved, paid and rejected, in yuan."""
+    user = current_official()
+    query = load(LedgerPageQuerySchema(), given(request.args))
+    city = query.get("city") or pages.city_choices(user)[0][0]
+    found = ledger.ledger(user, city, query.get("program"), query.get("month"))
+    shown = {**query, "city": city}
+    return render_template(
+        "desk/ledger.html",
+        ledger=found,
+        totals=pages.ledger_totals(found),
+        query=shown,
+        cities=pages.city_choices(user),
+        programs=programs.codes(),
+        export_link=lambda fmt: (
+            url_for("desk.export_ledger", file_format=fmt) + "?" + urlencode(shown)
+        ),
+    )
+
+
+@blp.get("/exports/ledger.<any(csv, xlsx):file_format>")
+@sign_in_required
+def export_ledger(file_format: str) -> Response:
+    """Download the ledger (with its filters) as CSV or Excel."""
+    query = load(LedgerPageQuerySchema(), given(request.args))
+    user = current_official()
+    city = query.get("city") or pages.city_choices(user)[0][0]
+    exported = ledger.export_ledger(
+        user, city, query.get("program"), query.get("month"), file_format
+    )
+    return spreadsheets.download(exported)
 
 
 @blp.get("/exports/flags.<any(csv, xlsx):file_format>")

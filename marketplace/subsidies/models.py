@@ -37,6 +37,11 @@ class SubsidyFlag(Model):
         UniqueConstraint("worker_id", "program", "policy_id", "key"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
         CheckConstraint("amount IS NULL OR amount >= 0", name="amount_not_negative"),
+        # Only an approved flag is paid out, once, with the voucher of the payment.
+        CheckConstraint(
+            "disbursed_on IS NULL OR (status = 'approved' AND voucher IS NOT NULL)",
+            name="disbursed_when_approved",
+        ),
         Index("ix_subsidy_flags_city_status", "city", "status"),
         Index("ix_subsidy_flags_policy_program", "policy_id", "program"),
     )
@@ -65,6 +70,11 @@ class SubsidyFlag(Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # The payment of an approved flag: the day it was paid, its voucher (凭证号), who recorded it.
+    disbursed_on: Mapped[date | None] = mapped_column(Date)
+    voucher: Mapped[str | None] = mapped_column(String(64))
+    disbursed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disbursed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class PolicyVersion(Model):

@@ -11,14 +11,17 @@ from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
 from marketplace.common.guards import auth_required, current_user
 from marketplace.database import writes_on_read
-from marketplace.subsidies import services
+from marketplace.subsidies import ledger, services
 from marketplace.subsidies.schemas import (
     DecisionInSchema,
+    DisbursementInSchema,
     EvaluationInSchema,
     EvaluationSchema,
     ExportQuerySchema,
     FlagQuerySchema,
     FlagSchema,
+    LedgerQuerySchema,
+    LedgerSchema,
     PolicySchema,
     WorkerFlagSchema,
 )
@@ -102,6 +105,39 @@ class Decision(MethodView):
     def post(self, body: dict[str, Any], flag_id: int):
         """Approve or reject a pending flag of my city (a reason is required to reject)."""
         return services.decide(current_user(), flag_id, body["decision"], body["reason"])
+
+
+@blp.route("/subsidies/flags/<int:flag_id>/disbursement")
+class Disbursement(MethodView):
+    """The payment of an approved flag."""
+
+    @auth_required("official", "admin")
+    @blp.arguments(DisbursementInSchema)
+    @blp.response(200, FlagSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], flag_id: int):
+        """Record that an approved flag of my city was paid: the day and the voucher (once)."""
+        return ledger.disburse(current_user(), flag_id, body["paid_on"], body["voucher"])
+
+
+@blp.route("/subsidies/ledger")
+class Ledger(MethodView):
+    """What was proposed, approved, paid and rejected."""
+
+    @auth_required("official", "admin")
+    @blp.arguments(LedgerQuerySchema, location="query")
+    @blp.response(200, LedgerSchema)
+    @blp.errors(403)
+    def get(self, query: dict[str, Any]):
+        """The ledger of a city: each flag in one bucket by where it stands, summed exactly.
+
+        Per programme, policy and beneficiary: ``pending``, ``approved`` (not yet disbursed),
+        ``disbursed`` and ``rejected``, each ``{"count", "amount"}``. ``month`` keeps the
+        flags whose period ends in it. Officials see their own city; admins name one.
+        """
+        return ledger.ledger(
+            current_user(), query.get("city"), query.get("program"), query.get("month")
+        )
 
 
 @blp.route("/workers/me/subsidy-flags")

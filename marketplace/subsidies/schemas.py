@@ -103,12 +103,16 @@ class WorkerFlagSchema(ma.Schema):
     decided_at = Instant(allow_none=True)
     decided_by = fields.Integer(allow_none=True)
     decision_reason = fields.String(allow_none=True)
+    disbursed_on = fields.Date(
+        allow_none=True, metadata={"description": "the day the approved subsidy was paid"}
+    )
 
 
 class FlagSchema(WorkerFlagSchema):
     """A flag as officials see it, with its risk signals (``"<code>: <说明>"``)."""
 
     risk_signals = fields.List(fields.String())
+    voucher = fields.String(allow_none=True, metadata={"description": "the payment's voucher"})
 
 
 class DecisionInSchema(ma.Schema):
@@ -122,3 +126,46 @@ class DecisionInSchema(ma.Schema):
         validate=validate.Length(max=1000),
         metadata={"description": "required to reject"},
     )
+
+
+class DisbursementInSchema(ma.Schema):
+    """The payment of an approved flag: the day it was paid and its voucher (凭证号)."""
+
+    paid_on = fields.Date(required=True)
+    voucher = Text(required=True, validate=validate.Length(min=1, max=64))
+
+
+class LedgerQuerySchema(ma.Schema):
+    """Whose ledger (an official's own city by default) and which flags."""
+
+    city = fields.String(validate=validate.OneOf(catalogue.codes()))
+    program = fields.String(validate=validate.OneOf(programs.codes()))
+    month = MonthText(metadata={"description": "flags whose period ends in this month"})
+
+
+class BucketSchema(ma.Schema):
+    """How many flags stand in a bucket, and their amount (exact)."""
+
+    count = fields.Integer(required=True)
+    amount = Money(required=True)
+
+
+class LedgerRowSchema(ma.Schema):
+    """One programme, policy and beneficiary: its flags by where they stand now."""
+
+    program = fields.String(required=True, metadata={"enum": list(programs.codes())})
+    policy_id = fields.String(required=True)
+    beneficiary = fields.String(required=True, metadata={"enum": ["platform", "worker"]})
+    pending = fields.Nested(BucketSchema, required=True)
+    approved = fields.Nested(
+        BucketSchema, required=True, metadata={"description": "approved, not yet disbursed"}
+    )
+    disbursed = fields.Nested(BucketSchema, required=True)
+    rejected = fields.Nested(BucketSchema, required=True)
+
+
+class LedgerSchema(ma.Schema):
+    """The money ledger of a city."""
+
+    city = fields.String(required=True)
+    rows = fields.List(fields.Nested(LedgerRowSchema), required=True)

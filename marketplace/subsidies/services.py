@@ -20,7 +20,7 @@ from marketplace.cities import catalogue
 from marketplace.database import count_rows
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
-from marketplace.subsidies import decisions, export
+from marketplace.subsidies import decisions, export, notices
 from marketplace.subsidies.evaluation import evaluator, risk
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.policy import publication
@@ -163,6 +163,7 @@ def decide(user: User, flag_id: int, decision: str, reason: str | None) -> Subsi
         actor_id=user.id,
         city=flag.city,
     )
+    notices.flag_decided(flag)
     # A decision is a fact the rules read (a rejected training flag frees its share of the cap):
     # the worker is evaluated again at once, as for any other change of their facts.
     evaluator.evaluate_workers([flag.worker_id], actor_id=user.id, trigger="decision")

@@ -28,6 +28,7 @@ from marketplace.extensions import db
 from tests.conftest import committed_app
 
 BEFORE = "0016"
+AFTER = "0017"  # the migration under test: upgrades stop there, whatever comes after
 MIGRATION = Path(__file__).parents[2] / "migrations" / "versions" / "0017_audit_proof.py"
 # The table as 0016 left it: no key id.
 OLD_EVENTS = sa.table(
@@ -105,7 +106,7 @@ def alembic_config():
 def test_the_upgrade_re_chains_a_sha256_chain_under_the_hmac_key(at_0016):
     old = sha256_chain(12)
     write_old_log(old)
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision=AFTER)
 
     assert verified() == {"ok": True, "count": 12, "checkpoints": 0}
     key = keys.chain_key()
@@ -129,7 +130,7 @@ def test_the_upgrade_carries_the_chain_across_its_batches(at_0016):
     spec.loader.exec_module(migration)
     count = migration.BATCH + 3  # two batches: the link across their border must hold
     write_old_log(sha256_chain(count))
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision=AFTER)
     assert verified() == {"ok": True, "count": count, "checkpoints": 0}
 
 
@@ -154,7 +155,7 @@ def test_the_upgrade_refuses_a_broken_sha256_chain_and_changes_nothing(at_0016):
 def test_the_downgrade_recomputes_plain_sha256(at_0016):
     old = sha256_chain(7)
     write_old_log(old)
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision=AFTER)
     flask_migrate.downgrade(revision=BEFORE)
     assert [(event.seq, event.prev_hash, event.hash) for event in stored_events()] == [
         (event.seq, event.prev_hash, event.hash) for event in old
@@ -163,7 +164,7 @@ def test_the_downgrade_recomputes_plain_sha256(at_0016):
 
 def test_the_downgrade_refuses_a_broken_hmac_chain(at_0016):
     write_old_log(sha256_chain(5))
-    flask_migrate.upgrade()
+    flask_migrate.upgrade(revision=AFTER)
     with db.engine.begin() as connection:
         connection.execute(
             sa.text("UPDATE audit_events SET data = :data WHERE seq = 4"),
@@ -171,4 +172,4 @@ def test_the_downgrade_refuses_a_broken_hmac_chain(at_0016):
         )
     with pytest.raises(RuntimeError, match="broken at seq 4"):
         command.downgrade(alembic_config(), BEFORE)
-    assert version() == "0017"
+    assert version() == AFTER

@@ -196,3 +196,35 @@ def test_a_worker_account_is_turned_away(page, live_url, desk_app):
     page.wait_for_selector("p.error")
     page.screenshot_as("worker-refused")
     assert "审核台仅供" in page.locator("p.error").inner_text()
+
+
+def test_an_official_approves_records_the_payment_and_reads_the_ledger(page, live_url, desk_app):
+    sign_in(page, live_url)
+    page.click("table.queue tbody tr:first-child a:has-text('查看')")
+    page.wait_for_selector("h2:has-text('收入与缴费')")
+    flag_id = int(page.locator("h1").inner_text().split("#")[1].split()[0])
+    flag_url = page.url
+    page.click("button:has-text('批准')")
+    page.wait_for_url(f"{live_url}/desk/")
+
+    page.goto(flag_url)
+    page.wait_for_selector("section.payment")
+    page.fill("input[name=voucher]", "锡财拨〔2026〕118号-0001")
+    page.click("button:has-text('登记发放')")
+    page.wait_for_selector("p.notice")
+    assert f"标记 #{flag_id} 已登记发放" in page.locator("p.notice").inner_text()
+    page.screenshot_as("payment")
+    with desk_app.app_context():
+        paid = db.session.get(SubsidyFlag, flag_id)
+        assert (paid.status, paid.voucher) == ("approved", "锡财拨〔2026〕118号-0001")
+        amount = paid.amount
+
+    page.click("nav a:has-text('资金台账')")
+    page.wait_for_selector("table.ledger")
+    page.screenshot_as("ledger")
+    # The total line: pending, approved (not yet paid), disbursed, rejected — each count, amount.
+    total = page.locator("table.ledger tfoot td").all_inner_texts()
+    assert int(total[4]) >= 1 and str(amount) in page.locator("table.ledger tbody").inner_text()
+    with page.expect_download() as download_info:
+        page.click("a.button:has-text('下载 Excel')")
+    assert download_info.value.suggested_filename.startswith("ledger-wuxi")

@@ -34,6 +34,7 @@ from marketplace.audit import services as audit
 from marketplace.cities import catalogue
 from marketplace.common import bulk
 from marketplace.extensions import db
+from marketplace.subsidies import notices
 from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.evaluation.queries import Gathered, StoredFlag, gather
 from marketplace.subsidies.models import SubsidyFlag
@@ -203,6 +204,7 @@ def _create(plan: _Plan, events: list[audit.Entry], base: dict[str, Any]) -> int
     if not plan.creates:
         return 0
     inserted = _store(plan.creates)
+    notices.flags_created([row for row in plan.creates if row["id"] in inserted])
     for row in plan.creates:
         if row["id"] not in inserted:
             continue
