@@ -38,6 +38,8 @@ class City:
     minimum_wages: tuple[MinimumWage, ...]  # sorted by date
     bounds: dict[str, float]
     center: dict[str, float]
+    # Whether the city's document counts 新增就业 (无锡 第四条); where not, the figure is null.
+    counts_new_urban_employment: bool = False
 
     def minimum_wage_on(self, day: date) -> MinimumWage | None:
         """The minimum wage in force on ``day``, or None before the first one known."""
@@ -73,6 +75,7 @@ def _parse(code: str, raw: dict) -> City:
         minimum_wages=tuple(wages),
         bounds=dict(raw["bounds"]),
         center=dict(raw["center"]),
+        counts_new_urban_employment=bool(raw.get("counts_new_urban_employment", False)),
     )
 
 

@@ -54,7 +54,14 @@ class MonthlySchema(ma.Schema):
     hours = fields.Decimal(as_string=True, places=2)
     income_total = fields.Decimal(as_string=True, places=2)
     income_median = fields.Decimal(as_string=True, places=2)
-    new_urban_employment = fields.Integer(metadata={"description": "新增就业 (无锡 第四条)"})
+    new_urban_employment = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "新增就业 (无锡 第四条): persons whose first month of the year with "
+            "income at the monthly minimum wage and premiums paid is this month; null where the "
+            "city's document has no such count (西宁)"
+        },
+    )
     by_group = fields.Nested(ByGroupSchema)
     by_district = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
     by_category = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))

@@ -17,7 +17,7 @@ from marketplace.auth.models import User
 from marketplace.bookings.models import Booking
 from marketplace.cities import catalogue
 from marketplace.common import spreadsheets
-from marketplace.common.months import Month
+from marketplace.common.months import Month, months_between
 from marketplace.common.spreadsheets import ExportFile
 from marketplace.database import stored_integer
 from marketplace.earnings.models import Contribution, Earning
@@ -82,6 +82,49 @@ def _group_conditions(city: str, month: Month) -> dict[str, Any]:
         "migrant_worker": Worker.migrant_worker.is_(True),
         "women": Worker.gender == "female",
     }
+
+
+def new_urban_employment(place: catalogue.City, month: Month) -> int | None:
+    """新增就业 in ``month`` (无锡 第四条, POLICIES.md): the workers for whom it is the first month
+    of the calendar year whose platform income reached that month's monthly minimum wage and
+    that has premiums paid — each person counted once a year. None where the city's document
+    has no such count (西宁).
+    """
+    if not place.counts_new_urban_employment:
+        return None
+    months = list(months_between(Month(month.year, 1), month))
+    # Each month's own bar: the monthly minimum wage in force on its first day, in fen.
+    bars = {
+        str(m): int(wage.monthly * HUNDRED) if (wage := place.minimum_wage_on(m.first_day)) else 0
+        for m in months
+    }
+    income = (
+        select(
+            Earning.worker_id.label("worker_id"),
+            Earning.month.label("month"),
+            func.sum(stored_integer(Earning.amount)).label("income"),
+        )
+        .join(Worker, Worker.id == Earning.worker_id)
+        .where(Earning.month.in_(list(bars)), Worker.city == place.code)
+        .group_by(Earning.worker_id, Earning.month)
+        .subquery()
+    )
+    bar = case(bars, value=income.c.month, else_=0)
+    paid_premiums = exists().where(
+        Contribution.worker_id == income.c.worker_id,
+        Contribution.month == income.c.month,
+        stored_integer(Contribution.pension) + stored_integer(Contribution.medical) > 0,
+    )
+    first_months = (
+        select(income.c.worker_id, func.min(income.c.month).label("first"))
+        .where(income.c.income >= bar, paid_premiums)
+        .group_by(income.c.worker_id)
+        .subquery()
+    )
+    counted = (
+        select(func.count()).select_from(first_months).where(first_months.c.first == str(month))
+    )
+    return db.session.scalar(counted) or 0
 
 
 def _figures(workers: int | None, hours: int | None, income: int | None) -> dict[str, Any]:
@@ -153,16 +196,7 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
         )
     }
 
-    wage = place.minimum_wage_on(month.first_day)
-    threshold = int((wage.monthly if wage else Decimal(0)) * HUNDRED)
-    paid_premiums = exists().where(
-        Contribution.worker_id == active.c.worker_id,
-        Contribution.month == str(month),
-        stored_integer(Contribution.pension) + stored_integer(Contribution.medical) > 0,
-    )
-    newly_employed = db.session.scalar(
-        select(func.count()).select_from(active).where(active.c.income >= threshold, paid_premiums)
-    )
+    newly_employed = new_urban_employment(place, month)
     return {
         "month": str(month),
         "city": city,
@@ -170,7 +204,7 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
         "hours": _hundredths(hours),
         "income_total": _hundredths(income),
         "income_median": _median(active, count or 0),
-        "new_urban_employment": newly_employed or 0,
+        "new_urban_employment": newly_employed,
         "by_group": by_group,
         "by_district": by_district,
         "by_category": by_category,

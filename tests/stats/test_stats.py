@@ -285,3 +285,60 @@ def test_a_refused_workers_download_leaves_no_audit_event(
     response = client.get(EXPORT, query_string=query, headers=auth_headers(make_user(role, city)))
     assert response.status_code in (403, 422)
     assert _downloads(database) == []
+
+
+def premium(database, worker, month):
+    database.add(
+        Contribution(
+            worker_id=worker.id,
+            month=month,
+            pension=Decimal("600.00"),
+            medical=Decimal("240.00"),
+            recorded_at=NOW,
+        )
+    )
+
+
+def newly_employed(client, headers, city, month):
+    body = client.get(MONTHLY, query_string={"city": city, "month": month}, headers=headers)
+    return body.get_json()["new_urban_employment"]
+
+
+def test_new_urban_employment_counts_a_person_once_a_year(
+    client, auth_headers, make_user, make_worker, database
+):
+    """无锡 第四条 counts persons: a worker employed in January and again in March counts in
+    January only; a worker whose first qualifying month of the year is March counts in March;
+    a month below that month's minimum wage, or without premiums, does not qualify."""
+    steady, late, short, unpaid = (make_worker() for _ in range(4))
+    for month in ("2026-01", "2026-02", "2026-03"):
+        income(database, steady, "2700.00", "160", month=month)
+        premium(database, steady, month)
+    income(database, late, "2000.00", "100", month="2026-01")  # below 2660.00: not yet
+    premium(database, late, "2026-01")
+    income(database, late, "2660.00", "150", month="2026-03")  # exactly the bar
+    premium(database, late, "2026-03")
+    income(database, short, "2659.99", "150", month="2026-03")
+    premium(database, short, "2026-03")
+    income(database, unpaid, "3000.00", "150", month="2026-03")  # no premium
+    # Counted again the next year: once a year, not once ever.
+    income(database, steady, "2700.00", "160", month="2025-12")
+    premium(database, steady, "2025-12")
+    database.commit()
+    official = auth_headers(make_user("official", city="wuxi"))
+
+    assert newly_employed(client, official, "wuxi", "2026-01") == 1  # steady
+    assert newly_employed(client, official, "wuxi", "2026-02") == 0  # steady, again: not counted
+    assert newly_employed(client, official, "wuxi", "2026-03") == 1  # late
+    assert newly_employed(client, official, "wuxi", "2025-12") == 1  # steady, in its own year
+
+
+def test_new_urban_employment_is_null_where_the_citys_document_has_no_such_count(
+    client, auth_headers, make_user, make_worker, database
+):
+    worker = make_worker(city="xining")
+    income(database, worker, "5000.00", "160")
+    premium(database, worker, "2026-03")
+    database.commit()
+    official = auth_headers(make_user("official", city="xining"))
+    assert newly_employed(client, official, "xining", "2026-03") is None
