@@ -17,6 +17,7 @@ from tests.subsidies.conftest import (
     FIRST_HALF,
     add_booking_earning,
     add_income,
+    add_premium,
     codes,
     entered_on,
     flags_of,
@@ -176,3 +177,58 @@ def test_a_signal_that_appears_later_updates_the_pending_flag(database, worker, 
     )
     updated = flag(database, worker)
     assert codes(updated) == ["far_check_in"]
+
+
+# --- token income and a run that was stable already -------------------------------------------
+
+
+@pytest.fixture
+def registered_in_january(person, database):
+    """Registered unemployed on 2026-01-05: a run can start in January at the earliest."""
+    someone = person(unemployment_registered_on=date(2026, 1, 5))
+    entered_on(database, someone.id, date(2026, 1, 5))
+    return someone
+
+
+def test_a_stable_month_just_before_the_run_is_a_signal(database, registered_in_january, employers):
+    worker = registered_in_january
+    run(database, worker, employers)
+    add_income(database, worker.id, ["2025-12"], "2490.00")  # December's minimum wage: stable
+    [signal] = [s for s in flag(database, worker).risk_signals if s.startswith("stable_before")]
+    assert "之前的 2025-12 收入已达 2490.00 元（不低于当月最低工资 2490.00 元）" in signal
+
+
+def test_a_month_before_the_run_below_the_minimum_wage_is_not(
+    database, registered_in_january, employers
+):
+    worker = registered_in_january
+    run(database, worker, employers)
+    add_income(database, worker.id, ["2025-12"], "2489.99")
+    assert "stable_before_group" not in codes(flag(database, worker))
+
+
+def social_insurance_flag(database, person, income: str):
+    """A 西宁 difficulty worker with premiums for 2026-01 and ``income`` that month."""
+    someone = person(
+        city="xining",
+        unemployment_registered_on=date(2025, 12, 10),
+        difficulty_certified_on=date(2025, 12, 20),
+    )
+    add_income(database, someone.id, ["2026-01"], income)
+    add_income(database, someone.id, FIRST_HALF[1:], "2000.00")
+    add_premium(database, someone.id, "2026-01", "600.00", "240.00")
+    evaluator.evaluate("xining", JULY_1)
+    [found] = [f for f in flags_of(database, someone.id) if f.program == "social_insurance"]
+    return found
+
+
+def test_premiums_with_less_than_a_days_pay_behind_them_are_a_signal(database, person):
+    # 西宁's hourly minimum wage in January 2026 × 8 is the bar; 10.00 yuan is far below it.
+    found = social_insurance_flag(database, person, "10.00")
+    [signal] = [s for s in found.risk_signals if s.startswith("token_income")]
+    assert "2026-01 收入 10.00 元，不足一天的最低工资" in signal
+
+
+def test_a_days_pay_or_more_is_not_token_income(database, person):
+    found = social_insurance_flag(database, person, "2000.00")
+    assert "token_income" not in codes(found)

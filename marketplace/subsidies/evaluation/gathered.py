@@ -128,6 +128,7 @@ class Gathered:
         """The risk signals' view of one worker."""
         return RiskFacts(
             timezone=self.timezone,
+            city=self.profiles[worker_id].city,
             income=self.income.get(worker_id, {}),
             months={
                 month: activity_of(raw) for month, raw in self.activity.get(worker_id, {}).items()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
+from marketplace.cities import catalogue
 from marketplace.clock import local_date
 from marketplace.common.months import Month, months_between
 from marketplace.subsidies.rules.facts import FlagProposal
@@ -24,6 +25,8 @@ IMPLAUSIBLE_HOURS = "implausible_hours"
 GROUP_ENTERED_LATE = "group_entered_late"
 FAR_CHECK_IN = "far_check_in"
 NO_LONGER_SUPPORTED = "no_longer_supported"
+TOKEN_INCOME = "token_income"  # noqa: S105 — a signal's code, not a secret
+STABLE_BEFORE_GROUP = "stable_before_group"
 CODES = (
     NO_ATTENDANCE,
     SINGLE_EMPLOYER,
@@ -31,6 +34,8 @@ CODES = (
     GROUP_ENTERED_LATE,
     FAR_CHECK_IN,
     NO_LONGER_SUPPORTED,
+    TOKEN_INCOME,
+    STABLE_BEFORE_GROUP,
 )
 NO_RISK = "none"  # what the officials' filter calls "no signal at all"
 NAMES = {
@@ -40,12 +45,15 @@ NAMES = {
     GROUP_ENTERED_LATE: "群体日期补录",
     FAR_CHECK_IN: "签到位置偏远",
     NO_LONGER_SUPPORTED: "规则已不再支持",
+    TOKEN_INCOME: "收入微薄",
+    STABLE_BEFORE_GROUP: "此前已稳定收入",
 }
 
 SINGLE_EMPLOYER_SHARE = Decimal("0.8")  # more than this share of the income from one employer
 MAX_HOURS_A_DAY = Decimal(16)
 MAX_HOURS_A_MONTH = Decimal(300)
 MAX_CHECK_DISTANCE_M = 500.0  # the check-in radius of API.md
+TOKEN_INCOME_HOURS = 8  # POLICIES.md: below one day's pay at the hourly minimum wage
 
 GROUP_FIELDS = {
     "difficulty": "difficulty_certified_on",
@@ -84,6 +92,7 @@ class RiskFacts:
     """What the signals read about one worker (gathered set-based, like the rules' facts)."""
 
     timezone: str
+    city: str = ""  # the worker's city: its minimum wages are the bars of two signals
     income: Mapping[Month, Decimal] = field(default_factory=dict)  # platform income, as the rules
     months: Mapping[Month, MonthActivity] = field(default_factory=dict)  # only months of note
     employers: Mapping[Month, Mapping[int, Decimal]] = field(default_factory=dict)
@@ -187,6 +196,47 @@ def far_check_in(months: list[Month], facts: RiskFacts) -> str | None:
     )
 
 
+def token_income(months: list[Month], facts: RiskFacts) -> str | None:
+    """A month the flag rests on whose platform income is below one day's pay at the hourly
+    minimum wage (TOKEN_INCOME_HOURS × hourly): premiums paid, hardly any work behind them."""
+    place = catalogue.find(facts.city)
+    found = []
+    for month in months:
+        wage = place.minimum_wage_on(month.first_day) if place else None
+        if wage is None:
+            continue
+        bar = wage.hourly * TOKEN_INCOME_HOURS
+        income = facts.income.get(month, ZERO)
+        if income < bar:
+            found.append(
+                f"{month} 收入 {income} 元，不足一天的最低工资"
+                f"（{TOKEN_INCOME_HOURS} × {wage.hourly} = {bar} 元）"
+            )
+    if not found:
+        return None
+    return f"{TOKEN_INCOME}: {'；'.join(found)}"
+
+
+def stable_before_group(
+    proposal: FlagProposal, months: list[Month], facts: RiskFacts
+) -> str | None:
+    """A platform_service run whose month before was already a stable-income month (at the
+    monthly minimum wage, the policies' reading of the bar): the worker may not have needed
+    the platform's help."""
+    if proposal.program != "platform_service" or not months:
+        return None
+    before = months[0] - 1
+    place = catalogue.find(facts.city)
+    wage = place.minimum_wage_on(before.first_day) if place else None
+    income = facts.income.get(before, ZERO)
+    if wage is None or income < wage.monthly:
+        return None
+    return (
+        f"{STABLE_BEFORE_GROUP}: 连续稳定收入之前的 {before} 收入已达 {income} 元"
+        f"（不低于当月最低工资 {wage.monthly} 元），此人可能并不需要平台帮助实现就业"
+    )
+
+
 def signals(proposal: FlagProposal, facts: RiskFacts) -> list[str]:
     """The risk signals of a proposed flag, over the months of its period (none without one)."""
     months = _months(proposal)
@@ -198,6 +248,8 @@ def signals(proposal: FlagProposal, facts: RiskFacts) -> list[str]:
         implausible_hours(months, facts),
         group_entered_late(proposal, months, facts),
         far_check_in(months, facts),
+        token_income(months, facts),
+        stable_before_group(proposal, months, facts),
     ]
     return [signal for signal in found if signal is not None]
 
