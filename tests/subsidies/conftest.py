@@ -194,6 +194,14 @@ def entered_on(database: scoped_session, worker_id: int, day: date) -> None:
     database.commit()
 
 
+def trainee(person: Callable[..., Person], database: scoped_session) -> Person:
+    """A 无锡 worker with platform income in 2026-01: one of the platform's workers, so training
+    completed in 2026 (up to 2026-12) is theirs to be subsidised for (POLICIES.md "training")."""
+    worker = person()
+    add_income(database, worker.id, ["2026-01"], "800.00")
+    return worker
+
+
 def due_in_both_cities(
     person: Callable[..., Person], database: scoped_session
 ) -> tuple[Person, Person]:

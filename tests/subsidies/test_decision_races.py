@@ -16,7 +16,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from marketplace import clock
 from marketplace.auth import services as auth_services
+from marketplace.earnings.models import Earning
 from marketplace.extensions import db
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers import services as workers
@@ -56,6 +58,17 @@ def _trained_worker(app: Flask, *records: tuple[str, int, str]) -> tuple[int, st
         user = auth_services.create_user(str(next(_phones)), "password-1", "worker")
         worker = workers.put_profile(user, WorkerProfileInSchema().load(body))
         worker_id = worker.id
+        # Platform income before the training: one of the platform's workers.
+        db.session.add(
+            Earning(
+                worker_id=worker_id,
+                source="migration",
+                month="2026-01",
+                hours=Decimal("40"),
+                amount=Decimal("800.00"),
+                recorded_at=clock.now(),
+            )
+        )
         db.session.commit()
     imported = [
         {"id_number": body["id_number"], "course": c, "class_hours": h, "completed_on": d}

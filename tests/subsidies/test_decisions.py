@@ -17,7 +17,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.earnings.models import Earning, TrainingRecord
 from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.models import SubsidyFlag
-from tests.subsidies.conftest import due_in_both_cities, flags_of
+from tests.subsidies.conftest import due_in_both_cities, flags_of, trainee
 
 FLAGS = "/api/v1/subsidies/flags"
 TRAINING = "/api/v1/training/import"
@@ -95,7 +95,7 @@ def test_a_flag_the_rules_no_longer_propose_is_not_approved(
 def test_a_flag_whose_amount_the_rules_changed_is_not_approved_at_the_old_amount(
     client, auth_headers, admin, wuxi_official, person, database
 ):
-    worker = person()
+    worker = trainee(person, database)
     import_training(client, auth_headers(admin), worker, ("家政服务", 10, "2026-01-10"))
     [flag] = flags_of(database, worker.id)
     assert flag.amount == Decimal("185.00")
@@ -126,7 +126,7 @@ def test_the_630_reproduction_ends_at_the_cap_of_500(
 ):
     """Records of 20 h and 10 h flagged 370.00 and 130.00; the first corrected to 30 h and
     re-evaluated to 500.00. Approving both gave 630.00 under a cap of 500.00."""
-    worker = person()
+    worker = trainee(person, database)
     headers = auth_headers(admin)
     import_training(
         client, headers, worker, ("家政服务", 20, "2026-01-10"), ("养老护理", 10, "2026-02-10")
@@ -153,7 +153,7 @@ def test_the_630_reproduction_ends_at_the_cap_of_500(
 def test_the_630_reproduction_in_the_other_order_ends_at_500_too(
     client, auth_headers, admin, wuxi_official, person, database
 ):
-    worker = person()
+    worker = trainee(person, database)
     headers, official = auth_headers(admin), auth_headers(wuxi_official)
     import_training(
         client, headers, worker, ("家政服务", 20, "2026-01-10"), ("养老护理", 10, "2026-02-10")
@@ -171,7 +171,7 @@ def test_the_630_reproduction_in_the_other_order_ends_at_500_too(
 def test_a_refused_approval_changes_nothing(
     client, auth_headers, admin, wuxi_official, person, database
 ):
-    worker = person()
+    worker = trainee(person, database)
     headers, official = auth_headers(admin), auth_headers(wuxi_official)
     import_training(
         client, headers, worker, ("家政服务", 20, "2026-01-10"), ("养老护理", 10, "2026-02-10")

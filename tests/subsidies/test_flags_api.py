@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from marketplace.audit.models import AuditEvent
 from marketplace.subsidies.evaluation import evaluator
-from tests.subsidies.conftest import codes, due_in_both_cities, flags_of
+from tests.subsidies.conftest import codes, due_in_both_cities, flags_of, trainee
 
 EVALUATIONS = "/api/v1/subsidies/evaluations"
 FLAGS = "/api/v1/subsidies/flags"
@@ -172,7 +172,7 @@ def test_the_month_filter_finds_flags_whose_period_covers_it(client, auth_header
 def test_the_month_filter_finds_a_training_flag_by_its_completion_month(
     client, auth_headers, admin, person, database
 ):
-    worker = person()
+    worker = trainee(person, database)
     record = {"id_number": worker.id_number, "course": "家政服务", "class_hours": 2}
     client.post(
         "/api/v1/training/import",
@@ -314,7 +314,7 @@ def test_a_decision_needs_approve_or_reject(client, auth_headers, wuxi_official,
 def test_a_rejected_training_flag_frees_its_share_at_once(
     client, auth_headers, admin, wuxi_official, person, database
 ):
-    worker = person()
+    worker = trainee(person, database)
     records = [
         {"id_number": worker.id_number, "course": c, "class_hours": h, "completed_on": d}
         for c, h, d in (

@@ -17,6 +17,7 @@ from tests.subsidies.conftest import (
     add_income,
     codes,
     flags_of,
+    trainee,
 )
 
 
@@ -101,7 +102,7 @@ def test_a_premium_import_raises_the_social_insurance_flag_at_once(
 def test_a_training_import_raises_the_training_flag_at_once(
     client, auth_headers, admin, person, database
 ):
-    worker = person()
+    worker = trainee(person, database)
     client.post(
         "/api/v1/training/import",
         json={

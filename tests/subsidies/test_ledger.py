@@ -14,6 +14,7 @@ from marketplace.earnings.models import Earning
 from marketplace.notifications.models import Notification
 from marketplace.subsidies.evaluation import evaluator
 from tests.subsidies.conftest import due_in_both_cities, flags_of
+from tests.subsidies.conftest import trainee as make_trainee
 
 FLAGS = "/api/v1/subsidies/flags"
 LEDGER = "/api/v1/subsidies/ledger"
@@ -155,7 +156,7 @@ def test_the_ledger_puts_each_flag_in_one_bucket_and_sums_exactly(
 ):
     wuxi, _ = due
     official = auth_headers(wuxi_official)
-    trainee = person()
+    trainee = make_trainee(person, database)
     client.post(
         TRAINING,
         json={

@@ -2,7 +2,9 @@
 
 POLICIES.md "training": 18.50 per class hour, at most 500.00 per worker under the policy, counting
 pending and approved flags (a rejected flag frees its share). One flag per training record, in the
-order the records were completed, cut to what is left under the cap; nothing left, no flag.
+order the records were completed, cut to what is left under the cap; nothing left, no flag. The
+trainee is one of the platform's workers (从业人员): platform income in at least one month of the
+``trainee_income_months`` months up to the month the training was completed; otherwise no flag.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from marketplace.common.months import Month
 from marketplace.subsidies.policy.catalogue import Policy, Program
 from marketplace.subsidies.rules.facts import FlagProposal, TrainingRecord, WorkerFacts
 from marketplace.subsidies.rules.programs import _shared
@@ -24,6 +27,7 @@ PARAMETERS = {
     "cap_per_worker": "CNY",
     "rounding": "rounding",
     "rounding_step": "CNY",
+    "trainee_income_months": "months",
 }
 OPTIONAL_PARAMETER_GROUPS: tuple[frozenset[str], ...] = ()
 
@@ -46,11 +50,25 @@ class Share:
     counted: Decimal  # what the cap had already counted before this record
     left: Decimal  # what the cap left for this record
     amount: Decimal  # the share: the full amount cut to what is left
+    window: int  # the months up to the completion month in which platform income is looked for
+    worked: tuple[Month, Decimal]  # the latest month of platform income within that window
 
     @property
     def day(self) -> date:
         """The day whose parameter values apply: the record's completion."""
         return self.record.completed_on
+
+
+def _platform_month(
+    facts: WorkerFacts, completed_on: date, window: int
+) -> tuple[Month, Decimal] | None:
+    """The latest month with platform income in the ``window`` months up to the completion's."""
+    last = Month.of(completed_on)
+    for month in (last - back for back in range(window)):
+        income = facts.income.get(month)
+        if income is not None and income > 0:
+            return month, income
+    return None
 
 
 def _rule(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> list[Share]:
@@ -78,6 +96,10 @@ def _rule(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> 
         if flag is not None and flag.decided:
             continue  # a decided flag keeps its amount (already counted if approved)
         day = record.completed_on
+        window = program.count("trainee_income_months", day)
+        worked = _platform_month(facts, day, window)
+        if worked is None:
+            continue  # not one of the platform's workers when trained: no flag
         rate = program.money("rate_per_class_hour", day)
         cap = program.money("cap_per_worker", day)
         step = program.money("rounding_step", day)
@@ -87,7 +109,9 @@ def _rule(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> 
         amount = min(full, left)
         if amount <= 0:
             continue  # nothing left under the cap: no flag
-        shares.append(Share(record, rate, cap, step, mode, full, counted, left, amount))
+        shares.append(
+            Share(record, rate, cap, step, mode, full, counted, left, amount, window, worked)
+        )
         counted += amount
     return shares
 
@@ -99,6 +123,9 @@ def _explanation(policy: Policy, program: Program, share: Share) -> list[str]:
         f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给平台）："
         "平台组织从业人员开展线上职业培训，按课时补贴，累计有上限",
         f"培训「{record.course}」{record.class_hours} 课时，{day} 完成（政策有效期内）",
+        f"本平台从业人员：{share.worked[0]} 有平台收入 {money(share.worked[1])} 元"
+        f"（完成当月及之前 {share.window} 个月内）；"
+        + _shared.note(program, "trainee_income_months", day),
         f"{record.class_hours} × {money(share.rate)} = {money(share.full)}"
         f"（{share.mode}，{money(share.step)}）；"
         + _shared.note(program, "rate_per_class_hour", day),
@@ -123,6 +150,7 @@ def _evidence(share: Share) -> dict[str, Any]:
         "left_before": money(share.left),
         "amount": money(share.amount),
         "cut": share.amount < share.full,
+        "platform_income_month": str(share.worked[0]),
     }
 
 
