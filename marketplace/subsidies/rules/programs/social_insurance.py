@@ -1,12 +1,14 @@
 """社会保险补贴 for flexible workers (无锡 article 二, 西宁 article 18; 财社〔2017〕164号).
 
 POLICIES.md "social_insurance": a *difficulty* worker, or a *graduate* whose first income month in
-or after graduation is no later than G+24, has a period that starts with the first month of
-platform income in or after the group's month (西宁: also after the unemployment-registration
-month) and lasts 36 or 24 months; difficulty wins when both. 无锡 extends a difficulty period by
-12 months, once, when its last 6 months are not all stable-income months. Each month of the period
-that is over, counts for the policy and has a recorded premium gives one flag: 2/3 of pension +
-medical, rounded to the fen.
+or after graduation is no later than G+24, has a period for each of these groups: it starts with
+the first month of platform income in or after the group's month (西宁: also after the
+unemployment-registration month) and lasts 36 (difficulty) or 24 (graduate) months. A month inside
+both periods is subsidised once, under difficulty; a month inside the graduate period only stays a
+graduate month, so a later certification never takes graduate months away. 无锡 extends a
+difficulty period by 12 months, once, when its last 6 months are not all stable-income months.
+Each month of a period that is over, counts for the policy and has a recorded premium gives one
+flag: 2/3 of pension + medical, rounded to the fen.
 A policy without the extension parameters (西宁) has no extension.
 """
 
@@ -77,15 +79,21 @@ class Period:
         return self.extensions[-1].end if self.extensions else self.end
 
 
-def _period(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> Period | None:
-    """The worker's period under ``policy`` as far as it is decided on ``as_of``, or None."""
-    # Difficulty wins when both (POLICIES.md): a difficulty worker's period is the difficulty one.
-    if facts.difficulty_certified_on is not None:
-        group, group_date = "difficulty", facts.difficulty_certified_on
-    elif facts.graduated_on is not None:
-        group, group_date = "graduate", facts.graduated_on
-    else:
-        return None
+def _periods(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> list[Period]:
+    """The worker's periods under ``policy``, difficulty's first: each group has its own."""
+    groups = (("difficulty", facts.difficulty_certified_on), ("graduate", facts.graduated_on))
+    found = (
+        _period(facts, policy, program, as_of, group, group_date)
+        for group, group_date in groups
+        if group_date is not None
+    )
+    return [period for period in found if period is not None]
+
+
+def _period(
+    facts: WorkerFacts, policy: Policy, program: Program, as_of: date, group: str, group_date: date
+) -> Period | None:
+    """The worker's period of ``group`` as far as it is decided on ``as_of``, or None."""
     group_month = Month.of(group_date)
     # The period's rules are those in force when the group began to count (or the policy's first).
     day = policy.reading_day(group_month.last_day)
@@ -180,8 +188,9 @@ def _extension_evidence(
 
 @dataclass(frozen=True)
 class MonthSubsidy:
-    """What the rule found for one month of the period: the premium and 2/3 of it."""
+    """What the rule found for one month of a period: the premium and 2/3 of it."""
 
+    period: Period  # the period the month is subsidised under (difficulty's when in both)
     month: Month
     premium: Premium
     rate: Fraction
@@ -196,13 +205,24 @@ class MonthSubsidy:
         return self.month.last_day
 
 
+def _under(periods: list[Period], month: Month) -> Period | None:
+    # The first period (difficulty's, when both) that holds the month.
+    return next((p for p in periods if p.start <= month <= p.last), None)
+
+
 def _rule(
-    facts: WorkerFacts, policy: Policy, program: Program, period: Period, as_of: date
+    facts: WorkerFacts, policy: Policy, program: Program, periods: list[Period], as_of: date
 ) -> list[MonthSubsidy]:
-    """The months of the period that are over, count, have a premium and are not decided."""
+    """The months of the periods that are over, count, have a premium and are not decided,
+    each once, under the first period that holds it."""
     decided = facts.decided_keys(CODE, policy.id)
     found = []
-    for month in months_between(period.start, period.last):
+    first = min(period.start for period in periods)
+    last = max(period.last for period in periods)
+    for month in months_between(first, last):
+        period = _under(periods, month)
+        if period is None:
+            continue  # between two periods
         premium = facts.premiums.get(month)
         if not _shared.is_over(month, as_of):
             break
@@ -216,7 +236,9 @@ def _rule(
         if amount <= 0:
             continue  # a premium of zero gives nothing to pay
         found.append(
-            MonthSubsidy(month, premium, rate, step, mode, amount, period.extension_of(month))
+            MonthSubsidy(
+                period, month, premium, rate, step, mode, amount, period.extension_of(month)
+            )
         )
     return found
 
@@ -232,12 +254,16 @@ def _evidence(
     facts: WorkerFacts,
     policy: Policy,
     program: Program,
-    period: Period,
     registered: date | None,
     subsidy: MonthSubsidy,
 ) -> dict[str, Any]:
     """The facts the month's flag rests on, as data."""
-    extension, premium, money = subsidy.extension, subsidy.premium, _shared.money
+    period, extension, premium, money = (
+        subsidy.period,
+        subsidy.extension,
+        subsidy.premium,
+        _shared.money,
+    )
     evidence: dict[str, Any] = {
         "group": period.group,
         "group_date": period.group_date.isoformat(),
@@ -263,7 +289,6 @@ def _explanation(
     facts: WorkerFacts,
     policy: Policy,
     program: Program,
-    period: Period,
     period_lines: list[str],
     subsidy: MonthSubsidy,
 ) -> list[str]:
@@ -274,7 +299,7 @@ def _explanation(
     month, premium, day, money = subsidy.month, subsidy.premium, subsidy.day, _shared.money
     lines = list(period_lines)
     if subsidy.extension is not None:
-        lines += _describe_extension(facts, policy, program, period, subsidy.extension)
+        lines += _describe_extension(facts, policy, program, subsidy.period, subsidy.extension)
     return [
         *lines,
         f"{month} 缴费：养老 {money(premium.pension)} + 医疗 {money(premium.medical)}"
@@ -288,16 +313,16 @@ def _explanation(
 
 
 def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagProposal]:
-    """One flag per month of the worker's period that is over, counts and has a premium."""
+    """One flag per month of the worker's periods that is over, counts and has a premium."""
     program = policy.program(CODE)
     if program is None or facts.city != policy.city:
         return []
-    period = _period(facts, policy, program, as_of)
-    if period is None:
+    periods = _periods(facts, policy, program, as_of)
+    if not periods:
         return []
-    # What every month's flag says of the period: worked out once, not once a month.
-    period_lines = _describe_period(facts, policy, program, period)
-    registered = _registration(facts, program, period)
+    # What every month's flag says of its period: worked out once a period, not once a month.
+    period_lines = {p.group: _describe_period(facts, policy, program, p) for p in periods}
+    registered = {p.group: _registration(facts, program, p) for p in periods}
     return [
         FlagProposal(
             program=CODE,
@@ -307,8 +332,10 @@ def evaluate(facts: WorkerFacts, policy: Policy, as_of: date) -> list[FlagPropos
             amount=subsidy.amount,
             period_start=subsidy.month,
             period_end=subsidy.month,
-            evidence=_evidence(facts, policy, program, period, registered, subsidy),
-            explanation=_explanation(facts, policy, program, period, period_lines, subsidy),
+            evidence=_evidence(facts, policy, program, registered[subsidy.period.group], subsidy),
+            explanation=_explanation(
+                facts, policy, program, period_lines[subsidy.period.group], subsidy
+            ),
         )
-        for subsidy in _rule(facts, policy, program, period, as_of)
+        for subsidy in _rule(facts, policy, program, periods, as_of)
     ]
