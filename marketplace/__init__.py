@@ -76,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.system.routes import blp as health_blp
     from marketplace.system.routes import register_docs_assets
     from marketplace.workers.routes import blp as workers_blp
+    from marketplace.workers.routes import statuses_blp
 
     models.import_all()
     guards.init_app(app, user_for_token)
@@ -90,6 +91,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         cities_blp,
         auth_blp,
         workers_blp,
+        statuses_blp,
         employers_blp,
         brokers_blp,
         jobs_blp,

@@ -62,10 +62,12 @@ TRAINING_IMPORTED = Event(
 )
 WORKER_GROUPS_CHANGED = Event(
     "worker_groups_changed",
-    """A worker's group dates or flags changed (失业登记, 就业困难, graduation, veteran …).
+    """A worker's group dates, flags or group statuses changed (失业登记, 就业困难, graduation …).
 
-    Payload: ``worker`` (a ``Worker``) and ``changes`` (``{field: [old, new]}``). Emitted by
-    ``workers.services.put_profile``. Heard by ``subsidies.hooks``, which evaluates the worker.""",
+    Payload: ``worker`` (a ``Worker``) and ``changes`` (``{field: [old, new]}`` of the dates the
+    rules read; empty when only a status's check changed). Emitted by
+    ``workers.services.put_profile`` and by ``workers.group_statuses`` (an official verified,
+    rejected or ended a status). Heard by ``subsidies.hooks``, which evaluates the worker.""",
     listeners=("marketplace.subsidies.hooks",),
 )
 SHIFTS_CANCELLED = Event(

@@ -20,10 +20,11 @@ from marketplace.common.months import Month
 from marketplace.database import stored_integer
 from marketplace.errors import Conflict
 from marketplace.extensions import db
-from marketplace.subsidies.evaluation import evaluator
+from marketplace.subsidies.evaluation import evaluator, risk
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.policy.catalogue import policy as policy_of
 from marketplace.subsidies.rules.facts import FlagProposal
+from marketplace.workers.models import GroupStatus
 
 # The parameter a capped programme's total per worker and policy may not pass (training).
 CAP_PARAMETER = "cap_per_worker"
@@ -54,7 +55,9 @@ def check_still_due(flag: SubsidyFlag, as_of: date) -> None:
 
     The cap is checked first, against the approved flags as they stand: the rules count them
     too (a flag they would cut is no longer proposed), but the official is told the reason.
+    A flag resting on a status the worker only declared waits for the status's verification.
     """
+    _check_verified(flag)
     _check_cap(flag, as_of)
     now = evaluator.proposals_now(flag.worker_id, flag.city, as_of)
     proposal = now.get((flag.program, flag.policy_id, flag.key))
@@ -68,6 +71,32 @@ def check_still_due(flag: SubsidyFlag, as_of: date) -> None:
             f"按 {as_of} 的记录，此标记的金额应为 {proposal.amount} 元"
             f"（标记上为 {flag.amount} 元），不能按原金额批准；请重新评估后再决定",
             {"proposed_now": _proposed(proposal)},
+        )
+
+
+def _check_verified(flag: SubsidyFlag) -> None:
+    groups = risk.groups_of(flag.evidence)
+    if not groups:
+        return
+    declared = db.session.scalars(
+        select(GroupStatus)
+        .where(
+            GroupStatus.worker_id == flag.worker_id,
+            GroupStatus.group.in_(groups),
+            GroupStatus.status == "declared",
+        )
+        .order_by(GroupStatus.id)
+    ).all()
+    if declared:
+        named = "、".join(f"{risk.GROUP_NAMES[s.group]}（{s.started_on}）" for s in declared)
+        raise Conflict(
+            f"此标记所依据的群体状态 {named} 仅为本人申报，尚未核验，不能批准；请先核验",
+            {
+                "unverified": [
+                    {"id": s.id, "group": s.group, "started_on": s.started_on.isoformat()}
+                    for s in declared
+                ]
+            },
         )
 
 

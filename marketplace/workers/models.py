@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
     event,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -165,3 +166,52 @@ def _stamp_changed_workers(session: Session, _context: Any, _instances: Any) -> 
 def reach_bucket(max_distance_km: float) -> int:
     """The smallest reach bucket covering ``max_distance_km``."""
     return next(bound for bound in REACH_BUCKETS_KM if max_distance_km <= bound)
+
+
+# The group statuses of contract v1.1, by the profile date that declares each.
+GROUP_OF_FIELD = {
+    "unemployment_registered_on": "unemployed",
+    "difficulty_certified_on": "difficulty",
+    "graduated_on": "graduate",
+}
+GROUPS = tuple(GROUP_OF_FIELD.values())
+STATUS_STATES = ("declared", "verified", "rejected")
+
+
+class GroupStatus(Model):
+    """A worker's group (失业登记, 就业困难认定, 毕业离校) as a period with an official's check.
+
+    Declared by the worker (the profile's date), verified (perhaps with corrected dates),
+    rejected or ended by an official of the worker's city. It holds from its start month through
+    its end month; a rejected status never holds. One per worker and group.
+    """
+
+    __tablename__ = "group_statuses"
+    __table_args__ = (
+        UniqueConstraint("worker_id", "group_name"),
+        CheckConstraint(
+            "group_name IN ('unemployed', 'difficulty', 'graduate')", name="group_known"
+        ),
+        CheckConstraint("status IN ('declared', 'verified', 'rejected')", name="status_known"),
+        CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="ends_after_start"),
+        Index("ix_group_statuses_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), index=True)
+    # "group" is an SQL keyword: the column is group_name, the attribute (and the API) group.
+    group: Mapped[str] = mapped_column("group_name", String(16))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(64))  # e.g. the 《就业创业证》 number
+    status: Mapped[str] = mapped_column(String(16), default="declared")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def holds(self) -> bool:
+        """Whether the status counts at all (a rejected one never does)."""
+        return self.status != "rejected"

@@ -12,8 +12,15 @@ from flask.views import MethodView
 
 from marketplace.common.api import Blueprint
 from marketplace.common.guards import auth_required, current_user
-from marketplace.workers import services
-from marketplace.workers.schemas import WorkerProfileInSchema, WorkerSchema
+from marketplace.workers import group_statuses, services
+from marketplace.workers.schemas import (
+    EndStatusInSchema,
+    GroupStatusSchema,
+    RejectStatusInSchema,
+    VerifyInSchema,
+    WorkerProfileInSchema,
+    WorkerSchema,
+)
 
 blp = Blueprint("workers", __name__, url_prefix="/api/v1/workers", description="Worker profiles")
 
@@ -36,3 +43,73 @@ class MyProfile(MethodView):
     def put(self, body: dict[str, Any]):
         """Create or replace my worker profile."""
         return services.own_view(services.put_profile(current_user(), body))
+
+
+# The officials' side of group statuses: by a status's own id, outside /workers.
+statuses_blp = Blueprint(
+    "group_statuses", __name__, url_prefix="/api/v1", description="Group statuses (contract v1.1)"
+)
+
+
+@blp.route("/me/group-statuses")
+class MyGroupStatuses(MethodView):
+    """The caller's group statuses."""
+
+    @auth_required("worker")
+    @blp.response(200, GroupStatusSchema(many=True))
+    @blp.errors(404)
+    def get(self):
+        """List my group statuses: declared by my profile, or checked by an official."""
+        return group_statuses.statuses_of(services.my_profile(current_user()).id)
+
+
+@blp.route("/<int:worker_id>/group-statuses")
+class WorkerGroupStatuses(MethodView):
+    """A worker's group statuses, for the officials of its city and admins."""
+
+    @auth_required("official", "admin")
+    @blp.response(200, GroupStatusSchema(many=True))
+    @blp.errors(404)
+    def get(self, worker_id: int):
+        """List a worker's group statuses (an official of its city, or an admin)."""
+        worker = group_statuses.readable_worker(current_user(), worker_id)
+        return group_statuses.statuses_of(worker.id)
+
+
+@statuses_blp.route("/group-statuses/<int:status_id>/verify")
+class VerifyStatus(MethodView):
+    """An official verifies a status."""
+
+    @auth_required("official", "admin")
+    @statuses_blp.arguments(VerifyInSchema)
+    @statuses_blp.response(200, GroupStatusSchema)
+    @statuses_blp.errors(404, 409)
+    def post(self, body: dict[str, Any], status_id: int):
+        """Verify a status of a worker of my city, perhaps correcting its dates (audited)."""
+        return group_statuses.verify(current_user(), status_id, body)
+
+
+@statuses_blp.route("/group-statuses/<int:status_id>/reject")
+class RejectStatus(MethodView):
+    """An official rejects a status."""
+
+    @auth_required("official", "admin")
+    @statuses_blp.arguments(RejectStatusInSchema)
+    @statuses_blp.response(200, GroupStatusSchema)
+    @statuses_blp.errors(404)
+    def post(self, body: dict[str, Any], status_id: int):
+        """Reject a status of a worker of my city, with the reason: it no longer holds (audited)."""
+        return group_statuses.reject(current_user(), status_id, body["reason"])
+
+
+@statuses_blp.route("/group-statuses/<int:status_id>/end")
+class EndStatus(MethodView):
+    """An official ends a status."""
+
+    @auth_required("official", "admin")
+    @statuses_blp.arguments(EndStatusInSchema)
+    @statuses_blp.response(200, GroupStatusSchema)
+    @statuses_blp.errors(404, 409)
+    def post(self, body: dict[str, Any], status_id: int):
+        """End a status of a worker of my city on a day: it holds through that month (audited)."""
+        return group_statuses.end(current_user(), status_id, body["ended_on"])

@@ -10,7 +10,7 @@ from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text, WholePattern
-from marketplace.common.schemas import LocationSchema
+from marketplace.common.schemas import Instant, LocationSchema
 
 _CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d", re.ASCII)
 # Skills are free tags for now, Chinese ones too ("电工证"): letters of any script, matched whole.
@@ -128,3 +128,42 @@ class RevealQuerySchema(ma.Schema):
         """A reveal states its reason."""
         if "reveal" in data and "reason" not in data:
             raise ma.ValidationError("required to reveal the ID number", "reason")
+
+
+class GroupStatusSchema(ma.Schema):
+    """A worker's group as a period with an official's check (contract v1.1)."""
+
+    id = fields.Integer(required=True)
+    worker_id = fields.Integer(required=True)
+    group = fields.String(
+        required=True, metadata={"enum": ["unemployed", "difficulty", "graduate"]}
+    )
+    started_on = fields.Date(required=True)
+    ended_on = fields.Date(allow_none=True)
+    reference = fields.String(
+        allow_none=True, metadata={"description": "e.g. 《就业创业证》 number"}
+    )
+    status = fields.String(required=True, metadata={"enum": ["declared", "verified", "rejected"]})
+    decided_by = fields.Integer(allow_none=True)
+    decided_at = Instant(allow_none=True)
+    reason = fields.String(allow_none=True)
+
+
+class VerifyInSchema(ma.Schema):
+    """Verify a status; the official may correct its dates and note the certificate."""
+
+    started_on = fields.Date()
+    ended_on = fields.Date(allow_none=True)
+    reference = Text(allow_none=True, validate=validate.Length(min=1, max=64))
+
+
+class RejectStatusInSchema(ma.Schema):
+    """Reject a status: the reason is required."""
+
+    reason = Text(required=True, multiline=True, validate=validate.Length(min=1, max=1000))
+
+
+class EndStatusInSchema(ma.Schema):
+    """End a status on a day (e.g. the unemployment registration was cancelled)."""
+
+    ended_on = fields.Date(required=True)

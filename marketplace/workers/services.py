@@ -30,6 +30,7 @@ from marketplace.common.profiles import Profiles
 from marketplace.database import personal_cipher
 from marketplace.errors import Conflict, Forbidden, Invalid, field_error
 from marketplace.extensions import db
+from marketplace.workers import group_statuses
 from marketplace.workers.models import (
     GROUP_DATE_FIELDS,
     GROUP_FLAG_FIELDS,
@@ -137,6 +138,7 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
             "invalid resident ID number", field_error("json", "id_number", str(error))
         ) from None
     _check_group_dates(data, today, identity.birth_date)
+    group_statuses.check_declarations(worker, data)
 
     digests = id_number_lookup_hashes(identity.number)
     if worker is not None and worker.id_number_hash not in digests:
@@ -170,7 +172,7 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
     worker.district = data["district"]
     worker.lat, worker.lon = geo.home_point(data["location"]["lat"], data["location"]["lon"])
     worker.cell = geo.cell_of(worker.lat, worker.lon)
-    for field in (*GROUP_DATE_FIELDS, *GROUP_FLAG_FIELDS):
+    for field in GROUP_FLAG_FIELDS:
         setattr(worker, field, data[field])
     worker.availability = [dict(window) for window in data["availability"]]
     worker.max_distance_km = data["max_distance_km"]
@@ -182,6 +184,8 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
             db.session.flush()
     except IntegrityError:
         raise Conflict("this ID number belongs to another worker profile") from None
+    # The dates declare statuses; the columns become what the rules read (none when rejected).
+    group_statuses.declare(worker, data)
 
     changes = {
         field: [old, _group_value(getattr(worker, field))]
@@ -267,12 +271,16 @@ class WorkerView:
 
 
 def own_view(worker: Worker) -> WorkerView:
-    """The profile as its worker sees it: the 6 + 4 mask and the birth date.
+    """The profile as its worker sees it: the 6 + 4 mask and the birth date, and each group's
+    date as its status has it (a rejected one too: it is the worker's own declaration).
 
     Both are read from the ciphertext: stored in clear they would be the whole number.
     """
     number = id_cipher().decrypt(worker.id_number_ciphertext)
-    return WorkerView(worker, holder_mask(number), birth_date_of(number))
+    view = WorkerView(worker, holder_mask(number), birth_date_of(number))
+    for field, day in group_statuses.declared_dates(worker.id).items():
+        setattr(view, field, day)
+    return view
 
 
 def reveal_id_number(user: User, worker: Worker, reason: str) -> WorkerView:

@@ -22,7 +22,7 @@ from marketplace.bookings.models import Booking
 from marketplace.common.months import Month, months_between
 from marketplace.earnings.models import Contribution, Earning
 from marketplace.subsidies.models import SubsidyFlag
-from marketplace.workers.models import Worker, WorkerGroupChange
+from marketplace.workers.models import GroupStatus, Worker, WorkerGroupChange
 from tests.conftest import resident_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -55,13 +55,29 @@ class Person:
         return self.worker.id
 
 
+def verify_statuses(database: scoped_session, worker_id: int) -> None:
+    """Mark the worker's declared statuses verified, as an official would (written straight)."""
+    database.execute(
+        update(GroupStatus)
+        .where(GroupStatus.worker_id == worker_id, GroupStatus.status == "declared")
+        .values(status="verified", decided_at=NOW, updated_at=NOW)
+    )
+    database.commit()
+
+
 @pytest.fixture
 def person(make_worker: Callable[..., Any], database: scoped_session) -> Callable[..., Person]:
-    """A worker of 无锡 (unless told): ``person(unemployment_registered_on=date(2025, 12, 10))``."""
+    """A worker of 无锡 (unless told): ``person(unemployment_registered_on=date(2025, 12, 10))``.
 
-    def make(**overrides: Any) -> Person:
+    The group dates declare statuses, which an official has verified unless ``verified=False``
+    (a flag resting on a declared status cannot be approved).
+    """
+
+    def make(verified: bool = True, **overrides: Any) -> Person:
         number = overrides.pop("id_number", None) or resident_id()
         worker = make_worker(id_number=number, **overrides)
+        if verified:
+            verify_statuses(database, worker.id)
         return Person(worker, number, database.get(User, worker.user_id))
 
     return make

@@ -107,6 +107,8 @@ class Gathered:
     employers: dict[int, dict[Month, dict[int, Decimal]]] = field(default_factory=dict)
     long_days: dict[int, dict[Month, list[tuple[date, Decimal]]]] = field(default_factory=dict)
     group_entries: dict[int, dict[str, GroupEntry]] = field(default_factory=dict)
+    group_ends: dict[int, dict[str, date]] = field(default_factory=dict)  # ended statuses
+    unverified: dict[int, dict[str, date]] = field(default_factory=dict)  # declared statuses
 
     def facts(self, worker_id: int) -> rules_facts.WorkerFacts:
         """The rules' view of one worker."""
@@ -122,6 +124,7 @@ class Gathered:
             premiums=self.premiums.get(worker_id, {}),
             training=self.training.get(worker_id, ()),
             existing_flags=self.existing.get(worker_id, ()),
+            group_ends=self.group_ends.get(worker_id, {}),
         )
 
     def risk_facts(self, worker_id: int) -> RiskFacts:
@@ -136,6 +139,7 @@ class Gathered:
             employers=self.employers.get(worker_id, {}),
             long_days=self.long_days.get(worker_id, {}),
             group_entries=self.group_entries.get(worker_id, {}),
+            unverified=self.unverified.get(worker_id, {}),
         )
 
 

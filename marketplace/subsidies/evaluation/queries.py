@@ -41,7 +41,7 @@ from marketplace.subsidies.evaluation.risk import (
 )
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.rules import facts as rules_facts
-from marketplace.workers.models import GROUP_DATE_FIELDS, Worker, WorkerGroupChange
+from marketplace.workers.models import GROUP_DATE_FIELDS, GroupStatus, Worker, WorkerGroupChange
 
 __all__ = ["Gathered", "StoredFlag", "gather", "training_key"]
 
@@ -239,6 +239,22 @@ def _group_entries(scope: _Scope, data: Gathered) -> None:
         data.group_entries.setdefault(worker_id, {})[name] = GroupEntry(value, recorded_at)
 
 
+def _group_statuses(scope: _Scope, data: Gathered) -> None:
+    """The statuses' ends (the profile's columns hold their starts) and which are unverified."""
+    query = select(
+        GroupStatus.worker_id,
+        GroupStatus.group,
+        GroupStatus.started_on,
+        GroupStatus.ended_on,
+        GroupStatus.status,
+    ).where(scope(GroupStatus.worker_id), GroupStatus.status != "rejected")
+    for worker_id, group, started_on, ended_on, status in execute_core(query):
+        if ended_on is not None:
+            data.group_ends.setdefault(worker_id, {})[group] = ended_on
+        if status == "declared":
+            data.unverified.setdefault(worker_id, {})[group] = started_on
+
+
 def _flags(scope: _Scope, data: Gathered) -> None:
     query = select(
         SubsidyFlag.id,
@@ -276,5 +292,6 @@ def gather(city: str, timezone: str, worker_ids: Sequence[int] | None = None) ->
     _premiums(scope, data, months)
     _training(scope, data)
     _group_entries(scope, data)
+    _group_statuses(scope, data)
     _flags(scope, data)
     return data

@@ -27,6 +27,7 @@ FAR_CHECK_IN = "far_check_in"
 NO_LONGER_SUPPORTED = "no_longer_supported"
 TOKEN_INCOME = "token_income"  # noqa: S105 — a signal's code, not a secret
 STABLE_BEFORE_GROUP = "stable_before_group"
+GROUP_UNVERIFIED = "group_unverified"
 CODES = (
     NO_ATTENDANCE,
     SINGLE_EMPLOYER,
@@ -36,6 +37,7 @@ CODES = (
     NO_LONGER_SUPPORTED,
     TOKEN_INCOME,
     STABLE_BEFORE_GROUP,
+    GROUP_UNVERIFIED,
 )
 NO_RISK = "none"  # what the officials' filter calls "no signal at all"
 NAMES = {
@@ -47,6 +49,7 @@ NAMES = {
     NO_LONGER_SUPPORTED: "规则已不再支持",
     TOKEN_INCOME: "收入微薄",
     STABLE_BEFORE_GROUP: "此前已稳定收入",
+    GROUP_UNVERIFIED: "群体状态未核验",
 }
 
 SINGLE_EMPLOYER_SHARE = Decimal("0.8")  # more than this share of the income from one employer
@@ -98,6 +101,7 @@ class RiskFacts:
     employers: Mapping[Month, Mapping[int, Decimal]] = field(default_factory=dict)
     long_days: Mapping[Month, Sequence[tuple[date, Decimal]]] = field(default_factory=dict)
     group_entries: Mapping[str, GroupEntry] = field(default_factory=dict)
+    unverified: Mapping[str, date] = field(default_factory=dict)  # declared statuses, by group
 
 
 def _months(proposal: FlagProposal) -> list[Month]:
@@ -237,6 +241,34 @@ def stable_before_group(
     )
 
 
+GROUP_NAMES = {"unemployed": "失业登记", "difficulty": "就业困难人员认定", "graduate": "高校毕业"}
+
+
+def groups_of(evidence: Mapping[str, object]) -> list[str]:
+    """The groups a flag rests on, as its evidence names them: its group, and the unemployment
+    registration a policy asks for besides (西宁)."""
+    groups = []
+    if evidence.get("group") in GROUP_NAMES:
+        groups.append(str(evidence["group"]))
+    if evidence.get("unemployment_registered_on"):
+        groups.append("unemployed")
+    return list(dict.fromkeys(groups))
+
+
+def group_unverified(proposal: FlagProposal, facts: RiskFacts) -> str | None:
+    """A status the flag rests on is only declared: it cannot be approved until verified."""
+    found = [
+        f"{GROUP_NAMES[group]}（{facts.unverified[group]}）"
+        for group in groups_of(proposal.evidence)
+        if group in facts.unverified
+    ]
+    if not found:
+        return None
+    return (
+        f"{GROUP_UNVERIFIED}: {'、'.join(found)} 仅为本人申报，尚未经经办人员核验；核验前不能批准"
+    )
+
+
 def signals(proposal: FlagProposal, facts: RiskFacts) -> list[str]:
     """The risk signals of a proposed flag, over the months of its period (none without one)."""
     months = _months(proposal)
@@ -250,6 +282,7 @@ def signals(proposal: FlagProposal, facts: RiskFacts) -> list[str]:
         far_check_in(months, facts),
         token_income(months, facts),
         stable_before_group(proposal, months, facts),
+        group_unverified(proposal, facts),
     ]
     return [signal for signal in found if signal is not None]
 

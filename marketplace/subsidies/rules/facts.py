@@ -64,6 +64,14 @@ class ExistingFlag:
         return self.status in DECIDED
 
 
+# The date each group's status holds from, as the facts carry it.
+GROUP_DATE_OF = {
+    "unemployed": "unemployment_registered_on",
+    "difficulty": "difficulty_certified_on",
+    "graduate": "graduated_on",
+}
+
+
 @dataclass(frozen=True)
 class WorkerFacts:
     """Everything the rules know about one worker.
@@ -82,6 +90,21 @@ class WorkerFacts:
     premiums: Mapping[Month, Premium] = field(default_factory=dict)
     training: Sequence[TrainingRecord] = ()
     existing_flags: Sequence[ExistingFlag] = ()
+    # The day a group's status ended (an official ended it); a group without one holds onward.
+    group_ends: Mapping[str, date] = field(default_factory=dict)
+
+    def group_start(self, group: str) -> date | None:
+        """The day the group's status holds from (None: not in the group, or rejected)."""
+        day: date | None = getattr(self, GROUP_DATE_OF[group])
+        return day
+
+    def holds(self, group: str, month: Month) -> bool:
+        """Whether the group holds in ``month``: from its start month through its end month."""
+        start = self.group_start(group)
+        if start is None or month < Month.of(start):
+            return False
+        end = self.group_ends.get(group)
+        return end is None or month <= Month.of(end)
 
     def income_in(self, month: Month) -> Decimal:
         """The platform income of ``month`` (0.00 when none was recorded)."""

@@ -42,7 +42,11 @@ def _first_run(
     month = max(since, Month.of(policy.effective_from))
     streak = 0
     while _shared.is_over(month, as_of):
-        if policy.month_counts(month) and _shared.is_stable(facts, policy, program, month):
+        if (
+            policy.month_counts(month)
+            and any(facts.holds(group, month) for group in GROUP_NAMES)
+            and _shared.is_stable(facts, policy, program, month)
+        ):
             streak += 1
             if streak == program.count("stable_months", month.last_day):
                 return month - (streak - 1), month
@@ -89,9 +93,10 @@ def _rule(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> 
     first, last = run
     if program.flag("requires_resident", last.last_day) and not facts.resident:
         return None
-    # A run qualifies under a group when all of its months are in or after that group's month.
+    # A run qualifies under a group when the group holds in all of its months.
+    months = months_between(first, last)
     group = (
-        "difficulty" if "difficulty" in groups and first >= groups["difficulty"] else "unemployed"
+        "difficulty" if all(facts.holds("difficulty", month) for month in months) else "unemployed"
     )
     amount = program.money(f"amount_{group}", last.last_day)
     return Run(known, group, first, last, amount)
@@ -105,7 +110,9 @@ def _explanation(facts: WorkerFacts, policy: Policy, program: Program, run: Run)
         f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给平台）："
         "平台帮助常住本市的失业人员、就业困难人员实现连续稳定收入",
         *(
-            f"群体：{GROUP_NAMES[name]}（{on}，自 {Month.of(on)} 起计）"
+            f"群体：{GROUP_NAMES[name]}（{on}，自 {Month.of(on)} 起计"
+            + (f"，至 {Month.of(end)} 止" if (end := facts.group_ends.get(name)) else "")
+            + "）"
             for name, on in sorted(run.groups.items())
         ),
         f"常住地在本市：{'是' if facts.resident else '否'}；"

@@ -68,6 +68,7 @@ class Period:
     start: Month
     end: Month  # the end of the period before any extension
     extensions: tuple[Extension, ...]
+    until: Month | None = None  # the group's status ended this month: no month after it counts
 
     def extension_of(self, month: Month) -> Extension | None:
         """The extension that ``month`` belongs to, or None for a month of the period proper."""
@@ -123,7 +124,9 @@ def _period(
             added = program.count("extension_months", day)
             extensions.append(Extension(last + 1, last + added, tested, unstable))
             last = last + added
-    return Period(group, group_date, day, start, end, tuple(extensions))
+    ended = facts.group_ends.get(group)
+    until = Month.of(ended) if ended else None
+    return Period(group, group_date, day, start, end, tuple(extensions), until)
 
 
 def _describe_period(
@@ -135,7 +138,9 @@ def _describe_period(
     lines = [
         f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给个人）："
         "按个人缴纳的养老、医疗保险费给予补贴",
-        f"群体：{GROUP_NAMES[period.group]}（{period.group_date}，自 {group_month} 起计）",
+        f"群体：{GROUP_NAMES[period.group]}（{period.group_date}，自 {group_month} 起计"
+        + (f"，至 {period.until} 止" if period.until else "")
+        + "）",
     ]
     if period.group == "graduate":
         window = program.count("graduate_window_months", day)
@@ -207,7 +212,14 @@ class MonthSubsidy:
 
 def _under(periods: list[Period], month: Month) -> Period | None:
     # The first period (difficulty's, when both) that holds the month.
-    return next((p for p in periods if p.start <= month <= p.last), None)
+    return next(
+        (
+            p
+            for p in periods
+            if p.start <= month <= p.last and (p.until is None or month <= p.until)
+        ),
+        None,
+    )
 
 
 def _rule(

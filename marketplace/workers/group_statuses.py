@@ -1,0 +1,205 @@
+"""Group statuses (contract v1.1): the worker declares, an official of the worker's city checks.
+
+A worker's profile dates (失业登记, 就业困难人员认定, 毕业) declare a status of that group: a PUT
+declares it, re-dates it or, with null, withdraws it — while it is only declared. Once an
+official has verified or rejected it, it is the office's: a PUT that would change its date is
+refused (409). Officials verify (perhaps correcting the dates, with the certificate's reference),
+reject (with a reason) or end a status; each is an audit event and the worker is evaluated again.
+
+The profile's date columns are what the rules, matching's priority and the statistics read: the
+start of a status that holds (declared or verified), none for a rejected one. The profile the
+worker reads shows the status's own start, rejected or not.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from marketplace import clock, events
+from marketplace.audit import services as audit
+from marketplace.auth.models import User
+from marketplace.cities import catalogue
+from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from marketplace.extensions import db
+from marketplace.workers.models import GROUP_OF_FIELD, GroupStatus, Worker
+
+FIELD_OF_GROUP = {group: field for field, group in GROUP_OF_FIELD.items()}
+NAMES = {"unemployed": "失业登记", "difficulty": "就业困难人员认定", "graduate": "高校毕业"}
+
+
+def statuses_of(worker_id: int) -> list[GroupStatus]:
+    """The worker's statuses, in the groups' order."""
+    found = db.session.scalars(select(GroupStatus).where(GroupStatus.worker_id == worker_id))
+    order = {group: n for n, group in enumerate(FIELD_OF_GROUP)}
+    return sorted(found, key=lambda status: order[status.group])
+
+
+def declared_dates(worker_id: int) -> dict[str, date]:
+    """What the worker's profile shows of each group: its status's start, held or rejected."""
+    return {FIELD_OF_GROUP[s.group]: s.started_on for s in statuses_of(worker_id)}
+
+
+def check_declarations(worker: Worker | None, data: dict[str, Any]) -> None:
+    """Refuse (409, nothing changed) a profile that would re-date a status the office decided."""
+    if worker is None or worker.id is None:
+        return
+    for status in statuses_of(worker.id):
+        field = FIELD_OF_GROUP[status.group]
+        if status.status != "declared" and data[field] != status.started_on:
+            state = "核验" if status.status == "verified" else "驳回"
+            raise Conflict(
+                f"{NAMES[status.group]}状态已由经办人员{state}（自 {status.started_on}），"
+                "不能在个人资料中修改；如需更正，请联系所在城市的人社部门",
+                field_error("json", field, f"已{state}：{status.started_on}"),
+            )
+
+
+def declare(worker: Worker, data: dict[str, Any]) -> None:
+    """Make the worker's declared statuses follow the profile's dates; set what the rules read.
+
+    Called after ``check_declarations`` passed: a decided status keeps its dates.
+    """
+    now = clock.now()
+    current = {status.group: status for status in statuses_of(worker.id)}
+    for field, group in GROUP_OF_FIELD.items():
+        day = data[field]
+        status = current.get(group)
+        if status is None and day is not None:
+            status = GroupStatus(
+                worker_id=worker.id, group=group, started_on=day, created_at=now, updated_at=now
+            )
+            status.status = "declared"
+            db.session.add(status)
+        elif status is not None and status.status == "declared":
+            if day is None:
+                db.session.delete(status)  # withdrawn
+                status = None
+            elif day != status.started_on:
+                status.started_on, status.updated_at = day, now
+        setattr(worker, field, _held_start(status))
+    db.session.flush()
+
+
+def _held_start(status: GroupStatus | None) -> date | None:
+    return status.started_on if status is not None and status.holds else None
+
+
+def _official_of(user: User, worker: Worker) -> None:
+    if user.role != "official":
+        raise Forbidden("只有该人员所在城市的经办人员可以核验群体状态")
+    if user.city != worker.city:
+        raise NotFound("group status")
+
+
+def _decided(user: User, status_id: int) -> tuple[GroupStatus, Worker]:
+    status = db.session.scalar(
+        select(GroupStatus).where(GroupStatus.id == status_id).with_for_update()
+    )
+    worker = db.session.get(Worker, status.worker_id) if status is not None else None
+    if status is None or worker is None:
+        raise NotFound("group status")
+    _official_of(user, worker)
+    return status, worker
+
+
+def _today(worker: Worker) -> date:
+    place = catalogue.find(worker.city)
+    return place.today() if place else clock.today()
+
+
+def _changed(
+    user: User, status: GroupStatus, worker: Worker, verb: str, data: dict[str, Any]
+) -> None:
+    """Record an official's change: the columns the rules read, the audit event, a new
+    evaluation of the worker (through the catalogue's event)."""
+    field = FIELD_OF_GROUP[status.group]
+    old = getattr(worker, field)
+    setattr(worker, field, _held_start(status))
+    status.decided_by, status.decided_at = user.id, clock.now()
+    status.updated_at = status.decided_at
+    db.session.flush()
+    audit.record(
+        f"group_status.{verb}",
+        "group_status",
+        status.id,
+        {"worker_id": worker.id, "group": status.group, **data},
+        actor_id=user.id,
+        city=worker.city,
+    )
+    new = getattr(worker, field)
+    changes = {field: [_text(old), _text(new)]} if old != new else {}
+    events.emit(events.WORKER_GROUPS_CHANGED, worker=worker, changes=changes)
+
+
+def _text(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _check_dates(worker: Worker, started_on: date, ended_on: date | None) -> None:
+    today = _today(worker)
+    if started_on > today:
+        raise Invalid(
+            "开始日期不能晚于今天", field_error("json", "started_on", f"晚于今天（{today}）")
+        )
+    if ended_on is not None and ended_on < started_on:
+        raise Invalid("结束日期不能早于开始日期", field_error("json", "ended_on", "早于开始日期"))
+
+
+def verify(user: User, status_id: int, data: dict[str, Any]) -> GroupStatus:
+    """Verify a status, perhaps correcting its dates and noting the certificate's reference."""
+    status, worker = _decided(user, status_id)
+    started_on = data.get("started_on") or status.started_on
+    ended_on = data.get("ended_on", status.ended_on)
+    _check_dates(worker, started_on, ended_on)
+    status.status = "verified"
+    status.started_on, status.ended_on = started_on, ended_on
+    if data.get("reference") is not None:
+        status.reference = data["reference"]
+    status.reason = None
+    _changed(
+        user,
+        status,
+        worker,
+        "verified",
+        {
+            "started_on": started_on.isoformat(),
+            "ended_on": _text(ended_on),
+            "reference": status.reference,
+        },
+    )
+    return status
+
+
+def reject(user: User, status_id: int, reason: str) -> GroupStatus:
+    """Reject a status, with the reason: it never holds again unless verified later."""
+    status, worker = _decided(user, status_id)
+    status.status = "rejected"
+    status.reason = reason
+    _changed(user, status, worker, "rejected", {"reason": reason})
+    return status
+
+
+def end(user: User, status_id: int, ended_on: date) -> GroupStatus:
+    """End a status on ``ended_on`` (e.g. the unemployment registration was cancelled)."""
+    status, worker = _decided(user, status_id)
+    if status.status == "rejected":
+        raise Conflict("已驳回的群体状态不能结束")
+    _check_dates(worker, status.started_on, ended_on)
+    if ended_on > _today(worker):
+        raise Invalid("结束日期不能晚于今天", field_error("json", "ended_on", "晚于今天"))
+    status.ended_on = ended_on
+    _changed(user, status, worker, "ended", {"ended_on": ended_on.isoformat()})
+    return status
+
+
+def readable_worker(user: User, worker_id: int) -> Worker:
+    """A worker whose statuses ``user`` may read: an official of its city, or an admin."""
+    worker = db.session.get(Worker, worker_id)
+    if user.role not in ("official", "admin"):
+        raise Forbidden("只有人社部门经办人员和平台管理员可以查看群体状态")
+    if worker is None or (user.role == "official" and user.city != worker.city):
+        raise NotFound("worker")
+    return worker
