@@ -33,7 +33,7 @@ from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, Shift
 from marketplace.jobs.schemas import JobInSchema
-from marketplace.workers import group_statuses
+from marketplace.workers import employment, group_statuses
 from marketplace.workers import services as workers
 from marketplace.workers.models import GroupStatus, Worker
 from marketplace.workers.schemas import WorkerProfileInSchema
@@ -647,6 +647,25 @@ CROWD_GIVEN = ["秀兰", "建国", "海燕", "志强", "丽娟", "文斌", "春�
 CROWD_SOURCE = "合作平台（同城零工）"
 
 
+def _register_employment() -> int:
+    """西宁's registered unemployed found flexible work and registered it (就业登记承诺制) from
+    the first day of the month after their unemployment registration (how many registered)."""
+    registered = 0
+    found = db.session.scalars(
+        select(Worker)
+        .where(Worker.city == "xining", Worker.unemployment_registered_on.is_not(None))
+        .order_by(Worker.id)
+    ).all()
+    for worker in found:
+        user = db.session.get(User, worker.user_id)
+        assert user is not None and worker.unemployment_registered_on is not None
+        start = Month.of(worker.unemployment_registered_on).next().first_day
+        body = {"form": "flexible", "started_on": start, "commitment": True}
+        employment.register(user, worker, body)
+        registered += 1
+    return registered
+
+
 def _verify_statuses() -> int:
     """The cities' officials have checked the declared statuses against their certificates,
     all but a few of the crowd's, which wait in the desk's queue (how many were verified)."""
@@ -751,6 +770,7 @@ def load() -> dict[str, int]:
     live = _bookings(worker_users, employer_users, posted)
     past = _history(worker_users, employer_users)
     imported = _subsidy_history(admin) + _crowd(admin)
+    registered = _register_employment()
     verified = _verify_statuses()
     crowd = CROWD_SIZE * len(CROWD_DISTRICTS)
     return {
@@ -761,4 +781,5 @@ def load() -> dict[str, int]:
         "bookings": live + past,
         "imported records": imported,
         "verified group statuses": verified,
+        "employment registrations": registered,
     }

@@ -215,3 +215,37 @@ class GroupStatus(Model):
     def holds(self) -> bool:
         """Whether the status counts at all (a rejected one never does)."""
         return self.status != "rejected"
+
+
+EMPLOYMENT_FORMS = ("flexible", "employed", "self_employed")
+
+
+class EmploymentRegistration(Model):
+    """An employment registration by commitment (就业登记承诺制, 无锡 第十条; 西宁 第十八条).
+
+    Registered at once on the worker's commitment that it is true, checked later: an official of
+    the worker's city may revoke it. The worker ends it when the work ends.
+    """
+
+    __tablename__ = "employment_registrations"
+    __table_args__ = (
+        CheckConstraint("form IN ('flexible', 'employed', 'self_employed')", name="form_known"),
+        CheckConstraint("status IN ('registered', 'revoked')", name="status_known"),
+        CheckConstraint("ended_on IS NULL OR ended_on >= started_on", name="ends_after_start"),
+        CheckConstraint(
+            "(form = 'employed') = (employer_id IS NOT NULL)", name="employer_iff_employed"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"), index=True)
+    form: Mapped[str] = mapped_column(String(16))
+    started_on: Mapped[date] = mapped_column(Date)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"))
+    status: Mapped[str] = mapped_column(String(16), default="registered")
+    revoked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -9,13 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
-from marketplace.common.api import Blueprint
+from marketplace.common.api import Blueprint, page_of
 from marketplace.common.guards import auth_required, current_user
-from marketplace.workers import group_statuses, services
+from marketplace.workers import employment, group_statuses, services
 from marketplace.workers.schemas import (
     EndStatusInSchema,
     GroupStatusSchema,
+    RegistrationInSchema,
+    RegistrationQuerySchema,
+    RegistrationSchema,
     RejectStatusInSchema,
     VerifyInSchema,
     WorkerProfileInSchema,
@@ -113,3 +117,68 @@ class EndStatus(MethodView):
     def post(self, body: dict[str, Any], status_id: int):
         """End a status of a worker of my city on a day: it holds through that month (audited)."""
         return group_statuses.end(current_user(), status_id, body["ended_on"])
+
+
+@blp.route("/me/employment-registrations")
+class MyRegistrations(MethodView):
+    """The caller's employment registrations (就业登记承诺制)."""
+
+    @auth_required("worker")
+    @blp.response(200, RegistrationSchema(many=True))
+    @blp.errors(404)
+    def get(self):
+        """List my employment registrations, newest first."""
+        return employment.mine(services.my_profile(current_user()))
+
+    @auth_required("worker")
+    @blp.arguments(RegistrationInSchema)
+    @blp.response(201, RegistrationSchema)
+    @blp.errors(404)
+    def post(self, body: dict[str, Any]):
+        """Register my employment on my commitment that it is true (registered at once)."""
+        user = current_user()
+        return employment.register(user, services.my_profile(user), body)
+
+
+@blp.route("/me/employment-registrations/<int:registration_id>/end")
+class EndMyRegistration(MethodView):
+    """The work of a registration ended."""
+
+    @auth_required("worker")
+    @blp.arguments(EndStatusInSchema)
+    @blp.response(200, RegistrationSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], registration_id: int):
+        """End one of my employment registrations on a day."""
+        user = current_user()
+        return employment.end_mine(
+            user, services.my_profile(user), registration_id, body["ended_on"]
+        )
+
+
+@statuses_blp.route("/employment-registrations")
+class Registrations(MethodView):
+    """The employment registrations of a city."""
+
+    @auth_required("official", "admin")
+    @statuses_blp.arguments(RegistrationQuerySchema, location="query")
+    @statuses_blp.response(200, RegistrationSchema(many=True))
+    @statuses_blp.paginate()
+    @statuses_blp.errors(403)
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List the employment registrations of my city (admins: of the city named)."""
+        found = employment.of_city(current_user(), query.get("city"), query.get("status"))
+        return page_of(found, pagination_parameters)
+
+
+@statuses_blp.route("/employment-registrations/<int:registration_id>/revoke")
+class RevokeRegistration(MethodView):
+    """An official revokes a registration."""
+
+    @auth_required("official", "admin")
+    @statuses_blp.arguments(RejectStatusInSchema)
+    @statuses_blp.response(200, RegistrationSchema)
+    @statuses_blp.errors(404, 409)
+    def post(self, body: dict[str, Any], registration_id: int):
+        """Revoke an employment registration of a worker of my city, with the reason (audited)."""
+        return employment.revoke(current_user(), registration_id, body["reason"])

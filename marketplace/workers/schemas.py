@@ -167,3 +167,41 @@ class EndStatusInSchema(ma.Schema):
     """End a status on a day (e.g. the unemployment registration was cancelled)."""
 
     ended_on = fields.Date(required=True)
+
+
+class RegistrationInSchema(ma.Schema):
+    """Register one's employment on one's own commitment (就业登记承诺制)."""
+
+    form = fields.String(
+        required=True, validate=validate.OneOf(["flexible", "employed", "self_employed"])
+    )
+    started_on = fields.Date(required=True)
+    employer_id = fields.Integer(
+        allow_none=True, metadata={"description": "required for form employed, else absent"}
+    )
+    commitment = fields.Boolean(
+        required=True, metadata={"description": "true: I commit that this is true"}
+    )
+
+
+class RegistrationSchema(ma.Schema):
+    """An employment registration."""
+
+    id = fields.Integer(required=True)
+    worker_id = fields.Integer(required=True)
+    form = fields.String(
+        required=True, metadata={"enum": ["flexible", "employed", "self_employed"]}
+    )
+    started_on = fields.Date(required=True)
+    ended_on = fields.Date(allow_none=True)
+    employer_id = fields.Integer(allow_none=True)
+    status = fields.String(required=True, metadata={"enum": ["registered", "revoked"]})
+    reason = fields.String(allow_none=True)
+    created_at = Instant(required=True)
+
+
+class RegistrationQuerySchema(ma.Schema):
+    """Whose registrations (an official's own city by default) and which."""
+
+    city = fields.String(validate=validate.OneOf(catalogue.codes()))
+    status = fields.String(validate=validate.OneOf(["registered", "revoked"]))

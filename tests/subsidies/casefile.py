@@ -23,6 +23,7 @@ from marketplace.common.months import Month, months_between
 from marketplace.subsidies.policy.catalogue import policy
 from marketplace.subsidies.rules import programs
 from marketplace.subsidies.rules.facts import (
+    EmploymentRegistration,
     ExistingFlag,
     FlagProposal,
     Premium,
@@ -87,6 +88,10 @@ def facts(case: Case) -> WorkerFacts:
         training=[
             TrainingRecord(r["key"], r["course"], Decimal(r["class_hours"]), r["completed_on"])
             for r in worker.get("training", [])
+        ],
+        employment_registrations=[
+            EmploymentRegistration(r.get("form", "flexible"), r["started_on"], r.get("ended_on"))
+            for r in worker.get("employment_registrations", [])
         ],
         existing_flags=[
             ExistingFlag(

@@ -22,7 +22,12 @@ from marketplace.bookings.models import Booking
 from marketplace.common.months import Month, months_between
 from marketplace.earnings.models import Contribution, Earning
 from marketplace.subsidies.models import SubsidyFlag
-from marketplace.workers.models import GroupStatus, Worker, WorkerGroupChange
+from marketplace.workers.models import (
+    EmploymentRegistration,
+    GroupStatus,
+    Worker,
+    WorkerGroupChange,
+)
 from tests.conftest import resident_id
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -210,6 +215,23 @@ def entered_on(database: scoped_session, worker_id: int, day: date) -> None:
     database.commit()
 
 
+def add_employment_registration(
+    database: scoped_session, worker_id: int, started_on: date, form: str = "flexible"
+) -> None:
+    """An employment registration by commitment, written straight to the table (no hooks run)."""
+    database.add(
+        EmploymentRegistration(
+            worker_id=worker_id,
+            form=form,
+            started_on=started_on,
+            status="registered",
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
+    database.commit()
+
+
 def trainee(person: Callable[..., Person], database: scoped_session) -> Person:
     """A 无锡 worker with platform income in 2026-01: one of the platform's workers, so training
     completed in 2026 (up to 2026-12) is theirs to be subsidised for (POLICIES.md "training")."""
@@ -236,6 +258,8 @@ def due_in_both_cities(
     )
     add_income(database, xining.id, FIRST_HALF, "2000.00")
     add_premium(database, xining.id, "2026-01", "600.00", "240.00")
+    # 西宁 第十八条: registered flexible work after the unemployment registration.
+    add_employment_registration(database, xining.id, date(2026, 1, 1))
     return wuxi, xining
 
 

@@ -16,6 +16,7 @@ from marketplace.subsidies.evaluation import evaluator
 from tests.subsidies.conftest import (
     FIRST_HALF,
     add_booking_earning,
+    add_employment_registration,
     add_income,
     add_premium,
     codes,
@@ -217,6 +218,7 @@ def social_insurance_flag(database, person, income: str):
     add_income(database, someone.id, ["2026-01"], income)
     add_income(database, someone.id, FIRST_HALF[1:], "2000.00")
     add_premium(database, someone.id, "2026-01", "600.00", "240.00")
+    add_employment_registration(database, someone.id, date(2026, 1, 1))
     evaluator.evaluate("xining", JULY_1)
     [found] = [f for f in flags_of(database, someone.id) if f.program == "social_insurance"]
     return found

@@ -8,7 +8,12 @@ from decimal import Decimal
 from marketplace.common.months import Month, months_between
 from marketplace.subsidies.policy.catalogue import load_policies
 from marketplace.subsidies.rules.evaluate import evaluate_worker
-from marketplace.subsidies.rules.facts import Premium, TrainingRecord, WorkerFacts
+from marketplace.subsidies.rules.facts import (
+    EmploymentRegistration,
+    Premium,
+    TrainingRecord,
+    WorkerFacts,
+)
 
 
 def _facts(city: str) -> WorkerFacts:
@@ -22,6 +27,7 @@ def _facts(city: str) -> WorkerFacts:
         income={month: Decimal("2700.00") for month in months},
         premiums={Month(2026, 1): Premium(Decimal("600.00"), Decimal("240.00"))},
         training=[TrainingRecord("t1", "家政服务", Decimal("20"), date(2026, 2, 1))],
+        employment_registrations=[EmploymentRegistration("flexible", date(2026, 1, 1))],
     )
 
 
@@ -37,7 +43,7 @@ def test_all_programmes_of_the_city() -> None:
 
 def test_other_cities_policies_are_skipped() -> None:
     proposals = evaluate_worker(_facts("xining"), load_policies(), date(2026, 7, 1))
-    # 西宁: social insurance only; the period starts after the registration month 2025-12.
+    # 西宁: social insurance only; the period starts with the employment registration's month.
     assert [(p.policy_id, p.program, p.key) for p in proposals] == [
         ("xining-2021-33", "social_insurance", "2026-01")
     ]

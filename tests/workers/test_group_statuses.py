@@ -19,7 +19,14 @@ from marketplace.subsidies.evaluation import evaluator
 from marketplace.workers.models import GroupStatus, Worker
 from tests.conftest import SECRETS, worker_body
 from tests.subsidies import conftest as subsidy_fixtures
-from tests.subsidies.conftest import FIRST_HALF, add_income, add_premium, codes, flags_of
+from tests.subsidies.conftest import (
+    FIRST_HALF,
+    add_employment_registration,
+    add_income,
+    add_premium,
+    codes,
+    flags_of,
+)
 
 # The subsidy tests' fixtures: the clock frozen on 2 July 2026, and people with group dates.
 frozen_clock = subsidy_fixtures.frozen_clock
@@ -238,6 +245,7 @@ def test_an_ended_status_holds_through_its_end_month_only(
         difficulty_certified_on=date(2025, 12, 20),
     )
     add_income(database, worker.id, FIRST_HALF, "2000.00")
+    add_employment_registration(database, worker.id, date(2026, 1, 1))
     for month in FIRST_HALF:
         add_premium(database, worker.id, month, "600.00", "240.00")
     difficulty = database.scalar(

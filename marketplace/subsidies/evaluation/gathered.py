@@ -109,6 +109,7 @@ class Gathered:
     group_entries: dict[int, dict[str, GroupEntry]] = field(default_factory=dict)
     group_ends: dict[int, dict[str, date]] = field(default_factory=dict)  # ended statuses
     unverified: dict[int, dict[str, date]] = field(default_factory=dict)  # declared statuses
+    registrations: dict[int, list[rules_facts.EmploymentRegistration]] = field(default_factory=dict)
 
     def facts(self, worker_id: int) -> rules_facts.WorkerFacts:
         """The rules' view of one worker."""
@@ -125,6 +126,7 @@ class Gathered:
             training=self.training.get(worker_id, ()),
             existing_flags=self.existing.get(worker_id, ()),
             group_ends=self.group_ends.get(worker_id, {}),
+            employment_registrations=self.registrations.get(worker_id, ()),
         )
 
     def risk_facts(self, worker_id: int) -> RiskFacts:

@@ -41,7 +41,13 @@ from marketplace.subsidies.evaluation.risk import (
 )
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.rules import facts as rules_facts
-from marketplace.workers.models import GROUP_DATE_FIELDS, GroupStatus, Worker, WorkerGroupChange
+from marketplace.workers.models import (
+    GROUP_DATE_FIELDS,
+    EmploymentRegistration,
+    GroupStatus,
+    Worker,
+    WorkerGroupChange,
+)
 
 __all__ = ["Gathered", "StoredFlag", "gather", "training_key"]
 
@@ -255,6 +261,26 @@ def _group_statuses(scope: _Scope, data: Gathered) -> None:
             data.unverified.setdefault(worker_id, {})[group] = started_on
 
 
+def _registrations(scope: _Scope, data: Gathered) -> None:
+    """The employment registrations that stand (registered, not revoked), oldest first."""
+    query = (
+        select(
+            EmploymentRegistration.worker_id,
+            EmploymentRegistration.form,
+            EmploymentRegistration.started_on,
+            EmploymentRegistration.ended_on,
+        )
+        .where(
+            scope(EmploymentRegistration.worker_id), EmploymentRegistration.status == "registered"
+        )
+        .order_by(EmploymentRegistration.started_on, EmploymentRegistration.id)
+    )
+    for worker_id, form, started_on, ended_on in execute_core(query):
+        data.registrations.setdefault(worker_id, []).append(
+            rules_facts.EmploymentRegistration(form, started_on, ended_on)
+        )
+
+
 def _flags(scope: _Scope, data: Gathered) -> None:
     query = select(
         SubsidyFlag.id,
@@ -293,5 +319,6 @@ def gather(city: str, timezone: str, worker_ids: Sequence[int] | None = None) ->
     _training(scope, data)
     _group_entries(scope, data)
     _group_statuses(scope, data)
+    _registrations(scope, data)
     _flags(scope, data)
     return data

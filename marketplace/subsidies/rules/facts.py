@@ -64,6 +64,15 @@ class ExistingFlag:
         return self.status in DECIDED
 
 
+@dataclass(frozen=True)
+class EmploymentRegistration:
+    """A registered (not revoked) employment registration: its form and its days."""
+
+    form: str  # flexible | employed | self_employed
+    started_on: date
+    ended_on: date | None = None
+
+
 # The date each group's status holds from, as the facts carry it.
 GROUP_DATE_OF = {
     "unemployed": "unemployment_registered_on",
@@ -92,6 +101,7 @@ class WorkerFacts:
     existing_flags: Sequence[ExistingFlag] = ()
     # The day a group's status ended (an official ended it); a group without one holds onward.
     group_ends: Mapping[str, date] = field(default_factory=dict)
+    employment_registrations: Sequence[EmploymentRegistration] = ()
 
     def group_start(self, group: str) -> date | None:
         """The day the group's status holds from (None: not in the group, or rejected)."""

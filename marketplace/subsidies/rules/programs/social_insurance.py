@@ -22,7 +22,12 @@ from typing import Any
 
 from marketplace.common.months import Month, months_between
 from marketplace.subsidies.policy.catalogue import Policy, Program
-from marketplace.subsidies.rules.facts import FlagProposal, Premium, WorkerFacts
+from marketplace.subsidies.rules.facts import (
+    EmploymentRegistration,
+    FlagProposal,
+    Premium,
+    WorkerFacts,
+)
 from marketplace.subsidies.rules.programs import _shared
 
 CODE = "social_insurance"
@@ -32,6 +37,7 @@ EXTENSION = frozenset(
 )
 PARAMETERS = {
     "requires_unemployment_registration": "boolean",
+    "requires_employment_registration": "boolean",
     "graduate_window_months": "months",
     "period_months_difficulty": "months",
     "period_months_graduate": "months",
@@ -69,6 +75,7 @@ class Period:
     end: Month  # the end of the period before any extension
     extensions: tuple[Extension, ...]
     until: Month | None = None  # the group's status ended this month: no month after it counts
+    registration: EmploymentRegistration | None = None  # the one the period rests on (西宁)
 
     def extension_of(self, month: Month) -> Extension | None:
         """The extension that ``month`` belongs to, or None for a month of the period proper."""
@@ -78,6 +85,24 @@ class Period:
     def last(self) -> Month:
         """The last month of the period including its extensions."""
         return self.extensions[-1].end if self.extensions else self.end
+
+
+# The forms of employment registration 西宁 第十八条 asks for: flexible work, or one's own.
+REGISTRATION_FORMS = ("flexible", "self_employed")
+FORM_NAMES = {"flexible": "灵活就业", "self_employed": "自主创业", "employed": "单位就业"}
+
+
+def _registration_after(facts: WorkerFacts, registered: date) -> EmploymentRegistration | None:
+    """The first standing registration of flexible work or one's own, on or after ``registered``
+    (the unemployment registration): 失业登记后实现灵活就业并办理就业登记."""
+    return next(
+        (
+            r
+            for r in facts.employment_registrations
+            if r.form in REGISTRATION_FORMS and r.started_on >= registered
+        ),
+        None,
+    )
 
 
 def _periods(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) -> list[Period]:
@@ -99,10 +124,22 @@ def _period(
     # The period's rules are those in force when the group began to count (or the policy's first).
     day = policy.reading_day(group_month.last_day)
     since = group_month
+    ended = facts.group_ends.get(group)
+    until = Month.of(ended) if ended else None
+    registration = None
     if program.flag("requires_unemployment_registration", day):
         if facts.unemployment_registered_on is None:
             return None
-        since = max(since, Month.of(facts.unemployment_registered_on) + 1)
+        if program.flag("requires_employment_registration", day):
+            registration = _registration_after(facts, facts.unemployment_registered_on)
+            if registration is None:
+                return None
+            since = max(since, Month.of(registration.started_on))
+            if registration.ended_on is not None:
+                end_month = Month.of(registration.ended_on)
+                until = end_month if until is None else min(until, end_month)
+        else:
+            since = max(since, Month.of(facts.unemployment_registered_on) + 1)
     start = _shared.first_income_month(facts, since)
     if start is None:
         return None
@@ -124,9 +161,7 @@ def _period(
             added = program.count("extension_months", day)
             extensions.append(Extension(last + 1, last + added, tested, unstable))
             last = last + added
-    ended = facts.group_ends.get(group)
-    until = Month.of(ended) if ended else None
-    return Period(group, group_date, day, start, end, tuple(extensions), until)
+    return Period(group, group_date, day, start, end, tuple(extensions), until, registration)
 
 
 def _describe_period(
@@ -150,10 +185,20 @@ def _describe_period(
         )
     if program.flag("requires_unemployment_registration", day):
         registered = facts.unemployment_registered_on
-        lines.append(
-            f"失业登记 {registered}：期间自登记月之后的首个收入月起；"
-            + _shared.note(program, "requires_unemployment_registration", day)
-        )
+        if period.registration is not None:
+            registration = period.registration
+            ended = f"，至 {registration.ended_on} 止" if registration.ended_on else ""
+            lines.append(
+                f"失业登记 {registered}；其后办理就业登记（{FORM_NAMES[registration.form]}，"
+                f"{registration.started_on} 起{ended}，承诺制）："
+                "期间自就业登记当月起的首个收入月起；"
+                + _shared.note(program, "requires_employment_registration", day)
+            )
+        else:
+            lines.append(
+                f"失业登记 {registered}：期间自登记月之后的首个收入月起；"
+                + _shared.note(program, "requires_unemployment_registration", day)
+            )
     length = period.end - period.start + 1
     lines.append(
         f"补贴期限 {period.start} … {period.end}"
@@ -291,6 +336,8 @@ def _evidence(
     }
     if registered is not None:
         evidence["unemployment_registered_on"] = registered.isoformat()
+    if period.registration is not None:
+        evidence["employment_registered_on"] = period.registration.started_on.isoformat()
     if extension is not None:
         evidence["base_period_end"] = str(period.end)
         evidence.update(_extension_evidence(facts, policy, program, extension))
