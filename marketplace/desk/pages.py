@@ -32,7 +32,8 @@ from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.export import BENEFICIARY_NAMES, STATUS_NAMES
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.rules import programs
-from marketplace.workers.models import Worker
+from marketplace.workers import employment, group_statuses
+from marketplace.workers.models import GroupStatus, Worker
 
 TABLE_MONTHS = 12  # months of income and premiums shown on a flag's page
 RECENT_BOOKINGS = 20  # the worker's latest bookings shown on a flag's page
@@ -265,4 +266,45 @@ NAMES = {
     "statuses": STATUS_NAMES,
     "beneficiaries": BENEFICIARY_NAMES,
     "risks": risk.NAMES,
+    "groups": group_statuses.NAMES,
+    "status_states": {"declared": "本人申报", "verified": "已核验", "rejected": "已驳回"},
+    "forms": {"flexible": "灵活就业", "employed": "单位就业", "self_employed": "自主创业"},
+    "registration_states": {"registered": "已登记", "revoked": "已撤销"},
 }
+
+
+@dataclass
+class WorkerPage:
+    """A worker of the official's city: the profile, its group statuses and registrations."""
+
+    worker: Worker
+    statuses: list[Any]
+    registrations: list[Any]
+    may_check: bool  # an official of the worker's city (admins read only)
+    today: str
+
+
+def worker_page(user: User, worker_id: int) -> WorkerPage:
+    """Everything the worker's page shows; a worker of another city is not found."""
+    worker = group_statuses.readable_worker(user, worker_id)
+    place = catalogue.find(worker.city)
+    return WorkerPage(
+        worker=worker,
+        statuses=group_statuses.statuses_of(worker.id),
+        registrations=employment.mine(worker),
+        may_check=user.role == "official" and user.city == worker.city,
+        today=str(place.today()) if place else "",
+    )
+
+
+def declared_statuses(user: User) -> list[tuple[Any, Worker]]:
+    """The statuses still to verify: the official's city's (an admin's: every city's)."""
+    query = (
+        select(GroupStatus, Worker)
+        .join(Worker, Worker.id == GroupStatus.worker_id)
+        .where(GroupStatus.status == "declared")
+        .order_by(GroupStatus.id)
+    )
+    if user.role == "official":
+        query = query.where(Worker.city == user.city)
+    return [(status, worker) for status, worker in db.session.execute(query)]

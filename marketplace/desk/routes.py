@@ -31,6 +31,8 @@ from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.models import FLAG_STATUSES
 from marketplace.subsidies.rules import programs
 from marketplace.subsidies.schemas import DecisionInSchema, DisbursementInSchema
+from marketplace.workers import employment, group_statuses
+from marketplace.workers.schemas import EndStatusInSchema, RejectStatusInSchema, VerifyInSchema
 
 
 @blp.get("/")
@@ -131,6 +133,83 @@ def disburse(flag_id: int) -> Any:
         return page, 409 if isinstance(error, Conflict) else 422
     flash(f"标记 #{paid.id} 已登记发放（{paid.disbursed_on}，凭证号 {paid.voucher}）。")
     return redirect(url_for("desk.flag", flag_id=paid.id, back=request.form.get("back")), code=303)
+
+
+# --- group statuses and employment registrations -------------------------------------------
+
+
+@blp.get("/statuses")
+@sign_in_required
+def statuses_queue() -> Any:
+    """The group statuses workers declared that wait for an official's check."""
+    user = current_official()
+    return render_template("desk/statuses.html", waiting=pages.declared_statuses(user))
+
+
+@blp.get("/workers/<int:worker_id>")
+@sign_in_required
+def worker(worker_id: int) -> Any:
+    """A worker: the group statuses with their forms, and the employment registrations."""
+    return _worker_page(worker_id)
+
+
+def _worker_page(worker_id: int, error: str | None = None) -> str:
+    return render_template(
+        "desk/worker.html",
+        page=pages.worker_page(current_official(), worker_id),
+        back=safe_next(request.values.get("back")) or url_for("desk.statuses_queue"),
+        error=error,
+    )
+
+
+# What each form posts, read by the API's schema for the same action.
+_STATUS_ACTIONS: dict[str, Any] = {
+    "verify": (VerifyInSchema, "已核验"),
+    "reject": (RejectStatusInSchema, "已驳回"),
+    "end": (EndStatusInSchema, "已结束"),
+}
+
+
+@blp.post("/workers/<int:worker_id>/statuses/<int:status_id>/<any(verify, reject, end):action>")
+@sign_in_required
+def check_status(worker_id: int, status_id: int, action: str) -> Any:
+    """Verify, reject or end a status from the worker's page; refused, nothing changes."""
+    schema, done = _STATUS_ACTIONS[action]
+    form = {key: value for key, value in request.form.items() if key in schema().fields and value}
+    try:
+        body = schema().load(form)
+        user = current_official()
+        if action == "verify":
+            checked = group_statuses.verify(user, status_id, body)
+        elif action == "reject":
+            checked = group_statuses.reject(user, status_id, body["reason"])
+        else:
+            checked = group_statuses.end(user, status_id, body["ended_on"])
+    except (ma.ValidationError, Invalid, Conflict) as error:
+        db.session.rollback()
+        message = (
+            error.message
+            if isinstance(error, Invalid | Conflict)
+            else "请检查填写的内容（驳回须填写理由，结束须填写日期）。"
+        )
+        return _worker_page(worker_id, error=message), 409 if isinstance(error, Conflict) else 422
+    flash(f"{group_statuses.NAMES[checked.group]}状态{done}。")
+    return redirect(url_for("desk.worker", worker_id=worker_id), code=303)
+
+
+@blp.post("/workers/<int:worker_id>/registrations/<int:registration_id>/revoke")
+@sign_in_required
+def revoke_registration(worker_id: int, registration_id: int) -> Any:
+    """Revoke an employment registration, with the reason; refused, nothing changes."""
+    try:
+        body = RejectStatusInSchema().load({"reason": request.form.get("reason", "")})
+        employment.revoke(current_official(), registration_id, body["reason"])
+    except (ma.ValidationError, Invalid, Conflict) as error:
+        db.session.rollback()
+        message = error.message if isinstance(error, Invalid | Conflict) else "撤销须填写理由。"
+        return _worker_page(worker_id, error=message), 409 if isinstance(error, Conflict) else 422
+    flash("就业登记已撤销。")
+    return redirect(url_for("desk.worker", worker_id=worker_id), code=303)
 
 
 # --- statistics and downloads -----------------------------------------------------------------

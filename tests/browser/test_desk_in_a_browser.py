@@ -17,12 +17,14 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from marketplace.auth.models import User
 from marketplace.extensions import db
+from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.models import SubsidyFlag
+from marketplace.workers.models import GroupStatus
 from seeds import demo
 from tests.conftest import committed_app
 
@@ -228,3 +230,51 @@ def test_an_official_approves_records_the_payment_and_reads_the_ledger(page, liv
     with page.expect_download() as download_info:
         page.click("a.button:has-text('下载 Excel')")
     assert download_info.value.suggested_filename.startswith("ledger-wuxi")
+
+
+def test_an_official_verifies_a_declared_status_and_approves_the_flag_resting_on_it(
+    page, live_url, desk_app
+):
+    # A pending 无锡 platform-service flag whose worker's unemployment status is only declared.
+    with desk_app.app_context():
+        flag = db.session.scalar(
+            select(SubsidyFlag)
+            .where(
+                SubsidyFlag.city == "wuxi",
+                SubsidyFlag.status == "pending",
+                SubsidyFlag.program == "platform_service",
+            )
+            .order_by(SubsidyFlag.id.desc())
+            .limit(1)
+        )
+        assert flag is not None
+        flag_id, worker_id = flag.id, flag.worker_id
+        db.session.execute(
+            update(GroupStatus)
+            .where(GroupStatus.worker_id == worker_id)
+            .values(status="declared", decided_by=None, decided_at=None)
+        )
+        evaluator.evaluate_workers([worker_id])
+        db.session.commit()
+    sign_in(page, live_url)
+    page.goto(f"{live_url}/desk/flags/{flag_id}")
+    assert "群体状态未核验" in page.locator("ul.risks").inner_text()
+    page.click("button:has-text('批准')")
+    page.wait_for_selector("p.error")
+    assert "尚未核验" in page.locator("p.error").inner_text()
+    page.screenshot_as("approval-refused")
+
+    page.click("a:has-text('查看与核验')")
+    page.wait_for_selector("table.statuses")
+    page.fill("tr.status-declared input[name=reference]", "锡人社失登-0001")
+    page.click("tr.status-declared button:has-text('核验')")
+    page.wait_for_selector("p.notice")
+    assert "状态已核验" in page.locator("p.notice").inner_text()
+    page.screenshot_as("status-verified")
+
+    page.goto(f"{live_url}/desk/flags/{flag_id}")
+    page.click("button:has-text('批准')")
+    page.wait_for_url(f"{live_url}/desk/")
+    assert f"标记 #{flag_id} 已批准" in page.locator("p.notice").inner_text()
+    with desk_app.app_context():
+        assert db.session.get(SubsidyFlag, flag_id).status == "approved"
