@@ -12,13 +12,11 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -38,6 +36,7 @@ from tests.conftest import (
     employer_body,
     job_body,
     shift_times,
+    together,
     worker_body,
 )
 
@@ -94,23 +93,6 @@ def outcome(app, shift_ids: list[int]) -> tuple[list[int], int]:
         )
         db.session.remove()
     return booked, holding
-
-
-def together(calls: list[Any]) -> list[Any]:
-    """Run the calls in threads released at the same instant; answer their results."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_threads_grabbing_the_last_places_never_overbook(live):

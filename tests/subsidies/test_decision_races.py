@@ -7,7 +7,6 @@ together.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -23,7 +22,7 @@ from marketplace.extensions import db
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import WorkerProfileInSchema
-from tests.conftest import committed_app, worker_body
+from tests.conftest import committed_app, together, worker_body
 
 pytestmark = pytest.mark.slow  # racing threads on a database of their own
 
@@ -94,22 +93,6 @@ def _flags(app: Flask, worker_id: int) -> list[tuple[int, str, Decimal]]:
     return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
-def _together(calls: list[Any]) -> list[Any]:
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 def _decide(app: Flask, token: str, flag_id: int, **body: Any):
     client = app.test_client()
     return lambda: (
@@ -129,7 +112,7 @@ def test_two_officials_deciding_one_flag_at_once_exactly_one_wins(live):
         _token(live, "official", city="wuxi"),
     )
 
-    statuses = _together(
+    statuses = together(
         [
             _decide(live, approver, flag_id, decision="approve"),
             _decide(live, rejecter, flag_id, decision="reject", reason="材料不全"),
@@ -168,7 +151,7 @@ def test_approving_two_flags_of_one_worker_at_once_never_passes_the_cap(live):
     one, other = _token(live, "official", city="wuxi"), _token(live, "official", city="wuxi")
 
     statuses = Counter(
-        _together(
+        together(
             [
                 _decide(live, one, first, decision="approve"),
                 _decide(live, other, second, decision="approve"),
