@@ -8,9 +8,7 @@ or X-Forwarded-For's across exactly ``MARKETPLACE_TRUSTED_PROXIES`` proxies.
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from marketplace.auth.models import LoginFailure
 from marketplace.config import ConfigError
 from marketplace.errors import TooManyRequests, Unauthorized
 from marketplace.extensions import db
-from tests.conftest import PASSWORD, SECRETS, committed_app, next_phone
+from tests.conftest import PASSWORD, SECRETS, committed_app, next_phone, together
 
 TOKEN = "/api/v1/auth/token"
 HOME = "203.0.113.7"  # the account owner's address
@@ -289,23 +287,6 @@ def test_the_desks_call_without_an_address_counts_the_requests_own(app, make_use
 
 
 # --- concurrency --------------------------------------------------------------------------
-
-
-def together(calls: list[Callable[[], int]]) -> list[int]:
-    """Run the calls in threads released at the same instant; answer their results."""
-    barrier = threading.Barrier(len(calls))
-    results = [0] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_concurrent_guesses_at_one_account_stop_at_the_limit(tmp_path: Path):
