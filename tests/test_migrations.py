@@ -86,3 +86,63 @@ def test_the_id_number_migration_keeps_only_what_cannot_rebuild_the_number(tmp_p
         assert row["id_number_masked"] == number[:6] + "*" * 8 + number[-4:]
         assert str(row["birth_date"]) == "1990-05-17"
         db.engine.dispose()
+
+
+def test_the_signal_of_a_flag_no_longer_proposed_is_recoded_and_back(tmp_path):
+    """0021 renames the code no_longer_supported to v1.1's no_longer_proposed, text kept."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import select
+
+    from marketplace.auth import services as auth_services
+    from marketplace.subsidies.models import SubsidyFlag
+    from marketplace.workers import services as workers
+    from marketplace.workers.schemas import WorkerProfileInSchema
+    from tests.conftest import worker_body
+
+    scratch = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'signals.db'}", **SECRETS}
+    )
+    now = datetime(2026, 7, 2, tzinfo=UTC)
+    with scratch.app_context():
+        flask_migrate.upgrade()
+        user = auth_services.create_user("13700000002", "password-1", "worker")
+        worker = workers.put_profile(user, WorkerProfileInSchema().load(worker_body()))
+        flag = SubsidyFlag(
+            worker_id=worker.id,
+            city="wuxi",
+            policy_id="wuxi-2021-26",
+            program="training",
+            key="t1",
+            beneficiary="platform",
+            amount=None,
+            status="pending",
+            evidence={},
+            explanation=[],
+            fingerprint="x",
+            evaluated_on=date(2026, 7, 1),
+            created_at=now,
+            updated_at=now,
+            risk_signals=[
+                "no_attendance: 导入收入",
+                "no_longer_proposed: 按 2026-07-01 的数据，规则已不再得出此标记",
+            ],
+        )
+        db.session.add(flag)
+        db.session.commit()
+        flag_id = flag.id
+        db.session.remove()
+        flask_migrate.downgrade(revision="0020")
+        old = db.session.scalar(select(SubsidyFlag.risk_signals).where(SubsidyFlag.id == flag_id))
+        assert old == [
+            "no_attendance: 导入收入",
+            "no_longer_supported: 按 2026-07-01 的数据，规则已不再得出此标记",
+        ]
+        db.session.remove()
+        flask_migrate.upgrade()
+        new = db.session.scalar(select(SubsidyFlag.risk_signals).where(SubsidyFlag.id == flag_id))
+        assert new == [
+            "no_attendance: 导入收入",
+            "no_longer_proposed: 按 2026-07-01 的数据，规则已不再得出此标记",
+        ]
+        db.engine.dispose()

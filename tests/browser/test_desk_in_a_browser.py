@@ -266,10 +266,13 @@ def test_an_official_verifies_a_declared_status_and_approves_the_flag_resting_on
 
     page.click("a:has-text('查看与核验')")
     page.wait_for_selector("table.statuses")
-    page.fill("tr.status-declared input[name=reference]", "锡人社失登-0001")
-    page.click("tr.status-declared button:has-text('核验')")
-    page.wait_for_selector("p.notice")
-    assert "状态已核验" in page.locator("p.notice").inner_text()
+    declared = page.locator("tr.status-declared")
+    for number in range(1, declared.count() + 1):  # each of the worker's declared statuses
+        page.fill("tr.status-declared >> nth=0 >> input[name=reference]", f"锡人社证-{number:04d}")
+        page.click("tr.status-declared >> nth=0 >> button:has-text('核验')")
+        page.wait_for_selector("p.notice")
+        assert "状态已核验" in page.locator("p.notice").inner_text()
+    assert page.locator("tr.status-declared").count() == 0
     page.screenshot_as("status-verified")
 
     page.goto(f"{live_url}/desk/flags/{flag_id}")

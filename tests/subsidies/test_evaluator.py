@@ -180,7 +180,7 @@ def test_a_pending_flag_the_rules_no_longer_support_is_kept_and_marked(database,
     assert evaluator.evaluate("wuxi", JULY_1).updated == 1
     [flag] = flags_of(database, worker.id)
     assert flag.status == "pending" and flag.amount == Decimal("800.00")
-    assert "no_longer_supported" in codes(flag)
+    assert "no_longer_proposed" in codes(flag)
     # Said once: a further run changes nothing.
     assert evaluator.evaluate("wuxi", JULY_1).updated == 0
 
@@ -190,7 +190,7 @@ def test_an_evaluation_of_an_earlier_day_does_not_mark_newer_flags(database, per
     add_income(database, worker.id, FIRST_HALF, "2700.00")
     evaluator.evaluate("wuxi", JULY_1)
     assert evaluator.evaluate("wuxi", date(2026, 6, 1)).updated == 0
-    assert "no_longer_supported" not in codes(flags_of(database, worker.id)[0])
+    assert "no_longer_proposed" not in codes(flags_of(database, worker.id)[0])
 
 
 def test_only_the_citys_workers_are_evaluated(database, person):

@@ -105,7 +105,7 @@ def test_xining_social_insurance_rests_on_the_registration_and_its_revocation_ta
     revoked = client.post(revoke, json={"reason": "核查无灵活就业"}, headers=official)
     assert revoked.get_json()["status"] == "revoked"
     [flag] = flags_of(database, xining_worker.id)
-    assert "no_longer_supported" in codes(flag)  # the rules no longer propose it
+    assert "no_longer_proposed" in codes(flag)  # the rules no longer propose it
     assert client.post(revoke, json={"reason": "again"}, headers=official).status_code == 409
 
 
@@ -124,7 +124,7 @@ def test_the_worker_ends_a_registration_and_no_month_after_it_counts(
     database.commit()
     # The months flagged while it stood stay pending, marked: the rules no longer propose them.
     proposed = sorted(
-        f.key for f in flags_of(database, xining_worker.id) if "no_longer_supported" not in codes(f)
+        f.key for f in flags_of(database, xining_worker.id) if "no_longer_proposed" not in codes(f)
     )
     assert proposed == ["2026-01", "2026-02"]
     too_early = client.post(

@@ -9,7 +9,7 @@ proposal gets its risk signals and a fingerprint of everything stored about it, 
 - a decided flag, or the same fingerprint: left alone.
 
 A pending flag the rules no longer propose — on data at least as new as the evaluation that wrote
-it — is never deleted; it gets the ``no_longer_supported`` signal so the official looks before
+it — is never deleted; it gets the ``no_longer_proposed`` signal so the official looks before
 deciding. Evaluating twice changes nothing the second time. Services flush, never commit.
 """
 
@@ -249,9 +249,9 @@ def _update(plan: _Plan, as_of: date, events: list[audit.Entry], base: dict[str,
         if row.id in plan.updates:
             new, digest = plan.updates[row.id]
         else:
-            if risk.NO_LONGER_SUPPORTED in {risk.code_of(s) for s in old["risk_signals"]}:
+            if risk.NO_LONGER_PROPOSED in {risk.code_of(s) for s in old["risk_signals"]}:
                 continue  # already said so
-            new = {**old, "risk_signals": [*old["risk_signals"], risk.no_longer_supported(as_of)]}
+            new = {**old, "risk_signals": [*old["risk_signals"], risk.no_longer_proposed(as_of)]}
             digest = fingerprint(new)
         writes.append(
             {

@@ -24,7 +24,7 @@ SINGLE_EMPLOYER = "single_employer"
 IMPLAUSIBLE_HOURS = "implausible_hours"
 GROUP_ENTERED_LATE = "group_entered_late"
 FAR_CHECK_IN = "far_check_in"
-NO_LONGER_SUPPORTED = "no_longer_supported"
+NO_LONGER_PROPOSED = "no_longer_proposed"
 TOKEN_INCOME = "token_income"  # noqa: S105 — a signal's code, not a secret
 STABLE_BEFORE_GROUP = "stable_before_group"
 GROUP_UNVERIFIED = "group_unverified"
@@ -34,7 +34,7 @@ CODES = (
     IMPLAUSIBLE_HOURS,
     GROUP_ENTERED_LATE,
     FAR_CHECK_IN,
-    NO_LONGER_SUPPORTED,
+    NO_LONGER_PROPOSED,
     TOKEN_INCOME,
     STABLE_BEFORE_GROUP,
     GROUP_UNVERIFIED,
@@ -46,7 +46,7 @@ NAMES = {
     IMPLAUSIBLE_HOURS: "工时不合常理",
     GROUP_ENTERED_LATE: "群体日期补录",
     FAR_CHECK_IN: "签到位置偏远",
-    NO_LONGER_SUPPORTED: "规则已不再支持",
+    NO_LONGER_PROPOSED: "规则已不再得出",
     TOKEN_INCOME: "收入微薄",
     STABLE_BEFORE_GROUP: "此前已稳定收入",
     GROUP_UNVERIFIED: "群体状态未核验",
@@ -287,10 +287,10 @@ def signals(proposal: FlagProposal, facts: RiskFacts) -> list[str]:
     return [signal for signal in found if signal is not None]
 
 
-def no_longer_supported(as_of: date) -> str:
+def no_longer_proposed(as_of: date) -> str:
     """The signal of a pending flag that the rules no longer propose on the current data."""
     return (
-        f"{NO_LONGER_SUPPORTED}: 按 {as_of.isoformat()} 的数据，规则已不再得出此标记"
+        f"{NO_LONGER_PROPOSED}: 按 {as_of.isoformat()} 的数据，规则已不再得出此标记"
         "（收入、缴费、培训或群体日期已变更），请核实后再决定"
     )
 
