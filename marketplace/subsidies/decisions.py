@@ -4,9 +4,8 @@ Contract v1.1, "Decisions that hold": approving first asks the rules again, as o
 day in the flag's city, on the records as this transaction sees them, and refuses (409, nothing
 approved) when the rules no longer propose the flag, propose another amount, when a group
 status under it is only declared, or when approving would take the worker's approved total
-under a capped programme past its cap. The worker's flags
-are locked first, so two decisions on one worker's flags are taken one after the other and the
-second sees the first.
+under a capped programme past its cap. The worker's flags are locked first, so two decisions
+on one worker's flags are taken one after the other and the second sees the first.
 """
 
 from __future__ import annotations
