@@ -92,6 +92,12 @@ def find(code: str) -> City | None:
     return next((city for city in all_cities() if city.code == code), None)
 
 
+def today_in(code: str) -> date:
+    """Today in the city's time zone (the service's default zone for a code it does not know)."""
+    place = find(code)
+    return place.today() if place else clock.today()
+
+
 def codes() -> tuple[str, ...]:
     """The codes of every city."""
     return tuple(city.code for city in all_cities())

@@ -1,21 +1,11 @@
-"""Who may see a shift's candidates and plan its places; what day it is in the shift's city."""
+"""Who may see a shift's candidates and plan its places."""
 
 from __future__ import annotations
 
-from datetime import date
-
-from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.brokers import delegations
-from marketplace.cities import catalogue
 from marketplace.errors import Forbidden
 from marketplace.jobs.models import Shift
-
-
-def today_in(city: str) -> date:
-    """Today in the city's time zone (the day availability and the rules are read for)."""
-    place = catalogue.find(city)
-    return place.today() if place else clock.today()
 
 
 def require_shift_side(user: User, shift: Shift) -> None:

@@ -11,11 +11,12 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import clock
 from marketplace.auth.models import User
+from marketplace.cities import catalogue
 from marketplace.errors import Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Shift
 from marketplace.matching import assignment, pool
-from marketplace.matching.access import require_shift_side, today_in
+from marketplace.matching.access import require_shift_side
 from marketplace.matching.ranking import employer_view
 from marketplace.workers.models import Worker
 
@@ -86,7 +87,7 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
         if s.cancelled_at is None and s.starts_at > now
     }
     cities = sorted({s.job.city for s in shifts})
-    as_of = {city: today_in(city) for city in cities}
+    as_of = {city: catalogue.today_in(city) for city in cities}
     workers_pool = pool.load([Worker.city.in_(cities)], min(as_of.values()))
     edge_shifts, edge_workers, edge_scores = [], [], []
     kept_of: dict[int, pool.Eligible] = {}

@@ -8,12 +8,13 @@ from sqlalchemy import ColumnElement, exists, not_, or_, select
 from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.bookings.models import LIVE_STATUSES, Booking
+from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.matching import pool, ranking
-from marketplace.matching.access import require_shift_side, today_in
+from marketplace.matching.access import require_shift_side
 from marketplace.matching.ranking import Ranked
 from marketplace.workers import services as workers
 from marketplace.workers.models import Worker
@@ -27,7 +28,7 @@ def candidates(user: User, shift_id: int, limit: int) -> list[Ranked]:
     """
     shift = jobs.get_shift(shift_id)
     require_shift_side(user, shift)
-    as_of = today_in(shift.job.city)
+    as_of = catalogue.today_in(shift.job.city)
     if current_app.config["MATCHING_INDEX"]:
         return ranking.from_index(shift, as_of, limit)
     return ranking.from_database(shift, as_of, limit)
@@ -36,7 +37,7 @@ def candidates(user: User, shift_id: int, limit: int) -> list[Ranked]:
 def recommended_shifts(user: User, limit: int) -> list[tuple[Shift, Ranked]]:
     """Open shifts the worker can take, best first (the same rules, seen from the worker)."""
     worker = workers.my_profile(user)
-    as_of = today_in(worker.city)
+    as_of = catalogue.today_in(worker.city)
     skills = worker.skills
     south, north, west, east = geo.bounding_box(worker.lat, worker.lon, worker.max_distance_km)
     conditions: list[ColumnElement[bool]] = [

@@ -44,7 +44,7 @@ def disburse(user: User, flag_id: int, paid_on: date, voucher: str) -> SubsidyFl
     if flag.disbursed_on is not None:
         raise Conflict(f"此标记已于 {flag.disbursed_on} 登记发放（凭证号 {flag.voucher}）")
     place = catalogue.find(flag.city)
-    today = place.today() if place else clock.today()
+    today = catalogue.today_in(flag.city)
     decided = (
         clock.local_date(flag.decided_at, place.timezone) if flag.decided_at and place else None
     )

@@ -140,8 +140,7 @@ def decide(user: User, flag_id: int, decision: str, reason: str | None) -> Subsi
     if flag.status != "pending":
         raise Conflict(f"the flag is already {flag.status}")
     if decision == "approve":
-        place = catalogue.find(flag.city)
-        decisions.check_still_due(flag, place.today() if place else clock.today())
+        decisions.check_still_due(flag, catalogue.today_in(flag.city))
     flag.status = "approved" if decision == "approve" else "rejected"
     flag.decided_at = clock.now()
     flag.decided_by = user.id

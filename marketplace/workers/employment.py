@@ -23,11 +23,6 @@ from marketplace.extensions import db
 from marketplace.workers.models import EmploymentRegistration, Worker
 
 
-def _today(worker: Worker) -> date:
-    place = catalogue.find(worker.city)
-    return place.today() if place else clock.today()
-
-
 def _record(
     registration: EmploymentRegistration, worker: Worker, verb: str, actor: User, **data: Any
 ) -> None:
@@ -49,7 +44,7 @@ def register(user: User, worker: Worker, data: dict[str, Any]) -> EmploymentRegi
             "就业登记须本人承诺所填信息属实",
             field_error("json", "commitment", "须为 true（本人承诺）"),
         )
-    today = _today(worker)
+    today = catalogue.today_in(worker.city)
     if data["started_on"] > today:
         raise Invalid(
             "就业开始日期不能晚于今天",
@@ -99,7 +94,7 @@ def end_mine(
         raise NotFound("employment registration")
     if registration.status != "registered":
         raise Conflict("已撤销的就业登记不能结束")
-    if ended_on < registration.started_on or ended_on > _today(worker):
+    if ended_on < registration.started_on or ended_on > catalogue.today_in(worker.city):
         raise Invalid(
             "结束日期须在开始日期与今天之间",
             field_error("json", "ended_on", f"须在 {registration.started_on} 与今天之间"),

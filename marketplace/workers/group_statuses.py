@@ -105,11 +105,6 @@ def _decided(user: User, status_id: int) -> tuple[GroupStatus, Worker]:
     return status, worker
 
 
-def _today(worker: Worker) -> date:
-    place = catalogue.find(worker.city)
-    return place.today() if place else clock.today()
-
-
 def _changed(
     user: User, status: GroupStatus, worker: Worker, verb: str, data: dict[str, Any]
 ) -> None:
@@ -139,7 +134,7 @@ def _text(day: date | None) -> str | None:
 
 
 def _check_dates(worker: Worker, started_on: date, ended_on: date | None) -> None:
-    today = _today(worker)
+    today = catalogue.today_in(worker.city)
     if started_on > today:
         raise Invalid(
             "开始日期不能晚于今天", field_error("json", "started_on", f"晚于今天（{today}）")
@@ -188,7 +183,7 @@ def end(user: User, status_id: int, ended_on: date) -> GroupStatus:
     if status.status == "rejected":
         raise Conflict("已驳回的群体状态不能结束")
     _check_dates(worker, status.started_on, ended_on)
-    if ended_on > _today(worker):
+    if ended_on > catalogue.today_in(worker.city):
         raise Invalid("结束日期不能晚于今天", field_error("json", "ended_on", "晚于今天"))
     status.ended_on = ended_on
     _changed(user, status, worker, "ended", {"ended_on": ended_on.isoformat()})
