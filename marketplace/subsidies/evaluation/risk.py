@@ -18,6 +18,7 @@ from marketplace.cities import catalogue
 from marketplace.clock import local_date
 from marketplace.common.months import Month, months_between
 from marketplace.subsidies.rules.facts import FlagProposal
+from marketplace.workers import group_statuses
 
 NO_ATTENDANCE = "no_attendance"
 SINGLE_EMPLOYER = "single_employer"
@@ -241,7 +242,7 @@ def stable_before_group(
     )
 
 
-GROUP_NAMES = {"unemployed": "失业登记", "difficulty": "就业困难人员认定", "graduate": "高校毕业"}
+GROUP_NAMES = group_statuses.NAMES
 
 
 def groups_of(evidence: Mapping[str, object]) -> list[str]:
