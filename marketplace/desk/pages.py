@@ -31,6 +31,7 @@ from marketplace.subsidies import services as subsidies
 from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.export import BENEFICIARY_NAMES, STATUS_NAMES
 from marketplace.subsidies.models import SubsidyFlag
+from marketplace.subsidies.policy import catalogue as policy_catalogue
 from marketplace.subsidies.rules import programs
 from marketplace.workers import employment, group_statuses
 from marketplace.workers.models import GroupStatus, Worker
@@ -263,6 +264,7 @@ def ledger_totals(found: ledger.Ledger) -> dict[str, dict[str, Any]]:
 NAMES = {
     "booking_statuses": BOOKING_STATUS_NAMES,
     "programs": programs.names(),
+    "policies": {policy.id: policy.document_number for policy in policy_catalogue.load_policies()},
     "statuses": STATUS_NAMES,
     "beneficiaries": BENEFICIARY_NAMES,
     "risks": risk.NAMES,

@@ -124,10 +124,10 @@ def ledger(user: User, city: str | None, program: str | None, month: str | None)
     """The ledger of ``city`` (an official's own by default; admins name one)."""
     if user.role == "official":
         if city is not None and city != user.city:
-            raise Forbidden("officials see the ledger of their own city only")
+            raise Forbidden("经办人员只能查看本市的资金台账")
         city = user.city
     if city is None:
-        raise Invalid("which city's ledger", field_error("query", "city", "required"))
+        raise Invalid("请指定城市", field_error("query", "city", "必填"))
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for name, policy_id, beneficiary, bucket, count, fen in db.session.execute(
         ledger_query(city, program, month)

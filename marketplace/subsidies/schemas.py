@@ -23,8 +23,9 @@ class ProgramSchema(ma.Schema):
         values=fields.Dict(),
         required=True,
         metadata={
-            "description": '{"<name>": {"unit", "values": [{"from": "YYYY-MM-DD", "value", '
-            '"article"}]}} — each value with the date from which it holds and its article'
+            "description": '{"<name>": {"label", "unit", "values": [{"from": "YYYY-MM-DD", '
+            '"value", "article"}]}} — the Chinese name of each parameter, and each value with '
+            "the date from which it holds and its article"
         },
     )
 

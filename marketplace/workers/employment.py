@@ -129,10 +129,10 @@ def of_city(user: User, city: str | None, status: str | None) -> Select[Any]:
     """The registrations of a city's workers (an official's own city; admins name one)."""
     if user.role == "official":
         if city is not None and city != user.city:
-            raise Forbidden("officials see the registrations of their own city only")
+            raise Forbidden("经办人员只能查看本市的就业登记")
         city = user.city
     if city is None:
-        raise Invalid("which city's registrations", field_error("query", "city", "required"))
+        raise Invalid("请指定城市", field_error("query", "city", "必填"))
     query = (
         select(EmploymentRegistration)
         .join(Worker, Worker.id == EmploymentRegistration.worker_id)

@@ -325,7 +325,7 @@ def test_a_flags_page_shows_the_worker_masked_the_months_explanation_and_risks(
     assert all(f"<td>{month}" in page for month in ("2025-07", "2026-01", "2026-06"))
     assert page.count("（计入）") == 6  # the six months of the period are marked
     assert "2700.00" in page and "失业人员" in page
-    assert "群体日期补录" in page and "group_entered_late" in page
+    assert "群体日期补录" in page and "group_entered_late" not in page  # the name, not the code
     assert 'value="approve"' in page and 'value="reject"' in page
     full_number = id_cipher().decrypt(flag_worker(database, flag).id_number_ciphertext)
     assert full_number not in page  # only the masked number is shown

@@ -9,6 +9,7 @@ ranges, ``"2026-01..2026-06"``, both in the facts and in expected ``months``.
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -41,6 +42,9 @@ class Case:
     name: str
     program: str
     raw: Mapping[str, Any]
+
+
+LATIN = re.compile("[A-Za-z]")
 
 
 def months(text: str) -> list[Month]:
@@ -152,6 +156,9 @@ def check(case: Case) -> None:
         rule = f"{the_policy.document_number} {program.rule}"
         assert proposal.explanation[0].startswith(f"规则：{rule}")
         assert all(isinstance(line, str) and line for line in proposal.explanation)
+        # Officials read Chinese: no identifier, code or English gloss in what they read.
+        latin = [line for line in proposal.explanation if LATIN.search(line)]
+        assert not latin, latin
         json.dumps(proposal.evidence)
     # Idempotent: the same facts give the same proposals.
     assert evaluate(case) == proposals

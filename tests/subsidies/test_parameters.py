@@ -69,8 +69,8 @@ def test_every_number_of_the_rules_is_a_parameter() -> None:
     assert wuxi.parameter("matching_priority_weight").at(day) == Decimal("0.10")
     # POLICIES.md's readings are marked as such where they are used.
     for name in ("extension_test_months", "stable_income_threshold"):
-        assert "**reading**" in insurance.parameter(name).values[0].article
-    assert "**reading**" in service.parameter("stable_income_threshold").values[0].article
+        assert "解读：" in insurance.parameter(name).values[0].article
+    assert "解读：" in service.parameter("stable_income_threshold").values[0].article
 
 
 def test_xining_has_no_extension_and_needs_registration() -> None:
@@ -134,6 +134,7 @@ def test_to_api_shape() -> None:
     assert list(service) == ["code", "beneficiary", "parameters"]
     assert service["code"] == "platform_service" and service["beneficiary"] == "platform"
     assert service["parameters"]["amount_difficulty"] == {
+        "label": "就业困难人员补助标准（元/人）",
         "unit": "CNY",
         "values": [
             {"from": "2021-05-31", "value": "1000.00", "article": "二：就业困难人员……按1000元/人"}
@@ -147,7 +148,7 @@ def test_to_api_shape() -> None:
     for item in items:
         for program in item["programs"]:
             for parameter in program["parameters"].values():
-                assert set(parameter) == {"unit", "values"}
+                assert set(parameter) == {"label", "unit", "values"}
                 for value in parameter["values"]:
                     assert set(value) == {"from", "value", "article"} and value["article"]
                     assert not isinstance(value["value"], float)
@@ -222,7 +223,7 @@ INVALID = {
     ),
     "rate in words": (('value = "2/3"', 'value = "two thirds"'), "'2/3'"),
     "unknown rounding": (
-        ('"ROUND_HALF_UP", article = "**reading** (POLICIES.md): rounded', '"HALF", article = "x'),
+        ('"ROUND_HALF_UP", article = "解读：文件未规定舍入方式', '"HALF", article = "x'),
         "ROUND_",
     ),
     "unknown reference": (

@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from marketplace.subsidies.policy import labels
 from marketplace.subsidies.policy.definition import DatedValue, Parameter, Policy, Program, Value
 from marketplace.subsidies.policy.files import UNITS, PolicyFileError, parse_policy
 
@@ -79,6 +80,7 @@ def api_value(value: Value) -> str | int | bool:
 def _api_parameters(parameters: tuple[Parameter, ...]) -> dict[str, Any]:
     return {
         parameter.name: {
+            "label": labels.label(parameter.name),
             "unit": parameter.unit,
             "values": [
                 {

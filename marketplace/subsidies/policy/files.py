@@ -10,20 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import date
-from decimal import (
-    ROUND_CEILING,
-    ROUND_DOWN,
-    ROUND_FLOOR,
-    ROUND_HALF_DOWN,
-    ROUND_HALF_EVEN,
-    ROUND_HALF_UP,
-    ROUND_UP,
-    Decimal,
-)
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from marketplace.cities import catalogue
+from marketplace.subsidies.policy import labels
 from marketplace.subsidies.policy.definition import DatedValue, Parameter, Policy, Program, Value
 
 BENEFICIARIES = frozenset({"platform", "worker"})
@@ -34,20 +26,10 @@ POLICY_PARAMETERS: Mapping[str, str] = {
     "matching_graduate_window_months": "months",
 }
 
-# References a `reference` parameter may name: values of the city catalogue (cities.toml).
-REFERENCES = frozenset({"minimum_wage.monthly", "minimum_wage.hourly"})
-
-_ROUNDINGS = frozenset(
-    {
-        ROUND_HALF_UP,
-        ROUND_HALF_EVEN,
-        ROUND_HALF_DOWN,
-        ROUND_UP,
-        ROUND_DOWN,
-        ROUND_CEILING,
-        ROUND_FLOOR,
-    }
-)
+# References a `reference` parameter may name (values of the city catalogue, cities.toml) and the
+# roundings a `rounding` parameter may name: those officials can read in words.
+REFERENCES = frozenset(labels.REFERENCES)
+_ROUNDINGS = frozenset(labels.ROUNDINGS)
 _MONEY = re.compile(r"\d+\.\d{2}")
 _DECIMAL = re.compile(r"\d+(\.\d+)?")
 _FRACTION = re.compile(r"\d+/[1-9]\d*")

@@ -11,6 +11,7 @@ from fractions import Fraction
 
 from marketplace.cities import catalogue
 from marketplace.common.months import Month
+from marketplace.subsidies.policy import labels
 from marketplace.subsidies.policy.catalogue import Policy, Program
 from marketplace.subsidies.rules.facts import WorkerFacts
 
@@ -62,11 +63,16 @@ def round_money(value: Fraction, step: Decimal, mode: str) -> Decimal:
 
 
 def note(program: Program, name: str, day: date) -> str:
-    """``name = value (from date, article)``: how an explanation quotes a parameter."""
-    entry = program.parameter(name).entry_at(day)
-    # Decimals keep the digits of the file ("800.00"); booleans read as in the file.
-    shown = str(entry.value).lower() if isinstance(entry.value, bool) else str(entry.value)
-    return f"{name} = {shown}（{entry.start.isoformat()}起；{entry.article}）"
+    """``label：value（from date；article）``: how an explanation quotes a parameter, in Chinese."""
+    parameter = program.parameter(name)
+    entry = parameter.entry_at(day)
+    value = labels.shown(parameter.unit, entry.value)
+    return f"{labels.label(name)}：{value}（{entry.start.isoformat()}起；{entry.article}）"
+
+
+def rounded(mode: str, step: Decimal) -> str:
+    """How an explanation says an amount was rounded: ``四舍五入至 0.01 元``."""
+    return f"{labels.ROUNDINGS[mode]}至 {money(step)} 元"
 
 
 def threshold(policy: Policy, program: Program, city: str, month: Month) -> tuple[Decimal, date]:

@@ -107,7 +107,7 @@ def _explanation(facts: WorkerFacts, policy: Policy, program: Program, run: Run)
     day, months = run.day, run.months
     group_month = Month.of(run.groups[run.group])
     return [
-        f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给平台）："
+        f"规则：{policy.document_number} {program.rule} {NAME}（付给平台）："
         "平台帮助常住本市的失业人员、就业困难人员实现连续稳定收入",
         *(
             f"群体：{GROUP_NAMES[name]}（{on}，自 {Month.of(on)} 起计"

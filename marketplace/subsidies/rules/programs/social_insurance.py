@@ -171,7 +171,7 @@ def _describe_period(
     day = period.rules_day
     group_month = Month.of(period.group_date)
     lines = [
-        f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给个人）："
+        f"规则：{policy.document_number} {program.rule} {NAME}（付给个人）："
         "按个人缴纳的养老、医疗保险费给予补贴",
         f"群体：{GROUP_NAMES[period.group]}（{period.group_date}，自 {group_month} 起计"
         + (f"，至 {period.until} 止" if period.until else "")
@@ -180,7 +180,8 @@ def _describe_period(
     if period.group == "graduate":
         window = program.count("graduate_window_months", day)
         lines.append(
-            f"首个收入月 {period.start} ≤ G+{window} = {group_month + window}；"
+            f"首个收入月 {period.start} 不晚于 {group_month + window}"
+            f"（离校当月 {group_month} 后第 {window} 个月）；"
             + _shared.note(program, "graduate_window_months", day)
         )
     if program.flag("requires_unemployment_registration", day):
@@ -363,7 +364,7 @@ def _explanation(
         *lines,
         f"{month} 缴费：养老 {money(premium.pension)} + 医疗 {money(premium.medical)}"
         f" = {money(premium.total)}；× {subsidy.rate} → {money(subsidy.amount)}"
-        f"（{subsidy.mode}，{money(subsidy.step)}）",
+        f"（{_shared.rounded(subsidy.mode, subsidy.step)}）",
         _shared.note(program, "subsidy_rate", day),
         _shared.note(program, "rounding", day),
         f"{month} 已结束，且在政策有效期内（{policy.effective_from} 至 "

@@ -120,14 +120,14 @@ def _explanation(policy: Policy, program: Program, share: Share) -> list[str]:
     """Why the flag is due and how much, line by line, as the official reads it."""
     record, day, money = share.record, share.day, _shared.money
     return [
-        f"规则：{policy.document_number} {program.rule} {NAME}（{CODE}，付给平台）："
+        f"规则：{policy.document_number} {program.rule} {NAME}（付给平台）："
         "平台组织从业人员开展线上职业培训，按课时补贴，累计有上限",
         f"培训「{record.course}」{record.class_hours} 课时，{day} 完成（政策有效期内）",
         f"本平台从业人员：{share.worked[0]} 有平台收入 {money(share.worked[1])} 元"
         f"（完成当月及之前 {share.window} 个月内）；"
         + _shared.note(program, "trainee_income_months", day),
         f"{record.class_hours} × {money(share.rate)} = {money(share.full)}"
-        f"（{share.mode}，{money(share.step)}）；"
+        f"（{_shared.rounded(share.mode, share.step)}）；"
         + _shared.note(program, "rate_per_class_hour", day),
         f"上限 {money(share.cap)}，此前已计入 {money(share.counted)}"
         "（已批准的，及按完成顺序在前的记录），"

@@ -1,0 +1,74 @@
+"""Everything an official reads on the desk is Chinese: no identifier, code or English gloss.
+
+The visible text of every page (tags, scripts, styles and attribute values left out) is read for
+Latin letters; the few the desk may show are listed with the reason they stay.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+
+from tests.desk.conftest import sign_in
+from tests.subsidies.conftest import add_employment_registration
+
+# What a Chinese official reads as written: the file formats named on the download links.
+ALLOWED = {"CSV", "Excel"}
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: everything outside tags, scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"script", "style", "title"}:
+            self._hidden += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"script", "style", "title"}:
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def english_on(page: str) -> set[str]:
+    """The Latin words of a page's visible text, less those the desk may show."""
+    reader = _Text()
+    reader.feed(page)
+    return set(re.findall(r"[A-Za-z][A-Za-z_.]*", " ".join(reader.parts))) - ALLOWED
+
+
+def test_every_desk_page_reads_in_chinese(client, wuxi_official, flagged, person, database):
+    service_flag, _ = flagged
+    worker = person(unemployment_registered_on=date(2025, 12, 10), verified=False)
+    add_employment_registration(database, worker.id, date(2026, 1, 5))
+    database.commit()
+    sign_in(client, wuxi_official)
+    pages = [
+        "/desk/",
+        "/desk/?status=",
+        f"/desk/flags/{service_flag.id}",
+        "/desk/statuses",
+        f"/desk/workers/{worker.id}",
+        f"/desk/workers/{service_flag.worker_id}",
+        "/desk/stats",
+        "/desk/ledger",
+    ]
+    found = {}
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        found[url] = english_on(response.get_data(as_text=True))
+    assert found == {url: set() for url in pages}
+
+
+def test_the_reader_finds_english_where_there_is_some() -> None:
+    assert english_on("<p>依据 rate_per_class_hour = 18.50</p>") == {"rate_per_class_hour"}
+    assert english_on("<p>导出 CSV</p><script>var x = 1;</script>") == set()
