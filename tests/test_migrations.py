@@ -146,3 +146,52 @@ def test_the_signal_of_a_flag_no_longer_proposed_is_recoded_and_back(tmp_path):
             "no_longer_proposed: 按 2026-07-01 的数据，规则已不再得出此标记",
         ]
         db.engine.dispose()
+
+
+def test_the_end_of_each_held_status_is_copied_to_the_workers_row_and_back(tmp_path):
+    """0022: the worker's row gets the end of each status that holds (a rejected one has none)."""
+    from datetime import date
+
+    from sqlalchemy import select, update
+
+    from marketplace.auth import services as auth_services
+    from marketplace.workers import services as workers
+    from marketplace.workers.models import GroupStatus, Worker
+    from marketplace.workers.schemas import WorkerProfileInSchema
+    from tests.conftest import worker_body
+
+    scratch = create_app(
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'ends.db'}", **SECRETS}
+    )
+    with scratch.app_context():
+        flask_migrate.upgrade()
+        user = auth_services.create_user("13700000003", "password-1", "worker")
+        body = worker_body(
+            unemployment_registered_on="2025-12-10", difficulty_certified_on="2025-12-20"
+        )
+        worker = workers.put_profile(user, WorkerProfileInSchema().load(body))
+        db.session.commit()
+        worker_id = worker.id
+        db.session.remove()
+        flask_migrate.downgrade(revision="0021")
+        statuses = GroupStatus.__table__
+        db.session.execute(
+            update(statuses)
+            .where(statuses.c.group_name == "unemployed")
+            .values(ended_on=date(2026, 3, 15))
+        )
+        db.session.execute(
+            update(statuses)
+            .where(statuses.c.group_name == "difficulty")
+            .values(ended_on=date(2026, 4, 1), status="rejected")
+        )
+        db.session.commit()
+        db.session.remove()
+        flask_migrate.upgrade()
+        ends = db.session.execute(
+            select(
+                Worker.unemployed_ends_on, Worker.difficulty_ends_on, Worker.graduate_ends_on
+            ).where(Worker.id == worker_id)
+        ).one()
+        assert tuple(ends) == (date(2026, 3, 15), None, None)
+        db.engine.dispose()

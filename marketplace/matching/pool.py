@@ -83,14 +83,14 @@ class Pool:
         self.rating = np.fromiter(
             (np.nan if r.rating is None else float(r.rating) for r in rows), np.float64, n
         )
-        months = {
-            name: np.fromiter((scoring.month_index(getattr(r, name)) for r in rows), np.int64, n)
-            for name in ("difficulty_certified_on", "unemployment_registered_on", "graduated_on")
-        }
-        self.group_months = (
-            months["difficulty_certified_on"],
-            months["unemployment_registered_on"],
-            months["graduated_on"],
+
+        def months(name: str) -> npt.NDArray[np.int64]:
+            return np.fromiter((scoring.month_index(getattr(r, name)) for r in rows), np.int64, n)
+
+        self.group_months = scoring.GroupMonths(
+            difficulty=(months("difficulty_certified_on"), months("difficulty_ends_on")),
+            unemployed=(months("unemployment_registered_on"), months("unemployed_ends_on")),
+            graduate=(months("graduated_on"), months("graduate_ends_on")),
         )
         self._windows(rows)
         self._skills(skills)
@@ -197,11 +197,7 @@ class Pool:
         }
         weights = scoring.weights_for(job.city, as_of)
         components["priority"] = scoring.priority_vector(
-            self.group_months[0][index],
-            self.group_months[1][index],
-            self.group_months[2][index],
-            as_of,
-            weights.graduate_window_months,
+            self.group_months.at(index), as_of, weights.graduate_window_months
         )
         score = scoring.total(components, weights)
         return Eligible(index, distance[index], components, score, weights)
@@ -219,6 +215,9 @@ WORKER_COLUMNS = (
     Worker.difficulty_certified_on,
     Worker.unemployment_registered_on,
     Worker.graduated_on,
+    Worker.difficulty_ends_on,
+    Worker.unemployed_ends_on,
+    Worker.graduate_ends_on,
     Worker.availability,
 )
 

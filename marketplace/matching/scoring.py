@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -59,28 +60,51 @@ def weights_for(city: str, day: date) -> Weights:
 
 
 def month_index(day: date | None) -> int:
-    """A month as a number (year × 12 + month − 1); None as a month never reached."""
+    """A month as a number (year × 12 + month − 1); None as a month never reached.
+
+    A start of None is never reached (not in the group); an end of None never comes (it holds on).
+    """
     return day.year * 12 + day.month - 1 if day is not None else 10**9
 
 
-def priority_vector(
-    difficulty: npt.NDArray[np.int64],
-    unemployed: npt.NDArray[np.int64],
-    graduated: npt.NDArray[np.int64],
-    as_of: date,
-    graduate_window_months: int,
-) -> Vector:
-    """``priority`` for many workers at once, from the month indexes of their group dates.
+@dataclass(frozen=True)
+class GroupMonths:
+    """Per group, the month indexes from which and through which each worker's status holds."""
+
+    difficulty: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+    unemployed: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+    graduate: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+
+    def at(self, index: npt.NDArray[np.intp]) -> GroupMonths:
+        """The same months for the workers at ``index``."""
+        return GroupMonths(
+            *(
+                (starts[index], ends[index])
+                for starts, ends in (self.difficulty, self.unemployed, self.graduate)
+            )
+        )
+
+
+def priority_vector(groups: GroupMonths, as_of: date, graduate_window_months: int) -> Vector:
+    """``priority`` for many workers at once, from the months their group statuses hold.
 
     The same rule as ``marketplace.subsidies.rules.priority.priority`` (a test holds them equal).
     """
     month = month_index(as_of)
-    graduate_recent = (graduated <= month) & (month <= graduated + graduate_window_months)
+
+    def holds(months: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]) -> npt.NDArray[Any]:
+        starts, ends = months
+        return (starts <= month) & (month <= ends)
+
+    graduates = groups.graduate[0]
+    graduate_recent = holds(groups.graduate) & (month <= graduates + graduate_window_months)
     return np.where(
-        difficulty <= month,
+        holds(groups.difficulty),
         float(priority.DIFFICULTY),
         np.where(
-            (unemployed <= month) | graduate_recent, float(priority.UNEMPLOYED_OR_GRADUATE), 0.0
+            holds(groups.unemployed) | graduate_recent,
+            float(priority.UNEMPLOYED_OR_GRADUATE),
+            0.0,
         ),
     )
 

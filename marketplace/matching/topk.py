@@ -34,20 +34,26 @@ from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Shift
 from marketplace.matching import scoring
 from marketplace.subsidies.rules import priority
+from marketplace.workers import group_statuses
 from marketplace.workers.models import Worker, WorkerSkill
 
 
 def priority_sql(as_of: date, graduate_window_months: int) -> Any:
     """``priority`` in SQL over ``Worker``'s group dates (held equal to the rule by a test)."""
     month = Month.of(as_of)
-    month_end = month.last_day
     graduates_from = (month - graduate_window_months).first_day
     return case(
-        (Worker.difficulty_certified_on <= month_end, literal(float(priority.DIFFICULTY))),
+        (
+            group_statuses.held_in("difficulty", month),
+            literal(float(priority.DIFFICULTY)),
+        ),
         (
             or_(
-                Worker.unemployment_registered_on <= month_end,
-                and_(Worker.graduated_on >= graduates_from, Worker.graduated_on <= month_end),
+                group_statuses.held_in("unemployed", month),
+                and_(
+                    group_statuses.held_in("graduate", month),
+                    Worker.graduated_on >= graduates_from,
+                ),
             ),
             literal(float(priority.UNEMPLOYED_OR_GRADUATE)),
         ),

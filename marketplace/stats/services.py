@@ -25,6 +25,7 @@ from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
 from marketplace.subsidies.rules import priority
+from marketplace.workers import group_statuses
 from marketplace.workers.models import Worker
 
 HUNDRED = Decimal(100)
@@ -72,11 +73,11 @@ def _group_conditions(city: str, month: Month) -> dict[str, Any]:
     # A graduate counts as one for as long as the city's policy gives graduates the priority.
     window = priority.terms(city, last_day).graduate_window_months
     return {
-        "unemployed": Worker.unemployment_registered_on <= last_day,
-        "difficulty": Worker.difficulty_certified_on <= last_day,
+        "unemployed": group_statuses.held_in("unemployed", month),
+        "difficulty": group_statuses.held_in("difficulty", month),
         "graduate": and_(
+            group_statuses.held_in("graduate", month),
             Worker.graduated_on >= (month - window).first_day,
-            Worker.graduated_on <= last_day,
         ),
         "veteran": Worker.veteran.is_(True),
         "migrant_worker": Worker.migrant_worker.is_(True),

@@ -16,12 +16,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
+from marketplace.common.months import Month
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.workers.models import GROUP_OF_FIELD, GroupStatus, Worker
@@ -79,12 +80,23 @@ def declare(worker: Worker, data: dict[str, Any]) -> None:
                 status = None
             elif day != status.started_on:
                 status.started_on, status.updated_at = day, now
-        setattr(worker, field, _held_start(status))
+        _hold(worker, group, status)
     db.session.flush()
 
 
-def _held_start(status: GroupStatus | None) -> date | None:
-    return status.started_on if status is not None and status.holds else None
+def _hold(worker: Worker, group: str, status: GroupStatus | None) -> None:
+    """Copy what the status holds to the worker's row: its start and end, or none if rejected."""
+    held = status if status is not None and status.holds else None
+    setattr(worker, FIELD_OF_GROUP[group], held.started_on if held else None)
+    setattr(worker, f"{group}_ends_on", held.ended_on if held else None)
+
+
+def held_in(group: str, month: Month) -> ColumnElement[bool]:
+    """SQL over ``Worker``: the worker's status of ``group`` holds in ``month`` — started by the
+    month's last day and not ended before its first (the rules' ``WorkerFacts.holds``)."""
+    start = getattr(Worker, FIELD_OF_GROUP[group])
+    end = getattr(Worker, f"{group}_ends_on")
+    return and_(start <= month.last_day, or_(end.is_(None), end >= month.first_day))
 
 
 def _official_of(user: User, worker: Worker) -> None:
@@ -112,7 +124,7 @@ def _changed(
     evaluation of the worker (through the catalogue's event)."""
     field = FIELD_OF_GROUP[status.group]
     old = getattr(worker, field)
-    setattr(worker, field, _held_start(status))
+    _hold(worker, status.group, status)
     status.decided_by, status.decided_at = user.id, clock.now()
     status.updated_at = status.decided_at
     db.session.flush()

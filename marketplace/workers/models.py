@@ -72,6 +72,11 @@ class Worker(Model):
     unemployment_registered_on: Mapped[date | None] = mapped_column(Date)
     difficulty_certified_on: Mapped[date | None] = mapped_column(Date)
     graduated_on: Mapped[date | None] = mapped_column(Date)
+    # The end of each group's status as held (an official ended it): the group counts through
+    # the month of this day. Matching and the statistics read these beside the start dates.
+    unemployed_ends_on: Mapped[date | None] = mapped_column(Date)
+    difficulty_ends_on: Mapped[date | None] = mapped_column(Date)
+    graduate_ends_on: Mapped[date | None] = mapped_column(Date)
     veteran: Mapped[bool] = mapped_column(Boolean, default=False)
     migrant_worker: Mapped[bool] = mapped_column(Boolean, default=False)
     availability: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -528,34 +528,50 @@ def test_recommended_shifts_are_the_ones_the_worker_can_take_best_first(
 
 
 months = st.one_of(st.none(), st.dates(min_value=date(2015, 1, 1), max_value=date(2030, 12, 31)))
+GROUP_START = {
+    "difficulty": "difficulty_certified_on",
+    "unemployed": "unemployment_registered_on",
+    "graduate": "graduated_on",
+}
+
+
+def facts_of(starts: dict[str, date | None], ends: dict[str, date | None]) -> WorkerFacts:
+    """A worker whose group statuses start and end on these days (None: not in it / holds on)."""
+    return WorkerFacts(
+        worker_id=1,
+        city="wuxi",
+        resident=True,
+        **{GROUP_START[group]: day for group, day in starts.items()},
+        group_ends={group: day for group, day in ends.items() if day is not None},
+    )
+
+
+def vector_of(starts, ends, as_of: date, window: int) -> float:
+    """The array form of the priority for one worker."""
+    import numpy as np
+
+    def pair(group: str):
+        return (
+            np.array([scoring.month_index(starts[group])]),
+            np.array([scoring.month_index(ends[group])]),
+        )
+
+    groups = scoring.GroupMonths(pair("difficulty"), pair("unemployed"), pair("graduate"))
+    return float(scoring.priority_vector(groups, as_of, window)[0])
 
 
 @settings(max_examples=300, deadline=None)
 @given(
-    difficulty=months,
-    unemployed=months,
-    graduated=months,
+    starts=st.fixed_dictionaries({group: months for group in GROUP_START}),
+    ends=st.fixed_dictionaries({group: months for group in GROUP_START}),
     as_of=st.dates(min_value=date(2018, 1, 1), max_value=date(2030, 12, 31)),
 )
-def test_the_vectorised_priority_is_the_policy_rule(difficulty, unemployed, graduated, as_of):
-    import numpy as np
-
-    facts = WorkerFacts(
-        worker_id=1,
-        city="wuxi",
-        resident=True,
-        difficulty_certified_on=difficulty,
-        unemployment_registered_on=unemployed,
-        graduated_on=graduated,
-    )
-    vector = scoring.priority_vector(
-        np.array([scoring.month_index(difficulty)]),
-        np.array([scoring.month_index(unemployed)]),
-        np.array([scoring.month_index(graduated)]),
-        as_of,
-        24,
-    )
-    assert vector[0] == float(priority(facts, as_of, 24))
+def test_the_vectorised_priority_is_the_policy_rule(starts, ends, as_of):
+    ends = {
+        group: end if starts[group] and end and end >= starts[group] else None
+        for group, end in ends.items()
+    }
+    assert vector_of(starts, ends, as_of, 24) == float(priority(facts_of(starts, ends), as_of, 24))
 
 
 # (difficulty, unemployed, graduated, as of, the policy's graduate window, the rule's answer)
@@ -571,6 +587,33 @@ PRIORITY_TABLE = [
     (None, None, date(2024, 2, 29), date(2026, 3, 15), 36, "0.5"),  # a longer one
     (None, None, date(2026, 6, 30), date(2026, 3, 15), 24, "0"),  # not yet graduated
 ]
+# Statuses an official ended: (the group, its start, its end, as of, the rule's answer)
+ENDED_TABLE = [
+    ("difficulty", date(2025, 1, 1), date(2026, 3, 1), date(2026, 3, 15), "1.0"),  # its end month
+    ("difficulty", date(2025, 1, 1), date(2026, 2, 28), date(2026, 3, 15), "0"),  # after it
+    ("unemployed", date(2025, 1, 1), date(2026, 3, 31), date(2026, 3, 15), "0.5"),
+    ("unemployed", date(2025, 1, 1), date(2026, 2, 1), date(2026, 3, 15), "0"),
+    ("graduate", date(2025, 7, 1), date(2026, 3, 10), date(2026, 3, 15), "0.5"),
+    ("graduate", date(2025, 7, 1), date(2026, 2, 10), date(2026, 3, 15), "0"),
+]
+
+
+def every_form(database, make_worker, starts, ends, as_of, window) -> tuple[Decimal, float, float]:
+    """The rule, the arrays and the SQL, for one worker with these statuses."""
+    from sqlalchemy import select
+
+    from marketplace.matching.topk import priority_sql
+    from marketplace.workers.models import Worker
+
+    rule = priority(facts_of(starts, ends), as_of, window)
+    dates = {GROUP_START[group]: day for group, day in starts.items()}
+    with time_travel_after(dates):
+        worker = make_worker(**{k: v.isoformat() for k, v in dates.items() if v is not None})
+    for group, day in ends.items():  # what an official's end writes to the worker's row
+        setattr(database.get(Worker, worker.id), f"{group}_ends_on", day)
+    database.commit()
+    in_sql = database.scalar(select(priority_sql(as_of, window)).where(Worker.id == worker.id))
+    return rule, vector_of(starts, ends, as_of, window), float(in_sql)
 
 
 @pytest.mark.parametrize(
@@ -580,39 +623,22 @@ def test_every_form_of_the_priority_is_the_rule(
     difficulty, unemployed, graduated, as_of, window, expected, database, make_worker
 ):
     """One rule (subsidies.rules.priority), two forms of it for many workers: arrays and SQL."""
-    import numpy as np
-    from sqlalchemy import select
-
-    from marketplace.matching.topk import priority_sql
-    from marketplace.workers.models import Worker
-
-    facts = WorkerFacts(
-        worker_id=1,
-        city="wuxi",
-        resident=True,
-        difficulty_certified_on=difficulty,
-        unemployment_registered_on=unemployed,
-        graduated_on=graduated,
-    )
-    rule = priority(facts, as_of, window)
+    starts = {"difficulty": difficulty, "unemployed": unemployed, "graduate": graduated}
+    ends = dict.fromkeys(GROUP_START)
+    rule, vector, in_sql = every_form(database, make_worker, starts, ends, as_of, window)
     assert rule == Decimal(expected)
-    vector = scoring.priority_vector(
-        np.array([scoring.month_index(difficulty)]),
-        np.array([scoring.month_index(unemployed)]),
-        np.array([scoring.month_index(graduated)]),
-        as_of,
-        window,
-    )
-    assert vector[0] == float(rule)
-    dates = {
-        "difficulty_certified_on": difficulty,
-        "unemployment_registered_on": unemployed,
-        "graduated_on": graduated,
-    }
-    with time_travel_after(dates):
-        worker = make_worker(**{k: v.isoformat() for k, v in dates.items() if v is not None})
-    in_sql = database.scalar(select(priority_sql(as_of, window)).where(Worker.id == worker.id))
-    assert float(in_sql) == float(rule)
+    assert vector == in_sql == float(rule)
+
+
+@pytest.mark.parametrize(("group", "start", "end", "as_of", "expected"), ENDED_TABLE)
+def test_an_ended_status_gives_the_priority_through_its_end_month_only(
+    group, start, end, as_of, expected, database, make_worker
+):
+    starts = dict.fromkeys(GROUP_START) | {group: start}
+    ends = dict.fromkeys(GROUP_START) | {group: end}
+    rule, vector, in_sql = every_form(database, make_worker, starts, ends, as_of, 24)
+    assert rule == Decimal(expected)
+    assert vector == in_sql == float(rule)
 
 
 def time_travel_after(dates):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,7 @@ from sqlalchemy import select
 from marketplace.audit.models import AuditEvent
 from marketplace.bookings.models import Booking
 from marketplace.earnings.models import Contribution, Earning
+from marketplace.workers.models import Worker
 from tests.conftest import resident_id
 
 MONTHLY = "/api/v1/stats/monthly"
@@ -104,6 +105,22 @@ def test_the_months_figures_match_the_hand_computed_ones(client, auth_headers, m
         "未填写": {"workers": 1, "hours": "120.00", "income": "2700.00"},
     }
     assert body["by_category"] == {"家政": {"workers": 1, "hours": "8.00", "income": "280.00"}}
+
+
+@pytest.mark.parametrize(("ended_on", "counted"), [(date(2026, 3, 1), 1), (date(2026, 2, 28), 0)])
+def test_a_group_counts_through_the_month_its_status_ended(
+    client, auth_headers, make_user, database, march, ended_on, counted
+):
+    """A's registered unemployment, ended by an official: March counts it only if it ended in
+    March or later (a status holds through its end month)."""
+    a = march[0]
+    database.get(Worker, a.id).unemployed_ends_on = ended_on
+    database.commit()
+    official = auth_headers(make_user("official", city="wuxi"))
+    body = client.get(
+        MONTHLY, query_string={"city": "wuxi", "month": "2026-03"}, headers=official
+    ).get_json()
+    assert body["by_group"]["unemployed"]["workers"] == counted
 
 
 def test_the_trend_sums_each_month_of_the_last_twelve(database, make_worker, march):

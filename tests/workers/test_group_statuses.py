@@ -264,6 +264,28 @@ def test_an_ended_status_holds_through_its_end_month_only(
     assert act(client, official, difficulty.id, "end", ended_on="2025-11-01").status_code == 422
 
 
+def test_the_workers_row_holds_what_the_status_holds_for_matching_and_the_statistics(
+    client, person, auth_headers, make_user, database
+):
+    """Matching's priority and the monthly statistics read the row: its start and end follow
+    an official's end, and a rejection clears both."""
+    worker = person(unemployment_registered_on=date(2025, 12, 10), verified=False)
+    status = database.scalar(select(GroupStatus).where(GroupStatus.worker_id == worker.id))
+    official = auth_headers(make_user("official", city="wuxi"))
+
+    assert act(client, official, status.id, "end", ended_on="2026-03-15").status_code == 200
+    database.expire_all()
+    row = database.get(Worker, worker.id)
+    assert (row.unemployment_registered_on, row.unemployed_ends_on) == (
+        date(2025, 12, 10),
+        date(2026, 3, 15),
+    )
+    assert act(client, official, status.id, "reject", reason="证件不符").status_code == 200
+    database.expire_all()
+    row = database.get(Worker, worker.id)
+    assert (row.unemployment_registered_on, row.unemployed_ends_on) == (None, None)
+
+
 # --- the migration --------------------------------------------------------------------------
 
 

@@ -38,24 +38,23 @@ class Terms:
 DEFAULT_TERMS = Terms(Decimal("0.10"), 24)
 
 
-def _counts(day: date | None, month: Month) -> bool:
-    # A group counts from the month of its date onward.
-    return day is not None and Month.of(day) <= month
-
-
 def priority(facts: WorkerFacts, as_of: date, graduate_window_months: int) -> Decimal:
     """1.0 for *difficulty*, 0.5 for *unemployed* or a *graduate* within the window, else 0.
 
-    The window is the policy's ``matching_graduate_window_months`` (24: G … G+24).
+    A group counts in the months its status holds: from the month of its start through the month
+    of its end, if an official ended it (a rejected status never holds). The graduate's window is
+    the policy's ``matching_graduate_window_months`` (24: G … G+24).
     """
     month = Month.of(as_of)
-    if _counts(facts.difficulty_certified_on, month):
+    if facts.holds("difficulty", month):
         return DIFFICULTY
-    if _counts(facts.unemployment_registered_on, month):
+    if facts.holds("unemployed", month):
         return UNEMPLOYED_OR_GRADUATE
     graduated = facts.graduated_on
-    if graduated is not None and Month.of(graduated) <= month <= (
-        Month.of(graduated) + graduate_window_months
+    if (
+        graduated is not None
+        and facts.holds("graduate", month)
+        and month <= Month.of(graduated) + graduate_window_months
     ):
         return UNEMPLOYED_OR_GRADUATE
     return NONE
