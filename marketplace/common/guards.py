@@ -19,7 +19,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, current_app, g, request
 
-from marketplace.errors import Forbidden, Unauthorized, document_errors
+from marketplace.errors import Forbidden, NotFound, Unauthorized, document_errors
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,6 +64,18 @@ def require_role(user: Any, *roles: str) -> None:
     """Raise 403 unless ``user`` holds one of ``roles``."""
     if roles and user.role not in roles:
         raise Forbidden(f"this action is for: {', '.join(roles)}")
+
+
+def official_of_city(user: Any, city: str | None, refused: str, missing: str) -> None:
+    """Let only an official of ``city`` act on one of its objects.
+
+    Any other role is refused (403, saying ``refused``); an official of another city is told the
+    object does not exist (404 naming ``missing``), so that other cities' objects never show.
+    """
+    if user.role != "official":
+        raise Forbidden(refused)
+    if city is None or user.city != city:
+        raise NotFound(missing)
 
 
 def auth_required(*roles: str) -> Callable[[F], F]:

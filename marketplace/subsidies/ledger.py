@@ -20,9 +20,9 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
-from marketplace.common import spreadsheets
+from marketplace.common import guards, spreadsheets
 from marketplace.database import stored_integer
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from marketplace.errors import Conflict, Forbidden, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.subsidies import export, notices
 from marketplace.subsidies.models import SubsidyFlag
@@ -34,11 +34,11 @@ HUNDRED = Decimal(100)
 
 def disburse(user: User, flag_id: int, paid_on: date, voucher: str) -> SubsidyFlag:
     """Record the payment of an approved flag: an official of its city, once."""
-    if user.role != "official":
-        raise Forbidden("只有该标记所在城市的经办人员可以登记发放")
     flag = db.session.scalar(select(SubsidyFlag).where(SubsidyFlag.id == flag_id).with_for_update())
-    if flag is None or flag.city != user.city:
-        raise NotFound("flag")
+    guards.official_of_city(
+        user, flag.city if flag else None, "只有该标记所在城市的经办人员可以登记发放", "flag"
+    )
+    assert flag is not None
     if flag.status != "approved":
         raise Conflict("只有已批准的标记可以登记发放")
     if flag.disbursed_on is not None:

@@ -17,6 +17,7 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
+from marketplace.common import guards
 from marketplace.database import count_rows
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
@@ -121,14 +122,14 @@ def my_flags(user: User, offset: int, limit: int) -> tuple[int, Sequence[Subsidy
 
 def decide(user: User, flag_id: int, decision: str, reason: str | None) -> SubsidyFlag:
     """Approve or reject a pending flag: an official of the flag's city only, once."""
-    if user.role != "official":
-        raise Forbidden(
-            "only an official of the flag's city decides; an admin runs the platform that "
-            "receives the money and may not"
-        )
     flag = db.session.get(SubsidyFlag, flag_id)
-    if flag is None or flag.city != user.city:
-        raise NotFound("flag")
+    guards.official_of_city(
+        user,
+        flag.city if flag else None,
+        "只有该标记所在城市的经办人员可以审核；平台管理员代表受领补贴的平台，不能审核",
+        "flag",
+    )
+    assert flag is not None
     # Locked on PostgreSQL, with every other flag of the worker, then read again: a decision
     # and a concurrent evaluation's update never interleave, and two decisions on one worker
     # take turns, the second seeing the first.

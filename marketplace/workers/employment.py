@@ -18,6 +18,7 @@ from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
+from marketplace.common import guards
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.workers.models import EmploymentRegistration, Worker
@@ -108,12 +109,15 @@ def end_mine(
 
 def revoke(user: User, registration_id: int, reason: str) -> EmploymentRegistration:
     """Revoke a registration of a worker of the official's city, with the reason."""
-    if user.role != "official":
-        raise Forbidden("只有该人员所在城市的经办人员可以撤销就业登记")
     registration = db.session.get(EmploymentRegistration, registration_id)
     worker = db.session.get(Worker, registration.worker_id) if registration else None
-    if registration is None or worker is None or worker.city != user.city:
-        raise NotFound("employment registration")
+    guards.official_of_city(
+        user,
+        worker.city if worker else None,
+        "只有该人员所在城市的经办人员可以撤销就业登记",
+        "employment registration",
+    )
+    assert registration is not None and worker is not None
     if registration.status == "revoked":
         raise Conflict("此就业登记已撤销")
     registration.status = "revoked"

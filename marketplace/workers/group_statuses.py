@@ -22,6 +22,7 @@ from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.cities import catalogue
+from marketplace.common import guards
 from marketplace.common.months import Month
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
@@ -99,21 +100,18 @@ def held_in(group: str, month: Month) -> ColumnElement[bool]:
     return and_(start <= month.last_day, or_(end.is_(None), end >= month.first_day))
 
 
-def _official_of(user: User, worker: Worker) -> None:
-    if user.role != "official":
-        raise Forbidden("只有该人员所在城市的经办人员可以核验群体状态")
-    if user.city != worker.city:
-        raise NotFound("group status")
-
-
 def _decided(user: User, status_id: int) -> tuple[GroupStatus, Worker]:
     status = db.session.scalar(
         select(GroupStatus).where(GroupStatus.id == status_id).with_for_update()
     )
     worker = db.session.get(Worker, status.worker_id) if status is not None else None
-    if status is None or worker is None:
-        raise NotFound("group status")
-    _official_of(user, worker)
+    guards.official_of_city(
+        user,
+        worker.city if worker else None,
+        "只有该人员所在城市的经办人员可以核验群体状态",
+        "group status",
+    )
+    assert status is not None and worker is not None
     return status, worker
 
 
