@@ -29,6 +29,12 @@ def _no_shows() -> int:
     return record_no_shows()
 
 
+def _attendance() -> int:
+    from marketplace.bookings.attendance import close_forgotten_checkouts
+
+    return close_forgotten_checkouts()
+
+
 def _offers() -> int:
     from marketplace.bookings.offers import expire_offers
 
@@ -94,6 +100,13 @@ JOBS: dict[str, ScheduledJob] = {
             _no_shows,
             {"trigger": "interval", "minutes": 5},
             "confirmed bookings never checked in 30 min after the start become no-shows",
+        ),
+        ScheduledJob(
+            "attendance",
+            _attendance,
+            {"trigger": "interval", "minutes": 10},
+            "bookings checked in but never checked out are checked out at the shift's end, 2 h "
+            "after it",
         ),
         ScheduledJob(
             "offers",

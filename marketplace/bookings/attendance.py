@@ -1,25 +1,44 @@
-"""Attendance: check-in inside the window and the geofence, check-out, no-shows."""
+"""Attendance: check-in inside the window and the geofence, check-out, no-shows.
+
+No worked shift is left unpayable (contract v1.1 "Attendance that can be closed"): a worker who
+checked in and forgot to check out is checked out at the shift's end by the scheduled job
+``attendance``; the employer's side may record the attendance of a booking whose shift has ended
+(a forgotten check-in, a no-show marked by mistake), with a reason, and the worker is told.
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, select
 
 from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.bookings import access
-from marketplace.bookings.models import Booking
+from marketplace.bookings.models import LIVE_STATUSES, Booking
 from marketplace.bookings.reputation import refresh_reliability
-from marketplace.bookings.services import record_transition, release_place, require_state
+from marketplace.bookings.services import (
+    record_transition,
+    release_place,
+    require_state,
+    take_place,
+)
+from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
+from marketplace.notifications.services import notify
 from marketplace.workers.models import Worker
 
 CHECK_IN_EARLY = timedelta(minutes=30)
+# The scheduled job checks a forgotten check-out out this long after the shift's end.
+AUTO_CHECKOUT_AFTER = timedelta(hours=2)
+# The employer's side may record the attendance of a shift that ended up to this long ago.
+RECORD_WITHIN = timedelta(days=7)
+RECORDABLE_STATES = ("confirmed", "checked_in", "no_show")
 NO_SHOW_AFTER = timedelta(minutes=30)
 GEOFENCE_METRES = 500
 # A check-out later than this after the shift's end (or, clocks being what they are, before the
@@ -99,6 +118,7 @@ def check_out(user: User, booking_id: int, lat: float, lon: float) -> Booking:
     booking.status = "checked_out"
     booking.checked_out_at = booking.ends_at if adjusted else now
     booking.checkout_adjusted = adjusted
+    booking.checkout_source = "worker"
     booking.check_out_lat, booking.check_out_lon = lat, lon
     booking.check_out_distance_m = distance
     record_transition(
@@ -144,3 +164,115 @@ def record_no_shows() -> int:
     for booking in overdue:
         _mark_no_show(booking, None, None)
     return len(overdue)
+
+
+def _tell_worker(booking: Booking, kind: str, message: str) -> None:
+    user_id = db.session.scalar(select(Worker.user_id).where(Worker.id == booking.worker_id))
+    assert user_id is not None  # every booking has its worker
+    data = {"booking_id": booking.id, "shift_id": booking.shift_id}
+    notify(user_id, kind, f"booking:{booking.id}", message, data)
+
+
+def close_forgotten_checkouts() -> int:
+    """Scheduled (``attendance``): bookings checked in whose shift ended more than 2 hours ago
+    are checked out at the shift's end, and their workers told, so that they can be approved."""
+    rows = db.session.execute(
+        select(Booking, Job.title, Job.city)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .where(Booking.status == "checked_in", Booking.ends_at <= clock.now() - AUTO_CHECKOUT_AFTER)
+        .order_by(Booking.id)
+        .with_for_update(of=Booking)
+    ).all()
+    for booking, title, city in rows:
+        booking.status = "checked_out"
+        booking.checked_out_at = booking.ends_at
+        booking.checkout_source = "auto"
+        record_transition(booking, "checked_out", None, None, city=city, source="auto")
+        refresh_reliability(booking.worker_id)
+        ended = _local(booking.ends_at, city)
+        _tell_worker(
+            booking,
+            "auto_checkout",
+            f"您在「{title}」的班次未签退，系统已按班次结束时间 {ended} 为您签退，"
+            "等待用工单位核定工时。",
+        )
+    return len(rows)
+
+
+def _local(instant: datetime, city: str) -> str:
+    found = catalogue.find(city)
+    zone = found.timezone if found else clock.DEFAULT_TIMEZONE
+    return instant.astimezone(ZoneInfo(zone)).strftime("%m月%d日 %H:%M")
+
+
+def record_attendance(
+    user: User, booking_id: int, checked_in_at: datetime, checked_out_at: datetime, reason: str
+) -> Booking:
+    """The employer's side records when the worker came and left, once the shift has ended.
+
+    For a booking ``confirmed`` (the worker forgot to check in), ``checked_in`` (forgot to check
+    out) or ``no_show`` (marked by mistake; the place is held again), within 7 days of the
+    shift's end. The times must lie within the shift's check-in window and the late check-out
+    margin, and not in the future. The worker is told, and may dispute the hours once approved.
+    """
+    booking, acting = access.as_employer_side(user, booking_id)
+    require_state(booking, RECORDABLE_STATES, "record the attendance of")
+    now = clock.now()
+    if now < booking.ends_at:
+        raise Conflict("班次结束后才能补录考勤")
+    if now > booking.ends_at + RECORD_WITHIN:
+        raise Conflict("班次结束已超过 7 天，不能再补录考勤")
+    earliest, latest = booking.starts_at - CHECK_IN_EARLY, booking.ends_at + LATE_CHECKOUT
+    if not earliest <= checked_in_at < checked_out_at <= min(latest, now):
+        message = "签到须早于签退，且都在班次开始前 30 分钟至结束后 2 小时之内"
+        raise Invalid(message, field_error("json", "checked_out_at", message))
+    city, title = db.session.execute(
+        select(Job.city, Job.title).join(Shift).where(Shift.id == booking.shift_id)
+    ).one()
+    if booking.status == "no_show":
+        _hold_place_again(booking)
+    previous = booking.status
+    booking.status = "checked_out"
+    booking.checked_in_at, booking.checked_out_at = checked_in_at, checked_out_at
+    booking.checkout_adjusted = False
+    booking.checkout_source = "employer"
+    booking.attendance_reason = reason
+    record_transition(
+        booking,
+        "attendance_recorded",
+        user,
+        acting,
+        city=city,
+        previous_status=previous,
+        checked_in_at=checked_in_at.isoformat(),
+        checked_out_at=checked_out_at.isoformat(),
+        reason=reason,
+    )
+    refresh_reliability(booking.worker_id)
+    _tell_worker(
+        booking,
+        "attendance_recorded",
+        f"用工单位为您补录了「{title}」的考勤：{_local(checked_in_at, city)} 签到，"
+        f"{_local(checked_out_at, city)} 签退（理由：{reason}）。如有异议，可在工时核定后提出。",
+    )
+    return booking
+
+
+def _hold_place_again(booking: Booking) -> None:
+    """A no-show corrected: its place, given back when it was marked, is held again."""
+    other = db.session.scalar(
+        select(Booking.id).where(
+            Booking.shift_id == booking.shift_id,
+            Booking.worker_id == booking.worker_id,
+            Booking.id != booking.id,
+            Booking.status.in_(LIVE_STATUSES),
+        )
+    )
+    if other is not None:
+        raise Conflict(f"该劳动者在此班次另有预约 {other}，请在那条预约上补录")
+    try:
+        take_place(booking.shift_id)
+    except Conflict:
+        raise Conflict("此班次的名额已被他人占用：请先增加班次人数，再补录考勤") from None
+    booking.ended_at = booking.ended_by = None

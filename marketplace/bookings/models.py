@@ -51,6 +51,7 @@ STATUS_NAMES = {
     "expired": "邀约已过期",
 }
 # A worker has at most one live booking per shift.
+CHECKOUT_SOURCES = ("worker", "auto", "employer")
 LIVE_STATUSES = ("offered", "pending", "confirmed", "checked_in", "checked_out")
 # Bookings that block a new one overlapping them (checked-out work is over). An offer blocks
 # nothing: the worker has not said yes, and may book other work until accepting it.
@@ -115,6 +116,11 @@ class Booking(Model):
     check_out_distance_m: Mapped[float | None] = mapped_column(Float)
     # The check-out came too late (or before the check-in) and is recorded at the shift's end.
     checkout_adjusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who closed the attendance (CHECKOUT_SOURCES): the worker checking out, the scheduled job
+    # `attendance` for a worker who forgot (at the shift's end), or the employer's side recording
+    # it with a reason (who recorded it is in the audit event booking.attendance_recorded).
+    checkout_source: Mapped[str | None] = mapped_column(String(16))
+    attendance_reason: Mapped[str | None] = mapped_column(Text)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ended_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     end_reason: Mapped[str | None] = mapped_column(Text)

@@ -17,6 +17,7 @@ from marketplace.bookings import access, attendance, offers, services, throttle
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
+    AttendanceInSchema,
     BookingQuerySchema,
     BookingSchema,
     OptionalReasonSchema,
@@ -268,6 +269,28 @@ class NoShow(MethodView):
     def post(self, booking_id: int):
         """Record that a confirmed worker did not come (from 30 min after the start)."""
         return attendance.no_show(current_user(), booking_id)
+
+
+@blp.route("/bookings/<int:booking_id>/attendance")
+class Attendance(MethodView):
+    """Recording the attendance of a shift that has ended."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(AttendanceInSchema)
+    @blp.response(200, BookingSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], booking_id: int):
+        """Record when the worker came and left (a forgotten check-in or check-out, a no-show
+        marked by mistake), within 7 days of the shift's end, with a reason. The booking is
+        ``checked_out`` with ``checkout_source`` ``employer`` and can be approved; the worker is
+        told."""
+        return attendance.record_attendance(
+            current_user(),
+            booking_id,
+            body["checked_in_at"],
+            body["checked_out_at"],
+            body["reason"],
+        )
 
 
 @blp.route("/bookings/<int:booking_id>/ratings")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from marketplace.bookings.models import STATUSES
+from marketplace.bookings.models import CHECKOUT_SOURCES, STATUSES
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Hours, Instant
 
@@ -36,6 +36,18 @@ class BookingSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "how far from the workplace the worker checked out (metres)"},
     )
+    checkout_source = fields.String(
+        allow_none=True,
+        metadata={
+            "enum": list(CHECKOUT_SOURCES),
+            "description": "who closed the attendance: the worker, the scheduled job at the "
+            "shift's end (auto) or the employer's side (employer)",
+        },
+    )
+    attendance_reason = fields.String(
+        allow_none=True,
+        metadata={"description": "why the employer's side recorded the attendance"},
+    )
     ended_at = Instant(allow_none=True)
     end_reason = fields.String(allow_none=True)
     late_cancel = fields.Boolean()
@@ -55,6 +67,14 @@ class BookingQuerySchema(ma.Schema):
     """Filter bookings by status."""
 
     status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class AttendanceInSchema(ma.Schema):
+    """The attendance the employer's side records for a shift that has ended."""
+
+    checked_in_at = Instant(required=True)
+    checked_out_at = Instant(required=True)
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))
 
 
 class ReasonSchema(ma.Schema):
