@@ -11,9 +11,8 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
-from marketplace.bookings import access, attendance, offers, services, throttle
+from marketplace.bookings import access, attendance, lists, offers, services, throttle
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
@@ -21,6 +20,7 @@ from marketplace.bookings.schemas import (
     BookingQuerySchema,
     BookingSchema,
     OptionalReasonSchema,
+    OwnBookingsQuerySchema,
     PositionSchema,
     RatingInSchema,
     RatingSchema,
@@ -53,12 +53,6 @@ RATE_LIMITED: dict[str, Any] = {
         }
     },
 }
-
-
-def _with_earning() -> Any:
-    # A list of bookings loads their earnings in one more query, not one per booking. Built
-    # when a request asks, not at import: building it configures every mapper.
-    return selectinload(Booking.earning)
 
 
 # What an employer or broker sees of a worker booked on its shifts.
@@ -128,10 +122,29 @@ class ShiftBookings(MethodView):
         shift = jobs.get_shift(shift_id)
         if delegations.may_act_for(current_user(), shift.job.employer_id) is None:
             raise Forbidden("only the shift's employer or its brokers see its bookings")
-        query = select(Booking).options(_with_earning()).where(Booking.shift_id == shift_id)
+        query = select(Booking).options(lists.with_earning()).where(Booking.shift_id == shift_id)
         if "status" in filters:
             query = query.where(Booking.status == filters["status"])
         return page_of(query.order_by(Booking.id), pagination_parameters)
+
+
+@blp.route("/employers/me/bookings")
+class OwnBookings(MethodView):
+    """The bookings on the employer's side's shifts."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(OwnBookingsQuerySchema, location="query")
+    @blp.response(200, BookingSchema(many=True))
+    @blp.paginate()
+    @blp.errors(403)
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List the bookings on my shifts, soonest shift first (a broker names ``employer_id``).
+
+        Filters: ``status``, ``from`` / ``to`` (days of the shifts' starts, China Standard Time,
+        inclusive) and ``shift_id``.
+        """
+        query = lists.employer_bookings(current_user(), filters)
+        return page_of(query, pagination_parameters)
 
 
 @blp.route("/workers/me/bookings")
@@ -146,7 +159,7 @@ class MyBookings(MethodView):
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List my bookings, soonest shift first."""
         worker = workers.my_profile(current_user())
-        query = select(Booking).options(_with_earning()).where(Booking.worker_id == worker.id)
+        query = select(Booking).options(lists.with_earning()).where(Booking.worker_id == worker.id)
         if "status" in filters:
             query = query.where(Booking.status == filters["status"])
         query = query.order_by(Booking.starts_at, Booking.id)

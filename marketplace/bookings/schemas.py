@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from marketplace.bookings.models import CHECKOUT_SOURCES, STATUSES
 from marketplace.common.inputs import Text
-from marketplace.common.schemas import Hours, Instant
+from marketplace.common.schemas import Hours, Instant, OwnListQuerySchema
 
 
 class BookingSchema(ma.Schema):
@@ -67,6 +67,10 @@ class BookingQuerySchema(ma.Schema):
     """Filter bookings by status."""
 
     status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class OwnBookingsQuerySchema(OwnListQuerySchema, BookingQuerySchema):
+    """Which bookings of the employer's side: by status, by day, by shift."""
 
 
 class AttendanceInSchema(ma.Schema):

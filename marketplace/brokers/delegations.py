@@ -144,10 +144,11 @@ class Acting:
         return {"employer_id": self.employer.id, "broker_id": self.broker and self.broker.id}
 
 
-def acting_for(user: User, employer_id: int | None) -> Acting:
+def acting_for(user: User, employer_id: int | None, location: str = "json") -> Acting:
     """Check that ``user`` may act for ``employer_id`` (an employer: only for itself).
 
-    A broker must name the employer and hold a live delegation from it (403 otherwise).
+    A broker must name the employer (``employer_id`` in the request's ``location``) and hold a
+    live delegation from it (403 otherwise).
     """
     if user.role == "employer":
         employer = require_profile(user)
@@ -159,7 +160,7 @@ def acting_for(user: User, employer_id: int | None) -> Acting:
         if employer_id is None:
             raise Invalid(
                 "a broker must name the employer it acts for",
-                field_error("json", "employer_id", "required for brokers"),
+                field_error(location, "employer_id", "required for brokers"),
             )
         delegating = db.session.get(Employer, employer_id)
         if delegating is None or _live_delegation(employer_id, broker.id) is None:

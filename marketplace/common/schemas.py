@@ -149,3 +149,20 @@ class MonthText(fields.String):
         if not 2000 <= month.year <= 2099:
             raise ma.ValidationError("must be a month of 2000–2099")
         return str(month)
+
+
+class OwnListQuerySchema(ma.Schema):
+    """The filters of the employer's side's own lists: whose, which days, which shift.
+
+    ``from`` and ``to`` are days (inclusive) of the shifts' starts in China Standard Time.
+    """
+
+    employer_id = Id(metadata={"description": "brokers: the employer whose list it is"})
+    start = fields.Date(data_key="from", metadata={"description": "first day (inclusive)"})
+    end = fields.Date(data_key="to", metadata={"description": "last day (inclusive)"})
+    shift_id = Id()
+
+    @ma.validates_schema
+    def _days_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "start" in data and "end" in data and data["end"] < data["start"]:
+            raise ma.ValidationError("不能早于 from", field_name="to")

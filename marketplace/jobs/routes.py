@@ -7,11 +7,17 @@ from typing import Any
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
-from marketplace.common.api import Blueprint, dumped
+from marketplace.common.api import Blueprint, dumped, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
-from marketplace.jobs import search, services
-from marketplace.jobs.schemas import JobInSchema, JobSchema, ShiftDetailSchema, ShiftSearchSchema
+from marketplace.jobs import lists, search, services
+from marketplace.jobs.schemas import (
+    JobInSchema,
+    JobSchema,
+    OwnJobsQuerySchema,
+    ShiftDetailSchema,
+    ShiftSearchSchema,
+)
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Jobs and shifts")
 
@@ -28,6 +34,41 @@ class Jobs(MethodView):
     def post(self, body: dict[str, Any]):
         """Post a job with its shifts (brokers name the employer they act for)."""
         return services.post_job(current_user(), body)
+
+
+@blp.route("/employers/me/jobs")
+class OwnJobs(MethodView):
+    """The employer's side's own jobs."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(OwnJobsQuerySchema, location="query")
+    @blp.response(200, JobSchema(many=True))
+    @blp.paginate()
+    @blp.errors(403)
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List my jobs, newest first (a broker names the employer with ``employer_id``).
+
+        Filters: ``status`` (``active`` or ``cancelled``), ``from`` / ``to`` (days of the
+        shifts' starts, China Standard Time, inclusive) and ``shift_id``.
+        """
+        return page_of(lists.own_jobs(current_user(), filters), pagination_parameters)
+
+
+@blp.route("/brokers/me/jobs")
+class BrokerJobs(MethodView):
+    """The jobs of the employers a broker acts for."""
+
+    @auth_required("broker")
+    @blp.arguments(OwnJobsQuerySchema, location="query")
+    @blp.response(200, JobSchema(many=True))
+    @blp.paginate()
+    @blp.errors(404)
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List the jobs of every employer that delegated to me, newest first.
+
+        ``employer_id`` keeps one of them; the other filters are those of the employer's list.
+        """
+        return page_of(lists.broker_jobs(current_user(), filters), pagination_parameters)
 
 
 @blp.route("/jobs/<int:job_id>")

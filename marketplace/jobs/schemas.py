@@ -9,7 +9,8 @@ from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
-from marketplace.common.schemas import Id, Instant, LocationSchema, Money
+from marketplace.common.schemas import Id, Instant, LocationSchema, Money, OwnListQuerySchema
+from marketplace.jobs.lists import JOB_STATES
 from marketplace.jobs.models import EMPLOYMENT_TYPES
 from marketplace.workers.schemas import SKILL, check_district
 
@@ -135,3 +136,9 @@ class ShiftSearchSchema(ma.Schema):
             )
         if "radius_km" in data and "lat" not in data:
             raise ma.ValidationError("a radius needs lat and lon", "radius_km")
+
+
+class OwnJobsQuerySchema(OwnListQuerySchema):
+    """Which of the employer's side's own jobs: active or cancelled, by day, by shift."""
+
+    status = fields.String(validate=validate.OneOf(JOB_STATES))
