@@ -8,14 +8,18 @@ employer do not count either way.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
+from marketplace.auth.models import User
 from marketplace.bookings.models import Booking, Rating
-from marketplace.errors import Conflict
+from marketplace.employers.models import Employer
+from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
 from marketplace.workers.models import Worker
 
@@ -84,3 +88,56 @@ def rate(booking: Booking, direction: str, stars: int, comment: str, user_id: in
     if direction == "employer_to_worker":
         refresh_rating(booking.worker_id)
     return rating
+
+
+# An employer's cancel this close to the start counts in its public cancel rate.
+LATE_EMPLOYER_CANCEL = timedelta(hours=12)
+
+
+def employer_record(employer_id: int) -> dict[str, Any]:
+    """What any user may know of an employer: who, where, checked, and its track record.
+
+    ``rating`` and ``ratings``: the stars workers gave it. ``completed_shifts``: its bookings
+    worked and approved. ``cancel_rate``: of its bookings ever confirmed, the share its own side
+    (the employer or a broker) cancelled less than 12 hours before the start.
+    """
+    employer = db.session.get(Employer, employer_id)
+    if employer is None:
+        raise NotFound("employer")
+    total, count = db.session.execute(
+        select(func.sum(Rating.stars), func.count()).where(
+            Rating.employer_id == employer_id, Rating.direction == "worker_to_employer"
+        )
+    ).one()
+    mine = (Booking.employer_id == employer_id, Booking.confirmed_at.is_not(None))
+    confirmed, completed = db.session.execute(
+        select(func.count(), func.count().filter(Booking.status == "completed")).where(*mine)
+    ).one()
+    # Cancels by its own side (not the worker's, not an official's); how close to the start
+    # is compared here, as date arithmetic differs between the databases.
+    cancels = db.session.execute(
+        select(Booking.starts_at, Booking.ended_at)
+        .join(User, User.id == Booking.ended_by)
+        .where(*mine, Booking.status == "cancelled", User.role.in_(("employer", "broker")))
+    ).all()
+    late = sum(
+        1
+        for starts_at, ended_at in cancels
+        if ended_at is not None and ended_at > starts_at - LATE_EMPLOYER_CANCEL
+    )
+    rating = None
+    if count:
+        rating = float(
+            (Decimal(int(total)) / Decimal(count)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        )
+    return {
+        "id": employer.id,
+        "name": employer.name,
+        "city": employer.city,
+        "district": employer.district,
+        "credit_code_verified": employer.credit_code_verified_at is not None,
+        "rating": rating,
+        "ratings": count,
+        "completed_shifts": completed,
+        "cancel_rate": round(late / confirmed, 3) if confirmed else None,
+    }

@@ -12,7 +12,7 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
-from marketplace.bookings import access, attendance, lists, offers, services, throttle
+from marketplace.bookings import access, attendance, lists, offers, reputation, services, throttle
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
@@ -31,6 +31,7 @@ from marketplace.common.api import Blueprint, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
 from marketplace.database import writes_on_read
+from marketplace.employers.schemas import EmployerPublicSchema
 from marketplace.errors import DomainError, ErrorSchema, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
@@ -84,6 +85,20 @@ class WorkerById(MethodView):
         if user.id == worker.user_id:
             return workers.own_view(worker)
         return worker
+
+
+@blp.route("/employers/<int:employer_id>")
+class EmployerById(MethodView):
+    """Who is on the other side."""
+
+    @blp.doc(tags=["employers"])
+    @auth_required()
+    @blp.response(200, EmployerPublicSchema)
+    @blp.errors(404)
+    def get(self, employer_id: int):
+        """Read an employer's public profile: name, place, whether its credit code was checked,
+        the workers' rating, the shifts completed and the share it cancelled late."""
+        return reputation.employer_record(employer_id)
 
 
 @blp.route("/shifts/<int:shift_id>/bookings")

@@ -21,11 +21,15 @@ class Employer(Model):
     name: Mapped[str] = mapped_column(String(100))
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     city: Mapped[str] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(200))
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # An official of the city or an admin checked the credit code against the business
+    # registry (who did is in the audit event); a new credit code must be checked again.
+    credit_code_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def location(self) -> dict[str, float]:

@@ -32,3 +32,16 @@ class MyProfile(MethodView):
     def put(self, body: dict[str, Any]):
         """Create or replace my employer profile."""
         return services.put_profile(current_user(), body)
+
+
+@blp.route("/<int:employer_id>/credit-code-verification")
+class CreditCodeVerification(MethodView):
+    """An official's check of an employer's credit code."""
+
+    @auth_required("official", "admin")
+    @blp.response(200, EmployerSchema)
+    @blp.errors(404)
+    def post(self, employer_id: int):
+        """Record that the credit code is registered (checked in the business registry):
+        an official of the employer's city or an admin; an audit event, once."""
+        return services.verify_credit_code(current_user(), employer_id)

@@ -11,6 +11,7 @@ from marketplace.cities import catalogue
 from marketplace.common.ids import credit_code_problem
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import LocationSchema
+from marketplace.workers.schemas import check_district
 
 
 class EmployerProfileInSchema(ma.Schema):
@@ -21,8 +22,14 @@ class EmployerProfileInSchema(ma.Schema):
         required=True, metadata={"description": "统一社会信用代码, 18 characters (GB 32100)"}
     )
     city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
+    district = fields.String(load_default=None, allow_none=True, metadata={"example": "梁溪区"})
     address = Text(required=True, validate=validate.Length(min=1, max=200))
     location = fields.Nested(LocationSchema, required=True)
+
+    @ma.validates_schema
+    def check_district(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """The district belongs to the city."""
+        check_district(data)
 
     @ma.validates("credit_code")
     def check_credit_code(self, value: str, **_kwargs: Any) -> None:
@@ -45,6 +52,37 @@ class EmployerSchema(ma.Schema):
     user_id = fields.Integer()
     name = fields.String()
     credit_code = fields.String()
+    credit_code_verified = fields.Function(
+        lambda employer: employer.credit_code_verified_at is not None,
+        metadata={"type": "boolean"},
+    )
     city = fields.String()
+    district = fields.String(allow_none=True)
     address = fields.String()
     location = fields.Nested(LocationSchema)
+
+
+class EmployerPublicSchema(ma.Schema):
+    """Who is on the other side: what any signed-in user may know of an employer."""
+
+    id = fields.Integer()
+    name = fields.String()
+    city = fields.String()
+    district = fields.String(allow_none=True)
+    credit_code_verified = fields.Boolean(
+        metadata={"description": "an official or admin checked the credit code is registered"}
+    )
+    rating = fields.Float(
+        allow_none=True, metadata={"description": "mean stars workers gave it (1–5), two decimals"}
+    )
+    ratings = fields.Integer(metadata={"description": "how many workers rated it"})
+    completed_shifts = fields.Integer(
+        metadata={"description": "shifts worked and approved on its jobs, one per worker"}
+    )
+    cancel_rate = fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "the share of its confirmed bookings its side cancelled less than 12 h "
+            "before the start (null before any booking was confirmed)"
+        },
+    )

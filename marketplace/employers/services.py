@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
+from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.common.profiles import Profiles
 from marketplace.employers.models import Employer
-from marketplace.errors import Conflict
+from marketplace.errors import Conflict, Forbidden, NotFound
 from marketplace.extensions import db
 
 _profiles = Profiles(Employer, "employer", "/api/v1/employers/me")
@@ -32,9 +33,12 @@ def put_profile(user: User, data: dict[str, Any]) -> Employer:
     if employer is None:
         employer = Employer(user_id=user.id, created_at=now)
         db.session.add(employer)
+    if employer.credit_code != data["credit_code"]:
+        employer.credit_code_verified_at = None  # the registry's check was of the old code
     employer.name = data["name"]
     employer.credit_code = data["credit_code"]
     employer.city = data["city"]
+    employer.district = data.get("district")
     employer.address = data["address"]
     employer.lat = data["location"]["lat"]
     employer.lon = data["location"]["lon"]
@@ -44,4 +48,29 @@ def put_profile(user: User, data: dict[str, Any]) -> Employer:
             db.session.flush()
     except IntegrityError:
         raise Conflict("this credit code belongs to another employer profile") from None
+    return employer
+
+
+def verify_credit_code(user: User, employer_id: int) -> Employer:
+    """An official of the employer's city (or an admin) confirms the credit code is registered.
+
+    Checked against the business registry (国家企业信用信息公示系统) outside the service; the
+    check is an audit event, and the employer's public profile says ``credit_code_verified``.
+    """
+    if user.role not in ("official", "admin"):
+        raise Forbidden("只有人社部门经办人员和平台管理员可以核验统一社会信用代码")
+    employer = db.session.get(Employer, employer_id)
+    if employer is None or (user.role == "official" and user.city != employer.city):
+        raise NotFound("employer")
+    if employer.credit_code_verified_at is None:
+        employer.credit_code_verified_at = clock.now()
+        db.session.flush()
+        audit.record(
+            "employer.credit_code_verified",
+            "employer",
+            employer.id,
+            {"credit_code": employer.credit_code},
+            actor_id=user.id,
+            city=employer.city,
+        )
     return employer
