@@ -72,11 +72,21 @@ WORKER_GROUPS_CHANGED = Event(
 )
 SHIFTS_CANCELLED = Event(
     "shifts_cancelled",
-    """Shifts of a job were cancelled (the job was).
+    """Shifts of a job were cancelled (the job, or one shift of it).
 
-    Payload: ``shifts`` (the ``Shift`` rows) and ``actor`` (the ``User``). Emitted by
-    ``jobs.services.cancel_job``. Heard by ``bookings.services``, which cancels their live
+    Payload: ``shifts`` (the ``Shift`` rows), ``actor`` (the ``User``) and ``reason`` (the
+    employer's words, or None). Emitted by ``jobs.services.cancel_job`` and
+    ``jobs.editing.cancel_shift``. Heard by ``bookings.services``, which cancels their live
     bookings and offers, gives their places back and tells their workers.""",
+    listeners=("marketplace.bookings.services",),
+)
+JOB_CHANGED = Event(
+    "job_changed",
+    """A job's title, description, address, skills or wage changed.
+
+    Payload: ``job`` (the ``Job``) and ``changes`` (``{field: [old, new]}``). Emitted by
+    ``jobs.editing.edit_job``. Heard by ``bookings.services``, which tells the workers booked on
+    its future shifts what changed.""",
     listeners=("marketplace.bookings.services",),
 )
 
@@ -87,6 +97,7 @@ CATALOGUE: tuple[Event, ...] = (
     TRAINING_IMPORTED,
     WORKER_GROUPS_CHANGED,
     SHIFTS_CANCELLED,
+    JOB_CHANGED,
 )
 
 

@@ -9,7 +9,6 @@ checked in and forgot to check out is checked out at the shift's end by the sche
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, bindparam, select
 
@@ -190,7 +189,7 @@ def close_forgotten_checkouts() -> int:
         booking.checkout_source = "auto"
         record_transition(booking, "checked_out", None, None, city=city, source="auto")
         refresh_reliability(booking.worker_id)
-        ended = _local(booking.ends_at, city)
+        ended = catalogue.wall_clock(booking.ends_at, city)
         _tell_worker(
             booking,
             "auto_checkout",
@@ -198,12 +197,6 @@ def close_forgotten_checkouts() -> int:
             "等待用工单位核定工时。",
         )
     return len(rows)
-
-
-def _local(instant: datetime, city: str) -> str:
-    found = catalogue.find(city)
-    zone = found.timezone if found else clock.DEFAULT_TIMEZONE
-    return instant.astimezone(ZoneInfo(zone)).strftime("%m月%d日 %H:%M")
 
 
 def record_attendance(
@@ -253,8 +246,9 @@ def record_attendance(
     _tell_worker(
         booking,
         "attendance_recorded",
-        f"用工单位为您补录了「{title}」的考勤：{_local(checked_in_at, city)} 签到，"
-        f"{_local(checked_out_at, city)} 签退（理由：{reason}）。如有异议，可在工时核定后提出。",
+        f"用工单位为您补录了「{title}」的考勤：{catalogue.wall_clock(checked_in_at, city)} 签到，"
+        f"{catalogue.wall_clock(checked_out_at, city)} 签退（理由：{reason}）。"
+        "如有异议，可在工时核定后提出。",
     )
     return booking
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from marketplace import clock
 from marketplace.bookings.models import Booking
+from marketplace.cities import catalogue
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
 from marketplace.notifications.services import notify
@@ -22,7 +22,13 @@ def send_reminders() -> int:
     now = clock.now()
     rows = db.session.execute(
         select(
-            Booking.id, Booking.shift_id, Booking.starts_at, Worker.user_id, Job.title, Job.address
+            Booking.id,
+            Booking.shift_id,
+            Booking.starts_at,
+            Worker.user_id,
+            Job.title,
+            Job.address,
+            Job.city,
         )
         .join(Worker, Worker.id == Booking.worker_id)
         .join(Shift, Shift.id == Booking.shift_id)
@@ -35,10 +41,8 @@ def send_reminders() -> int:
     ).all()
     sent = 0
     for row in rows:
-        local = row.starts_at.astimezone(ZoneInfo(clock.DEFAULT_TIMEZONE))
-        message = (
-            f"提醒：您报名的「{row.title}」将于 {local:%m月%d日 %H:%M} 开始，地点：{row.address}"
-        )
+        starts = catalogue.wall_clock(row.starts_at, row.city)
+        message = f"提醒：您报名的「{row.title}」将于 {starts} 开始，地点：{row.address}"
         data = {"booking_id": row.id, "shift_id": row.shift_id}
         sent += notify(row.user_id, "shift_reminder", f"booking:{row.id}", message, data)
     return sent

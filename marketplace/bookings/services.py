@@ -26,6 +26,7 @@ from marketplace.bookings.models import (
 )
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.brokers.delegations import Acting
+from marketplace.cities import catalogue
 from marketplace.database import execute_core, prebuilt
 from marketplace.errors import Conflict
 from marketplace.extensions import db
@@ -311,8 +312,8 @@ def cancel(user: User, booking_id: int, reason: str) -> Booking:
     return booking
 
 
-def cancel_for_shifts(shifts: list[Shift], actor: User) -> None:
-    """Cancel every live booking of cancelled shifts (a job was cancelled)."""
+def cancel_for_shifts(shifts: list[Shift], actor: User, reason: str | None) -> None:
+    """Cancel every live booking of cancelled shifts (a job, or one shift, was cancelled)."""
     if not shifts:
         return
     bookings = db.session.scalars(
@@ -321,18 +322,57 @@ def cancel_for_shifts(shifts: list[Shift], actor: User) -> None:
             Booking.status.in_(("offered", "pending", "confirmed")),
         )
     ).all()
+    by_id = {shift.id: shift for shift in shifts}
     for booking in bookings:
         held_place = booking.status in ("offered", "confirmed")
-        _end(booking, "cancelled", actor, "the job was cancelled")
+        _end(booking, "cancelled", actor, reason or "the job was cancelled")
         if held_place:
             release_place(booking.shift_id)
-        record_transition(booking, "cancelled", actor, None, reason="job cancelled", by="employer")
+        record_transition(
+            booking, "cancelled", actor, None, reason=reason or "job cancelled", by="employer"
+        )
+        job = by_id[booking.shift_id].job
+        starts = catalogue.wall_clock(booking.starts_at, job.city)
+        why = f"，理由：{reason}" if reason else ""
         notify(
             booking.worker.user_id,
             "booking_cancelled",
             f"booking:{booking.id}:cancelled",
-            "您的班次已被用工方取消",
-            {"booking_id": booking.id},
+            f"您报名的「{job.title}」{starts} 的班次已被用工方取消{why}",
+            {"booking_id": booking.id, "reason": reason},
+        )
+
+
+@events.subscribe(events.JOB_CHANGED)
+def _on_job_changed(job: Job, changes: dict[str, list[Any]]) -> None:
+    """Tell the workers booked on the job's future shifts what changed."""
+    names = {
+        "title": "名称",
+        "description": "说明",
+        "address": "地址",
+        "required_skills": "所需技能",
+        "hourly_wage": "时薪",
+    }
+    told = "、".join(names[name] for name in changes if name in names)
+    rows = db.session.execute(
+        select(Booking.id, Worker.user_id)
+        .join(Worker, Worker.id == Booking.worker_id)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .where(
+            Shift.job_id == job.id,
+            Booking.status.in_(("offered", "pending", "confirmed")),
+            Booking.starts_at > clock.now(),
+        )
+    ).all()
+    wage = f"，新时薪 {job.hourly_wage} 元" if "hourly_wage" in changes else ""
+    stamp = clock.now().isoformat()
+    for booking_id, user_id in rows:
+        notify(
+            user_id,
+            "job_changed",
+            f"booking:{booking_id}:changed:{stamp}",
+            f"您报名的「{job.title}」修改了{told}{wage}，请查看。",
+            {"booking_id": booking_id, "job_id": job.id, "changed": list(changes)},
         )
 
 
@@ -353,5 +393,5 @@ def require_state(booking: Booking, allowed: str | tuple[str, ...], action: str)
 
 
 @events.subscribe(events.SHIFTS_CANCELLED)
-def _on_shifts_cancelled(shifts: list[Shift], actor: User) -> None:
-    cancel_for_shifts(shifts, actor)
+def _on_shifts_cancelled(shifts: list[Shift], actor: User, reason: str | None) -> None:
+    cancel_for_shifts(shifts, actor, reason)

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from marketplace import clock
 
@@ -96,6 +97,13 @@ def today_in(code: str) -> date:
     """Today in the city's time zone (the service's default zone for a code it does not know)."""
     place = find(code)
     return place.today() if place else clock.today()
+
+
+def wall_clock(instant: datetime, code: str) -> str:
+    """An instant as people in the city read it in a message: ``12月06日 09:00``, local time."""
+    found = find(code)
+    zone = ZoneInfo(found.timezone if found else clock.DEFAULT_TIMEZONE)
+    return instant.astimezone(zone).strftime("%m月%d日 %H:%M")
 
 
 def codes() -> tuple[str, ...]:

@@ -10,12 +10,15 @@ from flask_smorest.pagination import PaginationParameters
 from marketplace.common.api import Blueprint, dumped, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
-from marketplace.jobs import lists, search, services
+from marketplace.jobs import editing, lists, search, services
 from marketplace.jobs.schemas import (
     JobInSchema,
+    JobPatchSchema,
     JobSchema,
     OwnJobsQuerySchema,
+    ShiftCancelSchema,
     ShiftDetailSchema,
+    ShiftPatchSchema,
     ShiftSearchSchema,
 )
 
@@ -82,6 +85,18 @@ class JobById(MethodView):
         """Read a job with its shifts."""
         return services.get_job(job_id)
 
+    @auth_required("employer", "broker")
+    @blp.arguments(JobPatchSchema)
+    @blp.response(200, JobSchema)
+    @blp.errors(404, 409)
+    def patch(self, body: dict[str, Any], job_id: int):
+        """Change a job's title, description, address, skills or wage (only the given fields).
+
+        The wage only goes up once any shift has bookings (409); the workers booked on its
+        future shifts are told what changed.
+        """
+        return editing.edit_job(current_user(), job_id, body)
+
 
 @blp.route("/jobs/<int:job_id>/cancel")
 class CancelJob(MethodView):
@@ -114,6 +129,21 @@ class Shifts(MethodView):
         return dumped(found.items)
 
 
+@blp.route("/shifts/<int:shift_id>/cancel")
+class CancelShift(MethodView):
+    """Cancelling one shift."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(ShiftCancelSchema)
+    @blp.response(200, ShiftDetailSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], shift_id: int):
+        """Cancel one shift that has not started, with a reason: its bookings are cancelled and
+        their workers told. A cancel less than 12 h before the start counts in the employer's
+        public ``cancel_rate``."""
+        return search.ShiftView(editing.cancel_shift(current_user(), shift_id, body["reason"]))
+
+
 @blp.route("/shifts/<int:shift_id>")
 class ShiftById(MethodView):
     """One shift."""
@@ -124,3 +154,11 @@ class ShiftById(MethodView):
     def get(self, shift_id: int):
         """Read a shift with its job's details."""
         return search.ShiftView(services.get_shift(shift_id))
+
+    @auth_required("employer", "broker")
+    @blp.arguments(ShiftPatchSchema)
+    @blp.response(200, ShiftDetailSchema)
+    @blp.errors(404, 409)
+    def patch(self, body: dict[str, Any], shift_id: int):
+        """Change a shift's headcount; never below the places already held (409)."""
+        return search.ShiftView(editing.set_headcount(current_user(), shift_id, body["headcount"]))

@@ -142,3 +142,27 @@ class OwnJobsQuerySchema(OwnListQuerySchema):
     """Which of the employer's side's own jobs: active or cancelled, by day, by shift."""
 
     status = fields.String(validate=validate.OneOf(JOB_STATES))
+
+
+class JobPatchSchema(ma.Schema):
+    """The fields of a job its employer may change; only those given change."""
+
+    title = Text(validate=validate.Length(min=1, max=100))
+    description = Text(multiline=True, validate=validate.Length(max=2000))
+    address = Text(validate=validate.Length(min=1, max=200))
+    required_skills = fields.List(Text(validate=SKILL), validate=validate.Length(max=20))
+    hourly_wage = Money(
+        metadata={"description": "only upwards once a shift of the job has bookings (409)"}
+    )
+
+
+class ShiftPatchSchema(ma.Schema):
+    """A shift's new headcount: never below the places held (409)."""
+
+    headcount = fields.Integer(required=True, validate=validate.Range(min=1, max=500))
+
+
+class ShiftCancelSchema(ma.Schema):
+    """Why the shift is cancelled: its workers are told."""
+
+    reason = Text(required=True, validate=validate.Length(min=1, max=500))

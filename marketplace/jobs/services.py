@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import joinedload
@@ -38,22 +39,32 @@ def _check_shifts(shifts: list[dict[str, Any]]) -> None:
         raise Invalid("some shifts break the shift rules", {"json": {"shifts": problems}})
 
 
-def _check_minimum_wage(city: City, data: dict[str, Any]) -> None:
-    """The wage must reach the hourly minimum wage in force on each shift's date (city time)."""
-    for shift in data["shifts"]:
-        day = clock.local_date(shift["starts_at"], city.timezone)
+def minimum_wage_problem(
+    city: City, wage: Decimal, starts: list[datetime]
+) -> tuple[str, str] | None:
+    """Why ``wage`` may not be paid for shifts starting at ``starts``: the field at fault and the
+    message, or None. The wage must reach the hourly minimum wage in force on each shift's day
+    (city time)."""
+    for start in starts:
+        day = clock.local_date(start, city.timezone)
         minimum = city.minimum_wage_on(day)
         if minimum is None:
-            raise Invalid(
-                f"no minimum wage of {city.name} is known for {day}",
-                field_error("json", "shifts", f"no minimum wage known for {day}"),
-            )
-        if data["hourly_wage"] < minimum.hourly:
-            message = (
-                f"hourly_wage {data['hourly_wage']} is below {city.name}'s hourly minimum wage "
+            return "shifts", f"no minimum wage of {city.name} is known for {day}"
+        if wage < minimum.hourly:
+            return "hourly_wage", (
+                f"hourly_wage {wage} is below {city.name}'s hourly minimum wage "
                 f"{minimum.hourly} in force on {day} (since {minimum.effective_from})"
             )
-            raise Invalid(message, field_error("json", "hourly_wage", message))
+    return None
+
+
+def _check_minimum_wage(city: City, data: dict[str, Any]) -> None:
+    problem = minimum_wage_problem(
+        city, data["hourly_wage"], [shift["starts_at"] for shift in data["shifts"]]
+    )
+    if problem is not None:
+        name, message = problem
+        raise Invalid(message, field_error("json", name, message))
 
 
 def _check_in_city(city: City, location: dict[str, float]) -> None:
@@ -167,5 +178,5 @@ def cancel_job(user: User, job_id: int) -> Job:
         actor_id=user.id,
         city=job.city,
     )
-    events.emit(events.SHIFTS_CANCELLED, shifts=cancelled, actor=user)
+    events.emit(events.SHIFTS_CANCELLED, shifts=cancelled, actor=user, reason=None)
     return job

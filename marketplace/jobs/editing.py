@@ -1,0 +1,136 @@
+"""Editing posted work (contract v1.1 "Editing work"): a job's text and wage, a shift's headcount,
+and cancelling one shift.
+
+The employer or a broker it delegated to edits. Workers already booked keep what they agreed to:
+the wage only goes up once a shift has bookings, a headcount never drops below the places held
+(the database decides, in one UPDATE), and a cancelled shift's bookings are cancelled and their
+workers told (through ``events.SHIFTS_CANCELLED``). Every change is an audit event.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+
+from marketplace import clock, events
+from marketplace.audit import services as audit
+from marketplace.auth.models import User
+from marketplace.brokers import delegations
+from marketplace.brokers.delegations import Acting
+from marketplace.cities import catalogue
+from marketplace.database import execute_core
+from marketplace.errors import Conflict, Forbidden, Invalid, field_error
+from marketplace.extensions import db
+from marketplace.jobs.models import Job, JobSkill, Shift
+from marketplace.jobs.services import get_job, get_shift, minimum_wage_problem
+
+EDITABLE = ("title", "description", "address", "required_skills", "hourly_wage")
+
+
+def _acting(user: User, employer_id: int) -> Acting:
+    acting = delegations.may_act_for(user, employer_id)
+    if acting is None:
+        raise Forbidden("只有用工单位本身或其委托的经纪人可以修改")
+    return acting
+
+
+def _has_bookings(job: Job) -> bool:
+    return any(shift.booked > 0 for shift in job.shifts)
+
+
+def edit_job(user: User, job_id: int, data: dict[str, Any]) -> Job:
+    """Change a job's title, description, address, skills or wage (only the given fields).
+
+    The wage only rises once any of its shifts has bookings (409); a new wage must reach the
+    minimum wage on each future shift's day (422).
+    """
+    job = get_job(job_id)
+    acting = _acting(user, job.employer_id)
+    if job.cancelled_at is not None:
+        raise Conflict("已取消的工作不能修改")
+    changes: dict[str, list[Any]] = {}
+    wage: Decimal | None = data.get("hourly_wage")
+    if wage is not None and wage != job.hourly_wage:
+        if wage < job.hourly_wage and _has_bookings(job):
+            raise Conflict("已有劳动者报名，时薪只能提高，不能降低")
+        city = catalogue.find(job.city)
+        assert city is not None
+        future = [s for s in job.shifts if s.cancelled_at is None and s.starts_at > clock.now()]
+        problem = minimum_wage_problem(city, wage, [s.starts_at for s in future])
+        if problem is not None:
+            raise Invalid(problem[1], field_error("json", "hourly_wage", problem[1]))
+        changes["hourly_wage"] = [str(job.hourly_wage), str(wage)]
+        job.hourly_wage = wage
+    for name in ("title", "description", "address"):
+        if name in data and data[name] != getattr(job, name):
+            changes[name] = [getattr(job, name), data[name]]
+            setattr(job, name, data[name])
+    if "required_skills" in data:
+        skills = sorted(set(data["required_skills"]))
+        if skills != job.required_skills:
+            changes["required_skills"] = [job.required_skills, skills]
+            job.skill_rows = [JobSkill(skill=skill) for skill in skills]
+    if changes:
+        db.session.flush()
+        audit.record(
+            "job.updated",
+            "job",
+            job.id,
+            {**acting.audit_data, "changes": changes},
+            actor_id=user.id,
+            city=job.city,
+        )
+        events.emit(events.JOB_CHANGED, job=job, changes=changes)
+    return job
+
+
+def set_headcount(user: User, shift_id: int, headcount: int) -> Shift:
+    """Change a shift's headcount; never below the places held (409, decided by the database)."""
+    shift = get_shift(shift_id)
+    acting = _acting(user, shift.job.employer_id)
+    if shift.cancelled_at is not None:
+        raise Conflict("已取消的班次不能修改人数")
+    before = shift.headcount
+    changed = execute_core(
+        update(Shift)
+        .where(Shift.id == shift_id, Shift.booked <= headcount, Shift.cancelled_at.is_(None))
+        .values(headcount=headcount)
+    )
+    if changed.rowcount != 1:
+        held = db.session.scalar(select(Shift.booked).where(Shift.id == shift_id))
+        raise Conflict(f"此班次已有 {held} 个名额被占用，人数不能少于 {held}")
+    db.session.expire(shift, ["headcount", "booked"])
+    audit.record(
+        "shift.updated",
+        "shift",
+        shift.id,
+        {**acting.audit_data, "changes": {"headcount": [before, headcount]}},
+        actor_id=user.id,
+        city=shift.job.city,
+    )
+    return shift
+
+
+def cancel_shift(user: User, shift_id: int, reason: str) -> Shift:
+    """Cancel one shift that has not started, and through it its bookings (workers told)."""
+    shift = get_shift(shift_id)
+    acting = _acting(user, shift.job.employer_id)
+    if shift.cancelled_at is not None:
+        raise Conflict("此班次已取消")
+    now = clock.now()
+    if shift.starts_at <= now:
+        raise Conflict("班次已开始，不能取消")
+    shift.cancelled_at = now
+    db.session.flush()
+    audit.record(
+        "shift.cancelled",
+        "shift",
+        shift.id,
+        {**acting.audit_data, "reason": reason},
+        actor_id=user.id,
+        city=shift.job.city,
+    )
+    events.emit(events.SHIFTS_CANCELLED, shifts=[shift], actor=user, reason=reason)
+    return shift
