@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 
 from marketplace.brokers import delegations, services
 from marketplace.brokers.schemas import (
     BrokerProfileInSchema,
+    BrokerProfilePatchSchema,
     BrokerSchema,
     DelegationInSchema,
     DelegationSchema,
@@ -20,6 +22,7 @@ from marketplace.brokers.schemas import (
 from marketplace.common.api import Blueprint
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
+from marketplace.common.schemas import patched
 from marketplace.employers.routes import blp as employers_blp
 from marketplace.employers.schemas import EmployerSchema
 
@@ -43,6 +46,17 @@ class MyProfile(MethodView):
     def put(self, body: dict[str, Any]):
         """Create or replace my broker profile."""
         return services.put_profile(current_user(), body)
+
+    @auth_required("broker")
+    @blp.arguments(BrokerProfilePatchSchema)
+    @blp.response(200, BrokerSchema)
+    @blp.errors(404, 409)
+    def patch(self, _body: dict[str, Any]):
+        """Change only the given fields of my profile (checked as a whole, as a PUT is)."""
+        user = current_user()
+        current = BrokerSchema().dump(services.my_profile(user))
+        body = patched(current, request.get_json(silent=True) or {}, BrokerProfileInSchema())
+        return services.put_profile(user, body)
 
 
 @blp.route("/me/employers")

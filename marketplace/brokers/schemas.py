@@ -7,11 +7,11 @@ from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
-from marketplace.common.schemas import Id, Instant
+from marketplace.common.schemas import Id, Instant, TakesItsOutputBack, optional_fields
 
 
-class BrokerProfileInSchema(ma.Schema):
-    """The profile a broker writes (PUT replaces it whole)."""
+class BrokerProfileInSchema(TakesItsOutputBack):
+    """The profile a broker writes (PUT replaces it whole; the body of a GET may be sent back)."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=100))
     city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
@@ -28,6 +28,10 @@ class BrokerSchema(ma.Schema):
     name = fields.String()
     city = fields.String()
     licence_number = fields.String(allow_none=True)
+
+
+BrokerProfileInSchema.OUTPUT = BrokerSchema
+BrokerProfilePatchSchema = optional_fields(BrokerProfileInSchema, "BrokerProfilePatchSchema")
 
 
 class DelegationInSchema(ma.Schema):

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
@@ -13,6 +14,7 @@ from marshmallow import fields, validate
 
 from marketplace.clock import DEFAULT_TIMEZONE
 from marketplace.common.months import Month
+from marketplace.errors import Invalid
 
 CENT = Decimal("0.01")
 # Ids are INTEGER columns, 32-bit on PostgreSQL: no object has a larger one, and PostgreSQL
@@ -166,3 +168,42 @@ class OwnListQuerySchema(ma.Schema):
     def _days_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "start" in data and "end" in data and data["end"] < data["start"]:
             raise ma.ValidationError("不能早于 from", field_name="to")
+
+
+class TakesItsOutputBack(ma.Schema):
+    """An input schema that takes back the body its ``GET`` gave (contract v1.1 "Profiles
+    round-trip"): the output's read-only fields (``id``, ``rating`` …) are dropped, whatever
+    they say, so a client may send a profile back as it read it. Fields neither schema knows
+    are still refused."""
+
+    OUTPUT: ClassVar[type[ma.Schema]]
+
+    @ma.pre_load
+    def _drop_read_only(self, data: Any, **_kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        read_only = set(self.OUTPUT._declared_fields) - set(self.declared_fields)
+        return {key: value for key, value in data.items() if key not in read_only}
+
+
+def optional_fields(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """``schema`` with every field optional and without defaults: the body of a PATCH, which
+    changes only the fields it gives (its schema-wide checks run on the merged whole)."""
+    declared: dict[str, Any] = {}
+    for key, field in schema._declared_fields.items():
+        optional = copy.deepcopy(field)
+        optional.required = False
+        optional.load_default = ma.missing
+        declared[key] = optional
+    doc = f"Any of the fields of {schema.__name__}; only those given change."
+    return type(name, (ma.Schema,), {**declared, "__doc__": doc})
+
+
+def patched(current: dict[str, Any], changes: dict[str, Any], schema: ma.Schema) -> Any:
+    """The whole body a PATCH makes: ``current`` (as the API shows it) with ``changes`` laid
+    over it, loaded and checked by the PUT's ``schema`` — 422 in the API's shape if it breaks
+    a rule."""
+    try:
+        return schema.load({**current, **changes})
+    except ma.ValidationError as error:
+        raise Invalid("输入有误", {"json": error.messages}) from None

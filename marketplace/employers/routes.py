@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 
 from marketplace.common.api import Blueprint
 from marketplace.common.guards import auth_required, current_user
+from marketplace.common.schemas import patched
 from marketplace.employers import services
-from marketplace.employers.schemas import EmployerProfileInSchema, EmployerSchema
+from marketplace.employers.schemas import (
+    EmployerProfileInSchema,
+    EmployerProfilePatchSchema,
+    EmployerSchema,
+)
 
 blp = Blueprint("employers", __name__, url_prefix="/api/v1/employers", description="Employers")
 
@@ -32,6 +38,17 @@ class MyProfile(MethodView):
     def put(self, body: dict[str, Any]):
         """Create or replace my employer profile."""
         return services.put_profile(current_user(), body)
+
+    @auth_required("employer")
+    @blp.arguments(EmployerProfilePatchSchema)
+    @blp.response(200, EmployerSchema)
+    @blp.errors(404, 409)
+    def patch(self, _body: dict[str, Any]):
+        """Change only the given fields of my profile (checked as a whole, as a PUT is)."""
+        user = current_user()
+        current = EmployerSchema().dump(services.my_profile(user))
+        body = patched(current, request.get_json(silent=True) or {}, EmployerProfileInSchema())
+        return services.put_profile(user, body)
 
 
 @blp.route("/<int:employer_id>/credit-code-verification")

@@ -10,12 +10,12 @@ from marshmallow import fields, validate
 from marketplace.cities import catalogue
 from marketplace.common.ids import credit_code_problem
 from marketplace.common.inputs import Text
-from marketplace.common.schemas import LocationSchema
+from marketplace.common.schemas import LocationSchema, TakesItsOutputBack, optional_fields
 from marketplace.workers.schemas import check_district
 
 
-class EmployerProfileInSchema(ma.Schema):
-    """The profile an employer writes (PUT replaces it whole)."""
+class EmployerProfileInSchema(TakesItsOutputBack):
+    """The profile an employer writes (PUT replaces it whole; a GET's body may be sent back)."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=100))
     credit_code = Text(
@@ -60,6 +60,10 @@ class EmployerSchema(ma.Schema):
     district = fields.String(allow_none=True)
     address = fields.String()
     location = fields.Nested(LocationSchema)
+
+
+EmployerProfileInSchema.OUTPUT = EmployerSchema
+EmployerProfilePatchSchema = optional_fields(EmployerProfileInSchema, "EmployerProfilePatchSchema")
 
 
 class EmployerPublicSchema(ma.Schema):

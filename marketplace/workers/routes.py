@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
 from marketplace.common.api import Blueprint, page_of
 from marketplace.common.guards import auth_required, current_user
+from marketplace.common.schemas import patched
 from marketplace.workers import employment, group_statuses, services
 from marketplace.workers.schemas import (
     EndStatusInSchema,
@@ -23,6 +25,7 @@ from marketplace.workers.schemas import (
     RejectStatusInSchema,
     VerifyInSchema,
     WorkerProfileInSchema,
+    WorkerProfilePatchSchema,
     WorkerSchema,
 )
 
@@ -45,8 +48,23 @@ class MyProfile(MethodView):
     @blp.response(200, WorkerSchema)
     @blp.errors(409)
     def put(self, body: dict[str, Any]):
-        """Create or replace my worker profile."""
+        """Create or replace my worker profile.
+
+        The body of a GET may be sent back as it is: its read-only fields are ignored, and the
+        masked ``id_number`` keeps the stored number.
+        """
         return services.own_view(services.put_profile(current_user(), body))
+
+    @auth_required("worker")
+    @blp.arguments(WorkerProfilePatchSchema)
+    @blp.response(200, WorkerSchema)
+    @blp.errors(404, 409)
+    def patch(self, _body: dict[str, Any]):
+        """Change only the given fields of my profile (checked as a whole, as a PUT is)."""
+        user = current_user()
+        current = WorkerSchema().dump(services.own_view(services.my_profile(user)))
+        body = patched(current, request.get_json(silent=True) or {}, WorkerProfileInSchema())
+        return services.own_view(services.put_profile(user, body))
 
 
 # The officials' side of group statuses: by a status's own id, outside /workers.

@@ -10,7 +10,12 @@ from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text, WholePattern
-from marketplace.common.schemas import Instant, LocationSchema
+from marketplace.common.schemas import (
+    Instant,
+    LocationSchema,
+    TakesItsOutputBack,
+    optional_fields,
+)
 
 _CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d", re.ASCII)
 # Skills are free tags for now, Chinese ones too ("电工证"): letters of any script, matched whole.
@@ -47,14 +52,17 @@ def check_district(data: dict[str, Any]) -> None:
         )
 
 
-class WorkerProfileInSchema(ma.Schema):
-    """The profile a worker writes (PUT replaces it whole)."""
+class WorkerProfileInSchema(TakesItsOutputBack):
+    """The profile a worker writes (PUT replaces it whole; the body of a GET may be sent back)."""
 
     name = Text(required=True, validate=validate.Length(min=1, max=50))
     id_number = fields.String(
         required=True,
         validate=validate.Length(equal=18),
-        metadata={"description": "18-character resident ID (GB 11643)"},
+        metadata={
+            "description": "18-character resident ID (GB 11643); on a profile that has one, the "
+            "masked number GET gave keeps it"
+        },
     )
     city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
     resident = fields.Boolean(required=True, metadata={"description": "常住地在本市"})
@@ -109,6 +117,10 @@ class WorkerSchema(ma.Schema):
         as_string=True, places=2, allow_none=True, metadata={"description": "mean stars, 1–5"}
     )
     reliability = fields.Float(allow_none=True)
+
+
+WorkerProfileInSchema.OUTPUT = WorkerSchema
+WorkerProfilePatchSchema = optional_fields(WorkerProfileInSchema, "WorkerProfilePatchSchema")
 
 
 class RevealQuerySchema(ma.Schema):

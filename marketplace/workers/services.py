@@ -131,8 +131,14 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
     today = city.today()
     worker = profile_of(user)
     registered_on = clock.local_date(worker.created_at, city.timezone) if worker else today
+    number = data["id_number"].strip()
+    if worker is not None and "*" in number:
+        # The masked number GET /workers/me gave, sent back: the stored number stays.
+        stored = id_cipher().decrypt(worker.id_number_ciphertext)
+        if number == holder_mask(stored):
+            number = stored
     try:
-        identity = parse_resident_id(data["id_number"].strip(), registered_on)
+        identity = parse_resident_id(number, registered_on)
     except InvalidResidentId as error:
         raise Invalid(
             "invalid resident ID number", field_error("json", "id_number", str(error))
