@@ -170,10 +170,11 @@ def test_decimal_strings_are_documented_as_strings(client):
         ("Earning", "hours"),
         ("Booking", "approved_hours"),
         ("MinimumWage", "monthly"),
-        ("Worker", "rating"),
     ]:
         assert schemas[schema]["properties"][field]["type"] == "string", (schema, field)
 
+    # v1.1 ("numbers as numbers"): a rating is a number, like reliability.
+    assert schemas["Worker"]["properties"]["rating"]["type"] == "number"
     pattern = schemas["MinimumWage"]["properties"]["monthly"]["pattern"]
     wage = client.get("/api/v1/cities").get_json()[0]["minimum_wage"]["monthly"]
     assert re.fullmatch(pattern, wage)

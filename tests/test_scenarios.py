@@ -132,7 +132,7 @@ def test_from_posting_to_paid(client, make_user, auth_headers):
         == 201
     )
     me = client.get(f"/api/v1/workers/{profile['id']}", headers=worker.headers()).get_json()
-    assert me["rating"] == "4.00" and me["reliability"] == 1.0
+    assert me["rating"] == 4.0 and me["reliability"] == 1.0
     mine = client.get("/api/v1/workers/me/bookings", headers=worker.headers()).get_json()
     assert [(b["status"], b["earning"]["paid_at"] is not None) for b in mine] == [
         ("completed", True)

@@ -107,15 +107,17 @@ def top(eligible: pool.Eligible, workers_pool: pool.Pool, shift: Shift, limit: i
     return ranked(eligible.subset(order[:limit]), workers_pool, shift)
 
 
-def from_index(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
-    """The best ``limit`` workers for the shift from the index of its city."""
+def from_index(shift: Shift, as_of: date, limit: int) -> tuple[list[Ranked], int]:
+    """The best ``limit`` workers for the shift from the index of its city, and how many
+    workers can take it in all."""
     base, overlay = index.pools(shift.job.city)
     excluded = np.array(_blocked(shift) + part_time.workers_over_limit(shift), dtype=np.int64)
     stale = np.concatenate([excluded, overlay.ids])
-    found = top(base.eligible(shift, as_of, stale), base, shift, limit)
-    found += top(overlay.eligible(shift, as_of, excluded), overlay, shift, limit)
+    from_base = base.eligible(shift, as_of, stale)
+    from_overlay = overlay.eligible(shift, as_of, excluded)
+    found = top(from_base, base, shift, limit) + top(from_overlay, overlay, shift, limit)
     found.sort(key=lambda match: (-match.score, match.distance_km, match.worker_id))
-    return found[:limit]
+    return found[:limit], len(from_base.index) + len(from_overlay.index)
 
 
 def from_database(shift: Shift, as_of: date, limit: int) -> list[Ranked]:

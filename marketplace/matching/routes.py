@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
+from flask_smorest.pagination import PaginationParameters
 
 from marketplace.common.api import Blueprint, dumped
 from marketplace.common.guards import auth_required, current_user
@@ -39,13 +41,24 @@ _COMPONENTS = tuple(ComponentsSchema().fields)
 EMPLOYER_SIDE = ("employer", "broker")
 
 
-def candidate_item(match: Ranked, rank: int, employer_side: bool) -> dict[str, Any]:
+def per_page_or_limit(paging: PaginationParameters, query: dict[str, Any]) -> PaginationParameters:
+    """The page asked for: ``per_page``, or v1's ``limit`` when only that was given."""
+    if "limit" in query and "per_page" not in request.args:
+        paging.page_size = query["limit"]
+    return paging
+
+
+def candidate_item(
+    match: Ranked, rank: int, employer_side: bool, person: dict[str, Any]
+) -> dict[str, Any]:
     """A candidate exactly as ``CandidateSchema`` dumps it (a test holds the two equal).
 
-    The employer's side sees ``match.to_employer``; admins see the exact match.
+    The employer's side sees ``match.to_employer``; admins see the exact match. ``person`` is
+    who the worker is (``matching.people``).
     """
     seen = match.to_employer if employer_side else match
     return {
+        **person,
         "worker_id": match.worker_id,
         "rank": rank,
         "score": seen.score,
@@ -63,8 +76,11 @@ class Candidates(MethodView):
     @auth_required("employer", "broker", "admin")
     @blp.arguments(LimitSchema, location="query")
     @blp.response(200, CandidateSchema(many=True))
+    @blp.paginate()
     @blp.errors(404)
-    def get(self, query: dict[str, Any], shift_id: int):
+    def get(
+        self, query: dict[str, Any], shift_id: int, pagination_parameters: PaginationParameters
+    ):
         """Rank the workers who can take the shift, best first.
 
         The shift's employer and brokers see each distance rounded up to the next 0.5 km (from
@@ -72,12 +88,20 @@ class Candidates(MethodView):
         score they see leaves the priority out, while the order (``rank``) still applies it.
         """
         user = current_user()
-        found = services.candidates(user, shift_id, query["limit"])
+        paging = per_page_or_limit(pagination_parameters, query)
+        total, found = services.candidates(user, shift_id, paging.first_item, paging.page_size)
+        paging.item_count = total
+        people = services.people(user, [(match.worker_id, match.shift_id) for match in found])
         employer_side = user.role in EMPLOYER_SIDE
         return dumped(
             [
-                candidate_item(match, rank, employer_side)
-                for rank, match in enumerate(found, start=1)
+                candidate_item(match, rank, employer_side, person)
+                for rank, match, person in zip(
+                    range(paging.first_item + 1, paging.first_item + len(found) + 1),
+                    found,
+                    people,
+                    strict=True,
+                )
             ]
         )
 
@@ -89,11 +113,15 @@ class RecommendedShifts(MethodView):
     @auth_required("worker")
     @blp.arguments(LimitSchema, location="query")
     @blp.response(200, RecommendedShiftSchema(many=True))
+    @blp.paginate()
     @blp.errors(404)
-    def get(self, query: dict[str, Any]):
+    def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters):
         """Rank the open shifts I can take, best first."""
-        found = services.recommended_shifts(current_user(), query["limit"])
-        return [_Recommended(shift, match) for shift, match in found]
+        paging = per_page_or_limit(pagination_parameters, query)
+        found = services.recommended_shifts(current_user())
+        paging.item_count = len(found)
+        page = found[paging.first_item : paging.first_item + paging.page_size]
+        return [_Recommended(shift, match) for shift, match in page]
 
 
 @blp.route("/matching/assignments")
@@ -117,14 +145,18 @@ class Assignments(MethodView):
             shown[edge.shift_id, edge.worker_id] if employer_side else edge.score
             for edge in outcome.plan.assignments
         ]
+        people = services.people(
+            user, [(edge.worker_id, edge.shift_id) for edge in outcome.plan.assignments]
+        )
         assignments = [
             {
+                **person,
                 "shift_id": edge.shift_id,
                 "worker_id": edge.worker_id,
                 "score": score,
                 "booking_id": outcome.offered.get((edge.shift_id, edge.worker_id)),
             }
-            for edge, score in zip(outcome.plan.assignments, scores, strict=True)
+            for edge, score, person in zip(outcome.plan.assignments, scores, people, strict=True)
         ]
         total = sum(scores) if employer_side else outcome.plan.total_score
         return {

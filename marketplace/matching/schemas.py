@@ -10,9 +10,30 @@ from marketplace.jobs.schemas import ShiftDetailSchema
 
 
 class LimitSchema(ma.Schema):
-    """How many to return."""
+    """``limit``: v1's name of ``per_page``, kept as its alias (``page`` / ``per_page`` page the
+    list like every other, with ``X-Pagination``)."""
 
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    class Meta:
+        unknown = ma.EXCLUDE  # page and per_page are the paging's
+
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=100),
+        metadata={"description": "the same as per_page (v1); per_page wins when both are given"},
+    )
+
+
+class PersonSchema(ma.Schema):
+    """Who a worker is, as the employer's side sees it beside the match."""
+
+    display_name = fields.String(metadata={"description": "surname and *: 王*"})
+    name = fields.String(
+        allow_none=True,
+        metadata={"description": "the full name, once the worker has a booking with the employer"},
+    )
+    skills = fields.List(fields.String())
+    rating = fields.Float(allow_none=True, metadata={"description": "mean stars, 1–5"})
+    reliability = fields.Float(allow_none=True)
+    completed_shifts = fields.Integer()
 
 
 class ComponentsSchema(ma.Schema):
@@ -25,7 +46,7 @@ class ComponentsSchema(ma.Schema):
     priority = fields.Float()
 
 
-class CandidateSchema(ma.Schema):
+class CandidateSchema(PersonSchema):
     """A worker who can take the shift."""
 
     worker_id = fields.Integer()
@@ -57,7 +78,7 @@ class AssignmentRequestSchema(ma.Schema):
     commit = fields.Boolean(load_default=False)
 
 
-class PlacementSchema(ma.Schema):
+class PlacementSchema(PersonSchema):
     """A worker for one place of a shift."""
 
     shift_id = fields.Integer()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app
 from sqlalchemy import ColumnElement, exists, not_, or_, select
 
@@ -13,28 +15,37 @@ from marketplace.common import geo
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
+from marketplace.matching import people as matching_people
 from marketplace.matching import pool, ranking
 from marketplace.matching.access import require_shift_side
 from marketplace.matching.ranking import Ranked
 from marketplace.workers import services as workers
 from marketplace.workers.models import Worker
 
+# Candidates are the best this many workers of a shift, paged.
+MAX_CANDIDATES = 100
 
-def candidates(user: User, shift_id: int, limit: int) -> list[Ranked]:
-    """The workers who can take the shift, best first.
+
+def candidates(user: User, shift_id: int, first: int, count: int) -> tuple[int, list[Ranked]]:
+    """The workers who can take the shift, best first: how many (at most ``MAX_CANDIDATES``),
+    and the ``count`` from the ``first`` (0-based).
 
     With ``MATCHING_INDEX`` on (the default) from the process's index of the city; off, ranked
-    by the database (``ranking``).
+    by the database (``ranking``), which ranks the best ``MAX_CANDIDATES`` to count them.
     """
     shift = jobs.get_shift(shift_id)
     require_shift_side(user, shift)
     as_of = catalogue.today_in(shift.job.city)
+    wanted = min(first + count, MAX_CANDIDATES)
     if current_app.config["MATCHING_INDEX"]:
-        return ranking.from_index(shift, as_of, limit)
-    return ranking.from_database(shift, as_of, limit)
+        found, total = ranking.from_index(shift, as_of, wanted)
+    else:
+        found = ranking.from_database(shift, as_of, MAX_CANDIDATES)
+        total = len(found)
+    return min(total, MAX_CANDIDATES), found[first:wanted]
 
 
-def recommended_shifts(user: User, limit: int) -> list[tuple[Shift, Ranked]]:
+def recommended_shifts(user: User) -> list[tuple[Shift, Ranked]]:
     """Open shifts the worker can take, best first (the same rules, seen from the worker)."""
     worker = workers.my_profile(user)
     as_of = catalogue.today_in(worker.city)
@@ -71,4 +82,18 @@ def recommended_shifts(user: User, limit: int) -> list[tuple[Shift, Ranked]]:
         if len(eligible.index):
             found.append((shift, ranking.ranked(eligible, workers_pool, shift)[0]))
     found.sort(key=lambda pair: (-pair[1].score, pair[1].distance_km, pair[0].id))
-    return found[:limit]
+    return found
+
+
+def people(user: User, pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Who each (worker, shift) pair's worker is, as ``user`` may see it: the full name only for
+    the shift's employer side, once the worker has a booking with that employer."""
+    facts = matching_people.about([worker for worker, _ in pairs])
+    # The shifts were read with their jobs by the caller: found in the session, not queried.
+    employer_of = {shift: jobs.get_shift(shift).job.employer_id for _, shift in set(pairs)}
+    wanted = {(worker, employer_of[shift]) for worker, shift in pairs}
+    known = matching_people.known_pairs(wanted) if user.role in ("employer", "broker") else set()
+    return [
+        matching_people.person(facts[worker], (worker, employer_of[shift]) in known)
+        for worker, shift in pairs
+    ]

@@ -113,8 +113,8 @@ class WorkerSchema(ma.Schema):
     migrant_worker = fields.Boolean()
     availability = fields.List(fields.Nested(AvailabilitySchema))
     max_distance_km = fields.Float()
-    rating = fields.Decimal(
-        as_string=True, places=2, allow_none=True, metadata={"description": "mean stars, 1–5"}
+    rating = fields.Float(
+        allow_none=True, metadata={"description": "mean stars, 1–5, two decimals (a number)"}
     )
     reliability = fields.Float(allow_none=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -126,8 +127,16 @@ def test_a_candidate_is_written_exactly_as_the_candidate_schema_writes_it(ask, s
     )
     for rank, match in enumerate([*ranked, partial], start=1):
         for employer_side, seen in ((False, match), (True, match.to_employer)):
-            expected = {**vars(seen), "worker_id": match.worker_id, "rank": rank}
-            written = candidate_item(match, rank, employer_side)
+            person = {
+                "display_name": "王*",
+                "name": None,
+                "skills": ["cleaning"],
+                "rating": 4.5,
+                "reliability": 0.9,
+                "completed_shifts": 3,
+            }
+            expected = {**vars(seen), **person, "worker_id": match.worker_id, "rank": rank}
+            written = candidate_item(match, rank, employer_side, person)
             assert written == CandidateSchema().dump(expected)
     assert len(answered) == 2
 
@@ -494,9 +503,10 @@ def test_the_candidates_endpoint_issues_a_bounded_number_of_queries(
         make_worker(skills=["cleaning", "cooking"], availability=window)
     many = queries_of_one_request(20)
     again = queries_of_one_request(20)
-    # Auth, the shift and its job, the side check, the bookings that rule workers out, and the
-    # workers (index overlay, or ranked ids and their pool): never one query per candidate.
-    assert max(few, many, again) <= 12
+    # Auth, the shift and its job, the side check, the bookings that rule workers out, the
+    # workers (index overlay, or ranked ids and their pool), and who the page's workers are
+    # (rows, skills, bookings with the employer): never one query per candidate.
+    assert max(few, many, again) <= 14
 
 
 # --- the worker's side ----------------------------------------------------------------------
@@ -710,3 +720,93 @@ def test_a_rating_reaches_the_index(ask, shift, make_worker, database):
     other.rating = Decimal("4.80")  # written as reputation writes it: nobody stamps by hand
     database.commit()
     assert ids(ask(shift)) == [other.id, loved.id]
+
+
+# --- who the candidates are, and paging (contract v1.1) --------------------------------------
+
+
+def test_a_candidate_says_who_the_worker_is_but_not_the_full_name(
+    ask_as_employer, shift, make_worker
+):
+    make_worker(name="欧阳娜娜", skills=["cleaning", "catering"])
+    [candidate] = ask_as_employer(shift)
+    assert candidate["display_name"] == "欧阳*" and candidate["name"] is None
+    assert candidate["skills"] == ["catering", "cleaning"]
+    assert candidate["rating"] is None and candidate["reliability"] is None
+    assert candidate["completed_shifts"] == 0
+
+
+def test_the_full_name_once_the_worker_has_a_booking_with_the_employer(
+    ask_as_employer, shift, make_worker, make_job, client, headers_of, database
+):
+    worker = make_worker(name="王小明")
+    employer = database.get(Employer, shift.job.employer_id)
+    earlier = make_job(employer=employer, shifts=[{**shift_times(days_ahead=1), "headcount": 1}])
+    booked = client.post(
+        f"/api/v1/shifts/{earlier.shifts[0].id}/bookings", headers=headers_of(worker)
+    )
+    assert booked.status_code == 201
+    [candidate] = ask_as_employer(shift)
+    assert (candidate["display_name"], candidate["name"]) == ("王*", "王小明")
+
+
+def test_another_employers_booking_does_not_tell_this_one_the_name(
+    ask_as_employer, shift, make_worker, make_job, client, headers_of
+):
+    worker = make_worker(name="王小明")
+    elsewhere = make_job(shifts=[{**shift_times(days_ahead=1), "headcount": 1}])
+    client.post(f"/api/v1/shifts/{elsewhere.shifts[0].id}/bookings", headers=headers_of(worker))
+    [candidate] = ask_as_employer(shift)
+    assert candidate["name"] is None
+
+
+def test_candidates_page_with_x_pagination_and_limit_is_per_pages_alias(
+    client, shift, make_worker, make_user, auth_headers
+):
+    for km in range(1, 6):
+        make_worker(location=at_distance(km))
+    admin = auth_headers(make_user("admin"))
+    url = f"/api/v1/shifts/{shift.id}/candidates"
+    first = client.get(url, query_string={"per_page": 2}, headers=admin)
+    second = client.get(url, query_string={"per_page": 2, "page": 2}, headers=admin)
+    old = client.get(url, query_string={"limit": 2}, headers=admin)
+    assert json.loads(first.headers["X-Pagination"])["total"] == 5
+    assert json.loads(first.headers["X-Pagination"])["total_pages"] == 3
+    assert [c["rank"] for c in second.get_json()] == [3, 4]
+    assert ids(old.get_json()) == ids(first.get_json())
+    everyone = ids(client.get(url, headers=admin).get_json())
+    assert ids(first.get_json()) + ids(second.get_json()) == everyone[:4]
+    assert client.get(url, query_string={"per_page": 101}, headers=admin).status_code == 422
+    assert client.get(url, query_string={"limit": 0}, headers=admin).status_code == 422
+
+
+def test_recommendations_page_with_x_pagination(client, make_job, make_worker, headers_of):
+    worker = make_worker(max_distance_km=10)
+    for km in (1, 2, 3):
+        make_job(location=at_distance(km))
+    url = "/api/v1/workers/me/recommended-shifts"
+    response = client.get(url, query_string={"per_page": 2}, headers=headers_of(worker))
+    assert json.loads(response.headers["X-Pagination"])["total"] == 3
+    assert len(response.get_json()) == 2
+    last = client.get(url, query_string={"limit": 2, "page": 2}, headers=headers_of(worker))
+    assert len(last.get_json()) == 1
+
+
+def test_a_rating_is_a_number_everywhere(client, make_worker, headers_of, database):
+    from decimal import Decimal
+
+    from marketplace.workers.models import Worker
+
+    worker = make_worker()
+    database.get(Worker, worker.id).rating = Decimal("4.50")
+    database.commit()
+    mine = client.get("/api/v1/workers/me", headers=headers_of(worker)).get_json()
+    assert mine["rating"] == 4.5 and isinstance(mine["rating"], float)
+
+
+def test_display_names_keep_compound_surnames():
+    from marketplace.matching.people import display_name
+
+    assert display_name("王小明") == "王*"
+    assert display_name("诸葛亮") == "诸葛*"
+    assert display_name("") == "*"
