@@ -14,7 +14,7 @@ from sqlalchemy import Select, bindparam, select
 
 from marketplace import clock
 from marketplace.auth.models import User
-from marketplace.bookings import access
+from marketplace.bookings import access, tell
 from marketplace.bookings.models import LIVE_STATUSES, Booking
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.bookings.services import (
@@ -29,7 +29,6 @@ from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Invalid, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
-from marketplace.notifications.services import notify
 from marketplace.workers.models import Worker
 
 CHECK_IN_EARLY = timedelta(minutes=30)
@@ -131,7 +130,14 @@ def check_out(user: User, booking_id: int, lat: float, lon: float) -> Booking:
         reported_at=now.isoformat(),
     )
     refresh_reliability(booking.worker_id)
+    _timesheet_to_approve(booking)
     return booking
+
+
+def _timesheet_to_approve(booking: Booking) -> None:
+    tell.employer_side(
+        booking, "timesheet_to_approve", f"{tell.shift_text(booking)} 的班次已签退，请核定工时"
+    )
 
 
 def _mark_no_show(booking: Booking, user: User | None, acting: object | None) -> None:
@@ -141,6 +147,12 @@ def _mark_no_show(booking: Booking, user: User | None, acting: object | None) ->
     release_place(booking.shift_id)
     record_transition(booking, "no_show", user, acting)  # type: ignore[arg-type]
     refresh_reliability(booking.worker_id)
+    tell.worker(
+        booking,
+        "no_show",
+        f"您在{tell.shift_text(booking)} 的班次未签到，已记为缺勤。如您实际到岗，"
+        "请联系用工单位在班次结束后 7 天内补录考勤。",
+    )
 
 
 def no_show(user: User, booking_id: int) -> Booking:
@@ -165,13 +177,6 @@ def record_no_shows() -> int:
     return len(overdue)
 
 
-def _tell_worker(booking: Booking, kind: str, message: str) -> None:
-    user_id = db.session.scalar(select(Worker.user_id).where(Worker.id == booking.worker_id))
-    assert user_id is not None  # every booking has its worker
-    data = {"booking_id": booking.id, "shift_id": booking.shift_id}
-    notify(user_id, kind, f"booking:{booking.id}", message, data)
-
-
 def close_forgotten_checkouts() -> int:
     """Scheduled (``attendance``): bookings checked in whose shift ended more than 2 hours ago
     are checked out at the shift's end, and their workers told, so that they can be approved."""
@@ -189,8 +194,9 @@ def close_forgotten_checkouts() -> int:
         booking.checkout_source = "auto"
         record_transition(booking, "checked_out", None, None, city=city, source="auto")
         refresh_reliability(booking.worker_id)
+        _timesheet_to_approve(booking)
         ended = catalogue.wall_clock(booking.ends_at, city)
-        _tell_worker(
+        tell.worker(
             booking,
             "auto_checkout",
             f"您在「{title}」的班次未签退，系统已按班次结束时间 {ended} 为您签退，"
@@ -243,7 +249,7 @@ def record_attendance(
         reason=reason,
     )
     refresh_reliability(booking.worker_id)
-    _tell_worker(
+    tell.worker(
         booking,
         "attendance_recorded",
         f"用工单位为您补录了「{title}」的考勤：{catalogue.wall_clock(checked_in_at, city)} 签到，"

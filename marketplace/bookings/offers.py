@@ -15,13 +15,12 @@ is then refused (409) for the overlap, as a booking of their own would be.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from marketplace import clock
 from marketplace.auth.models import User
-from marketplace.bookings import access
+from marketplace.bookings import access, tell
 from marketplace.bookings.models import Booking
 from marketplace.bookings.services import (
     check_bookable,
@@ -33,8 +32,7 @@ from marketplace.bookings.services import (
     require_state,
 )
 from marketplace.brokers import delegations
-from marketplace.cities import catalogue
-from marketplace.employers.models import Employer
+from marketplace.cities.catalogue import wall_clock as local
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, Shift
@@ -49,12 +47,6 @@ ANSWER_BEFORE_START = timedelta(hours=2)
 def expiry(made_at: datetime, starts_at: datetime) -> datetime:
     """When an offer made at ``made_at`` lapses: 24 h later, or 2 h before the start if sooner."""
     return min(made_at + ANSWER_WITHIN, starts_at - ANSWER_BEFORE_START)
-
-
-def _local(instant: datetime, city: str) -> str:
-    place = catalogue.find(city)
-    zone = ZoneInfo(place.timezone if place else clock.DEFAULT_TIMEZONE)
-    return f"{instant.astimezone(zone):%m月%d日 %H:%M}"
 
 
 def offer(user: User, worker: Worker, shift: Shift) -> Booking:
@@ -84,8 +76,8 @@ def offer(user: User, worker: Worker, shift: Shift) -> Booking:
         worker.user_id,
         "booking_offered",
         f"booking:{booking.id}:offered",
-        f"您收到一个班次邀约：「{job.title}」，{_local(shift.starts_at, job.city)} 开始，"
-        f"地点：{job.address}。请在 {_local(expires_at, job.city)} 前接受或拒绝，"
+        f"您收到一个班次邀约：「{job.title}」，{local(shift.starts_at, job.city)} 开始，"
+        f"地点：{job.address}。请在 {local(expires_at, job.city)} 前接受或拒绝，"
         "逾期邀约自动失效，不影响您的信用。",
         {"booking_id": booking.id, "shift_id": shift.id, "job_id": job.id},
     )
@@ -93,19 +85,8 @@ def offer(user: User, worker: Worker, shift: Shift) -> Booking:
 
 
 def _tell_offerer(booking: Booking, kind: str, message: str) -> None:
-    """Tell the user who made the offer, and the employer when a broker made it."""
-    employer_user = db.session.scalar(
-        select(Employer.user_id).where(Employer.id == booking.employer_id)
-    )
-    recipients = {user_id for user_id in (booking.offered_by, employer_user) if user_id is not None}
-    for user_id in sorted(recipients):
-        notify(
-            user_id,
-            kind,
-            f"booking:{booking.id}:{kind}",
-            message,
-            {"booking_id": booking.id, "shift_id": booking.shift_id},
-        )
+    """Tell the employer's side: the user who made the offer, the employer, its broker."""
+    tell.employer_side(booking, kind, message)
 
 
 def _job_of(booking: Booking) -> Job:
@@ -127,7 +108,7 @@ def _accept(user: User, booking: Booking, now: datetime) -> None:
     _tell_offerer(
         booking,
         "offer_accepted",
-        f"劳动者已接受「{job.title}」{_local(booking.starts_at, job.city)} 班次的邀约",
+        f"劳动者已接受「{job.title}」{local(booking.starts_at, job.city)} 班次的邀约",
     )
 
 
@@ -175,7 +156,7 @@ def decline(user: User, booking_id: int, reason: str | None) -> Booking:
     _tell_offerer(
         booking,
         "offer_declined",
-        f"劳动者已拒绝「{job.title}」{_local(booking.starts_at, job.city)} 班次的邀约，名额已释放",
+        f"劳动者已拒绝「{job.title}」{local(booking.starts_at, job.city)} 班次的邀约，名额已释放",
     )
     return booking
 
@@ -199,7 +180,7 @@ def expire_offers() -> int:
     for booking in lapsed:
         _end_offer(booking, "expired", None, None)
         job = _job_of(booking)
-        when = _local(booking.starts_at, job.city)
+        when = local(booking.starts_at, job.city)
         notify(
             booking.worker.user_id,
             "offer_expired",

@@ -36,7 +36,12 @@ from marketplace.errors import DomainError, ErrorSchema, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.notifications import services as notifications
-from marketplace.notifications.schemas import NotificationQuerySchema, NotificationSchema
+from marketplace.notifications.schemas import (
+    NotificationQuerySchema,
+    NotificationSchema,
+    ReadInSchema,
+    ReadSchema,
+)
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import RevealQuerySchema, WorkerSchema
 
@@ -347,9 +352,22 @@ class Notifications(MethodView):
     @blp.response(200, NotificationSchema(many=True))
     @blp.paginate()
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
-        """List my notifications, newest first."""
+        """List my notifications (every role): unread first, then newest first."""
         query = notifications.notifications_of(current_user(), filters["unread"])
         return page_of(query, pagination_parameters)
+
+
+@blp.route("/notifications/read")
+class ReadNotifications(MethodView):
+    """Marking notifications read."""
+
+    @auth_required()
+    @blp.arguments(ReadInSchema)
+    @blp.response(200, ReadSchema)
+    def post(self, body: dict[str, Any]):
+        """Mark some of my notifications read; says how many were (others' ids are passed
+        over)."""
+        return {"read": notifications.mark_many_read(current_user(), body["ids"])}
 
 
 @blp.route("/notifications/<int:notification_id>/read")

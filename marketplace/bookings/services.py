@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
-from marketplace.bookings import access, part_time
+from marketplace.bookings import access, part_time, tell
 from marketplace.bookings.models import (
     LIVE_STATUSES,
     OVERLAP_BLOCKING_STATUSES,
@@ -238,6 +238,12 @@ def book(user: User, shift_id: int) -> Booking:
     status = "pending" if shift.job.requires_approval else "confirmed"
     booking = create_booking(worker, shift, status)
     record_transition(booking, status, user, None, city=shift.job.city)
+    if status == "pending":
+        tell.employer_side(
+            booking,
+            "booking_to_accept",
+            f"{tell.shift_text(booking)} 的班次有新的报名，请确认或拒绝",
+        )
     return booking
 
 
@@ -301,6 +307,11 @@ def cancel(user: User, booking_id: int, reason: str) -> Booking:
     )
     if by_worker:
         refresh_reliability(booking.worker_id)
+        tell.employer_side(
+            booking,
+            "worker_cancelled",
+            f"劳动者取消了{tell.shift_text(booking)} 的班次（理由：{reason}），名额已空出",
+        )
     else:
         notify(
             booking.worker.user_id,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
-from marketplace.bookings import access
+from marketplace.bookings import access, tell
 from marketplace.bookings.models import Booking
 from marketplace.bookings.services import record_transition, require_state
 from marketplace.earnings import services
@@ -65,8 +65,14 @@ def approve(user: User, booking_id: int, hours: Decimal | None) -> Booking:
     booking.status = "completed"
     booking.approved_hours = hours
     record_transition(booking, "completed", user, acting, city=job.city, hours=str(hours))
-    services.record_booking_earning(
+    earning = services.record_booking_earning(
         booking, hours, job.hourly_wage, city=job.city, actor=user, audit_data=acting.audit_data
+    )
+    tell.worker(
+        booking,
+        "booking_approved",
+        f"{tell.shift_text(booking)} 的工时已核定：{hours} 小时，应得 {earning.amount} 元",
+        {"earning_id": earning.id},
     )
     return booking
 
@@ -99,6 +105,12 @@ def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
         {"booking_id": booking.id, "paid_at": paid_at.isoformat(), **acting.audit_data},
         actor_id=user.id,
         city=booking.shift.job.city,
+    )
+    tell.worker(
+        booking,
+        "earning_paid",
+        f"{tell.shift_text(booking)} 班次的工资 {earning.amount} 元已由用工单位登记支付",
+        {"earning_id": earning.id},
     )
     return earning
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import marshmallow as ma
-from marshmallow import fields
+from marshmallow import fields, validate
 
-from marketplace.common.schemas import Instant
+from marketplace.common.schemas import Id, Instant
 
 
 class NotificationSchema(ma.Schema):
@@ -20,6 +20,18 @@ class NotificationSchema(ma.Schema):
 
 
 class NotificationQuerySchema(ma.Schema):
-    """Only unread ones?"""
+    """Only unread ones? (``?unread=1``)"""
 
     unread = fields.Boolean(load_default=False)
+
+
+class ReadInSchema(ma.Schema):
+    """Which of my notifications I have read."""
+
+    ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=500))
+
+
+class ReadSchema(ma.Schema):
+    """How many notifications were marked read (others' ids and read ones are passed over)."""
+
+    read = fields.Integer()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
+from marketplace.database import execute_core
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
@@ -32,11 +33,29 @@ def notify(user_id: int, kind: str, dedupe_key: str, message: str, data: dict[st
 
 
 def notifications_of(user: Any, unread_only: bool) -> Any:
-    """The query of the caller's notifications, newest first."""
+    """The query of the caller's notifications: unread first, then newest first."""
     query = select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
-    return query.order_by(Notification.created_at.desc(), Notification.id.desc())
+    unread_first = case((Notification.read_at.is_(None), 0), else_=1)
+    return query.order_by(unread_first, Notification.created_at.desc(), Notification.id.desc())
+
+
+def mark_many_read(user: Any, ids: list[int]) -> int:
+    """Mark those of ``ids`` that are the caller's notifications and unread as read; how many.
+
+    Ids of other users' notifications are passed over as if they did not exist.
+    """
+    result = execute_core(
+        update(Notification)
+        .where(
+            Notification.id.in_(ids),
+            Notification.user_id == user.id,
+            Notification.read_at.is_(None),
+        )
+        .values(read_at=clock.now())
+    )
+    return int(result.rowcount)
 
 
 def mark_read(user: Any, notification_id: int) -> Notification:
