@@ -3,18 +3,19 @@
 The names are the industries the two documents name (无锡 article 二: 保洁绿化、批发零售、住宿餐饮、
 建筑装修; 西宁 article 11: 养老、保育、餐饮、物流、"青海拉面"、"青绣"). A job's category may be any
 text; these are the ones the platform knows the skills of, which matching uses to value a
-worker's skills beyond the job's required ones.
+worker's skills beyond the job's required ones. Every skill is a code of the catalogue
+(``workers.skills``; a test holds it).
 """
 
 from __future__ import annotations
 
 CATEGORY_SKILLS: dict[str, tuple[str, ...]] = {
     "保洁绿化": ("cleaning", "gardening"),
-    "批发零售": ("retail",),
-    "住宿餐饮": ("cooking", "waiting"),
+    "批发零售": ("retail", "warehouse"),
+    "住宿餐饮": ("cooking", "catering"),
     "建筑装修": ("construction",),
-    "外卖配送": ("delivery",),
-    "养老托育": ("elder_care", "childcare"),
+    "外卖配送": ("delivery", "driving"),
+    "养老托育": ("elderly_care", "childcare"),
     "家政": ("housekeeping", "cleaning"),
     "青海拉面": ("noodle_making", "cooking"),
     "青绣": ("embroidery",),

@@ -20,7 +20,9 @@ from marketplace.jobs.schemas import (
     ShiftDetailSchema,
     ShiftPatchSchema,
     ShiftSearchSchema,
+    SkillSchema,
 )
+from marketplace.workers import skills
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Jobs and shifts")
 
@@ -37,6 +39,17 @@ class Jobs(MethodView):
     def post(self, body: dict[str, Any]):
         """Post a job with its shifts (brokers name the employer they act for)."""
         return services.post_job(current_user(), body)
+
+
+@blp.route("/skills")
+class Skills(MethodView):
+    """The skills catalogue."""
+
+    @blp.doc(security=[])
+    @blp.response(200, SkillSchema(many=True))
+    def get(self):
+        """List the skills profiles and jobs may name: each code with its Chinese name."""
+        return skills.catalogue()
 
 
 @blp.route("/employers/me/jobs")

@@ -12,7 +12,8 @@ from marketplace.common.inputs import Text
 from marketplace.common.schemas import Id, Instant, LocationSchema, Money, OwnListQuerySchema
 from marketplace.jobs.lists import JOB_STATES
 from marketplace.jobs.models import EMPLOYMENT_TYPES
-from marketplace.workers.schemas import SKILL, check_district
+from marketplace.workers import skills
+from marketplace.workers.schemas import check_district, skill_list
 
 MAX_SHIFTS_PER_JOB = 100
 MAX_SHIFT_HOURS = 12
@@ -41,9 +42,7 @@ class JobInSchema(ma.Schema):
     )
     employment_type = fields.String(required=True, validate=validate.OneOf(EMPLOYMENT_TYPES))
     hourly_wage = Money(required=True)
-    required_skills = fields.List(
-        Text(validate=SKILL), load_default=list, validate=validate.Length(max=20)
-    )
+    required_skills = skill_list(20, load_default=list)
     requires_approval = fields.Boolean(load_default=False)
     city = fields.String(required=True, validate=validate.OneOf(catalogue.codes()))
     district = Text(load_default=None, allow_none=True)
@@ -121,7 +120,7 @@ class ShiftSearchSchema(ma.Schema):
         validate=validate.Range(min=0.1, max=200), metadata={"description": "default 10"}
     )
     category = Text(validate=validate.Length(min=1, max=50))
-    skill = Text(validate=SKILL)
+    skill = fields.String(validate=validate.OneOf(list(skills.SKILLS)))
     min_wage = Money()
     starts_after = Instant()
     starts_before = Instant()
@@ -150,7 +149,7 @@ class JobPatchSchema(ma.Schema):
     title = Text(validate=validate.Length(min=1, max=100))
     description = Text(multiline=True, validate=validate.Length(max=2000))
     address = Text(validate=validate.Length(min=1, max=200))
-    required_skills = fields.List(Text(validate=SKILL), validate=validate.Length(max=20))
+    required_skills = skill_list(20)
     hourly_wage = Money(
         metadata={"description": "only upwards once a shift of the job has bookings (409)"}
     )
@@ -166,3 +165,10 @@ class ShiftCancelSchema(ma.Schema):
     """Why the shift is cancelled: its workers are told."""
 
     reason = Text(required=True, validate=validate.Length(min=1, max=500))
+
+
+class SkillSchema(ma.Schema):
+    """A skill of the catalogue."""
+
+    code = fields.String(metadata={"example": "elderly_care"})
+    name = fields.String(metadata={"example": "养老护理"})

@@ -9,17 +9,33 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
-from marketplace.common.inputs import Text, WholePattern
+from marketplace.common.inputs import Text
 from marketplace.common.schemas import (
     Instant,
     LocationSchema,
     TakesItsOutputBack,
     optional_fields,
 )
+from marketplace.workers import skills
 
 _CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d", re.ASCII)
-# Skills are free tags for now, Chinese ones too ("电工证"): letters of any script, matched whole.
-SKILL = WholePattern(r"[\w\-]{1,40}", "a skill is 1–40 letters, digits, _ or -", ascii=False)
+
+
+def known_skills(codes: list[str]) -> None:
+    """Skills are codes of the catalogue (GET /skills); the unknown ones are named."""
+    missing = skills.unknown(codes)
+    if missing:
+        raise ma.ValidationError(f"不在技能目录中：{', '.join(missing)}（见 GET /api/v1/skills）")
+
+
+def skill_list(max_length: int, **kwargs: Any) -> fields.List:
+    """A list of skill codes of the catalogue (duplicates allowed, stored once)."""
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        validate=[validate.Length(max=max_length), known_skills],
+        metadata={"description": "codes of GET /api/v1/skills"},
+        **kwargs,
+    )
 
 
 class AvailabilitySchema(ma.Schema):
@@ -68,7 +84,7 @@ class WorkerProfileInSchema(TakesItsOutputBack):
     resident = fields.Boolean(required=True, metadata={"description": "常住地在本市"})
     district = Text(load_default=None, allow_none=True)
     location = fields.Nested(LocationSchema, required=True)
-    skills = fields.List(Text(validate=SKILL), load_default=list, validate=validate.Length(max=30))
+    skills = skill_list(30, load_default=list)
     unemployment_registered_on = fields.Date(load_default=None, allow_none=True)
     difficulty_certified_on = fields.Date(load_default=None, allow_none=True)
     graduated_on = fields.Date(load_default=None, allow_none=True)

@@ -109,11 +109,12 @@ def test_a_pending_booking_also_blocks_an_overlapping_one(
 
 
 def test_required_skills_are_needed(client, headers_of, make_worker, make_job, database):
-    shift = make_job(required_skills=["elder_care"]).shifts[0]
+    shift = make_job(required_skills=["elderly_care"]).shifts[0]
     response = book(client, headers_of(make_worker(skills=["cleaning"])), shift.id)
-    assert response.status_code == 409 and "elder_care" in response.get_json()["message"]
+    assert response.status_code == 409 and "elderly_care" in response.get_json()["message"]
     assert booking_count(database) == 0
-    assert book(client, headers_of(make_worker(skills=["elder_care"])), shift.id).status_code == 201
+    carer = make_worker(skills=["elderly_care"])
+    assert book(client, headers_of(carer), shift.id).status_code == 201
 
 
 def test_a_worker_without_a_profile_gets_409(client, auth_headers, make_user, shift, database):

@@ -33,7 +33,7 @@ def employer_headers(make_employer, auth_headers, database):
 
 def test_an_employer_posts_a_job_with_its_shifts(client, employer_headers, make_employer):
     body = job_body(
-        required_skills=["cleaning", "cleaning", "elder_care"],
+        required_skills=["cleaning", "cleaning", "elderly_care"],
         shifts=[
             {**shift_times(days_ahead=2), "headcount": 3},
             {**shift_times(days_ahead=3), "headcount": 1},
@@ -43,7 +43,7 @@ def test_an_employer_posts_a_job_with_its_shifts(client, employer_headers, make_
     assert response.status_code == 201
     job = response.get_json()
     assert job["hourly_wage"] == "30.00"
-    assert job["required_skills"] == ["cleaning", "elder_care"]
+    assert job["required_skills"] == ["cleaning", "elderly_care"]
     assert job["broker_id"] is None
     assert [(s["headcount"], s["booked"], s["status"]) for s in job["shifts"]] == [
         (3, 0, "open"),

@@ -95,7 +95,7 @@ def test_the_radius_is_measured_exactly(client, worker_headers, make_job):
     ("query", "expected"),
     [
         ({"category": "家政"}, "homecare"),
-        ({"skill": "elder_care"}, "homecare"),
+        ({"skill": "elderly_care"}, "homecare"),
         ({"min_wage": "35.00"}, "homecare"),
         ({"min_wage": "30.00"}, "both"),
         ({"city": "xining"}, "none"),
@@ -105,7 +105,7 @@ def test_the_radius_is_measured_exactly(client, worker_headers, make_job):
 def test_filters(client, worker_headers, make_job, query, expected):
     cleaning = one_shift_job(make_job)
     homecare = one_shift_job(
-        make_job, category="家政", required_skills=["elder_care"], hourly_wage="35.00"
+        make_job, category="家政", required_skills=["elderly_care"], hourly_wage="35.00"
     )
     wanted = {
         "homecare": [homecare.shifts[0].id],
@@ -240,10 +240,10 @@ def test_searches_of_one_shape_share_a_statement_but_not_its_values(
     ("state", "skills", "district", "wage"),
     [
         ("open", [], "梁溪区", "25.00"),
-        ("open", ["电工证", "叉车证"], None, "31.5"),
-        ("full", ["叉车证"], "滨湖区", "1000"),
+        ("open", ["electrician", "forklift"], None, "31.5"),
+        ("full", ["forklift"], "滨湖区", "1000"),
         ("cancelled", [], None, "25.1"),
-        ("finished", ["电工证"], "梁溪区", "999999999.99"),
+        ("finished", ["electrician"], "梁溪区", "999999999.99"),
     ],
 )
 def test_a_result_is_written_exactly_as_the_shift_schema_writes_it(
@@ -325,7 +325,7 @@ def test_results_around_a_point_are_written_exactly_as_the_shift_schema_writes_t
     from marketplace.jobs.schemas import ShiftDetailSchema
 
     jobs = [
-        one_shift_job(make_job, location=CENTRE, required_skills=["电工证", "叉车证"]),
+        one_shift_job(make_job, location=CENTRE, required_skills=["electrician", "forklift"]),
         one_shift_job(make_job, location=SOUTH_WEST, district=None, hourly_wage="31.5"),
     ]
     found = search.search({**CENTRE, "radius_km": 10.0}, page=1, per_page=20)

@@ -109,7 +109,7 @@ def test_a_candidate_is_written_exactly_as_the_candidate_schema_writes_it(ask, s
     from marketplace.matching.schemas import CandidateSchema
 
     make_worker(location=at_distance(1))
-    make_worker(location=at_distance(3), skills=["电工证"])
+    make_worker(location=at_distance(3), skills=["electrician"])
     answered = ask(shift)
     ranked = [
         Ranked(
@@ -163,8 +163,8 @@ def test_the_shift_must_lie_inside_the_workers_availability(ask, shift, make_wor
 
 
 def test_required_skills_are_all_needed(ask, make_job, make_worker):
-    shift = make_job(required_skills=["cleaning", "elder_care"]).shifts[0]
-    both = make_worker(skills=["cleaning", "elder_care", "cooking"])
+    shift = make_job(required_skills=["cleaning", "elderly_care"]).shifts[0]
+    both = make_worker(skills=["cleaning", "elderly_care", "cooking"])
     make_worker(skills=["cleaning"])
     assert ids(ask(shift)) == [both.id]
 
@@ -519,7 +519,7 @@ def test_recommended_shifts_are_the_ones_the_worker_can_take_best_first(
     near = make_job(location=at_distance(1)).shifts[0]
     further = make_job(location=at_distance(6)).shifts[0]
     make_job(location=at_distance(12))  # out of reach
-    make_job(required_skills=["elder_care"])  # lacks the skill
+    make_job(required_skills=["elderly_care"])  # lacks the skill
     make_job(city="xining", district="城中区", location=CITY_POINTS["xining"])  # another city
     response = client.get("/api/v1/workers/me/recommended-shifts", headers=headers_of(worker))
     items = response.get_json()
