@@ -31,6 +31,10 @@ def main() -> None:
     matching_parser.add_argument("--naive-repeat", type=int, default=5)
     matching_parser.add_argument("--assignment-workers", type=int, default=20_000)
     matching_parser.add_argument("--assignment-shifts", type=int, default=2_000)
+    matching_parser.add_argument("--week-places", type=int, default=2_000)
+    matching_parser.add_argument(
+        "--only-assignment", action="store_true", help="skip the candidates' latency"
+    )
     evaluation_parser = commands.add_parser("evaluation", help="subsidy evaluation of a city")
     evaluation_parser.add_argument(
         "--backend", choices=("sqlite", "postgres"), nargs="+", default=["sqlite", "postgres"]
@@ -102,13 +106,17 @@ def main() -> None:
                 print(json.dumps(result, ensure_ascii=False))
     elif arguments.benchmark == "matching":
         for backend in arguments.backend:
-            for workers in arguments.workers:
+            for workers in [] if arguments.only_assignment else arguments.workers:
                 result = matching.run_candidates(
                     backend, workers, arguments.shifts, arguments.repeat, arguments.naive_repeat
                 )
                 print(json.dumps(result, ensure_ascii=False))
             result = matching.run_assignment(
                 backend, arguments.assignment_workers, arguments.shifts, arguments.assignment_shifts
+            )
+            print(json.dumps(result, ensure_ascii=False))
+            result = matching.run_week_assignment(
+                backend, arguments.assignment_workers, arguments.shifts, arguments.week_places
             )
             print(json.dumps(result, ensure_ascii=False))
 

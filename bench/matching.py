@@ -6,6 +6,7 @@ import math
 import platform
 import random
 import time
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -144,11 +145,72 @@ def run_assignment(backend: str, workers: int, shifts: int, batch: int) -> dict:
         "places": places,
         "filled": len(outcome.plan.assignments),
         "exact": outcome.exact,
+        "optimal": outcome.plan.optimal,
         "seconds": round(seconds, 2),
         "total_score": round(outcome.plan.total_score, 3),
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
     }
     save("matching", f"assignment-{backend}-{workers}", result)
+    return result
+
+
+def _week_shift_ids(app: Flask, places: int, rng: random.Random) -> list[int]:
+    """Open shifts starting within the coming week, in random order, until ``places`` free
+    places are covered (the last shift may bring a few more)."""
+    with app.app_context():
+        now = clock.now()
+        rows = db.session.execute(
+            select(Shift.id, Shift.headcount - Shift.booked).where(
+                Shift.starts_at > now,
+                Shift.starts_at < now + timedelta(days=7),
+                Shift.cancelled_at.is_(None),
+                Shift.booked < Shift.headcount,
+            )
+        ).all()
+    rng.shuffle(rows)
+    chosen, covered = [], 0
+    for shift_id, free in rows:
+        if covered >= places:
+            break
+        chosen.append(shift_id)
+        covered += free
+    return chosen
+
+
+def run_week_assignment(backend: str, workers: int, shifts: int, places: int) -> dict:
+    """Time one optimal assignment of a week's ``places`` over a market of ``workers``, where a
+    worker may take several places (contract v1.1): the solver's time and whether it proved
+    the plan optimal."""
+    from marketplace.auth.models import User
+    from marketplace.matching import plans
+
+    with fresh_app(backend, f"assignment-week-{workers}") as app:
+        seed(app, "wuxi", workers, shifts, months=0, seed_value=2)
+        _admin_token(app)
+        shift_ids = _week_shift_ids(app, places, random.Random(5))
+        with app.app_context():
+            admin = db.session.scalar(select(User).where(User.role == "admin"))
+            started = time.perf_counter()
+            outcome = plans.assign(admin, shift_ids, commit=False, time_limit_s=10)
+            seconds = time.perf_counter() - started
+    plan = outcome.plan
+    per_worker: dict[int, int] = {}
+    for edge in plan.assignments:
+        per_worker[edge.worker_id] = per_worker.get(edge.worker_id, 0) + 1
+    result = {
+        "backend": backend,
+        "workers": workers,
+        "shifts_in_batch": len(shift_ids),
+        "places": len(plan.assignments) + sum(plan.unfilled.values()),
+        "filled": len(plan.assignments),
+        "workers_with_several_places": sum(1 for n in per_worker.values() if n > 1),
+        "optimal": plan.optimal,
+        "exact": outcome.exact,
+        "seconds": round(seconds, 2),
+        "total_score": round(plan.total_score, 3),
+        "machine": f"{platform.machine()}, Python {platform.python_version()}",
+    }
+    save("matching", f"assignment-week-{backend}-{workers}", result)
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import clock
 from marketplace.auth.models import User
+from marketplace.bookings import part_time
 from marketplace.cities import catalogue
 from marketplace.errors import Invalid, field_error
 from marketplace.extensions import db
@@ -77,8 +79,9 @@ def _shifts_for(user: User, shift_ids: list[int]) -> list[Shift]:
     return [found[i] for i in dict.fromkeys(shift_ids)]
 
 
-def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
-    """Fill the shifts optimally; with ``commit``, offer each planned place to its worker."""
+def assign(user: User, shift_ids: list[int], commit: bool, time_limit_s: float = 10) -> Outcome:
+    """Fill the shifts optimally — a worker may take several places on shifts that do not
+    overlap, within the part-time limit — and with ``commit`` offer each planned place."""
     shifts = _shifts_for(user, shift_ids)
     now = clock.now()
     free = {
@@ -105,15 +108,50 @@ def assign(user: User, shift_ids: list[int], commit: bool) -> Outcome:
         edge_shifts.append(np.full(len(best), shift.id, dtype=np.int64))
         edge_workers.append(workers_pool.ids[kept.index])
         edge_scores.append(np.round(kept.score, 6))
-    plan = assignment.solve_arrays(
-        free,
-        np.concatenate(edge_shifts) if edge_shifts else np.zeros(0, dtype=np.int64),
-        np.concatenate(edge_workers) if edge_workers else np.zeros(0, dtype=np.int64),
-        np.concatenate(edge_scores) if edge_scores else np.zeros(0, dtype=np.float64),
-    )
+    edges = [
+        assignment.Edge(int(shift_id), int(worker_id), float(score))
+        for shift_id, worker_id, score in zip(
+            np.concatenate(edge_shifts).tolist() if edge_shifts else [],
+            np.concatenate(edge_workers).tolist() if edge_workers else [],
+            np.concatenate(edge_scores).tolist() if edge_scores else [],
+            strict=True,
+        )
+    ]
+    slots = [_slot(shift, free.get(shift.id, 0)) for shift in shifts]
+    plan = assignment.solve_week(slots, edges, _seconds_left(workers_pool, slots), time_limit_s)
     offered, not_booked = _offer(user, plan) if commit else ({}, [])
     by_id = {shift.id: shift for shift in shifts}
     return Outcome(plan, exact, commit, not_booked, offered, kept_of, workers_pool, by_id)
+
+
+def _epoch(instant: datetime) -> int:
+    return int(instant.timestamp())
+
+
+def _slot(shift: Shift, free: int) -> assignment.Slot:
+    """The shift as the plan's rules read it; a part-time shift's limit group is its employer
+    and the start of its week (the city's calendar week)."""
+    group = None
+    if part_time.applies_to(shift):
+        group = (shift.job.employer_id, _epoch(part_time.week_of(shift)[0]))
+    return assignment.Slot(shift.id, _epoch(shift.starts_at), _epoch(shift.ends_at), free, group)
+
+
+def _seconds_left(
+    workers_pool: pool.Pool, slots: list[assignment.Slot]
+) -> dict[tuple[int, tuple[int, int]], int]:
+    """Per (worker, limit group) of the plan, what the part-time limit leaves after the
+    worker's bookings with that employer in that week (exact whole seconds)."""
+    groups = {slot.limit_group for slot in slots if slot.limit_group is not None}
+    left: dict[tuple[int, tuple[int, int]], int] = {}
+    for employer_id, week_start in groups:
+        week_end = week_start + 7 * 24 * 3600
+        for booking in workers_pool.part_time.get(employer_id, []):
+            if week_start <= _epoch(booking.starts_at) < week_end:
+                key = (booking.worker_id, (employer_id, week_start))
+                used = _epoch(booking.ends_at) - _epoch(booking.starts_at)
+                left[key] = left.get(key, assignment.WEEKLY_LIMIT_SECONDS) - used
+    return left
 
 
 def _offer(

@@ -134,11 +134,15 @@ class Assignments(MethodView):
     def post(self, body: dict[str, Any]):
         """Fill the shifts optimally: most places, then the best total score; optionally offer.
 
-        ``commit`` offers each planned place to its worker, who accepts or declines it. The
-        shift's employer and brokers see the scores without the priority component.
+        A worker may take several places of one plan, on shifts that do not overlap, within the
+        part-time weekly limit and its availability (contract v1.1; v1 gave each worker one).
+        The plan is solved as a mixed-integer program (HiGHS) within ``time_limit_s``;
+        ``optimal`` says whether it proved it. ``commit`` offers each planned place to its
+        worker, who accepts or declines it. The shift's employer and brokers see the scores
+        without the priority component.
         """
         user = current_user()
-        outcome = plans.assign(user, body["shift_ids"], body["commit"])
+        outcome = plans.assign(user, body["shift_ids"], body["commit"], body["time_limit_s"])
         employer_side = user.role in EMPLOYER_SIDE
         shown = outcome.employer_scores() if employer_side else {}
         scores = [
@@ -164,6 +168,7 @@ class Assignments(MethodView):
             "unfilled": {str(k): v for k, v in outcome.plan.unfilled.items()},
             "total_score": round(total, 6),
             "exact": outcome.exact,
+            "optimal": outcome.plan.optimal,
             "committed": outcome.committed,
             "not_booked": outcome.not_booked,
         }

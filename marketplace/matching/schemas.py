@@ -76,6 +76,11 @@ class AssignmentRequestSchema(ma.Schema):
 
     shift_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=5000))
     commit = fields.Boolean(load_default=False)
+    time_limit_s = fields.Float(
+        load_default=10.0,
+        validate=validate.Range(min=0.1, max=60),
+        metadata={"description": "how long the solver may search for the optimal plan (seconds)"},
+    )
 
 
 class PlacementSchema(PersonSchema):
@@ -109,6 +114,12 @@ class AssignmentResultSchema(ma.Schema):
     total_score = fields.Float()
     exact = fields.Boolean(
         metadata={"description": "false when long candidate lists were cut before solving"}
+    )
+    optimal = fields.Boolean(
+        metadata={
+            "description": "the solver proved the plan optimal (most places, then the best "
+            "total score) within time_limit_s; false: the best it found in the time"
+        }
     )
     committed = fields.Boolean()
     not_booked = fields.List(fields.Nested(NotBookedSchema))

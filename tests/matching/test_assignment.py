@@ -87,7 +87,7 @@ def test_the_plan_fills_what_it_can_and_names_what_stays_empty(
     client, headers_of, two_shifts, make_worker, database
 ):
     employer, (first, second) = two_shifts
-    workers = [make_worker() for _ in range(2)]
+    worker = make_worker()
     response = client.post(
         "/api/v1/matching/assignments",
         json={"shift_ids": [first.id, second.id]},
@@ -95,9 +95,13 @@ def test_the_plan_fills_what_it_can_and_names_what_stays_empty(
     )
     assert response.status_code == 200
     body = response.get_json()
+    # v1.1 changes v1 (one place per worker): the one worker takes a place on both days.
     assert len(body["assignments"]) == 2 and body["unfilled"] == {str(first.id): 1}
-    assert {a["worker_id"] for a in body["assignments"]} == {w.id for w in workers}
-    assert body["exact"] is True and body["committed"] is False
+    assert {(a["shift_id"], a["worker_id"]) for a in body["assignments"]} == {
+        (first.id, worker.id),
+        (second.id, worker.id),
+    }
+    assert body["exact"] is True and body["optimal"] is True and body["committed"] is False
     assert body["total_score"] == pytest.approx(sum(a["score"] for a in body["assignments"]))
     assert database.query(Booking).count() == 0
 
@@ -169,3 +173,111 @@ def test_an_employers_plan_shows_scores_without_the_priority_and_an_admins_with(
     assert as_employer.get_json()["total_score"] == pytest.approx(seen["score"])
     candidates = client.get(f"/api/v1/shifts/{first.id}/candidates", headers=headers_of(employer))
     assert candidates.get_json()[0]["score"] == seen["score"]
+
+
+# --- across a week: several places per worker (contract v1.1) -------------------------------
+
+HOUR = 3600
+
+
+@st.composite
+def weeks(draw):
+    """Shifts of 1–3 hours starting at hours 0–5, some part-time for one employer, workers
+    with some hours of that employer's week already booked."""
+    from marketplace.matching.assignment import Slot
+
+    count = draw(st.integers(min_value=1, max_value=4))
+    slots = []
+    for s in range(count):
+        start = draw(st.integers(min_value=0, max_value=5)) * HOUR
+        length = draw(st.integers(min_value=1, max_value=3)) * HOUR
+        part_time = draw(st.booleans())
+        slots.append(
+            Slot(s, start, start + length, draw(st.integers(0, 2)), (7, 0) if part_time else None)
+        )
+    workers = draw(st.integers(min_value=1, max_value=3))
+    edges = [
+        Edge(s, 100 + w, draw(st.integers(min_value=0, max_value=1000)) / 1000)
+        for s in range(count)
+        for w in range(workers)
+        if draw(st.booleans())
+    ]
+    left = {
+        (100 + w, (7, 0)): draw(st.integers(min_value=0, max_value=6)) * HOUR
+        for w in range(workers)
+        if draw(st.booleans())
+    }
+    return slots, edges, left
+
+
+def week_brute_force(slots, edges, left) -> tuple[int, float]:
+    """The best (places, total score) over every subset of the pairs that keeps the rules."""
+    by_id = {slot.shift_id: slot for slot in slots}
+    best = (0, 0.0)
+    for size in range(len(edges) + 1):
+        for taken in itertools.combinations(edges, size):
+            if all(_week_valid(taken, by_id, left)):
+                best = max(best, (size, round(sum(edge.score for edge in taken), 9)))
+    return best
+
+
+def _week_valid(taken, by_id, left):
+    from marketplace.matching.assignment import WEEKLY_LIMIT_SECONDS
+
+    for slot in by_id.values():
+        yield sum(edge.shift_id == slot.shift_id for edge in taken) <= slot.free
+    workers = {edge.worker_id for edge in taken}
+    for worker in workers:
+        mine = [by_id[edge.shift_id] for edge in taken if edge.worker_id == worker]
+        for a, b in itertools.combinations(mine, 2):
+            yield a.ends <= b.starts or b.ends <= a.starts  # no overlap
+        limited = sum(s.ends - s.starts for s in mine if s.limit_group is not None)
+        yield limited <= left.get((worker, (7, 0)), WEEKLY_LIMIT_SECONDS) or limited == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(weeks())
+def test_across_a_week_the_solver_fills_the_most_places_with_the_best_score(instance):
+    from marketplace.matching.assignment import solve_week
+
+    slots, edges, left = instance
+    plan = solve_week(slots, edges, left, time_limit_s=10)
+    assert plan.optimal
+    filled, total = week_brute_force(slots, edges, left)
+    assert len(plan.assignments) == filled
+    assert plan.total_score == pytest.approx(total, abs=1e-6)
+    by_id = {slot.shift_id: slot for slot in slots}
+    assert all(_week_valid(plan.assignments, by_id, left))
+    assert set(plan.assignments) <= set(edges)
+
+
+def test_one_worker_takes_every_shift_of_a_week_that_does_not_overlap():
+    from marketplace.matching.assignment import Slot, solve_week
+
+    day = 24 * HOUR
+    slots = [Slot(s, s * day, s * day + 4 * HOUR, 2) for s in range(7)]
+    good = [Edge(s, 1, 0.9) for s in range(7)]
+    plan = solve_week(slots, good, {}, time_limit_s=10)
+    assert plan.optimal and len(plan.assignments) == 7  # v1 gave this worker one place
+
+
+def test_the_part_time_limit_stops_a_worker_at_24_hours_with_one_employer():
+    from marketplace.matching.assignment import Slot, solve_week
+
+    day = 24 * HOUR
+    slots = [Slot(s, s * day, s * day + 8 * HOUR, 1, (5, 0)) for s in range(5)]
+    edges = [Edge(s, 1, 0.5 + s / 100) for s in range(5)]
+    plan = solve_week(slots, edges, {}, time_limit_s=10)
+    assert len(plan.assignments) == 3  # 3 × 8 h = 24 h
+    assert {edge.shift_id for edge in plan.assignments} == {2, 3, 4}  # the best scores
+    booked = solve_week(slots, edges, {(1, (5, 0)): 8 * HOUR}, time_limit_s=10)
+    assert len(booked.assignments) == 1  # 16 h already booked that week
+
+
+def test_overlapping_shifts_go_to_different_workers():
+    from marketplace.matching.assignment import Slot, solve_week
+
+    slots = [Slot(1, 0, 4 * HOUR, 1), Slot(2, 2 * HOUR, 6 * HOUR, 1)]
+    edges = [Edge(1, 10, 0.9), Edge(2, 10, 0.9), Edge(2, 11, 0.1)]
+    plan = solve_week(slots, edges, {}, time_limit_s=10)
+    assert {(e.shift_id, e.worker_id) for e in plan.assignments} == {(1, 10), (2, 11)}
