@@ -40,7 +40,6 @@ from marketplace.notifications.schemas import (
     NotificationQuerySchema,
     NotificationSchema,
     ReadInSchema,
-    ReadSchema,
 )
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import RevealQuerySchema, WorkerSchema
@@ -363,11 +362,11 @@ class ReadNotifications(MethodView):
 
     @auth_required()
     @blp.arguments(ReadInSchema)
-    @blp.response(200, ReadSchema)
+    @blp.response(200, NotificationSchema(many=True))
     def post(self, body: dict[str, Any]):
-        """Mark some of my notifications read; says how many were (others' ids are passed
-        over)."""
-        return {"read": notifications.mark_many_read(current_user(), body["ids"])}
+        """Mark some of my notifications read; answers them, read (others' ids are passed
+        over as if they did not exist)."""
+        return notifications.mark_many_read(current_user(), body["ids"])
 
 
 @blp.route("/notifications/<int:notification_id>/read")

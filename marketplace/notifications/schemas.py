@@ -29,9 +29,3 @@ class ReadInSchema(ma.Schema):
     """Which of my notifications I have read."""
 
     ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=500))
-
-
-class ReadSchema(ma.Schema):
-    """How many notifications were marked read (others' ids and read ones are passed over)."""
-
-    read = fields.Integer()

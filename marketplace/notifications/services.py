@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
-from marketplace.database import execute_core
 from marketplace.errors import NotFound
 from marketplace.extensions import db
 from marketplace.notifications.models import Notification
@@ -41,21 +40,22 @@ def notifications_of(user: Any, unread_only: bool) -> Any:
     return query.order_by(unread_first, Notification.created_at.desc(), Notification.id.desc())
 
 
-def mark_many_read(user: Any, ids: list[int]) -> int:
-    """Mark those of ``ids`` that are the caller's notifications and unread as read; how many.
-
-    Ids of other users' notifications are passed over as if they did not exist.
-    """
-    result = execute_core(
-        update(Notification)
-        .where(
-            Notification.id.in_(ids),
-            Notification.user_id == user.id,
-            Notification.read_at.is_(None),
+def mark_many_read(user: Any, ids: list[int]) -> list[Notification]:
+    """Mark those of ``ids`` that are the caller's notifications read; returns them (those
+    already read keep their time). Ids of other users' notifications are passed over as if
+    they did not exist."""
+    now = clock.now()
+    found = list(
+        db.session.scalars(
+            select(Notification)
+            .where(Notification.id.in_(ids), Notification.user_id == user.id)
+            .order_by(Notification.id)
         )
-        .values(read_at=clock.now())
     )
-    return int(result.rowcount)
+    for notice in found:
+        if notice.read_at is None:
+            notice.read_at = now
+    return found
 
 
 def mark_read(user: Any, notification_id: int) -> Notification:
