@@ -54,7 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = IdConverter
     api.ma_plugin.converter.add_attribute_function(decimal_string_property)
 
-    from marketplace import cli, database, errors, models, observability
+    from marketplace import cli, database, errors, i18n, models, observability
     from marketplace.audit.routes import blp as audit_blp
     from marketplace.auth.routes import blp as auth_blp
     from marketplace.auth.services import user_for_token
@@ -86,6 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # it writes, and written before the request's commit.
     server_sessions.init_app(app)
     errors.register_error_handlers(app)
+    i18n.init_app(app)
     for blueprint in (
         health_blp,
         cities_blp,

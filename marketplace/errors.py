@@ -27,16 +27,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class DomainError(Exception):
-    """A rule of the domain refused the request; ``status`` says how the API reports it."""
+    """A rule of the domain refused the request; ``status`` says how the API reports it.
+
+    ``message`` is an English msgid of the catalogue (``marketplace.i18n``); its varying parts
+    are named ``params`` (``"%(booking)s"``), filled in after the handler translated it.
+    ``self.message`` is the English text, for logs and tests.
+    """
 
     status: int = 409
+    # Parameters that are themselves msgids (NotFound's "flag"): translated too.
+    translated_params: tuple[str, ...] = ()
 
-    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, errors: dict[str, Any] | None = None, **params: Any) -> None:
+        text = message % params if params else message
+        super().__init__(text)
+        self.template = message
+        self.params = params
+        self.message = text
         self.errors = errors
         # Response headers that go with the error (Retry-After on a 429).
         self.headers: dict[str, str] = {}
+
+    def translated(self) -> str:
+        """The message in the request's language."""
+        from marketplace import i18n  # errors load first
+
+        params = {
+            name: i18n.translate(value) if name in self.translated_params else value
+            for name, value in self.params.items()
+        }
+        return i18n.translate(self.template, params)
 
 
 class BadInput(DomainError):
@@ -62,8 +82,10 @@ class NotFound(DomainError):
 
     status = 404
 
+    translated_params = ("what",)
+
     def __init__(self, what: str = "resource") -> None:
-        super().__init__(f"{what} not found")
+        super().__init__("%(what)s not found", what=what)
 
 
 class Forbidden(DomainError):
@@ -83,15 +105,31 @@ class TooManyRequests(DomainError):
 
     status = 429
 
-    def __init__(self, message: str, retry_after: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: int | None = None, **params: Any) -> None:
+        super().__init__(message, **params)
         if retry_after is not None:
             self.headers["Retry-After"] = str(max(1, retry_after))
 
 
-def field_error(location: str, field: str, message: str) -> dict[str, Any]:
-    """Field errors in the shape webargs uses: ``{"json": {"field": ["message"]}}``."""
-    return {location: {field: [message]}}
+class Message(str):
+    """A message with named parameters: the English text, and the msgid and parameters the
+    handler translates it from (``field_error``'s messages)."""
+
+    template: str
+    params: dict[str, Any]
+
+    def __new__(cls, template: str, **params: Any) -> Message:
+        text = super().__new__(cls, template % params if params else template)
+        text.template, text.params = template, params
+        return text
+
+
+def field_error(location: str, field: str, message: str, **params: Any) -> dict[str, Any]:
+    """Field errors in the shape webargs uses: ``{"json": {"field": ["message"]}}``.
+
+    ``message`` is a msgid; its varying parts are named ``params`` (see ``DomainError``).
+    """
+    return {location: {field: [Message(message, **params)]}}
 
 
 def payload(status: int, message: str, errors: Any = None) -> dict[str, Any]:
@@ -162,7 +200,9 @@ class Api(flask_smorest.Api):
             # webargs reports malformed JSON as {"json": ["Invalid JSON body."]}
             message = "Malformed JSON body."
         headers = data.get("headers") or {}
-        return payload(code, message, errors), code, headers
+        from marketplace import i18n  # errors load first
+
+        return payload(code, i18n.translate(message), i18n.translate_errors(errors)), code, headers
 
 
 # SQLite's primary result codes that mean the database cannot be got at now (BUSY, LOCKED, NOMEM,
@@ -186,11 +226,13 @@ def database_unavailable(error: BaseException) -> bool:
 
 
 def register_error_handlers(app: Flask) -> None:
-    """Map domain errors and unhandled exceptions to the error shape."""
+    """Map domain errors and unhandled exceptions to the error shape, in the reader's language."""
+    from marketplace import i18n  # errors load first
 
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError):
-        return payload(error.status, error.message, error.errors), error.status, error.headers
+        errors = i18n.translate_errors(error.errors)
+        return payload(error.status, error.translated(), errors), error.status, error.headers
 
     @app.errorhandler(SQLAlchemyError)
     def handle_database_error(error: SQLAlchemyError):
@@ -199,10 +241,12 @@ def register_error_handlers(app: Flask) -> None:
         # The pool drops a lost connection by itself and pre-pings the others, so the service
         # recovers without a restart once the database answers again.
         log.error("database unavailable: %s", error.__class__.__name__, exc_info=error)
-        message = "Service unavailable: the database does not answer; try again shortly."
+        message = i18n.translate(
+            "Service unavailable: the database does not answer; try again shortly."
+        )
         return payload(503, message), 503
 
     @app.errorhandler(InternalServerError)
     def handle_internal_error(error: InternalServerError):
         # Flask has already logged the original exception with its traceback.
-        return payload(500, "Internal server error: the failure was logged."), 500
+        return payload(500, i18n.translate("Internal server error: the failure was logged.")), 500

@@ -154,8 +154,14 @@ def _forget_matching_indexes() -> Iterator[None]:
 
 @pytest.fixture
 def client(app: Flask, database: scoped_session) -> FlaskClient:
-    """A test client whose requests share the test's rolled-back transaction."""
-    return app.test_client()
+    """A test client whose requests share the test's rolled-back transaction.
+
+    It asks for English (``Accept-Language: en``), the language the rules are written in here;
+    Chinese, every user's default, is tested in tests/test_i18n.py and the desk's tests.
+    """
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 _phones = itertools.count(1)

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from marketplace.desk.blueprint import blp
 from marketplace.errors import DomainError
+from marketplace.i18n import translate_errors
 
 HEADLINES = {
     400: "请求无效，请刷新页面后重试",
@@ -27,7 +28,9 @@ HEADLINES = {
 @blp.errorhandler(DomainError)
 def domain_error(error: DomainError) -> tuple[str, int]:
     """A refused request as a page, with the status the API would give."""
-    return error_page(error.status, error.message, error.errors), error.status
+    return error_page(
+        error.status, error.translated(), translate_errors(error.errors)
+    ), error.status
 
 
 @blp.errorhandler(CSRFError)

@@ -39,8 +39,8 @@ def sign_in_submit() -> Any:
             "desk/login.html",
             next=target,
             phone=phone,
-            error=HEADLINES.get(error.status, error.message),
-            detail=error.message if error.status == 403 else None,
+            error=HEADLINES.get(error.status, error.translated()),
+            detail=error.translated() if error.status == 403 else None,
         )
         return page, error.status
     return redirect(target or url_for("desk.queue"), code=303)

@@ -107,7 +107,7 @@ def decide(flag_id: int) -> Any:
 
 def _decision_error(error: Exception) -> str:
     if isinstance(error, Conflict):
-        return error.message
+        return error.translated()
     problems = error.messages if isinstance(error, ma.ValidationError) else {}
     if "decision" in problems:
         return "请选择“批准”或“驳回”。"
@@ -127,7 +127,9 @@ def disburse(flag_id: int) -> Any:
     except (ma.ValidationError, Invalid, Conflict) as error:
         db.session.rollback()
         message = (
-            error.message if isinstance(error, Invalid | Conflict) else "请填写发放日期和凭证号。"
+            error.translated()
+            if isinstance(error, Invalid | Conflict)
+            else "请填写发放日期和凭证号。"
         )
         page = _flag_page(flag_id, payment_error=message, payment=form)
         return page, 409 if isinstance(error, Conflict) else 422
@@ -188,7 +190,7 @@ def check_status(worker_id: int, status_id: int, action: str) -> Any:
     except (ma.ValidationError, Invalid, Conflict) as error:
         db.session.rollback()
         message = (
-            error.message
+            error.translated()
             if isinstance(error, Invalid | Conflict)
             else "请检查填写的内容（驳回须填写理由，结束须填写日期）。"
         )
