@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.bookings.models import STATUS_NAMES as BOOKING_STATUS_NAMES
 from marketplace.bookings.models import Booking
@@ -38,6 +39,7 @@ from marketplace.workers.models import GroupStatus, Worker
 
 TABLE_MONTHS = 12  # months of income and premiums shown on a flag's page
 RECENT_BOOKINGS = 20  # the worker's latest bookings shown on a flag's page
+WORKER_MONTHS = 12  # the months of income and premiums on a worker's page
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,8 @@ class BookingLine:
     offered: bool
     expires_at: datetime | None
     hours: Decimal | None
+    checkout_source: str | None
+    attendance_reason: str | None
 
 
 def recent_bookings(worker_id: int) -> list[BookingLine]:
@@ -126,6 +130,8 @@ def recent_bookings(worker_id: int) -> list[BookingLine]:
             Booking.offered_by,
             Booking.expires_at,
             Booking.approved_hours,
+            Booking.checkout_source,
+            Booking.attendance_reason,
         )
         .join(Shift, Shift.id == Booking.shift_id)
         .join(Job, Job.id == Shift.job_id)
@@ -142,6 +148,8 @@ def recent_bookings(worker_id: int) -> list[BookingLine]:
             row.offered_by is not None,
             row.expires_at,
             row.approved_hours,
+            row.checkout_source,
+            row.attendance_reason,
         )
         for row in rows
     ]
@@ -272,6 +280,7 @@ NAMES = {
     "status_states": {"declared": "本人申报", "verified": "已核验", "rejected": "已驳回"},
     "forms": {"flexible": "灵活就业", "employed": "单位就业", "self_employed": "自主创业"},
     "registration_states": {"registered": "已登记", "revoked": "已撤销"},
+    "checkout_sources": {"worker": "本人签退", "auto": "系统按时签退", "employer": "用工单位补录"},
 }
 
 
@@ -284,18 +293,24 @@ class WorkerPage:
     registrations: list[Any]
     may_check: bool  # an official of the worker's city (admins read only)
     today: str
+    months: list[MonthRecord]
+    bookings: list[BookingLine]
+    period: set[str] = field(default_factory=set)  # no flag's period to mark here
 
 
 def worker_page(user: User, worker_id: int) -> WorkerPage:
     """Everything the worker's page shows; a worker of another city is not found."""
     worker = group_statuses.readable_worker(user, worker_id)
     place = catalogue.find(worker.city)
+    this_month = Month.of(place.today() if place else clock.today())
     return WorkerPage(
         worker=worker,
         statuses=group_statuses.statuses_of(worker.id),
         registrations=employment.mine(worker),
         may_check=user.role == "official" and user.city == worker.city,
         today=str(place.today()) if place else "",
+        months=month_records(worker.id, this_month - (WORKER_MONTHS - 1), this_month),
+        bookings=recent_bookings(worker.id),
     )
 
 
