@@ -400,6 +400,7 @@ def test_a_rejection_with_a_reason(client, wuxi_official, flagged, database):
     assert status_of(database, flag.id) == "rejected"
     page = client.get(url).get_data(as_text=True)
     assert "收入无考勤记录" in page and 'value="approve"' not in page
+    assert "此标记已驳回。" in page and "已已" not in page  # the typo of v1
 
 
 def test_a_decision_without_the_csrf_token_is_refused(client, wuxi_official, flagged, database):
