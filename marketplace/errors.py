@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue (``marketplace.i18n``); it is translated where shown."""
+    return message
+
+
 class DomainError(Exception):
     """A rule of the domain refused the request; ``status`` says how the API reports it.
 
@@ -84,8 +89,8 @@ class NotFound(DomainError):
 
     translated_params = ("what",)
 
-    def __init__(self, what: str = "resource") -> None:
-        super().__init__("%(what)s not found", what=what)
+    def __init__(self, what: str = N_("resource")) -> None:
+        super().__init__(N_("%(what)s not found"), what=what)
 
 
 class Forbidden(DomainError):
@@ -192,13 +197,13 @@ class Api(flask_smorest.Api):
         code = error.code or 500
         data = getattr(error, "data", None) or {}
         if code >= 500:
-            message = "Internal server error: the failure was logged."
+            message = N_("Internal server error: the failure was logged.")
         else:
             message = data.get("message") or error.description or HTTPStatus(code).phrase
         errors = data.get("errors") or data.get("messages")
         if isinstance(errors, dict) and code == 400 and "json" in errors:
             # webargs reports malformed JSON as {"json": ["Invalid JSON body."]}
-            message = "Malformed JSON body."
+            message = N_("Malformed JSON body.")
         headers = data.get("headers") or {}
         from marketplace import i18n  # errors load first
 

@@ -31,6 +31,7 @@ from flask_babel import Babel, gettext
 from marshmallow import validate
 from werkzeug import exceptions as http_exceptions
 
+from marketplace.errors import N_ as N_  # marks msgids; defined with the errors, which load first
 from marketplace.errors import Message
 
 SUPPORTED = ("zh", "en")
@@ -39,11 +40,6 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 CATALOGUE = TRANSLATIONS / "zh" / "LC_MESSAGES" / "messages.po"
 
 babel = Babel()
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for the catalogue; it is translated where it is shown."""
-    return message
 
 
 def locale() -> str:
@@ -97,10 +93,18 @@ def _library_messages() -> Iterator[str]:
         yield from getattr(field, "default_error_messages", {}).values()
     yield from ma.Schema._default_error_messages.values()
     for _, validator in inspect.getmembers(validate, inspect.isclass):
-        if issubclass(validator, validate.Validator):
+        if issubclass(validator, validate.Validator) and validator is not validate.Range:
             for name, value in vars(validator).items():
                 if "message" in name and isinstance(value, str):
                     yield value
+    # Range writes its templates when made, from its bounds' inclusivity ("Must be {min_op}
+    # {{min}}." becomes "Must be greater than or equal to {min}."): the templates it can write.
+    for min_inclusive in (True, False):
+        for max_inclusive in (True, False):
+            bounded = validate.Range(0, 1, min_inclusive=min_inclusive, max_inclusive=max_inclusive)
+            yield bounded.message_min
+            yield bounded.message_max
+            yield bounded.message_all
     for exception in http_exceptions.default_exceptions.values():
         if exception.description:
             yield exception.description
@@ -144,6 +148,8 @@ def main() -> None:
         "N_": None,
         "_": None,
         "gettext": None,
+        "translate": None,
+        "Message": None,
         "Conflict": None,
         "Invalid": None,
         "Forbidden": None,
