@@ -209,6 +209,7 @@ def test_api_requests_are_503_while_the_database_is_down_and_work_again_after(li
     app, _ = live
     shift_id, [token] = seed(app)
     client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the messages as written
     assert client.get("/api/v1/auth/me", headers=bearer(token)).status_code == 200
     with database_down(app):
         assert_unavailable(client.get("/api/v1/auth/me", headers=bearer(token)))
@@ -243,6 +244,7 @@ def test_a_connection_lost_mid_request_is_503_changes_nothing_and_the_next_reque
     app, _ = live
     shift_id, [token] = seed(app)
     client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the messages as written
     real = booking_services.check_bookable
 
     def lose_the_connection(*args: Any) -> None:
@@ -262,6 +264,7 @@ def test_a_database_error_that_is_a_bug_stays_a_500_without_details(live, monkey
     app, _ = live
     shift_id, [token] = seed(app)
     client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the messages as written
 
     def broken_query(*_args: Any) -> None:
         db.session.execute(text("SELECT no_such_column FROM bookings"))

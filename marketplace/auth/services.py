@@ -34,6 +34,7 @@ from marketplace.errors import (
     field_error,
 )
 from marketplace.extensions import db
+from marketplace.i18n import N_
 
 
 @cache
@@ -75,7 +76,10 @@ def create_user(phone: str, password: str, role: str, city: str | None = None) -
     the demo data.
     """
     if role not in ROLES:
-        raise Invalid("unknown role", field_error("json", "role", f"must be one of {ROLES}"))
+        raise Invalid(
+            "unknown role",
+            field_error("json", "role", "must be one of %(roles)s", roles=", ".join(ROLES)),
+        )
     if role == "official":
         if city is None or catalogue.find(city) is None:
             raise Invalid("an official needs a known city", field_error("json", "city", "unknown"))
@@ -119,7 +123,9 @@ def register(phone: str, password: str, role: str) -> User:
     if role not in SELF_REGISTERED_ROLES:
         raise Invalid(
             "this role cannot self-register",
-            field_error("json", "role", f"must be one of {SELF_REGISTERED_ROLES}"),
+            field_error(
+                "json", "role", "must be one of %(roles)s", roles=", ".join(SELF_REGISTERED_ROLES)
+            ),
         )
     return create_user(phone, password, role)
 
@@ -181,7 +187,7 @@ def confirm_password(user: User, password: str, *, address: str, field: str) -> 
     if not password_matches(user.password_hash, password):
         throttle.record_failure(user.phone, address)
         raise WrongPassword(
-            f"the {'current ' if field == 'old' else ''}password is wrong",
+            N_("the current password is wrong") if field == "old" else N_("the password is wrong"),
             field_error("json", field, "wrong password"),
         )
 

@@ -31,6 +31,7 @@ from marketplace.auth.models import LoginFailure
 from marketplace.database import execute_core, personal_digest, prebuilt, serialise_on
 from marketplace.errors import TooManyRequests
 from marketplace.extensions import db
+from marketplace.i18n import N_
 
 
 # Both counts in one index-only scan of ix_login_failures_address_at_phone.
@@ -102,10 +103,12 @@ def check(phone: str, address: str) -> None:
             )
         )
     if waits:
-        what = "from this address" if address_failures >= address_limit else "for this phone"
-        raise TooManyRequests(
-            f"too many failed sign-ins {what}; try again later", retry_after=max(waits)
+        message = (
+            N_("too many failed sign-ins from this address; try again later")
+            if address_failures >= address_limit
+            else N_("too many failed sign-ins for this phone; try again later")
         )
+        raise TooManyRequests(message, retry_after=max(waits))
 
 
 def record_failure(phone: str, address: str) -> None:

@@ -28,6 +28,7 @@ from marketplace.common import geo
 from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Invalid, NotFound, field_error
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.jobs.models import Job, Shift
 from marketplace.workers.models import Worker
 
@@ -78,20 +79,20 @@ def _distance_m(workplace: tuple[float, float, str], lat: float, lon: float) -> 
 def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
     """The worker arrives: from 30 minutes before the start until the end, within 500 m."""
     booking, workplace = _own_booking_at_work(user, booking_id)
-    require_state(booking, "confirmed", "check in to")
+    require_state(booking, "confirmed", N_("check in to"))
     now = clock.now()
     if now < booking.starts_at - CHECK_IN_EARLY:
         raise Conflict(
-            f"check-in opens 30 minutes before the start ({booking.starts_at.isoformat()})"
+            "check-in opens 30 minutes before the start (%(start)s)",
+            start=booking.starts_at.isoformat(),
         )
     if now > booking.ends_at:
         raise Conflict("the shift has ended")
     distance = _distance_m(workplace, lat, lon)
     if distance > GEOFENCE_METRES:
-        message = (
-            f"you are {distance:.0f} m from the workplace; check in within {GEOFENCE_METRES} m"
-        )
-        raise Invalid(message, field_error("json", "_schema", message))
+        message = N_("you are %(distance)s m from the workplace; check in within %(limit)s m")
+        params = {"distance": format(distance, ".0f"), "limit": GEOFENCE_METRES}
+        raise Invalid(message, field_error("json", "_schema", message, **params), **params)
     booking.status = "checked_in"
     booking.checked_in_at = now
     booking.check_in_lat, booking.check_in_lon = lat, lon
@@ -108,7 +109,7 @@ def check_out(user: User, booking_id: int, lat: float, lon: float) -> Booking:
     is recorded as it is, its distance shown to the approver.
     """
     booking, workplace = _own_booking_at_work(user, booking_id)
-    require_state(booking, "checked_in", "check out of")
+    require_state(booking, "checked_in", N_("check out of"))
     distance = _distance_m(workplace, lat, lon)
     now = clock.now()
     assert booking.checked_in_at is not None  # checked in
@@ -158,7 +159,7 @@ def _mark_no_show(booking: Booking, user: User | None, acting: object | None) ->
 def no_show(user: User, booking_id: int) -> Booking:
     """The employer's side records that a confirmed worker did not come (30 min after start)."""
     booking, acting = access.as_employer_side(user, booking_id)
-    require_state(booking, "confirmed", "mark as no-show")
+    require_state(booking, "confirmed", N_("mark as no-show"))
     if clock.now() < booking.starts_at + NO_SHOW_AFTER:
         raise Conflict("a no-show can be recorded from 30 minutes after the start")
     _mark_no_show(booking, user, acting)
@@ -216,15 +217,20 @@ def record_attendance(
     margin, and not in the future. The worker is told, and may dispute the hours once approved.
     """
     booking, acting = access.as_employer_side(user, booking_id)
-    require_state(booking, RECORDABLE_STATES, "record the attendance of")
+    require_state(booking, RECORDABLE_STATES, N_("record the attendance of"))
     now = clock.now()
     if now < booking.ends_at:
-        raise Conflict("班次结束后才能补录考勤")
+        raise Conflict("attendance can be recorded only once the shift has ended")
     if now > booking.ends_at + RECORD_WITHIN:
-        raise Conflict("班次结束已超过 7 天，不能再补录考勤")
+        raise Conflict(
+            "the shift ended more than 7 days ago: its attendance can no longer be recorded"
+        )
     earliest, latest = booking.starts_at - CHECK_IN_EARLY, booking.ends_at + LATE_CHECKOUT
     if not earliest <= checked_in_at < checked_out_at <= min(latest, now):
-        message = "签到须早于签退，且都在班次开始前 30 分钟至结束后 2 小时之内"
+        message = N_(
+            "the check-in must come before the check-out, both between 30 minutes before the "
+            "shift's start and 2 hours after its end"
+        )
         raise Invalid(message, field_error("json", "checked_out_at", message))
     city, title = db.session.execute(
         select(Job.city, Job.title).join(Shift).where(Shift.id == booking.shift_id)
@@ -270,9 +276,16 @@ def _hold_place_again(booking: Booking) -> None:
         )
     )
     if other is not None:
-        raise Conflict(f"该劳动者在此班次另有预约 {other}，请在那条预约上补录")
+        raise Conflict(
+            "the worker holds another booking of this shift, %(booking)s: record the attendance "
+            "on that one",
+            booking=other,
+        )
     try:
         take_place(booking.shift_id)
     except Conflict:
-        raise Conflict("此班次的名额已被他人占用：请先增加班次人数，再补录考勤") from None
+        raise Conflict(
+            "the shift's places have been taken by others: raise the shift's headcount first, "
+            "then record the attendance"
+        ) from None
     booking.ended_at = booking.ended_by = None

@@ -35,6 +35,7 @@ from marketplace.brokers import delegations
 from marketplace.cities.catalogue import wall_clock as local
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.jobs.models import Job, Shift
 from marketplace.notifications.services import notify
 from marketplace.workers import services as workers
@@ -94,13 +95,16 @@ def _job_of(booking: Booking) -> Job:
 
 
 def _accept(user: User, booking: Booking, now: datetime) -> None:
-    require_state(booking, "offered", "accept")
+    require_state(booking, "offered", N_("accept"))
     assert booking.expires_at is not None  # every offer has one
     if booking.expires_at <= now:
-        raise Conflict(f"this offer lapsed at {booking.expires_at.isoformat()}")
+        raise Conflict("this offer lapsed at %(at)s", at=booking.expires_at.isoformat())
     clash = overlapping_booking(booking.worker_id, booking.starts_at, booking.ends_at)
     if clash is not None:
-        raise Conflict(f"this offer overlaps your booking {clash}: cancel it or decline the offer")
+        raise Conflict(
+            "this offer overlaps your booking %(booking)s: cancel it or decline the offer",
+            booking=clash,
+        )
     booking.status = "confirmed"
     booking.confirmed_at = now
     job = _job_of(booking)
@@ -150,7 +154,7 @@ def accept_job(user: User, job_id: int) -> list[Booking]:
 def decline(user: User, booking_id: int, reason: str | None) -> Booking:
     """The worker declines an offer: its place is free again; it never counts against them."""
     booking = access.as_worker(user, booking_id)
-    require_state(booking, "offered", "decline")
+    require_state(booking, "offered", N_("decline"))
     _end_offer(booking, "declined", user, reason)
     job = _job_of(booking)
     _tell_offerer(

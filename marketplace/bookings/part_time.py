@@ -127,7 +127,11 @@ def check(worker_id: int, shift: Shift) -> None:
     wanted = hours(shift.starts_at, shift.ends_at)
     if not leaves_room(booked, wanted):
         raise Conflict(
-            f"part-time work for one employer is limited to {WEEKLY_HOURS} hours a "
-            f"week (劳动合同法 第六十八条): {booked:.2f} h already booked in the week of "
-            f"{week[0].date()}, this shift adds {wanted:.2f} h"
+            "part-time work for one employer is limited to %(limit)s hours a week (Labour "
+            "Contract Law, article 68): %(booked)s h already booked in the week of %(week)s, "
+            "this shift adds %(wanted)s h",
+            limit=WEEKLY_HOURS,
+            booked=format(booked, ".2f"),
+            week=week[0].date().isoformat(),
+            wanted=format(wanted, ".2f"),
         )

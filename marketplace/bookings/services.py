@@ -30,6 +30,7 @@ from marketplace.cities import catalogue
 from marketplace.database import execute_core, prebuilt
 from marketplace.errors import Conflict
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, Shift
 from marketplace.notifications.services import notify
@@ -167,7 +168,9 @@ def overlapping_booking(worker_id: int, starts_at: datetime, ends_at: datetime) 
 def _check_skills(worker: Worker, shift: Shift) -> None:
     missing = sorted(set(shift.job.required_skills) - set(worker.skills))
     if missing:
-        raise Conflict(f"this shift requires skills you do not have: {', '.join(missing)}")
+        raise Conflict(
+            "this shift requires skills you do not have: %(skills)s", skills=", ".join(missing)
+        )
 
 
 def check_bookable(worker: Worker, shift: Shift) -> None:
@@ -189,10 +192,10 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
     held = execute_core(_held_statement(), values).all()
     for row in held:
         if row.shift_id == shift.id and row.status in LIVE_STATUSES:
-            raise Conflict(f"you already hold booking {row.id} for this shift")
+            raise Conflict("you already hold booking %(booking)s for this shift", booking=row.id)
     _check_skills(worker, shift)
     if held:
-        raise Conflict(f"this shift overlaps your booking {held[0].id}")
+        raise Conflict("this shift overlaps your booking %(booking)s", booking=held[0].id)
     part_time.check(worker.id, shift)
 
 
@@ -250,7 +253,7 @@ def book(user: User, shift_id: int) -> Booking:
 def accept(user: User, booking_id: int) -> Booking:
     """The employer's side accepts a pending booking (409 when the shift is full by then)."""
     booking, acting = access.as_employer_side(user, booking_id)
-    require_state(booking, "pending", "accept")
+    require_state(booking, "pending", N_("accept"))
     take_place(booking.shift_id)
     booking.status = "confirmed"
     booking.confirmed_at = clock.now()
@@ -268,7 +271,7 @@ def accept(user: User, booking_id: int) -> Booking:
 def reject(user: User, booking_id: int, reason: str | None) -> Booking:
     """The employer's side turns a pending booking down."""
     booking, acting = access.as_employer_side(user, booking_id)
-    require_state(booking, "pending", "reject")
+    require_state(booking, "pending", N_("reject"))
     _end(booking, "rejected", user, reason)
     record_transition(booking, "rejected", user, acting, reason=reason)
     notify(
@@ -290,7 +293,7 @@ def cancel(user: User, booking_id: int, reason: str) -> Booking:
     by_worker = acting is None
     if by_worker and booking.status == "offered":
         raise Conflict("this is an offer: decline it (POST /bookings/{id}/decline)")
-    require_state(booking, ("offered", "pending", "confirmed"), "cancel")
+    require_state(booking, ("offered", "pending", "confirmed"), N_("cancel"))
     held_place = booking.status in ("offered", "confirmed")
     _end(booking, "cancelled", user, reason)
     booking.late_cancel = by_worker and booking.starts_at - clock.now() < LATE_CANCEL
@@ -394,12 +397,24 @@ def _end(booking: Booking, status: str, user: User | None, reason: str | None) -
     booking.end_reason = reason
 
 
+class WrongState(Conflict):
+    """409: the booking's state does not allow the action (named in the reader's language)."""
+
+    translated_params = ("action",)
+
+
 def require_state(booking: Booking, allowed: str | tuple[str, ...], action: str) -> None:
-    """409 unless the booking is in one of the ``allowed`` states."""
+    """409 unless the booking is in one of the ``allowed`` states.
+
+    ``action`` is a verb of the catalogue (``N_("cancel")``): the message is translated whole.
+    """
     states = (allowed,) if isinstance(allowed, str) else allowed
     if booking.status not in states:
-        raise Conflict(
-            f"cannot {action} a booking that is {booking.status} (only when {' or '.join(states)})"
+        raise WrongState(
+            N_("cannot %(action)s a booking that is %(status)s (only when %(allowed)s)"),
+            action=action,
+            status=booking.status,
+            allowed=", ".join(states),
         )
 
 

@@ -77,9 +77,12 @@ def record_attempt(user: User) -> None:
         frees_a_place = attempts[len(attempts) - limit] + window
         retry_after = math.ceil((frees_a_place - now).total_seconds())
         raise TooManyRequests(
-            f"at most {limit} booking attempts in {int(window.total_seconds())} seconds; "
-            f"try again in {max(1, retry_after)} seconds",
+            "at most %(limit)s booking attempts in %(window)s seconds; "
+            "try again in %(seconds)s seconds",
             retry_after=retry_after,
+            limit=limit,
+            window=int(window.total_seconds()),
+            seconds=max(1, retry_after),
         )
     execute_core(_record_attempt_statement(), {"user_id": user.id, "at": now})
 

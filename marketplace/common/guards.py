@@ -63,7 +63,7 @@ def authenticate() -> Any:
 def require_role(user: Any, *roles: str) -> None:
     """Raise 403 unless ``user`` holds one of ``roles``."""
     if roles and user.role not in roles:
-        raise Forbidden(f"this action is for: {', '.join(roles)}")
+        raise Forbidden("this action is for: %(roles)s", roles=", ".join(roles))
 
 
 def official_of_city(user: Any, city: str | None, refused: str, missing: str) -> None:
@@ -71,6 +71,7 @@ def official_of_city(user: Any, city: str | None, refused: str, missing: str) ->
 
     Any other role is refused (403, saying ``refused``); an official of another city is told the
     object does not exist (404 naming ``missing``), so that other cities' objects never show.
+    Both are msgids of the catalogue (``N_("flag")``).
     """
     if user.role != "official":
         raise Forbidden(refused)

@@ -27,6 +27,7 @@ from marketplace.common.guards import current_user
 from marketplace.database import UTCDateTime
 from marketplace.errors import Conflict, Invalid, document_errors, field_error
 from marketplace.extensions import Model, db
+from marketplace.i18n import N_
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -61,8 +62,9 @@ def _fingerprint() -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _header_error(message: str) -> Invalid:
-    return Invalid(message, field_error("headers", HEADER, message))
+def _header_error(message: str, **params: Any) -> Invalid:
+    """422 on the header; ``message`` is a msgid (``N_``) with its ``params``."""
+    return Invalid(message, field_error("headers", HEADER, message, **params), **params)
 
 
 def _replay(record: IdempotencyRecord) -> Response:
@@ -82,7 +84,7 @@ def idempotent(view: F) -> F:
         if key is None:
             return view(*args, **kwargs)
         if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-            raise _header_error(f"must be 1–{MAX_KEY_LENGTH} printable characters")
+            raise _header_error(N_("must be 1–%(max)s printable characters"), max=MAX_KEY_LENGTH)
         user = current_user()
         fingerprint = _fingerprint()
         record = db.session.scalar(
@@ -94,7 +96,7 @@ def idempotent(view: F) -> F:
         )
         if record is not None and record.created_at > clock.now() - REPLAY_WINDOW:
             if record.request_hash != fingerprint:
-                raise _header_error("this key was used with a different request body")
+                raise _header_error(N_("this key was used with a different request body"))
             return _replay(record)
 
         response = view(*args, **kwargs)

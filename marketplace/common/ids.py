@@ -27,6 +27,8 @@ from datetime import date
 
 from stdnum.cn import ric, uscc
 
+from marketplace.errors import Message
+
 __all__ = [
     "CREDIT_CODE_CHARSET",
     "MINIMUM_WORKING_AGE",
@@ -57,7 +59,14 @@ _CREDIT_CODE_VALUES = {char: index for index, char in enumerate(CREDIT_CODE_CHAR
 
 
 class InvalidResidentId(ValueError):
-    """A resident identity number that breaks one of GB 11643-1999's rules or the age rule."""
+    """A resident identity number that breaks one of GB 11643-1999's rules or the age rule.
+
+    ``message`` names the rule: a msgid with its parameters (its text is the English one).
+    """
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,29 +114,41 @@ def parse_resident_id(value: str, today: date) -> ResidentId:
     """
     if len(value) != _RESIDENT_ID_LENGTH:
         raise InvalidResidentId(
-            f"resident ID number must be {_RESIDENT_ID_LENGTH} characters long, got {len(value)}"
+            Message(
+                "resident ID number must be %(length)s characters long, got %(given)s",
+                length=_RESIDENT_ID_LENGTH,
+                given=len(value),
+            )
         )
     # Only the check character may be a letter; upper-casing just it keeps the length fixed.
     number = value[:17] + value[17].upper()
     first17, given_check = number[:17], number[17]
     if not set(first17) <= _DIGITS:
-        raise InvalidResidentId("the first 17 characters of a resident ID number must be digits")
+        raise InvalidResidentId(
+            Message("the first 17 characters of a resident ID number must be digits")
+        )
     if given_check not in _DIGITS and given_check != "X":
-        raise InvalidResidentId("the last character of a resident ID number must be a digit or X")
+        raise InvalidResidentId(
+            Message("the last character of a resident ID number must be a digit or X")
+        )
 
     expected_check = resident_id_check_character(first17)
     if given_check != expected_check:
-        raise InvalidResidentId(f"check character should be {expected_check!r}")
+        raise InvalidResidentId(_wrong_check_character(expected_check))
 
     birth_text = first17[6:14]
     try:
         birth_date = date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:]))
     except ValueError:
-        raise InvalidResidentId(f"birth date {birth_text} is not a real date") from None
+        raise InvalidResidentId(
+            Message("birth date %(birth)s is not a real date", birth=birth_text)
+        ) from None
     if birth_date > today:
-        raise InvalidResidentId(f"birth date {birth_text} is in the future")
+        raise InvalidResidentId(Message("birth date %(birth)s is in the future", birth=birth_text))
     if adult_on(birth_date) > today:
-        raise InvalidResidentId(f"must be at least {MINIMUM_WORKING_AGE} years old")
+        raise InvalidResidentId(
+            Message("must be at least %(age)s years old", age=MINIMUM_WORKING_AGE)
+        )
 
     return ResidentId(
         number=number,
@@ -183,26 +204,36 @@ def _credit_code_check_character(first17: str) -> str:
     return str(uscc.calc_check_digit(first17))
 
 
-def credit_code_problem(value: str) -> str | None:
+def _wrong_check_character(expected: str) -> Message:
+    return Message("check character should be %(expected)s", expected=repr(expected))
+
+
+def credit_code_problem(value: str) -> Message | None:
     """Why ``value`` is not a valid unified social credit code, or ``None`` if it is.
 
     Lower-case letters are rejected rather than normalised: the standard defines the
     code in upper case, and a yes/no check has no way to hand a normalised code back,
-    so accepting them would let lower-case codes reach the database.
+    so accepting them would let lower-case codes reach the database. The reason is a msgid with
+    its parameters (``Message``: its text is the English one).
     """
     if len(value) != _CREDIT_CODE_LENGTH:
-        return f"credit code must be {_CREDIT_CODE_LENGTH} characters long, got {len(value)}"
+        return Message(
+            "credit code must be %(length)s characters long, got %(given)s",
+            length=_CREDIT_CODE_LENGTH,
+            given=len(value),
+        )
     if value != value.upper():
-        return "credit code must be written in upper-case letters"
+        return Message("credit code must be written in upper-case letters")
     bad = sorted({char for char in value if char not in _CREDIT_CODE_VALUES})
     if bad:
-        return (
-            "credit code contains characters outside its alphabet "
-            f"(no I, O, Z, S or V): {''.join(bad)!r}"
+        return Message(
+            "credit code contains characters outside its alphabet (no I, O, Z, S or V): "
+            "%(characters)s",
+            characters=repr("".join(bad)),
         )
     expected = _credit_code_check_character(value[:17])
     if value[17] != expected:
-        return f"check character should be {expected!r}"
+        return _wrong_check_character(expected)
     return None
 
 

@@ -28,12 +28,13 @@ from urllib.parse import quote
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel import gettext
 from marshmallow import ValidationError, fields, validate
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import RequestURITooLarge
 
-from marketplace.errors import BadInput
+from marketplace.errors import N_, BadInput, Message
 
 MAX_JSON_DEPTH = 32
 MAX_URL_BYTES = 8192
@@ -43,11 +44,21 @@ BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u206
 
 
 class UnsafeJSON(ValueError):
-    """A JSON body that parses but must not be taken in (a ``ValueError``, as Flask expects)."""
+    """A JSON body that parses but must not be taken in (a ``ValueError``, as Flask expects).
+
+    ``message`` says why: a msgid with its parameters (its text is the English one).
+    """
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+_TOO_DEEP = N_("the JSON body nests deeper than %(depth)s levels")
 
 
 def _refuse_constant(name: str) -> Any:
-    raise UnsafeJSON(f"{name} is not a JSON number")
+    raise UnsafeJSON(Message("%(name)s is not a JSON number", name=name))
 
 
 def _check(value: Any) -> None:
@@ -57,13 +68,13 @@ def _check(value: Any) -> None:
         item, depth = stack.pop()
         if isinstance(item, dict):
             if depth > MAX_JSON_DEPTH:
-                raise UnsafeJSON(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+                raise UnsafeJSON(Message(_TOO_DEEP, depth=MAX_JSON_DEPTH))
             for key, child in item.items():
                 _check_text(key)
                 stack.append((child, depth + 1))
         elif isinstance(item, list):
             if depth > MAX_JSON_DEPTH:
-                raise UnsafeJSON(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+                raise UnsafeJSON(Message(_TOO_DEEP, depth=MAX_JSON_DEPTH))
             stack.extend((child, depth + 1) for child in item)
         elif isinstance(item, str):
             _check_text(item)
@@ -74,7 +85,9 @@ def _check_text(text: str) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:
         # Only a lone surrogate (a "\ud800" escape without its pair) cannot be encoded.
-        raise UnsafeJSON("the JSON body holds a lone surrogate (invalid Unicode)") from None
+        raise UnsafeJSON(
+            Message("the JSON body holds a lone surrogate (invalid Unicode)")
+        ) from None
 
 
 def strict_loads(data: str | bytes) -> Any:
@@ -87,12 +100,12 @@ def strict_loads(data: str | bytes) -> Any:
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
-        raise UnsafeJSON(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels") from None
+        raise UnsafeJSON(Message(_TOO_DEEP, depth=MAX_JSON_DEPTH)) from None
     except (json.JSONDecodeError, UnsafeJSON):
         raise
     except ValueError:
         # Python refuses integers of more than 4,300 digits.
-        raise UnsafeJSON("a number in the JSON body is too long") from None
+        raise UnsafeJSON(Message("a number in the JSON body is too long")) from None
     _check(value)
     return value
 
@@ -117,7 +130,8 @@ class StrictParser(FlaskParser):
         try:
             return strict_loads(req.get_data(cache=True))
         except UnsafeJSON as error:
-            raise BadInput(str(error), {"json": [str(error)]}) from None
+            message = error.message
+            raise BadInput(message.template, {"json": [message]}, **message.params) from None
 
 
 def refuse_long_urls(app: Flask) -> None:
@@ -132,7 +146,10 @@ def refuse_long_urls(app: Flask) -> None:
             query = environ.get("QUERY_STRING", "")
             raw = quote(path) + ("?" + query if query else "")
         if len(raw.encode("latin-1", "replace")) > MAX_URL_BYTES:
-            raise RequestURITooLarge(f"the URL is longer than {MAX_URL_BYTES} bytes")
+            # A page description, not a domain error: written in the reader's language here.
+            raise RequestURITooLarge(
+                gettext("the URL is longer than %(limit)s bytes", limit=MAX_URL_BYTES)
+            )
 
 
 class WholePattern(validate.Regexp):
@@ -156,18 +173,18 @@ class WholePattern(validate.Regexp):
         return value
 
 
-def text_problem(text: str, *, multiline: bool) -> str | None:
+def text_problem(text: str, *, multiline: bool) -> Message | None:
     """Why ``text`` (already normalised) may not be stored as free text, or None."""
     allowed = "\n\t" if multiline else ""
     for char in text:
         if char in allowed:
             continue
         if unicodedata.category(char) == "Cc":
-            return "must not contain control characters" + (
-                " other than newline and tab" if multiline else " (one line, no tab)"
-            )
+            if multiline:
+                return Message("must not contain control characters other than newline and tab")
+            return Message("must not contain control characters (one line, no tab)")
         if char in BIDI_CONTROLS:
-            return "must not contain bidirectional override characters"
+            return Message("must not contain bidirectional override characters")
     return None
 
 

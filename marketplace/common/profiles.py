@@ -11,8 +11,21 @@ from sqlalchemy.orm import joinedload
 from marketplace.database import prebuilt
 from marketplace.errors import Conflict, NotFound
 from marketplace.extensions import db
+from marketplace.i18n import N_
 
 P = TypeVar("P")
+
+# What the API says of each kind of profile: whole msgids, so that each translates as a phrase.
+_NAMES = {
+    "worker": N_("worker profile"),
+    "employer": N_("employer profile"),
+    "broker": N_("broker profile"),
+}
+_NEEDED = {
+    "worker": N_("create your worker profile first (PUT %(path)s)"),
+    "employer": N_("create your employer profile first (PUT %(path)s)"),
+    "broker": N_("create your broker profile first (PUT %(path)s)"),
+}
 
 
 class Account(Protocol):
@@ -33,9 +46,13 @@ def _profile_of_user(model: Any, joined: tuple[str, ...], lock: bool) -> Select[
 
 
 class Profiles(Generic[P]):
-    """Look-ups of the profile an account owns (``model`` has a unique ``user_id``)."""
+    """Look-ups of the profile an account owns (``model`` has a unique ``user_id``).
+
+    ``kind`` is one of ``_NAMES``' (the messages name it).
+    """
 
     def __init__(self, model: type[P], kind: str, path: str, joined: Sequence[str] = ()) -> None:
+        assert kind in _NAMES, kind
         self.model: Any = model
         self.kind = kind
         self.path = path
@@ -59,12 +76,12 @@ class Profiles(Generic[P]):
         """The caller's own profile; 404 until the first PUT."""
         profile = self.of(user)
         if profile is None:
-            raise NotFound(f"{self.kind} profile")
+            raise NotFound(_NAMES[self.kind])
         return profile
 
     def required(self, user: Account, *, lock: bool = False) -> P:
         """The caller's profile, or 409: the action needs a profile first."""
         profile = self.of(user, lock=lock)
         if profile is None:
-            raise Conflict(f"create your {self.kind} profile first (PUT {self.path})")
+            raise Conflict(_NEEDED[self.kind], path=self.path)
         return profile

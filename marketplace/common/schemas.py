@@ -14,7 +14,7 @@ from marshmallow import fields, validate
 
 from marketplace.clock import DEFAULT_TIMEZONE
 from marketplace.common.months import Month
-from marketplace.errors import Invalid
+from marketplace.errors import N_, Invalid
 
 CENT = Decimal("0.01")
 # Ids are INTEGER columns, 32-bit on PostgreSQL: no object has a larger one, and PostgreSQL
@@ -47,7 +47,7 @@ class Money(fields.Field):
     """Yuan as a decimal string with two decimals (``"25.00"``); never a float."""
 
     default_error_messages = {  # noqa: RUF012 — marshmallow's convention
-        "invalid": 'must be a decimal string in yuan with at most two decimals, e.g. "25.00"',
+        "invalid": N_('must be a decimal string in yuan with at most two decimals, e.g. "25.00"'),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -68,7 +68,7 @@ class Hours(Money):
     """Hours as a decimal string with at most two decimals (``"8.00"``)."""
 
     default_error_messages = {  # noqa: RUF012 — marshmallow's convention
-        "invalid": 'must be a decimal string of hours with at most two decimals, e.g. "8.00"',
+        "invalid": N_('must be a decimal string of hours with at most two decimals, e.g. "8.00"'),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -101,7 +101,10 @@ class Instant(fields.AwareDateTime):
     """
 
     default_error_messages = {  # noqa: RUF012 — marshmallow's convention
-        "out_of_range": "must lie between 2000-01-01 and 2100-01-01 (UTC)",
+        # marshmallow's own texts, as msgids of their own: "datetime" and "aware" translated.
+        "invalid": N_("Not a valid datetime."),
+        "invalid_awareness": N_("Not a valid aware datetime."),
+        "out_of_range": N_("must lie between 2000-01-01 and 2100-01-01 (UTC)"),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -167,7 +170,7 @@ class OwnListQuerySchema(ma.Schema):
     @ma.validates_schema
     def _days_in_order(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "start" in data and "end" in data and data["end"] < data["start"]:
-            raise ma.ValidationError("不能早于 from", field_name="to")
+            raise ma.ValidationError("must not be before from", field_name="to")
 
 
 class TakesItsOutputBack(ma.Schema):
@@ -206,4 +209,4 @@ def patched(current: dict[str, Any], changes: dict[str, Any], schema: ma.Schema)
     try:
         return schema.load({**current, **changes})
     except ma.ValidationError as error:
-        raise Invalid("输入有误", {"json": error.messages}) from None
+        raise Invalid("invalid input", {"json": error.messages}) from None

@@ -208,7 +208,9 @@ def revoke_registration(worker_id: int, registration_id: int) -> Any:
         employment.revoke(current_official(), registration_id, body["reason"])
     except (ma.ValidationError, Invalid, Conflict) as error:
         db.session.rollback()
-        message = error.message if isinstance(error, Invalid | Conflict) else "撤销须填写理由。"
+        message = (
+            error.translated() if isinstance(error, Invalid | Conflict) else "撤销须填写理由。"
+        )
         return _worker_page(worker_id, error=message), 409 if isinstance(error, Conflict) else 422
     flash("就业登记已撤销。")
     return redirect(url_for("desk.worker", worker_id=worker_id), code=303)

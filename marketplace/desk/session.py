@@ -58,7 +58,10 @@ def sign_in(phone: str, password: str) -> User:
         .where(AccessToken.token_hash == stored)
     ).one()
     if user.role not in DESK_ROLES:
-        raise Forbidden("审核台仅供人社部门工作人员和平台管理员使用")
+        raise Forbidden(
+            "the desk is for the staff of the human resources and social security offices and "
+            "the platform's admins only"
+        )
     _this_session().open(user, token.id, token.expires_at)
     return user
 

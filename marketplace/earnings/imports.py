@@ -28,8 +28,9 @@ from marketplace.earnings.schemas import (
     TrainingRecordSchema,
     load_records,
 )
-from marketplace.errors import Conflict, Invalid
+from marketplace.errors import Conflict, Invalid, Message
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.workers.services import WorkerRef, workers_by_id_numbers
 
 T = TypeVar("T")
@@ -64,14 +65,18 @@ def _resolve(
     for index, data in valid:
         worker = workers.get(data["id_number"])
         if worker is None:
-            errors.append({"index": index, "message": "id_number: no worker profile has it"})
+            errors.append({"index": index, "message": N_("id_number: no worker profile has it")})
             continue
         key = key_of(data, worker.id)
         if key in first_at:
             errors.append(
                 {
                     "index": index,
-                    "message": f"repeats the key {describe(data)} of record {first_at[key]}",
+                    "message": Message(
+                        "repeats the key %(key)s of record %(record)s",
+                        key=describe(data),
+                        record=first_at[key],
+                    ),
                 }
             )
             continue
@@ -80,8 +85,10 @@ def _resolve(
     if errors:
         errors.sort(key=lambda error: error["index"])
         raise Invalid(
-            f"{len(errors)} of {len(raw)} records are invalid; nothing was imported",
+            "%(invalid)s of %(records)s records are invalid; nothing was imported",
             {"records": errors},
+            invalid=len(errors),
+            records=len(raw),
         )
     return records
 

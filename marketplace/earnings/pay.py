@@ -21,6 +21,7 @@ from marketplace.earnings import services
 from marketplace.earnings.models import Alert, Earning
 from marketplace.errors import Conflict, Invalid, field_error
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.jobs.models import Job, Shift
 from marketplace.notifications.services import notify
 from marketplace.workers.models import Worker
@@ -51,15 +52,16 @@ def shift_hours(booking: Booking) -> Decimal:
 def approve(user: User, booking_id: int, hours: Decimal | None) -> Booking:
     """The employer's side approves a checked-out booking: it is completed and paid out."""
     booking, acting = access.as_employer_side(user, booking_id)
-    require_state(booking, "checked_out", "approve")
+    require_state(booking, "checked_out", N_("approve"))
     length = shift_hours(booking)
     if hours is None:
         hours = default_hours(booking)
     elif hours > length:
-        message = f"{hours} hours is more than the shift's {length} hours"
-        raise Invalid(message, field_error("json", "hours", message))
+        message = N_("%(hours)s hours is more than the shift's %(length)s hours")
+        params = {"hours": hours, "length": length}
+        raise Invalid(message, field_error("json", "hours", message, **params), **params)
     if hours <= 0:
-        message = "approved hours must be more than zero"
+        message = N_("approved hours must be more than zero")
         raise Invalid(message, field_error("json", "hours", message))
     job = booking.shift.job
     booking.status = "completed"
@@ -80,18 +82,22 @@ def approve(user: User, booking_id: int, hours: Decimal | None) -> Booking:
 def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
     """The employer's side records that the booking's earning was paid; resolves arrears."""
     booking, acting = access.as_employer_side(user, booking_id)
-    require_state(booking, "completed", "mark as paid")
+    require_state(booking, "completed", N_("mark as paid"))
     earning = booking.earning
     assert earning is not None  # every completed booking has one
     if earning.paid_at is not None:
-        raise Conflict(f"this earning was already marked paid at {earning.paid_at.isoformat()}")
+        raise Conflict(
+            "this earning was already marked paid at %(at)s", at=earning.paid_at.isoformat()
+        )
     now = clock.now()
     paid_at = paid_at or now
     if paid_at > now:
         raise Invalid("paid_at is in the future", field_error("json", "paid_at", "in the future"))
     if paid_at < booking.ends_at:
-        message = "paid_at is before the work ended"
-        raise Invalid(message, field_error("json", "paid_at", f"before {booking.ends_at}"))
+        raise Invalid(
+            "paid_at is before the work ended",
+            field_error("json", "paid_at", "before %(day)s", day=booking.ends_at),
+        )
     earning.paid_at = paid_at
     for alert in db.session.scalars(
         select(Alert).where(Alert.earning_id == earning.id, Alert.resolved_at.is_(None))

@@ -21,6 +21,7 @@ from marketplace.common.inputs import Text
 from marketplace.common.months import Month
 from marketplace.common.schemas import Instant, Money, MonthText
 from marketplace.earnings.models import PLATFORM_SOURCE
+from marketplace.i18n import N_, translate_errors
 
 MAX_RECORDS = 10_000  # one import request; larger migrations are sent in several
 _ID_NUMBER = re.compile(r"\d{17}[\dX]", re.ASCII)
@@ -41,7 +42,7 @@ class Quantity(fields.Field):
     """Hours as a JSON number or a decimal string, at most two decimals: ``8``, ``"7.5"``."""
 
     default_error_messages = {  # noqa: RUF012 — marshmallow's convention
-        "invalid": "must be a number or a decimal string with at most two decimals",
+        "invalid": N_("must be a number or a decimal string with at most two decimals"),
     }
 
     def __init__(self, **kwargs: Any) -> None:
@@ -133,7 +134,7 @@ class EarningsImportSchema(ma.Schema):
         required=True,
         validate=[
             validate.Length(min=1, max=64),
-            validate.NoneOf([PLATFORM_SOURCE], error="is reserved for earnings from bookings"),
+            validate.NoneOf([PLATFORM_SOURCE], error=N_("is reserved for earnings from bookings")),
         ],
         metadata={"description": "the migration or partner channel the income comes from"},
     )
@@ -160,6 +161,8 @@ class ImportResultSchema(ma.Schema):
 
 
 def _message(messages: Any) -> str:
+    """A record's field messages in one line, in the reader's language (the line is no msgid)."""
+    messages = translate_errors(messages)
     if isinstance(messages, dict):
         return "; ".join(
             f"{name}: {' '.join(map(str, errors)) if isinstance(errors, list) else errors}"
@@ -175,7 +178,7 @@ def load_records(
     valid, errors = [], []
     for index, record in enumerate(raw):
         if not isinstance(record, dict):
-            errors.append({"index": index, "message": "must be an object"})
+            errors.append({"index": index, "message": N_("must be an object")})
             continue
         try:
             valid.append((index, schema.load(record)))

@@ -58,7 +58,10 @@ def verify_credit_code(user: User, employer_id: int) -> Employer:
     check is an audit event, and the employer's public profile says ``credit_code_verified``.
     """
     if user.role not in ("official", "admin"):
-        raise Forbidden("只有人社部门经办人员和平台管理员可以核验统一社会信用代码")
+        raise Forbidden(
+            "only officials of the human resources and social security offices and the "
+            "platform's admins may verify a unified social credit code"
+        )
     employer = db.session.get(Employer, employer_id)
     if employer is None or (user.role == "official" and user.city != employer.city):
         raise NotFound("employer")

@@ -21,10 +21,10 @@ from marketplace.brokers import delegations
 from marketplace.brokers.delegations import Acting
 from marketplace.cities import catalogue
 from marketplace.database import execute_core
-from marketplace.errors import Conflict, Forbidden, Invalid, field_error
+from marketplace.errors import Conflict, Forbidden
 from marketplace.extensions import db
 from marketplace.jobs.models import Job, JobSkill, Shift
-from marketplace.jobs.services import get_job, get_shift, minimum_wage_problem
+from marketplace.jobs.services import get_job, get_shift, minimum_wage_problem, refuse
 
 EDITABLE = ("title", "description", "address", "required_skills", "hourly_wage")
 
@@ -32,7 +32,7 @@ EDITABLE = ("title", "description", "address", "required_skills", "hourly_wage")
 def _acting(user: User, employer_id: int) -> Acting:
     acting = delegations.may_act_for(user, employer_id)
     if acting is None:
-        raise Forbidden("只有用工单位本身或其委托的经纪人可以修改")
+        raise Forbidden("only the employer itself or a broker it delegated to may change this")
     return acting
 
 
@@ -49,18 +49,20 @@ def edit_job(user: User, job_id: int, data: dict[str, Any]) -> Job:
     job = get_job(job_id)
     acting = _acting(user, job.employer_id)
     if job.cancelled_at is not None:
-        raise Conflict("已取消的工作不能修改")
+        raise Conflict("a cancelled job cannot be changed")
     changes: dict[str, list[Any]] = {}
     wage: Decimal | None = data.get("hourly_wage")
     if wage is not None and wage != job.hourly_wage:
         if wage < job.hourly_wage and _has_bookings(job):
-            raise Conflict("已有劳动者报名，时薪只能提高，不能降低")
+            raise Conflict(
+                "workers have already booked: the hourly wage may only be raised, not lowered"
+            )
         city = catalogue.find(job.city)
         assert city is not None
         future = [s for s in job.shifts if s.cancelled_at is None and s.starts_at > clock.now()]
         problem = minimum_wage_problem(city, wage, [s.starts_at for s in future])
         if problem is not None:
-            raise Invalid(problem[1], field_error("json", "hourly_wage", problem[1]))
+            raise refuse("hourly_wage", problem[1])
         changes["hourly_wage"] = [str(job.hourly_wage), str(wage)]
         job.hourly_wage = wage
     for name in ("title", "description", "address"):
@@ -91,7 +93,7 @@ def set_headcount(user: User, shift_id: int, headcount: int) -> Shift:
     shift = get_shift(shift_id)
     acting = _acting(user, shift.job.employer_id)
     if shift.cancelled_at is not None:
-        raise Conflict("已取消的班次不能修改人数")
+        raise Conflict("the headcount of a cancelled shift cannot be changed")
     before = shift.headcount
     changed = execute_core(
         update(Shift)
@@ -100,7 +102,10 @@ def set_headcount(user: User, shift_id: int, headcount: int) -> Shift:
     )
     if changed.rowcount != 1:
         held = db.session.scalar(select(Shift.booked).where(Shift.id == shift_id))
-        raise Conflict(f"此班次已有 {held} 个名额被占用，人数不能少于 {held}")
+        raise Conflict(
+            "%(held)s places of this shift are taken: the headcount cannot be less than %(held)s",
+            held=held,
+        )
     db.session.expire(shift, ["headcount", "booked"])
     audit.record(
         "shift.updated",
@@ -118,10 +123,10 @@ def cancel_shift(user: User, shift_id: int, reason: str) -> Shift:
     shift = get_shift(shift_id)
     acting = _acting(user, shift.job.employer_id)
     if shift.cancelled_at is not None:
-        raise Conflict("此班次已取消")
+        raise Conflict("this shift is already cancelled")
     now = clock.now()
     if shift.starts_at <= now:
-        raise Conflict("班次已开始，不能取消")
+        raise Conflict("the shift has started and cannot be cancelled")
     shift.cancelled_at = now
     db.session.flush()
     audit.record(

@@ -16,8 +16,9 @@ from marketplace.cities import catalogue
 from marketplace.cities.catalogue import City
 from marketplace.common import geo
 from marketplace.database import prebuilt
-from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
+from marketplace.errors import Conflict, Forbidden, Invalid, Message, NotFound, field_error
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
 
@@ -28,11 +29,13 @@ def _check_shifts(shifts: list[dict[str, Any]]) -> None:
     for index, shift in enumerate(shifts):
         problem: dict[str, list[str]] = {}
         if shift["starts_at"] <= now:
-            problem["starts_at"] = ["must be in the future"]
+            problem["starts_at"] = [N_("must be in the future")]
         if shift["ends_at"] <= shift["starts_at"]:
-            problem["ends_at"] = ["must be after starts_at"]
+            problem["ends_at"] = [N_("must be after starts_at")]
         elif shift["ends_at"] - shift["starts_at"] > timedelta(hours=MAX_SHIFT_HOURS):
-            problem["ends_at"] = [f"a shift lasts at most {MAX_SHIFT_HOURS} hours"]
+            problem["ends_at"] = [
+                Message("a shift lasts at most %(hours)s hours", hours=MAX_SHIFT_HOURS)
+            ]
         if problem:
             problems[index] = problem
     if problems:
@@ -41,21 +44,39 @@ def _check_shifts(shifts: list[dict[str, Any]]) -> None:
 
 def minimum_wage_problem(
     city: City, wage: Decimal, starts: list[datetime]
-) -> tuple[str, str] | None:
+) -> tuple[str, Message] | None:
     """Why ``wage`` may not be paid for shifts starting at ``starts``: the field at fault and the
-    message, or None. The wage must reach the hourly minimum wage in force on each shift's day
-    (city time)."""
+    message (a msgid with its parameters), or None. The wage must reach the hourly minimum wage
+    in force on each shift's day (city time)."""
     for start in starts:
         day = clock.local_date(start, city.timezone)
         minimum = city.minimum_wage_on(day)
         if minimum is None:
-            return "shifts", f"no minimum wage of {city.name} is known for {day}"
+            return "shifts", Message(
+                "no minimum wage of %(city)s is known for %(day)s",
+                city=city.name,
+                day=day.isoformat(),
+            )
         if wage < minimum.hourly:
-            return "hourly_wage", (
-                f"hourly_wage {wage} is below {city.name}'s hourly minimum wage "
-                f"{minimum.hourly} in force on {day} (since {minimum.effective_from})"
+            return "hourly_wage", Message(
+                "hourly_wage %(wage)s is below %(city)s's hourly minimum wage %(minimum)s in "
+                "force on %(day)s (since %(since)s)",
+                wage=wage,
+                city=city.name,
+                minimum=minimum.hourly,
+                day=day.isoformat(),
+                since=minimum.effective_from.isoformat(),
             )
     return None
+
+
+def refuse(name: str, message: Message) -> Invalid:
+    """422 saying ``message``, on the field ``name`` too."""
+    return Invalid(
+        message.template,
+        field_error("json", name, message.template, **message.params),
+        **message.params,
+    )
 
 
 def _check_minimum_wage(city: City, data: dict[str, Any]) -> None:
@@ -63,8 +84,7 @@ def _check_minimum_wage(city: City, data: dict[str, Any]) -> None:
         city, data["hourly_wage"], [shift["starts_at"] for shift in data["shifts"]]
     )
     if problem is not None:
-        name, message = problem
-        raise Invalid(message, field_error("json", name, message))
+        raise refuse(*problem)
 
 
 def _check_in_city(city: City, location: dict[str, float]) -> None:
@@ -75,8 +95,9 @@ def _check_in_city(city: City, location: dict[str, float]) -> None:
     )
     if not inside:
         raise Invalid(
-            f"the location is outside {city.name}",
-            field_error("json", "location", f"not inside {city.name}"),
+            "the location is outside %(city)s",
+            field_error("json", "location", "not inside %(city)s", city=city.name),
+            city=city.name,
         )
 
 

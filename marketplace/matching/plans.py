@@ -72,7 +72,8 @@ def _shifts_for(user: User, shift_ids: list[int]) -> list[Shift]:
     missing = [i for i in shift_ids if i not in found]
     if missing:
         raise Invalid(
-            "unknown shifts", field_error("json", "shift_ids", f"no such shift: {missing}")
+            "unknown shifts",
+            field_error("json", "shift_ids", "no such shift: %(ids)s", ids=missing),
         )
     for shift in found.values():
         require_shift_side(user, shift)
@@ -174,7 +175,11 @@ def _offer(
                 booking = offers.offer(user, worker, shift)
         except DomainError as error:
             failed.append(
-                {"shift_id": edge.shift_id, "worker_id": edge.worker_id, "reason": error.message}
+                {
+                    "shift_id": edge.shift_id,
+                    "worker_id": edge.worker_id,
+                    "reason": error.translated(),  # in the reader's language, like an error
+                }
             )
             continue
         db.session.flush()

@@ -169,7 +169,8 @@ def _refuse_live_work(user: User, worker: Worker | None) -> None:
         )
         if live is not None:
             raise Conflict(
-                f"booking {live} is still under way: cancel it, or finish the work, then close"
+                "booking %(booking)s is still under way: cancel it, or finish the work, then close",
+                booking=live,
             )
     employer = employers.profile_of(user) if user.role == "employer" else None
     if employer is not None:
@@ -184,7 +185,9 @@ def _refuse_live_work(user: User, worker: Worker | None) -> None:
             .limit(1)
         )
         if open_shift is not None:
-            raise Conflict(f"shift {open_shift} is still open: cancel its job first, then close")
+            raise Conflict(
+                "shift %(shift)s is still open: cancel its job first, then close", shift=open_shift
+            )
         unsettled = db.session.scalar(
             select(Booking.id)
             .where(Booking.employer_id == employer.id, Booking.status.in_(LIVE_STATUSES))
@@ -192,7 +195,8 @@ def _refuse_live_work(user: User, worker: Worker | None) -> None:
         )
         if unsettled is not None:
             raise Conflict(
-                f"booking {unsettled} is not settled: approve or close it first, then close"
+                "booking %(booking)s is not settled: approve or close it first, then close",
+                booking=unsettled,
             )
 
 

@@ -10,6 +10,7 @@ on one worker's flags are taken one after the other and the second sees the firs
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -20,10 +21,12 @@ from marketplace.common.months import Month
 from marketplace.database import stored_integer
 from marketplace.errors import Conflict
 from marketplace.extensions import db
+from marketplace.i18n import N_, translate
 from marketplace.subsidies.evaluation import evaluator, risk
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.policy.catalogue import policy as policy_of
 from marketplace.subsidies.rules.facts import FlagProposal
+from marketplace.workers.group_statuses import LABELS
 from marketplace.workers.models import GroupStatus
 
 # The parameter a capped programme's total per worker and policy may not pass (training).
@@ -63,14 +66,20 @@ def check_still_due(flag: SubsidyFlag, as_of: date) -> None:
     proposal = now.get((flag.program, flag.policy_id, flag.key))
     if proposal is None:
         raise Conflict(
-            f"按 {as_of} 的记录，规则已不再得出此标记，不能批准；请驳回，或待记录更正后重新评估",
+            "on the records as of %(as_of)s the rules no longer propose this flag, so it cannot "
+            "be approved: reject it, or evaluate again once the records are corrected",
             {"proposed_now": None},
+            as_of=as_of.isoformat(),
         )
     if proposal.amount != flag.amount:
         raise Conflict(
-            f"按 {as_of} 的记录，此标记的金额应为 {proposal.amount} 元"
-            f"（标记上为 {flag.amount} 元），不能按原金额批准；请重新评估后再决定",
+            "on the records as of %(as_of)s this flag's amount should be %(amount)s yuan (the "
+            "flag says %(flagged)s yuan), so it cannot be approved for its amount: evaluate "
+            "again, then decide",
             {"proposed_now": _proposed(proposal)},
+            as_of=as_of.isoformat(),
+            amount=proposal.amount,
+            flagged=flag.amount,
         )
 
 
@@ -88,16 +97,46 @@ def _check_verified(flag: SubsidyFlag) -> None:
         .order_by(GroupStatus.id)
     ).all()
     if declared:
-        named = "、".join(f"{risk.GROUP_NAMES[s.group]}（{s.started_on}）" for s in declared)
-        raise Conflict(
-            f"此标记所依据的群体状态 {named} 仅为本人申报，尚未核验，不能批准；请先核验",
-            {
-                "unverified": [
-                    {"id": s.id, "group": s.group, "started_on": s.started_on.isoformat()}
-                    for s in declared
-                ]
-            },
+        raise StatusesNotVerified(declared)
+
+
+# A status named in a message, and the separator of a list of them (", " in English).
+_STATUS = N_("%(group)s (%(since)s)")
+_LIST_SEPARATOR = N_(", ")
+
+
+def _english(message: str, params: dict[str, Any] | None = None) -> str:
+    """``message`` (a msgid) as it is written, its parameters filled in."""
+    return message % params if params else message
+
+
+class StatusesNotVerified(Conflict):
+    """409: the flag rests on statuses the worker only declared; each is named in the reader's
+    language (its group's name and its start), and listed in ``errors["unverified"]``."""
+
+    def __init__(self, declared: Sequence[GroupStatus]) -> None:
+        self.declared = [(s.group, s.started_on.isoformat()) for s in declared]
+        unverified = [
+            {"id": s.id, "group": s.group, "started_on": s.started_on.isoformat()} for s in declared
+        ]
+        super().__init__(
+            N_(
+                "the group statuses this flag rests on, %(statuses)s, were only declared by the "
+                "worker and are not verified, so it cannot be approved: verify them first"
+            ),
+            {"unverified": unverified},
+            statuses=self._named(_english),
         )
+
+    def _named(self, translated: Callable[..., str]) -> str:
+        return translated(_LIST_SEPARATOR).join(
+            translated(_STATUS, {"group": translated(LABELS[group]), "since": since})
+            for group, since in self.declared
+        )
+
+    def translated(self) -> str:
+        """The message with the statuses named in the reader's language."""
+        return translate(self.template, {"statuses": self._named(translate)})
 
 
 def _cap(flag: SubsidyFlag, as_of: date) -> Decimal | None:
@@ -128,7 +167,11 @@ def _check_cap(flag: SubsidyFlag, as_of: date) -> None:
     already = Decimal(fen or 0).scaleb(-2).quantize(Decimal("0.01"))
     if already + flag.amount > cap:
         raise Conflict(
-            f"批准后此人在本政策下的已批准总额将为 {already + flag.amount} 元，超过上限 {cap} 元"
-            f"（已批准 {already} 元），不能批准",
+            "approving it would take the worker's approved total under this policy to "
+            "%(total)s yuan, over the cap of %(cap)s yuan (%(approved)s yuan approved), so it "
+            "cannot be approved",
             {"cap": str(cap), "approved": str(already)},
+            total=already + flag.amount,
+            cap=cap,
+            approved=already,
         )

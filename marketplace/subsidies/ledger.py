@@ -24,6 +24,7 @@ from marketplace.common import guards, spreadsheets
 from marketplace.database import stored_integer
 from marketplace.errors import Conflict, Forbidden, Invalid, field_error
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.subsidies import export, notices
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.subsidies.rules import programs
@@ -36,13 +37,20 @@ def disburse(user: User, flag_id: int, paid_on: date, voucher: str) -> SubsidyFl
     """Record the payment of an approved flag: an official of its city, once."""
     flag = db.session.scalar(select(SubsidyFlag).where(SubsidyFlag.id == flag_id).with_for_update())
     guards.official_of_city(
-        user, flag.city if flag else None, "只有该标记所在城市的经办人员可以登记发放", "flag"
+        user,
+        flag.city if flag else None,
+        N_("only an official of the flag's city may record its payment"),
+        N_("flag"),
     )
     assert flag is not None
     if flag.status != "approved":
-        raise Conflict("只有已批准的标记可以登记发放")
+        raise Conflict("only the payment of an approved flag can be recorded")
     if flag.disbursed_on is not None:
-        raise Conflict(f"此标记已于 {flag.disbursed_on} 登记发放（凭证号 {flag.voucher}）")
+        raise Conflict(
+            "this flag's payment was already recorded on %(paid_on)s (voucher %(voucher)s)",
+            paid_on=flag.disbursed_on.isoformat(),
+            voucher=flag.voucher,
+        )
     place = catalogue.find(flag.city)
     today = catalogue.today_in(flag.city)
     decided = (
@@ -50,12 +58,18 @@ def disburse(user: User, flag_id: int, paid_on: date, voucher: str) -> SubsidyFl
     )
     if paid_on > today:
         raise Invalid(
-            "发放日期不能晚于今天", field_error("json", "paid_on", f"晚于今天（{today}）")
+            "the payment date cannot be after today",
+            field_error("json", "paid_on", "after today (%(today)s)", today=today.isoformat()),
         )
     if decided is not None and paid_on < decided:
         raise Invalid(
-            "发放日期不能早于批准日期",
-            field_error("json", "paid_on", f"早于批准日期（{decided}）"),
+            "the payment date cannot be before the approval date",
+            field_error(
+                "json",
+                "paid_on",
+                "before the approval date (%(approved)s)",
+                approved=decided.isoformat(),
+            ),
         )
     flag.disbursed_on = paid_on
     flag.voucher = voucher
@@ -124,10 +138,10 @@ def ledger(user: User, city: str | None, program: str | None, month: str | None)
     """The ledger of ``city`` (an official's own by default; admins name one)."""
     if user.role == "official":
         if city is not None and city != user.city:
-            raise Forbidden("经办人员只能查看本市的资金台账")
+            raise Forbidden("officials see the ledger of their own city only")
         city = user.city
     if city is None:
-        raise Invalid("请指定城市", field_error("query", "city", "必填"))
+        raise Invalid("name a city", field_error("query", "city", "required"))
     rows: dict[tuple[str, str, str], dict[str, Any]] = {}
     for name, policy_id, beneficiary, bucket, count, fen in db.session.execute(
         ledger_query(city, program, month)

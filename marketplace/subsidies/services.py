@@ -21,6 +21,7 @@ from marketplace.common import guards
 from marketplace.database import count_rows
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.subsidies import decisions, export, notices
 from marketplace.subsidies.evaluation import evaluator, risk
 from marketplace.subsidies.models import SubsidyFlag
@@ -70,7 +71,13 @@ def evaluate_city(user: User, city: str, as_of: date | None) -> evaluator.Outcom
     if as_of is not None and as_of > today:
         raise Invalid(
             "as_of may not be in the future",
-            field_error("json", "as_of", f"after today in {place.name} ({today})"),
+            field_error(
+                "json",
+                "as_of",
+                "after today in %(city)s (%(today)s)",
+                city=place.name,
+                today=today.isoformat(),
+            ),
         )
     return evaluator.evaluate(city, as_of or today, actor_id=user.id, trigger="on_demand")
 
@@ -126,8 +133,11 @@ def decide(user: User, flag_id: int, decision: str, reason: str | None) -> Subsi
     guards.official_of_city(
         user,
         flag.city if flag else None,
-        "只有该标记所在城市的经办人员可以审核；平台管理员代表受领补贴的平台，不能审核",
-        "flag",
+        N_(
+            "only an official of the flag's city may decide on it; the platform's admins act "
+            "for the platform that receives the subsidies and may not"
+        ),
+        N_("flag"),
     )
     assert flag is not None
     # Locked on PostgreSQL, with every other flag of the worker, then read again: a decision
@@ -139,7 +149,9 @@ def decide(user: User, flag_id: int, decision: str, reason: str | None) -> Subsi
     if decision == "reject" and not reason:
         raise Invalid("a rejection needs a reason", field_error("json", "reason", "required"))
     if flag.status != "pending":
-        raise Conflict(f"the flag is already {flag.status}")
+        if flag.status == "approved":
+            raise Conflict("the flag is already approved")
+        raise Conflict("the flag is already rejected")
     if decision == "approve":
         decisions.check_still_due(flag, catalogue.today_in(flag.city))
     flag.status = "approved" if decision == "approve" else "rejected"

@@ -21,6 +21,7 @@ from marketplace.cities import catalogue
 from marketplace.common import guards
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.workers.models import EmploymentRegistration, Worker
 
 
@@ -42,20 +43,20 @@ def register(user: User, worker: Worker, data: dict[str, Any]) -> EmploymentRegi
     """Register the caller's employment on their commitment (``commitment`` must be true)."""
     if data.get("commitment") is not True:
         raise Invalid(
-            "就业登记须本人承诺所填信息属实",
-            field_error("json", "commitment", "须为 true（本人承诺）"),
+            "an employment registration needs your commitment that what you state is true",
+            field_error("json", "commitment", "must be true (your commitment)"),
         )
     today = catalogue.today_in(worker.city)
     if data["started_on"] > today:
         raise Invalid(
-            "就业开始日期不能晚于今天",
-            field_error("json", "started_on", f"晚于今天（{today}）"),
+            "the employment cannot start after today",
+            field_error("json", "started_on", "after today (%(today)s)", today=today.isoformat()),
         )
     employer_id = data.get("employer_id")
     if (data["form"] == "employed") != (employer_id is not None):
         raise Invalid(
-            "单位就业须填写用工单位，其他形式不填",
-            field_error("json", "employer_id", "单位就业（employed）时必填，其他形式不填"),
+            "employment by an employer names the employer; the other forms name none",
+            field_error("json", "employer_id", "required when employed, not given otherwise"),
         )
     now = clock.now()
     registration = EmploymentRegistration(
@@ -71,7 +72,9 @@ def register(user: User, worker: Worker, data: dict[str, Any]) -> EmploymentRegi
         with db.session.begin_nested():
             db.session.add(registration)  # an unknown employer: the foreign key refuses it
     except IntegrityError:
-        raise Invalid("用工单位不存在", field_error("json", "employer_id", "不存在")) from None
+        raise Invalid(
+            "no such employer", field_error("json", "employer_id", "no employer has this id")
+        ) from None
     _record(registration, worker, "registered", user, started_on=data["started_on"].isoformat())
     return registration
 
@@ -94,11 +97,16 @@ def end_mine(
     if registration is None or registration.worker_id != worker.id:
         raise NotFound("employment registration")
     if registration.status != "registered":
-        raise Conflict("已撤销的就业登记不能结束")
+        raise Conflict("a revoked employment registration cannot be ended")
     if ended_on < registration.started_on or ended_on > catalogue.today_in(worker.city):
         raise Invalid(
-            "结束日期须在开始日期与今天之间",
-            field_error("json", "ended_on", f"须在 {registration.started_on} 与今天之间"),
+            "the end date must lie between the start date and today",
+            field_error(
+                "json",
+                "ended_on",
+                "must lie between %(start)s and today",
+                start=registration.started_on.isoformat(),
+            ),
         )
     registration.ended_on = ended_on
     registration.updated_at = clock.now()
@@ -114,12 +122,12 @@ def revoke(user: User, registration_id: int, reason: str) -> EmploymentRegistrat
     guards.official_of_city(
         user,
         worker.city if worker else None,
-        "只有该人员所在城市的经办人员可以撤销就业登记",
-        "employment registration",
+        N_("only an official of the worker's city may revoke an employment registration"),
+        N_("employment registration"),
     )
     assert registration is not None and worker is not None
     if registration.status == "revoked":
-        raise Conflict("此就业登记已撤销")
+        raise Conflict("this employment registration is already revoked")
     registration.status = "revoked"
     registration.reason = reason
     registration.revoked_by, registration.revoked_at = user.id, clock.now()
@@ -133,10 +141,10 @@ def of_city(user: User, city: str | None, status: str | None) -> Select[Any]:
     """The registrations of a city's workers (an official's own city; admins name one)."""
     if user.role == "official":
         if city is not None and city != user.city:
-            raise Forbidden("经办人员只能查看本市的就业登记")
+            raise Forbidden("officials see the employment registrations of their own city only")
         city = user.city
     if city is None:
-        raise Invalid("请指定城市", field_error("query", "city", "必填"))
+        raise Invalid("name a city", field_error("query", "city", "required"))
     query = (
         select(EmploymentRegistration)
         .join(Worker, Worker.id == EmploymentRegistration.worker_id)

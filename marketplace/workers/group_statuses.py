@@ -26,10 +26,23 @@ from marketplace.common import guards
 from marketplace.common.months import Month
 from marketplace.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from marketplace.extensions import db
+from marketplace.i18n import N_
 from marketplace.workers.models import GROUP_OF_FIELD, GroupStatus, Worker
 
 FIELD_OF_GROUP = {group: field for field, group in GROUP_OF_FIELD.items()}
 NAMES = {"unemployed": "失业登记", "difficulty": "就业困难人员认定", "graduate": "高校毕业"}
+# The same names as the API's messages give them: msgids, translated to ``NAMES``.
+LABELS = {
+    "unemployed": N_("unemployment registration"),
+    "difficulty": N_("employment difficulty recognition"),
+    "graduate": N_("college graduation"),
+}
+
+
+class _Decided(Conflict):
+    """409: the office decided the status; its group is named in the reader's language."""
+
+    translated_params = ("group",)
 
 
 def statuses_of(worker_id: int) -> list[GroupStatus]:
@@ -51,12 +64,22 @@ def check_declarations(worker: Worker | None, data: dict[str, Any]) -> None:
     for status in statuses_of(worker.id):
         field = FIELD_OF_GROUP[status.group]
         if status.status != "declared" and data[field] != status.started_on:
-            state = "核验" if status.status == "verified" else "驳回"
-            raise Conflict(
-                f"{NAMES[status.group]}状态已由经办人员{state}（自 {status.started_on}），"
-                "不能在个人资料中修改；如需更正，请联系所在城市的人社部门",
-                field_error("json", field, f"已{state}：{status.started_on}"),
-            )
+            since = status.started_on.isoformat()
+            if status.status == "verified":
+                message = N_(
+                    "the %(group)s status was verified by an official (since %(since)s) and "
+                    "cannot be changed in the profile; to correct it, contact the human "
+                    "resources and social security office of your city"
+                )
+                problem = field_error("json", field, "verified: %(since)s", since=since)
+            else:
+                message = N_(
+                    "the %(group)s status was rejected by an official (since %(since)s) and "
+                    "cannot be changed in the profile; to correct it, contact the human "
+                    "resources and social security office of your city"
+                )
+                problem = field_error("json", field, "rejected: %(since)s", since=since)
+            raise _Decided(message, problem, group=LABELS[status.group], since=since)
 
 
 def declare(worker: Worker, data: dict[str, Any]) -> None:
@@ -108,8 +131,8 @@ def _decided(user: User, status_id: int) -> tuple[GroupStatus, Worker]:
     guards.official_of_city(
         user,
         worker.city if worker else None,
-        "只有该人员所在城市的经办人员可以核验群体状态",
-        "group status",
+        N_("only an official of the worker's city may check a group status"),
+        N_("group status"),
     )
     assert status is not None and worker is not None
     return status, worker
@@ -147,10 +170,14 @@ def _check_dates(worker: Worker, started_on: date, ended_on: date | None) -> Non
     today = catalogue.today_in(worker.city)
     if started_on > today:
         raise Invalid(
-            "开始日期不能晚于今天", field_error("json", "started_on", f"晚于今天（{today}）")
+            "the start date cannot be after today",
+            field_error("json", "started_on", "after today (%(today)s)", today=today.isoformat()),
         )
     if ended_on is not None and ended_on < started_on:
-        raise Invalid("结束日期不能早于开始日期", field_error("json", "ended_on", "早于开始日期"))
+        raise Invalid(
+            "the end date cannot be before the start date",
+            field_error("json", "ended_on", "before the start date"),
+        )
 
 
 def verify(user: User, status_id: int, data: dict[str, Any]) -> GroupStatus:
@@ -191,10 +218,12 @@ def end(user: User, status_id: int, ended_on: date) -> GroupStatus:
     """End a status on ``ended_on`` (e.g. the unemployment registration was cancelled)."""
     status, worker = _decided(user, status_id)
     if status.status == "rejected":
-        raise Conflict("已驳回的群体状态不能结束")
+        raise Conflict("a rejected group status cannot be ended")
     _check_dates(worker, status.started_on, ended_on)
     if ended_on > catalogue.today_in(worker.city):
-        raise Invalid("结束日期不能晚于今天", field_error("json", "ended_on", "晚于今天"))
+        raise Invalid(
+            "the end date cannot be after today", field_error("json", "ended_on", "after today")
+        )
     status.ended_on = ended_on
     _changed(user, status, worker, "ended", {"ended_on": ended_on.isoformat()})
     return status
@@ -204,7 +233,10 @@ def readable_worker(user: User, worker_id: int) -> Worker:
     """A worker whose statuses ``user`` may read: an official of its city, or an admin."""
     worker = db.session.get(Worker, worker_id)
     if user.role not in ("official", "admin"):
-        raise Forbidden("只有人社部门经办人员和平台管理员可以查看群体状态")
+        raise Forbidden(
+            "only officials of the human resources and social security offices and the "
+            "platform's admins may see group statuses"
+        )
     if worker is None or (user.role == "official" and user.city != worker.city):
         raise NotFound("worker")
     return worker

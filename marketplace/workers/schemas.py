@@ -16,6 +16,7 @@ from marketplace.common.schemas import (
     TakesItsOutputBack,
     optional_fields,
 )
+from marketplace.errors import Message
 from marketplace.workers import skills
 
 _CLOCK_TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d", re.ASCII)
@@ -25,7 +26,12 @@ def known_skills(codes: list[str]) -> None:
     """Skills are codes of the catalogue (GET /skills); the unknown ones are named."""
     missing = skills.unknown(codes)
     if missing:
-        raise ma.ValidationError(f"不在技能目录中：{', '.join(missing)}（见 GET /api/v1/skills）")
+        raise ma.ValidationError(
+            Message(
+                "not in the skills catalogue: %(codes)s (see GET /api/v1/skills)",
+                codes=", ".join(missing),
+            )
+        )
 
 
 def skill_list(max_length: int, **kwargs: Any) -> fields.List:
@@ -64,7 +70,12 @@ def check_district(data: dict[str, Any]) -> None:
     district = data.get("district")
     if city is not None and district is not None and district not in city.districts:
         raise ma.ValidationError(
-            f"not a district of {city.name}: {', '.join(city.districts)}", "district"
+            Message(
+                "not a district of %(city)s: %(districts)s",
+                city=city.name,
+                districts=", ".join(city.districts),
+            ),
+            "district",
         )
 
 

@@ -115,12 +115,13 @@ def _check_group_dates(data: dict[str, Any], today: date, birth_date: date) -> N
         if data[field] is not None and data[field] > today:
             raise Invalid(
                 "a group date cannot be in the future",
-                field_error("json", field, f"after today ({today})"),
+                field_error("json", field, "after today (%(today)s)", today=today.isoformat()),
             )
         if data[field] is not None and data[field] < working_age:
             raise Invalid(
-                f"a group date cannot be before the worker's {MINIMUM_WORKING_AGE}th birthday",
-                field_error("json", field, f"before {working_age}"),
+                "a group date cannot be before the worker's %(age)sth birthday",
+                field_error("json", field, "before %(day)s", day=working_age.isoformat()),
+                age=MINIMUM_WORKING_AGE,
             )
 
 
@@ -141,7 +142,7 @@ def put_profile(user: User, data: dict[str, Any]) -> Worker:
         identity = parse_resident_id(number, registered_on)
     except InvalidResidentId as error:
         raise Invalid(
-            "invalid resident ID number", field_error("json", "id_number", str(error))
+            "invalid resident ID number", {"json": {"id_number": [error.message]}}
         ) from None
     _check_group_dates(data, today, identity.birth_date)
     group_statuses.check_declarations(worker, data)

@@ -178,7 +178,7 @@ def test_part_time_hours_for_one_employer_stop_at_24_a_week(
         assert book(client, headers, shift.id).status_code == 201  # 24 h
     fourth = book(client, headers, job.shifts[3].id)
     assert fourth.status_code == 409
-    assert "24" in fourth.get_json()["message"] and "第六十八条" in fourth.get_json()["message"]
+    assert "24" in fourth.get_json()["message"] and "article 68" in fourth.get_json()["message"]
     assert booking_count(database) == 3
 
 

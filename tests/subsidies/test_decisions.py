@@ -87,7 +87,7 @@ def test_a_flag_the_rules_no_longer_propose_is_not_approved(
     assert response.status_code == 409
     body = response.get_json()
     assert body["errors"] == {"proposed_now": None}
-    assert "规则已不再得出此标记" in body["message"]
+    assert "the rules no longer propose this flag" in body["message"]
     assert flags_of(database, platform_flag.worker_id)[0].status == "pending"
     assert approvals(database) == 0
 
@@ -143,7 +143,7 @@ def test_the_630_reproduction_ends_at_the_cap_of_500(
 
     assert refused.status_code == 409
     assert refused.get_json()["errors"] == {"cap": "500.00", "approved": "500.00"}
-    assert "超过上限 500.00 元" in refused.get_json()["message"]
+    assert "over the cap of 500.00 yuan" in refused.get_json()["message"]
     assert approved_total(database, worker.id) == Decimal("500.00")
     # Rejecting it always works.
     rejected = decide(client, official, second.id, decision="reject", reason="已达上限")

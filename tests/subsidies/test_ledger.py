@@ -87,7 +87,7 @@ def test_an_official_records_the_payment_of_an_approved_flag_once(
 
     again = disburse(client, headers, approved.id, paid_on=today().isoformat(), voucher="另一张")
     assert again.status_code == 409
-    assert "已于" in again.get_json()["message"]
+    assert "already recorded on" in again.get_json()["message"]
     assert flags_of(database, approved.worker_id)[0].voucher == VOUCHER
 
 

@@ -29,6 +29,7 @@ def test_health_and_every_request_are_503_when_the_database_is_gone(tmp_path):
         }
     )
     client = unreachable.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"  # the message as written below
     response = client.get("/api/v1/health")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "database": "unreachable"}
