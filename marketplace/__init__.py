@@ -20,7 +20,17 @@ MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
 
 API_SPEC_OPTIONS = {
     "info": {
-        "description": "零工市场 — shifts, bookings, attendance, pay and the subsidy audit.",
+        "description": (
+            "零工市场 — the backend of a city's flexible-work market: shifts, bookings, "
+            "attendance, pay and the subsidy audit.\n\n"
+            "Send `Authorization: Bearer <token>` (from `POST /api/v1/auth/token`) on every "
+            "operation that does not say `security: []`; `x-roles` names the roles that may "
+            "call it. Every error answers `{code, status, message, errors?, request_id}`, "
+            "`errors` holding field messages by location. Besides the statuses each "
+            "operation lists, any request may be answered 414 (a URL over "
+            "8,192 bytes), 500 (a failure, logged under `request_id`) or 503 (the database "
+            "does not answer: send it again shortly)."
+        ),
     },
     "components": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
