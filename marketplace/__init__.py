@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from marketplace import config as config_module
 from marketplace.common.api import IdConverter
 from marketplace.common.inputs import StrictJSONProvider, refuse_long_urls
-from marketplace.common.schemas import decimal_string_property
+from marketplace.common.schemas import decimal_string_property, nullable_nested_property
 from marketplace.extensions import api, db, migrate
 
 # migrations/ sits beside the package, so `flask db upgrade` works from any working directory.
@@ -63,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # a number it cannot bind. Set before the blueprints' rules are built.
     app.url_map.converters["int"] = IdConverter
     api.ma_plugin.converter.add_attribute_function(decimal_string_property)
+    api.ma_plugin.converter.add_attribute_function(nullable_nested_property)
 
     from marketplace import cli, database, errors, models, observability
     from marketplace.audit.routes import blp as audit_blp

@@ -39,9 +39,10 @@ class BookingSchema(ma.Schema):
     checkout_source = fields.String(
         allow_none=True,
         metadata={
-            "enum": list(CHECKOUT_SOURCES),
+            # OpenAPI 3.0 lists null among the values of a nullable enum.
+            "enum": [*CHECKOUT_SOURCES, None],
             "description": "who closed the attendance: the worker, the scheduled job at the "
-            "shift's end (auto) or the employer's side (employer)",
+            "shift's end (auto) or the employer's side (employer); null until checked out",
         },
     )
     attendance_reason = fields.String(
@@ -130,3 +131,4 @@ class RatingSchema(ma.Schema):
     stars = fields.Integer()
     comment = fields.String()
     created_at = Instant()
+
