@@ -155,7 +155,7 @@ class OwnBookings(MethodView):
     @blp.arguments(OwnBookingsQuerySchema, location="query")
     @blp.response(200, BookingSchema(many=True))
     @blp.paginate()
-    @blp.errors(403)
+    @blp.errors(403, 409)
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List the bookings on my shifts, soonest shift first (a broker names ``employer_id``).
 

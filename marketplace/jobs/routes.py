@@ -60,7 +60,7 @@ class OwnJobs(MethodView):
     @blp.arguments(OwnJobsQuerySchema, location="query")
     @blp.response(200, JobSchema(many=True))
     @blp.paginate()
-    @blp.errors(403)
+    @blp.errors(403, 409)
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List my jobs, newest first (a broker names the employer with ``employer_id``).
 
@@ -78,7 +78,7 @@ class BrokerJobs(MethodView):
     @blp.arguments(OwnJobsQuerySchema, location="query")
     @blp.response(200, JobSchema(many=True))
     @blp.paginate()
-    @blp.errors(404)
+    @blp.errors(404, 409)
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List the jobs of every employer that delegated to me, newest first.
 
