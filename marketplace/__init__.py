@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from marketplace import config as config_module
 from marketplace.common.api import IdConverter
 from marketplace.common.inputs import StrictJSONProvider, refuse_long_urls
-from marketplace.common.schemas import decimal_string_property
+from marketplace.common.schemas import decimal_string_property, nullable_nested_property
 from marketplace.extensions import api, db, migrate
 
 # migrations/ sits beside the package, so `flask db upgrade` works from any working directory.
@@ -20,7 +20,17 @@ MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
 
 API_SPEC_OPTIONS = {
     "info": {
-        "description": "零工市场 — shifts, bookings, attendance, pay and the subsidy audit.",
+        "description": (
+            "零工市场 — the backend of a city's flexible-work market: shifts, bookings, "
+            "attendance, pay and the subsidy audit.\n\n"
+            "Send `Authorization: Bearer <token>` (from `POST /api/v1/auth/token`) on every "
+            "operation that does not say `security: []`; `x-roles` names the roles that may "
+            "call it. Every error answers `{code, status, message, errors?, request_id}`, "
+            "`errors` holding field messages by location. Besides the statuses each "
+            "operation lists, any request may be answered 414 (a URL over "
+            "8,192 bytes), 500 (a failure, logged under `request_id`) or 503 (the database "
+            "does not answer: send it again shortly)."
+        ),
     },
     "components": {
         "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
@@ -53,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # a number it cannot bind. Set before the blueprints' rules are built.
     app.url_map.converters["int"] = IdConverter
     api.ma_plugin.converter.add_attribute_function(decimal_string_property)
+    api.ma_plugin.converter.add_attribute_function(nullable_nested_property)
 
     from marketplace import cli, database, errors, i18n, models, observability
     from marketplace.audit.routes import blp as audit_blp

@@ -93,8 +93,10 @@ DEFAULTS: dict[str, Any] = {
     # Browser origins allowed to call the API (comma-separated, exact, e.g. an official web
     # front end). Empty: no CORS headers at all, so no other site's script can read a response.
     "CORS_ORIGINS": "",
-    # flask-smorest / OpenAPI
-    "API_TITLE": "marketplace — 零工市场",
+    # flask-smorest / OpenAPI. The title is ASCII: client generators derive package names from
+    # it (openapi-python-client: marketplace-api-client), and pip refuses non-ASCII names; the
+    # Chinese name is in the document's description (API_SPEC_OPTIONS in marketplace/__init__.py).
+    "API_TITLE": "marketplace API",
     "API_VERSION": "v1",
     "OPENAPI_VERSION": "3.0.3",
     "OPENAPI_URL_PREFIX": "/api/v1",

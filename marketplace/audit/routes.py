@@ -112,7 +112,13 @@ class AuditEvents(MethodView):
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate()
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
-        """List audit events, oldest first."""
+        """List audit events, oldest first.
+
+        Officials and admins only (403 for every other role); an official sees the events of
+        their city, an admin all. Every change the services make is an event of an append-only
+        chain, each hash linking it to the one before. Filters: ``entity``, ``entity_id`` and
+        ``action`` (exact). Paged with ``page`` and ``per_page``. 422: an invalid filter.
+        """
         user = current_user()
         conditions = [getattr(AuditEvent, name) == value for name, value in filters.items()]
         if user.role == "official":
@@ -128,7 +134,15 @@ class VerifyChain(MethodView):
     @auth_required("official", "admin")
     @blp.response(200, ChainReportSchema)
     def get(self):
-        """Re-check the whole chain and its checkpoints: every hash, link and signature."""
+        """Re-check the whole chain and its checkpoints: every hash, link and signature.
+
+        Officials and admins only (403 for every other role). Reads every event, in order, and
+        every signed checkpoint: ``ok`` is true when each event's hash and link to the previous
+        one verify and each checkpoint's signature and event match; otherwise
+        ``first_bad_seq`` names the first event or checkpoint that does not, and
+        ``missing_after_seq`` the last event left when events after a checkpoint were
+        deleted. The answer is 200 in both cases.
+        """
         return services.verify().as_dict()
 
 
@@ -139,7 +153,12 @@ class PublicKey(MethodView):
     @auth_required("official", "admin")
     @blp.response(200, PublicKeySchema)
     def get(self):
-        """Read the Ed25519 public key that checks the checkpoints (and the retired ones)."""
+        """Read the Ed25519 public key that checks the checkpoints (and the retired ones).
+
+        Officials and admins only (403 for every other role). The key, raw in base64 and as
+        PEM, with its id, and the retired keys still trusted for the checkpoints they signed,
+        so that exported checkpoints can be verified outside the platform.
+        """
         return services.public_keys()
 
 
@@ -153,7 +172,13 @@ class Checkpoints(MethodView):
     @blp.response(200, CheckpointSchema(many=True))
     @blp.paginate()
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
-        """Export the signed checkpoints, oldest first; the export is an audit event."""
+        """Export the signed checkpoints, oldest first; the export is an audit event.
+
+        Officials and admins only (403 for every other role). Each checkpoint signs the hash of
+        the chain at one event; kept outside the database, they show later that no event up to
+        them was changed or deleted. ``from_seq`` keeps those from that event on (to export
+        only new ones). Paged with ``page`` and ``per_page``. 422: an invalid ``from_seq``.
+        """
         user = current_user()
         page = page_of(services.checkpoints_query(filters.get("from_seq")), pagination_parameters)
         return services.exported(

@@ -112,3 +112,9 @@ class PasswordChangedSchema(ma.Schema):
         required=True,
         metadata={"description": "How many other live tokens of the caller were revoked."},
     )
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+REGISTER_EXAMPLE = {"phone": "13912345678", "password": "qingshan-lu-42", "role": "worker"}
+TOKEN_REQUEST_EXAMPLE = {"phone": "13912345678", "password": "qingshan-lu-42"}
+PASSWORD_CHANGE_EXAMPLE = {"old": "qingshan-lu-42", "new": "taihu-bay-2026"}

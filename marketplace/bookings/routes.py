@@ -16,6 +16,13 @@ from marketplace.bookings import access, attendance, lists, offers, reputation, 
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
+    ATTENDANCE_EXAMPLE,
+    CANCEL_BOOKING_EXAMPLE,
+    CHECK_IN_EXAMPLE,
+    CHECK_OUT_EXAMPLE,
+    DECLINE_EXAMPLE,
+    RATING_EXAMPLE,
+    REJECT_BOOKING_EXAMPLE,
     AttendanceInSchema,
     BookingQuerySchema,
     BookingSchema,
@@ -37,6 +44,7 @@ from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.notifications import services as notifications
 from marketplace.notifications.schemas import (
+    READ_NOTIFICATIONS_EXAMPLE,
     NotificationQuerySchema,
     NotificationSchema,
     ReadInSchema,
@@ -77,8 +85,14 @@ class WorkerById(MethodView):
     def get(self, query: dict[str, Any], worker_id: int):
         """Read a worker: itself, an official of its city, admin, or an employer it works for.
 
-        ``?reveal=id_number&reason=…`` shows an official of the worker's city the full ID number
-        and records that, with the reason, in the audit log; for anyone else it is 403.
+        Any signed-in user, but only these see the worker: the worker itself (as
+        ``GET /workers/me`` shows it), an official of its city and admins (the profile with the
+        ID number masked), and an employer or broker while the worker has a booking on one of
+        its shifts (only ``id``, ``name``, ``skills``, ``rating`` and ``reliability``).
+        ``?reveal=id_number&reason=…`` shows an official of the worker's city the full ID
+        number and records that, with the reason, in the audit log. 403: ``reveal`` by anyone
+        but an official of the worker's city. 404: no such worker, or one the caller may not
+        see (not told apart). 422: ``reveal`` without ``reason``.
         """
         user = current_user()
         worker, limited = access.visible_worker(user, worker_id)
@@ -100,8 +114,14 @@ class EmployerById(MethodView):
     @blp.response(200, EmployerPublicSchema)
     @blp.errors(404)
     def get(self, employer_id: int):
-        """Read an employer's public profile: name, place, whether its credit code was checked,
-        the workers' rating, the shifts completed and the share it cancelled late."""
+        """Read an employer's public profile and its track record.
+
+        Any signed-in user: a worker looks at who is on the other side before booking. Answers
+        the name, city and district, whether an official checked its credit code, the mean
+        stars workers gave it and how many rated it, the shifts worked and approved on its
+        jobs, and ``cancel_rate``: the share of its confirmed bookings its own side cancelled
+        less than 12 h before the start. 404: no such employer.
+        """
         return reputation.employer_record(employer_id)
 
 
@@ -115,7 +135,19 @@ class ShiftBookings(MethodView):
     @blp.alt_response(429, **RATE_LIMITED)
     @blp.errors(404)
     def post(self, shift_id: int):
-        """Book a shift (confirmed at once, or pending when the job requires approval)."""
+        """Book a shift (confirmed at once, or pending when the job requires approval).
+
+        Workers only (403 for every other role). The booking is ``confirmed`` and holds a place
+        at once, or is ``pending`` until the shift's side accepts it when the job requires
+        approval (its employer is told). Places are counted by the database: two requests for
+        the last place never both win. Every attempt, failed ones too, counts toward the
+        booking rate limit. Honours ``Idempotency-Key``. 404: no such shift. 409: the worker
+        has no profile yet, the shift is cancelled, started or full, the worker already holds
+        a booking of it or one that overlaps it, lacks a required skill, or would pass the
+        part-time limit of 24 hours a week with one employer; also a request with the same
+        ``Idempotency-Key`` being handled. 422: a malformed or reused ``Idempotency-Key``.
+        429: too many attempts in the window; ``Retry-After`` says when to try again.
+        """
         user = current_user()
         throttle.record_attempt(user)
         try:
@@ -137,7 +169,13 @@ class ShiftBookings(MethodView):
     def get(
         self, filters: dict[str, Any], shift_id: int, pagination_parameters: PaginationParameters
     ):
-        """List a shift's bookings (its employer and delegated brokers)."""
+        """List a shift's bookings (its employer and delegated brokers).
+
+        The shift's employer, or a broker it delegated to (403 for every other role and
+        caller). Every booking of the shift in every state, by id, each with its earning once
+        approved; ``status`` keeps one state. Paged with ``page`` and ``per_page``. 404: no
+        such shift. 422: an unknown status.
+        """
         shift = jobs.get_shift(shift_id)
         if delegations.may_act_for(current_user(), shift.job.employer_id) is None:
             raise Forbidden("only the shift's employer or its brokers see its bookings")
@@ -155,12 +193,17 @@ class OwnBookings(MethodView):
     @blp.arguments(OwnBookingsQuerySchema, location="query")
     @blp.response(200, BookingSchema(many=True))
     @blp.paginate()
-    @blp.errors(403)
+    @blp.errors(403, 409)
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List the bookings on my shifts, soonest shift first (a broker names ``employer_id``).
 
-        Filters: ``status``, ``from`` / ``to`` (days of the shifts' starts, China Standard Time,
-        inclusive) and ``shift_id``.
+        Employers, and brokers for an employer that delegated to them (403 for every other
+        role, and for a broker naming an employer it does not act for, or an employer naming
+        another company). Every booking on the company's shifts, each with its earning once
+        approved. Filters: ``status``, ``from`` / ``to`` (days of the shifts' starts, China
+        Standard Time, inclusive) and ``shift_id``. Paged with ``page`` and ``per_page``. 409:
+        the caller has no profile yet. 422: a broker without ``employer_id``, or an invalid
+        filter.
         """
         query = lists.employer_bookings(current_user(), filters)
         return page_of(query, pagination_parameters)
@@ -176,7 +219,13 @@ class MyBookings(MethodView):
     @blp.paginate()
     @blp.errors(404)
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
-        """List my bookings, soonest shift first."""
+        """List my bookings, soonest shift first.
+
+        Workers only (403 for every other role). Every booking of the worker in every state,
+        offers included, each with its earning once approved; ``status`` keeps one state.
+        Paged with ``page`` and ``per_page``. 404: the worker has no profile yet. 422: an
+        unknown status.
+        """
         worker = workers.my_profile(current_user())
         query = select(Booking).options(lists.with_earning()).where(Booking.worker_id == worker.id)
         if "status" in filters:
@@ -193,7 +242,12 @@ class BookingById(MethodView):
     @blp.response(200, BookingSchema)
     @blp.errors(404)
     def get(self, booking_id: int):
-        """Read a booking (its worker, or the shift's employer side)."""
+        """Read a booking (its worker, or the shift's employer side).
+
+        The booking's worker, the shift's employer, or a broker it delegated to (403 for
+        officials and admins). Answers the booking with its attendance and, once approved, its
+        earning. 404: no such booking, or one the caller is not a side of (not told apart).
+        """
         booking, _ = access.as_either_side(current_user(), booking_id)
         return booking
 
@@ -206,8 +260,16 @@ class Accept(MethodView):
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, booking_id: int):
-        """Accept: a worker its offer (409 once lapsed or overlapping); the shift's side a pending
-        booking (409 when the shift is full by now)."""
+        """Accept an offer (the worker) or a pending booking (the shift's side).
+
+        The booking's worker, the shift's employer, or a broker it delegated to (403 for
+        officials and admins). A worker accepts an ``offered`` booking (from a batch
+        assignment): it becomes ``confirmed`` and the employer's side is told. The employer's
+        side accepts a ``pending`` booking: it takes a place and becomes ``confirmed``, and the
+        worker is told. 404: no such booking, or one the caller is not a side of. 409: the
+        booking is in another state, the offer has lapsed or overlaps another booking of the
+        worker, or the shift is full by now.
+        """
         user = current_user()
         if user.role == "worker":
             return offers.accept(user, booking_id)
@@ -219,11 +281,17 @@ class Decline(MethodView):
     """Declining an offer."""
 
     @auth_required("worker")
-    @blp.arguments(OptionalReasonSchema)
+    @blp.arguments(OptionalReasonSchema, example=DECLINE_EXAMPLE)
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
-        """Decline an offer: its place is freed, and it never counts against my reliability."""
+        """Decline an offer: its place is freed, and it never counts against my reliability.
+
+        Workers only (403 for every other role), for an offer made to them. The booking becomes
+        ``declined`` with the optional reason, its place is free again, and the employer's side
+        is told. 404: no such booking, or not the caller's. 409: the booking is not
+        ``offered``.
+        """
         return offers.decline(current_user(), booking_id, body["reason"])
 
 
@@ -235,7 +303,14 @@ class AcceptJobOffers(MethodView):
     @blp.response(200, BookingSchema(many=True))
     @blp.errors(404, 409)
     def post(self, job_id: int):
-        """Accept all my open offers on this job at once (all or none: 409 names the clash)."""
+        """Accept all my open offers on this job at once (all or none: 409 names the clash).
+
+        Workers only (403 for every other role). Every offer the worker holds on the job's
+        shifts that has not lapsed is confirmed, soonest first; if one of them cannot be (it
+        overlaps another booking), none is. Answers the bookings confirmed. 404: no such job.
+        409: the worker has no profile yet or holds no open offer on the job, or an offer
+        overlaps another booking (the message names it).
+        """
         return offers.accept_job(current_user(), job_id)
 
 
@@ -244,11 +319,16 @@ class Reject(MethodView):
     """Rejecting a pending booking."""
 
     @auth_required("employer", "broker")
-    @blp.arguments(OptionalReasonSchema)
+    @blp.arguments(OptionalReasonSchema, example=REJECT_BOOKING_EXAMPLE)
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
-        """Reject a pending booking."""
+        """Reject a pending booking.
+
+        The shift's employer, or a broker it delegated to (403 for every other role). The
+        booking becomes ``rejected`` with the optional reason, and the worker is told. 404: no
+        such booking, or one on another employer's shift. 409: the booking is not ``pending``.
+        """
         return services.reject(current_user(), booking_id, body["reason"])
 
 
@@ -257,11 +337,20 @@ class Cancel(MethodView):
     """Cancelling before check-in."""
 
     @auth_required("worker", "employer", "broker")
-    @blp.arguments(ReasonSchema)
+    @blp.arguments(ReasonSchema, example=CANCEL_BOOKING_EXAMPLE)
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
-        """Cancel a booking before check-in (a worker's late cancel counts against reliability)."""
+        """Cancel a booking before check-in (a worker's late cancel counts against reliability).
+
+        The booking's worker, the shift's employer, or a broker it delegated to (403 for
+        officials and admins). A ``pending`` or ``confirmed`` booking — and, for the employer's
+        side, an ``offered`` one — becomes ``cancelled`` with the reason and frees its place;
+        the other side is told. A worker's cancel less than 12 h before the start is marked
+        ``late_cancel`` and lowers their reliability. 404: no such booking, or one the caller
+        is not a side of. 409: the booking is past check-in or already ended, or it is an
+        offer, which its worker declines instead. 422: no reason.
+        """
         return services.cancel(current_user(), booking_id, body["reason"])
 
 
@@ -270,11 +359,19 @@ class CheckIn(MethodView):
     """Arriving."""
 
     @auth_required("worker")
-    @blp.arguments(PositionSchema)
+    @blp.arguments(PositionSchema, example=CHECK_IN_EXAMPLE)
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
-        """Check in: from 30 min before the start until the end, within 500 m of the workplace."""
+        """Check in: from 30 min before the start until the end, within 500 m of the workplace.
+
+        Workers only (403 for every other role), on their own ``confirmed`` booking, with where
+        they are. The booking becomes ``checked_in``; the time, the position and its distance
+        from the workplace are kept for the pay and for the officials. 404: no such booking, or
+        not the caller's. 409: the booking is not ``confirmed``, it is earlier than 30 minutes
+        before the start, or the shift has ended. 422: the position is more than 500 m from
+        the workplace.
+        """
         return attendance.check_in(current_user(), booking_id, body["lat"], body["lon"])
 
 
@@ -283,11 +380,20 @@ class CheckOut(MethodView):
     """Leaving."""
 
     @auth_required("worker")
-    @blp.arguments(PositionSchema)
+    @blp.arguments(PositionSchema, example=CHECK_OUT_EXAMPLE)
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
-        """Check out."""
+        """Check out.
+
+        Workers only (403 for every other role), on their own ``checked_in`` booking, with where
+        they are. The booking becomes ``checked_out`` (``checkout_source`` ``worker``) and waits
+        for the employer's side to approve the hours, which is told. A check-out more than 2 h
+        after the shift's end, or before the check-in, is recorded at the shift's end and marked
+        ``checkout_adjusted``; one far from the workplace is recorded as it is, its distance
+        shown to the approver. 404: no such booking, or not the caller's. 409: the booking is
+        not ``checked_in``.
+        """
         return attendance.check_out(current_user(), booking_id, body["lat"], body["lon"])
 
 
@@ -299,7 +405,15 @@ class NoShow(MethodView):
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, booking_id: int):
-        """Record that a confirmed worker did not come (from 30 min after the start)."""
+        """Record that a confirmed worker did not come (from 30 min after the start).
+
+        The shift's employer, or a broker it delegated to (403 for every other role). The
+        booking becomes ``no_show``, its place is freed, the worker's reliability drops and
+        the worker is told (a mistake is put right with ``POST /bookings/{id}/attendance``).
+        The scheduled job ``no_shows`` does the same by itself. 404: no such booking, or one on
+        another employer's shift. 409: the booking is not ``confirmed``, or it is earlier than
+        30 minutes after the start.
+        """
         return attendance.no_show(current_user(), booking_id)
 
 
@@ -308,14 +422,23 @@ class Attendance(MethodView):
     """Recording the attendance of a shift that has ended."""
 
     @auth_required("employer", "broker")
-    @blp.arguments(AttendanceInSchema)
+    @blp.arguments(AttendanceInSchema, example=ATTENDANCE_EXAMPLE)
     @blp.response(200, BookingSchema)
     @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
-        """Record when the worker came and left (a forgotten check-in or check-out, a no-show
-        marked by mistake), within 7 days of the shift's end, with a reason. The booking is
-        ``checked_out`` with ``checkout_source`` ``employer`` and can be approved; the worker is
-        told."""
+        """Record when the worker came and left, once the shift has ended, with a reason.
+
+        The shift's employer, or a broker it delegated to (403 for every other role). For a
+        ``confirmed`` booking (a forgotten check-in), a ``checked_in`` one (a forgotten
+        check-out) or a ``no_show`` marked by mistake (its place is held again), within 7 days
+        of the shift's end. The booking becomes ``checked_out`` with ``checkout_source``
+        ``employer`` and can be approved; the worker is told and may dispute the hours. 404: no
+        such booking, or one on another employer's shift. 409: the booking is in another
+        state, the shift has not ended or ended more than 7 days ago, or the no-show's place
+        has been taken since (raise the headcount first) or the worker holds another booking
+        of the shift. 422: the times are not in order, or not within 30 minutes before the
+        start to 2 hours after the end, or in the future; no reason.
+        """
         return attendance.record_attendance(
             current_user(),
             booking_id,
@@ -331,11 +454,20 @@ class Ratings(MethodView):
 
     @auth_required("worker", "employer", "broker")
     @idempotent
-    @blp.arguments(RatingInSchema)
+    @blp.arguments(RatingInSchema, example=RATING_EXAMPLE)
     @blp.response(201, RatingSchema)
     @blp.errors(404)
     def post(self, body: dict[str, Any], booking_id: int):
-        """Rate the other side of a completed booking, once."""
+        """Rate the other side of a completed booking, once.
+
+        The booking's worker rates the employer; the shift's employer, or a broker it delegated
+        to, rates the worker (403 for officials and admins). 1 to 5 stars and an optional
+        comment; the worker's ``rating`` and the employer's public rating follow. Honours
+        ``Idempotency-Key``. 404: no such booking, or one the caller is not a side of. 409:
+        the booking is not ``completed``, this side has already rated it, or a request with
+        the same ``Idempotency-Key`` is being handled. 422: stars outside 1–5, a comment over
+        500 characters, or a malformed or reused ``Idempotency-Key``.
+        """
         user = current_user()
         booking, acting = access.as_either_side(user, booking_id)
         direction = "worker_to_employer" if acting is None else "employer_to_worker"
@@ -351,7 +483,13 @@ class Notifications(MethodView):
     @blp.response(200, NotificationSchema(many=True))
     @blp.paginate()
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
-        """List my notifications (every role): unread first, then newest first."""
+        """List my notifications (every role): unread first, then newest first.
+
+        Any signed-in user. The in-app notifications of the caller: each with its ``kind``, a
+        message in Chinese, the ids it is about in ``data``, and ``read_at`` once read.
+        ``?unread=1`` keeps the unread ones. Paged with ``page`` and ``per_page``. 422: an
+        invalid ``unread``.
+        """
         query = notifications.notifications_of(current_user(), filters["unread"])
         return page_of(query, pagination_parameters)
 
@@ -361,11 +499,16 @@ class ReadNotifications(MethodView):
     """Marking notifications read."""
 
     @auth_required()
-    @blp.arguments(ReadInSchema)
+    @blp.arguments(ReadInSchema, example=READ_NOTIFICATIONS_EXAMPLE)
     @blp.response(200, NotificationSchema(many=True))
     def post(self, body: dict[str, Any]):
-        """Mark some of my notifications read; answers them, read (others' ids are passed
-        over as if they did not exist)."""
+        """Mark some of my notifications read, and answer them.
+
+        Any signed-in user. Each of ``ids`` that is one of the caller's notifications is marked
+        read (one already read keeps its time) and answered, by id; ids of other users'
+        notifications, or of none, are passed over as if they did not exist. 422: ``ids``
+        empty, over 500, or not ids.
+        """
         return notifications.mark_many_read(current_user(), body["ids"])
 
 
@@ -377,5 +520,9 @@ class ReadNotification(MethodView):
     @blp.response(200, NotificationSchema)
     @blp.errors(404)
     def post(self, notification_id: int):
-        """Mark one of my notifications read."""
+        """Mark one of my notifications read.
+
+        Any signed-in user. The notification is marked read (one already read keeps its time)
+        and answered. 404: no such notification, or another user's (not told apart).
+        """
         return notifications.mark_read(current_user(), notification_id)

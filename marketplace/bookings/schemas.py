@@ -39,9 +39,10 @@ class BookingSchema(ma.Schema):
     checkout_source = fields.String(
         allow_none=True,
         metadata={
-            "enum": list(CHECKOUT_SOURCES),
+            # OpenAPI 3.0 lists null among the values of a nullable enum.
+            "enum": [*CHECKOUT_SOURCES, None],
             "description": "who closed the attendance: the worker, the scheduled job at the "
-            "shift's end (auto) or the employer's side (employer)",
+            "shift's end (auto) or the employer's side (employer); null until checked out",
         },
     )
     attendance_reason = fields.String(
@@ -130,3 +131,19 @@ class RatingSchema(ma.Schema):
     stars = fields.Integer()
     comment = fields.String()
     created_at = Instant()
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+DECLINE_EXAMPLE = {"reason": "那天另有安排"}
+REJECT_BOOKING_EXAMPLE = {"reason": "已招满有经验的保洁员"}
+CANCEL_BOOKING_EXAMPLE = {"reason": "家中有急事，无法到岗"}
+CHECK_IN_EXAMPLE = {"lat": 31.5743, "lon": 120.2985}
+CHECK_OUT_EXAMPLE = {"lat": 31.5739, "lon": 120.2981}
+ATTENDANCE_EXAMPLE = {
+    "checked_in_at": "2026-12-01T07:55:00+08:00",
+    "checked_out_at": "2026-12-01T12:04:00+08:00",
+    "reason": "劳动者手机没电，未能签到签退，班组长确认全程在岗",
+}
+RATING_EXAMPLE = {"stars": 5, "comment": "准时到岗，干活仔细"}
+APPROVE_EXAMPLE = {"hours": "3.75"}
+PAID_EXAMPLE = {"paid_at": "2026-12-03T18:00:00+08:00"}

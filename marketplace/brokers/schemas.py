@@ -47,3 +47,13 @@ class DelegationSchema(ma.Schema):
     employer_id = fields.Integer()
     broker_id = fields.Integer()
     created_at = Instant()
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+BROKER_PROFILE_EXAMPLE = {
+    "name": "无锡惠民人力资源服务有限公司",
+    "city": "wuxi",
+    "licence_number": "320200202400123",
+}
+BROKER_PROFILE_PATCH_EXAMPLE = {"licence_number": "320200202600456"}
+DELEGATION_EXAMPLE = {"broker_id": 7}

@@ -37,7 +37,15 @@ class Cities(MethodView):
     @blp.doc(security=[])
     @blp.response(200, CitySchema(many=True))
     def get(self):
-        """List the cities with their districts and the minimum wage in force today."""
+        """List the cities with their districts and the minimum wage in force today.
+
+        Anyone may call it, without a token; it takes no input and always answers 200. Each city
+        gives its ``code`` (the value of ``city`` everywhere in the API), its Chinese name, its
+        time zone (the days and months of its records are local to it), its districts (the only
+        values ``district`` accepts for it) and the monthly and hourly minimum wage in force
+        today in the city with the day it took effect (``null`` if none is known). Job wages
+        below the hourly minimum are refused.
+        """
         return [
             {
                 "code": city.code,

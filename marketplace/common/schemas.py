@@ -92,6 +92,27 @@ def decimal_string_property(self: Any, field: fields.Field, **kwargs: Any) -> di
     return {}
 
 
+# apispec's OpenAPI 3.0 form of a nullable reference: any of "an object or null" and the schema.
+_NULLABLE_OBJECT = {"type": "object", "nullable": True}
+
+
+def nullable_nested_property(
+    self: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """apispec attribute function: a nullable nested schema is ``allOf`` its reference, nullable.
+
+    apispec writes it as ``anyOf: [{"type": "object", "nullable": true}, {"$ref": …}]``, which
+    client generators read as an untyped object first (openapi-python-client parses a booking's
+    ``earning`` into a bare dict); ``{"allOf": [{"$ref": …}], "nullable": true}`` reads as the
+    schema or null. Registered after apispec's own functions, so ``ret`` holds their result.
+    """
+    any_of = ret.get("anyOf")
+    if not isinstance(field, fields.Nested) or not any_of or _NULLABLE_OBJECT not in any_of:
+        return {}
+    del ret["anyOf"]
+    return {"allOf": [schema for schema in any_of if schema != _NULLABLE_OBJECT], "nullable": True}
+
+
 class Instant(fields.AwareDateTime):
     """An ISO 8601 instant that must carry an offset; answered in China Standard Time.
 

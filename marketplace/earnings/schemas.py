@@ -223,3 +223,38 @@ class AlertQuerySchema(ma.Schema):
     """Filter alerts."""
 
     resolved = fields.Boolean()
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+EARNINGS_IMPORT_EXAMPLE = {
+    "source": "旧平台迁移-2025",
+    "records": [
+        {
+            "id_number": "320202199005171220",
+            "month": "2025-11",
+            "hours": "86.50",
+            "income": "2162.50",
+        },
+        {"id_number": "320213198503083519", "month": "2025-11", "hours": 40, "income": "1000.00"},
+    ],
+}
+CONTRIBUTIONS_IMPORT_EXAMPLE = {
+    "records": [
+        {
+            "id_number": "320202199005171220",
+            "month": "2026-10",
+            "pension": "614.40",
+            "medical": "250.00",
+        }
+    ]
+}
+TRAINING_IMPORT_EXAMPLE = {
+    "records": [
+        {
+            "id_number": "320202199005171220",
+            "course": "养老护理员（初级）",
+            "class_hours": "40",
+            "completed_on": "2026-10-20",
+        }
+    ]
+}

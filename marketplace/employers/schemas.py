@@ -90,3 +90,18 @@ class EmployerPublicSchema(ma.Schema):
             "before the start (null before any booking was confirmed)"
         },
     )
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+EMPLOYER_PROFILE_EXAMPLE = {
+    "name": "无锡洁净保洁有限公司",
+    "credit_code": "91320202MA1XY2K3LY",
+    "city": "wuxi",
+    "district": "梁溪区",
+    "address": "无锡市梁溪区中山路1号",
+    "location": {"lat": 31.57, "lon": 120.30},
+}
+EMPLOYER_PROFILE_PATCH_EXAMPLE = {
+    "address": "无锡市梁溪区人民中路139号",
+    "location": {"lat": 31.5741, "lon": 120.2983},
+}

@@ -12,6 +12,10 @@ from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
 from marketplace.jobs import editing, lists, search, services
 from marketplace.jobs.schemas import (
+    JOB_EXAMPLE,
+    JOB_PATCH_EXAMPLE,
+    SHIFT_CANCEL_EXAMPLE,
+    SHIFT_PATCH_EXAMPLE,
     JobInSchema,
     JobPatchSchema,
     JobSchema,
@@ -33,11 +37,23 @@ class Jobs(MethodView):
 
     @auth_required("employer", "broker")
     @idempotent
-    @blp.arguments(JobInSchema)
+    @blp.arguments(JobInSchema, example=JOB_EXAMPLE)
     @blp.response(201, JobSchema)
     @blp.errors(409)
     def post(self, body: dict[str, Any]):
-        """Post a job with its shifts (brokers name the employer they act for)."""
+        """Post a job with its shifts (brokers name the employer they act for).
+
+        Employers, and brokers acting for an employer that delegated to them (403 for every
+        other role). An employer posts for its own company (``employer_id`` left out, or its
+        own); a broker must name the employer in ``employer_id`` (422 without it) and hold its
+        live delegation (403 otherwise). The shifts open for booking at once (or for approval,
+        with ``requires_approval``). The posting is an audit event. Honours
+        ``Idempotency-Key``. 409: the employer or broker has no profile yet, or a request with
+        the same ``Idempotency-Key`` is being handled. 422: invalid input — a shift that starts
+        in the past, ends before it starts or lasts more than 12 hours, a wage below the city's
+        hourly minimum wage on a shift's day, a location outside the city, a district not of
+        the city, a skill not in ``GET /skills``, or a malformed or reused ``Idempotency-Key``.
+        """
         return services.post_job(current_user(), body)
 
 
@@ -48,7 +64,12 @@ class Skills(MethodView):
     @blp.doc(security=[])
     @blp.response(200, SkillSchema(many=True))
     def get(self):
-        """List the skills profiles and jobs may name: each code with its Chinese name."""
+        """List the skills profiles and jobs may name: each code with its Chinese name.
+
+        Anyone may call it, without a token; it takes no input and always answers 200. Workers'
+        ``skills`` and jobs' ``required_skills`` accept these codes only (422 naming any
+        other).
+        """
         return skills.catalogue()
 
 
@@ -60,12 +81,17 @@ class OwnJobs(MethodView):
     @blp.arguments(OwnJobsQuerySchema, location="query")
     @blp.response(200, JobSchema(many=True))
     @blp.paginate()
-    @blp.errors(403)
+    @blp.errors(403, 409)
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List my jobs, newest first (a broker names the employer with ``employer_id``).
 
-        Filters: ``status`` (``active`` or ``cancelled``), ``from`` / ``to`` (days of the
-        shifts' starts, China Standard Time, inclusive) and ``shift_id``.
+        Employers, and brokers for an employer that delegated to them (403 for every other
+        role, and for a broker naming an employer it does not act for, or an employer naming
+        another company). Each job comes with all its shifts. Filters: ``status`` (``active``
+        or ``cancelled``), ``from`` / ``to`` (days of the shifts' starts, China Standard Time,
+        inclusive) and ``shift_id``. Paged with ``page`` and ``per_page``. 409: the caller has
+        no profile yet. 422: a broker without ``employer_id``, or an invalid filter (``to``
+        before ``from``).
         """
         return page_of(lists.own_jobs(current_user(), filters), pagination_parameters)
 
@@ -78,11 +104,15 @@ class BrokerJobs(MethodView):
     @blp.arguments(OwnJobsQuerySchema, location="query")
     @blp.response(200, JobSchema(many=True))
     @blp.paginate()
-    @blp.errors(404)
+    @blp.errors(404, 409)
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """List the jobs of every employer that delegated to me, newest first.
 
-        ``employer_id`` keeps one of them; the other filters are those of the employer's list.
+        Brokers only (403 for every other role). The jobs of all the employers whose delegation
+        the broker holds now; ``employer_id`` keeps one of them (an employer that did not
+        delegate gives an empty list). The other filters are those of the employer's list:
+        ``status``, ``from`` / ``to`` and ``shift_id``. Paged with ``page`` and ``per_page``.
+        409: the broker has no profile yet. 422: an invalid filter.
         """
         return page_of(lists.broker_jobs(current_user(), filters), pagination_parameters)
 
@@ -95,18 +125,26 @@ class JobById(MethodView):
     @blp.response(200, JobSchema)
     @blp.errors(404)
     def get(self, job_id: int):
-        """Read a job with its shifts."""
+        """Read a job with its shifts.
+
+        Any signed-in user: jobs are public to every role. Answers the job with every shift,
+        cancelled ones too, each with its places booked and its status. 404: no such job.
+        """
         return services.get_job(job_id)
 
     @auth_required("employer", "broker")
-    @blp.arguments(JobPatchSchema)
+    @blp.arguments(JobPatchSchema, example=JOB_PATCH_EXAMPLE)
     @blp.response(200, JobSchema)
     @blp.errors(404, 409)
     def patch(self, body: dict[str, Any], job_id: int):
         """Change a job's title, description, address, skills or wage (only the given fields).
 
-        The wage only goes up once any shift has bookings (409); the workers booked on its
-        future shifts are told what changed.
+        The job's employer, or a broker it delegated to (403 for every other caller). Fields
+        left out keep their values. The wage only goes up once any shift has bookings. The
+        change is an audit event, and the workers booked on the job's future shifts are told
+        what changed. 404: no such job. 409: the job is cancelled, or a lower wage while a
+        shift has bookings. 422: invalid input — a new wage below the city's hourly minimum
+        wage on a future shift's day, a skill not in ``GET /skills``.
         """
         return editing.edit_job(current_user(), job_id, body)
 
@@ -119,7 +157,13 @@ class CancelJob(MethodView):
     @blp.response(200, JobSchema)
     @blp.errors(404, 409)
     def post(self, job_id: int):
-        """Cancel a job's future shifts and their bookings."""
+        """Cancel a job's future shifts and their bookings.
+
+        The job's employer, or a broker it delegated to (403 for every other caller). Every
+        shift that has not started is cancelled, and with it its live bookings and offers,
+        whose workers are told; shifts already started or over stay as they are. The
+        cancellation is an audit event. 404: no such job. 409: the job is already cancelled.
+        """
         return services.cancel_job(current_user(), job_id)
 
 
@@ -134,8 +178,13 @@ class Shifts(MethodView):
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """Find open shifts starting in the future with free places.
 
-        Around a point (``lat``, ``lon``, ``radius_km``, default 10 km) nearest first, each
-        with ``distance_km``; otherwise by start time.
+        Any signed-in user. Answers shifts that are not cancelled, start in the future and have
+        a free place, each with its job's details. Around a point (``lat``, ``lon``,
+        ``radius_km``, default 10 km) nearest first, each with ``distance_km``; otherwise by
+        start time. Filters: ``city``, ``category``, ``skill``, ``min_wage``,
+        ``starts_after`` and ``starts_before``. Paged with ``page`` and ``per_page``. 422: an
+        invalid filter — ``lat`` without ``lon`` (or the reverse), ``radius_km`` without a
+        point, a time without an offset.
         """
         found = search.search(filters, pagination_parameters.page, pagination_parameters.page_size)
         pagination_parameters.item_count = found.total
@@ -147,13 +196,18 @@ class CancelShift(MethodView):
     """Cancelling one shift."""
 
     @auth_required("employer", "broker")
-    @blp.arguments(ShiftCancelSchema)
+    @blp.arguments(ShiftCancelSchema, example=SHIFT_CANCEL_EXAMPLE)
     @blp.response(200, ShiftDetailSchema)
     @blp.errors(404, 409)
     def post(self, body: dict[str, Any], shift_id: int):
-        """Cancel one shift that has not started, with a reason: its bookings are cancelled and
-        their workers told. A cancel less than 12 h before the start counts in the employer's
-        public ``cancel_rate``."""
+        """Cancel one shift that has not started, with a reason.
+
+        The shift's employer, or a broker it delegated to (403 for every other caller). The
+        shift's live bookings and offers are cancelled and their workers told, with the reason;
+        the job's other shifts stay open. A cancel less than 12 h before the start counts in
+        the employer's public ``cancel_rate``. The cancellation is an audit event. 404: no such
+        shift. 409: the shift is already cancelled or has started. 422: no reason.
+        """
         return search.ShiftView(editing.cancel_shift(current_user(), shift_id, body["reason"]))
 
 
@@ -165,13 +219,25 @@ class ShiftById(MethodView):
     @blp.response(200, ShiftDetailSchema)
     @blp.errors(404)
     def get(self, shift_id: int):
-        """Read a shift with its job's details."""
+        """Read a shift with its job's details.
+
+        Any signed-in user: shifts are public to every role. Answers the shift (times,
+        headcount, places booked, status) with its job's title, wage, place and skills. 404: no
+        such shift.
+        """
         return search.ShiftView(services.get_shift(shift_id))
 
     @auth_required("employer", "broker")
-    @blp.arguments(ShiftPatchSchema)
+    @blp.arguments(ShiftPatchSchema, example=SHIFT_PATCH_EXAMPLE)
     @blp.response(200, ShiftDetailSchema)
     @blp.errors(404, 409)
     def patch(self, body: dict[str, Any], shift_id: int):
-        """Change a shift's headcount; never below the places already held (409)."""
+        """Change a shift's headcount; never below the places already held (409).
+
+        The shift's employer, or a broker it delegated to (403 for every other caller). The
+        database decides, in one update, that the new headcount is not below the places held,
+        so a concurrent booking cannot slip under it. The change is an audit event. 404: no
+        such shift. 409: the shift is cancelled, or more places are held than the new
+        headcount. 422: a headcount outside 1–500.
+        """
         return search.ShiftView(editing.set_headcount(current_user(), shift_id, body["headcount"]))

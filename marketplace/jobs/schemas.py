@@ -172,3 +172,34 @@ class SkillSchema(ma.Schema):
 
     code = fields.String(metadata={"example": "elderly_care"})
     name = fields.String(metadata={"example": "养老护理"})
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+JOB_EXAMPLE: dict[str, Any] = {
+    "title": "商场保洁",
+    "description": "日常保洁，自带工作服",
+    "category": "保洁绿化",
+    "employment_type": "part_time",
+    "hourly_wage": "30.00",
+    "required_skills": ["cleaning"],
+    "requires_approval": False,
+    "city": "wuxi",
+    "district": "梁溪区",
+    "address": "无锡市梁溪区人民中路139号",
+    "location": {"lat": 31.5741, "lon": 120.2983},
+    "shifts": [
+        {
+            "starts_at": "2027-03-01T08:00:00+08:00",
+            "ends_at": "2027-03-01T12:00:00+08:00",
+            "headcount": 2,
+        },
+        {
+            "starts_at": "2027-03-02T08:00:00+08:00",
+            "ends_at": "2027-03-02T12:00:00+08:00",
+            "headcount": 2,
+        },
+    ],
+}
+JOB_PATCH_EXAMPLE = {"hourly_wage": "32.00", "description": "日常保洁，工作服由商场提供"}
+SHIFT_CANCEL_EXAMPLE = {"reason": "商场临时闭店检修"}
+SHIFT_PATCH_EXAMPLE = {"headcount": 4}

@@ -14,6 +14,7 @@ from marketplace.jobs.search import ShiftView
 from marketplace.matching import plans, services
 from marketplace.matching.ranking import Ranked
 from marketplace.matching.schemas import (
+    ASSIGNMENT_EXAMPLE,
     AssignmentRequestSchema,
     AssignmentResultSchema,
     CandidateSchema,
@@ -83,9 +84,18 @@ class Candidates(MethodView):
     ):
         """Rank the workers who can take the shift, best first.
 
-        The shift's employer and brokers see each distance rounded up to the next 0.5 km (from
-        the centre of the worker's half-kilometre square) and no ``priority`` component; the
-        score they see leaves the priority out, while the order (``rank``) still applies it.
+        The shift's employer, a broker it delegated to, or an admin (403 for every other role,
+        and for another company's employer or broker). Candidates are the workers of the
+        shift's city who pass every hard rule — within their travel distance, with every
+        required skill, available for the whole shift, free of overlapping bookings, within
+        the part-time weekly limit — scored by distance, skills, reliability, rating and the
+        subsidy policy's priority; at most the best 100, paged with ``page`` and ``per_page``
+        (``limit`` is v1's name of ``per_page``). The shift's employer and brokers see each
+        distance rounded up to the next 0.5 km (from the centre of the worker's
+        half-kilometre square) and no ``priority`` component; the score they see leaves the
+        priority out, while the order (``rank``) still applies it. The full name shows once the
+        worker has a booking with the employer. 404: no such shift. 422: an invalid
+        ``limit``, ``page`` or ``per_page``.
         """
         user = current_user()
         paging = per_page_or_limit(pagination_parameters, query)
@@ -116,7 +126,16 @@ class RecommendedShifts(MethodView):
     @blp.paginate()
     @blp.errors(404)
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters):
-        """Rank the open shifts I can take, best first."""
+        """Rank the open shifts I can take, best first.
+
+        Workers only (403 for every other role). Open shifts of the worker's city within their
+        travel distance, with a free place, whose required skills they have and that they do
+        not already hold, that pass every rule of matching (availability, overlaps, the
+        part-time weekly limit); each with its job's details, the score, its components and the
+        distance. Paged with ``page`` and ``per_page`` (``limit`` is v1's name of
+        ``per_page``). 404: the worker has no profile yet. 422: an invalid ``limit``, ``page``
+        or ``per_page``.
+        """
         paging = per_page_or_limit(pagination_parameters, query)
         found = services.recommended_shifts(current_user())
         paging.item_count = len(found)
@@ -129,17 +148,25 @@ class Assignments(MethodView):
     """Filling many shifts at once."""
 
     @auth_required("employer", "broker", "admin")
-    @blp.arguments(AssignmentRequestSchema)
+    @blp.arguments(AssignmentRequestSchema, example=ASSIGNMENT_EXAMPLE)
     @blp.response(200, AssignmentResultSchema)
     def post(self, body: dict[str, Any]):
         """Fill the shifts optimally: most places, then the best total score; optionally offer.
 
-        A worker may take several places of one plan, on shifts that do not overlap, within the
+        The shifts' employer, a broker it delegated to, or an admin (403 for every other role,
+        and when any shift is another company's). The free places of the shifts that are open
+        (not cancelled, not started) are filled from the candidates each would have. A worker
+        may take several places of one plan, on shifts that do not overlap, within the
         part-time weekly limit and its availability (contract v1.1; v1 gave each worker one).
         The plan is solved as a mixed-integer program (HiGHS) within ``time_limit_s``;
-        ``optimal`` says whether it proved it. ``commit`` offers each planned place to its
-        worker, who accepts or declines it. The shift's employer and brokers see the scores
-        without the priority component.
+        ``optimal`` says whether it proved it, ``exact`` whether long candidate lists were cut
+        first, and ``unfilled`` counts the places left per shift. Without ``commit`` nothing
+        changes. With ``commit`` each planned place is offered to its worker (an ``offered``
+        booking, holding the place, that the worker accepts or declines; it lapses after 24 h
+        or 2 h before the start); places that could not be offered are listed in
+        ``not_booked`` with the reason. The shift's employer and brokers see the scores without
+        the priority component. 422: a shift id that names no shift (listed), no shift ids or
+        more than 5000, or ``time_limit_s`` outside 0.1–60.
         """
         user = current_user()
         outcome = plans.assign(user, body["shift_ids"], body["commit"], body["time_limit_s"])

@@ -123,3 +123,7 @@ class AssignmentResultSchema(ma.Schema):
     )
     committed = fields.Boolean()
     not_booked = fields.List(fields.Nested(NotBookedSchema))
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+ASSIGNMENT_EXAMPLE = {"shift_ids": [101, 102, 103], "commit": False, "time_limit_s": 10.0}

@@ -29,3 +29,7 @@ class ReadInSchema(ma.Schema):
     """Which of my notifications I have read."""
 
     ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=500))
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+READ_NOTIFICATIONS_EXAMPLE = {"ids": [12, 13, 15]}

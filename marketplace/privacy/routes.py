@@ -48,6 +48,9 @@ class CloseInSchema(ma.Schema):
     password = fields.String(required=True, load_only=True)
 
 
+CLOSE_EXAMPLE = {"password": "qingshan-lu-42"}
+
+
 class ClosedSchema(ma.Schema):
     """A closed account."""
 
@@ -63,7 +66,14 @@ class MyData(MethodView):
     @writes_on_read  # the export is an audit event
     @blp.response(200, PersonalDataSchema)
     def get(self):
-        """Export all of my data as JSON (个人信息保护法 第四十五条); the export is audited."""
+        """Export all of my data as JSON (个人信息保护法 第四十五条); the export is audited.
+
+        Any signed-in user. Everything the platform holds of the caller, in the parts that
+        apply to its role: the account; a worker's profile, group changes, bookings, earnings,
+        premiums, training and subsidy flags; an employer's or broker's profile, delegations
+        and jobs posted; ratings given and received, and notifications. The export is an audit
+        event.
+        """
         return services.export(current_user())
 
 
@@ -72,12 +82,22 @@ class CloseAccount(MethodView):
     """Closing the caller's account."""
 
     @auth_required()
-    @blp.arguments(CloseInSchema)
+    @blp.arguments(CloseInSchema, example=CLOSE_EXAMPLE)
     @blp.response(200, ClosedSchema)
     @blp.errors(403, 409, 429)
     def post(self, body: dict[str, Any]):
-        """Close my account (第四十七条): sign-in ends, personal fields are erased; the records
-        the law and the subsidy audit keep stay, linked to the closed account."""
+        """Close my account (第四十七条): sign-in ends and personal fields are erased.
+
+        Workers, employers and brokers (403 for officials and admins, whose accounts the
+        platform's admins close). The password is checked like a sign-in. Open offers are
+        declined; a worker's name, home, skills and availability are erased; delegations end;
+        every token is revoked and the phone erased, so nobody signs in again. Earnings, flags,
+        bookings, ratings and audit events stay, linked to the closed account, for the records
+        the law and the subsidy audit keep. 409: work is still under way — a booking not
+        finished or cancelled, an open shift of the employer's, a booking not settled. 422: a
+        wrong password (it counts as a failed sign-in). 429: too many failed sign-ins for
+        this phone or from this address; the password was not checked.
+        """
         try:
             return services.close(current_user(), body["password"])
         except WrongPassword:

@@ -75,7 +75,14 @@ class Monthly(MethodView):
     @blp.arguments(MonthlyQuerySchema, location="query")
     @blp.response(200, MonthlySchema)
     def get(self, query: dict[str, Any]):
-        """Show a city's month: workers, hours, income, 新增就业 and their breakdowns."""
+        """Show a city's month: workers, hours, income, 新增就业 and their breakdowns.
+
+        Officials of the city, and admins (403 for every other role, and for an official of
+        another city). The active workers of the month (those with income recorded in it), their
+        hours and income (total and median), 新增就业 where the city's document counts it, and
+        the same figures by group, district and job category. 422: an unknown city, or a month
+        that is not ``YYYY-MM``.
+        """
         services.require_city_reader(current_user(), query["city"])
         return services.monthly(query["city"], Month.parse(query["month"]))
 
@@ -99,7 +106,13 @@ class WorkersExport(MethodView):
         )
     )
     def get(self, query: dict[str, Any]):
-        """Export the month's active workers: hours, income, work places, contact (无锡 第四条)."""
+        """Export the month's active workers: hours, income, work places, contact (无锡 第四条).
+
+        Officials of the city, and admins (403 for every other role, and for an official of
+        another city). One row per active worker of the month, with Chinese headers and masked
+        ID numbers, as ``csv`` (the default) or ``xlsx``. Each download is an audit event. 422:
+        an unknown city or format, or a month that is not ``YYYY-MM``.
+        """
         exported = services.export_workers(
             current_user(), query["city"], Month.parse(query["month"]), query["format"]
         )

@@ -170,3 +170,9 @@ class LedgerSchema(ma.Schema):
 
     city = fields.String(required=True)
     rows = fields.List(fields.Nested(LedgerRowSchema), required=True)
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+EVALUATION_EXAMPLE = {"city": "wuxi", "as_of": "2026-11-30"}
+DECISION_EXAMPLE = {"decision": "reject", "reason": "核查发现该月收入来自亲属代领，不予认定"}
+DISBURSEMENT_EXAMPLE = {"paid_on": "2026-11-20", "voucher": "WX-2026-11-0042"}

@@ -35,7 +35,13 @@ class Health(MethodView):
     @blp.response(200, HealthSchema)
     @blp.alt_response(503, schema=HealthSchema, description="The database does not answer")
     def get(self):
-        """Check that the service and its database answer."""
+        """Check that the service and its database answer.
+
+        Anyone may call it, without a token: load balancers and monitors poll it. It runs a
+        trivial query on the database. 200 ``{"status": "ok", "database": "ok"}``: both answer.
+        503 ``{"status": "unavailable", "database": "unreachable"}``: the process is up but the
+        database does not answer (the failure is logged); try again shortly.
+        """
         try:
             db.session.execute(text("SELECT 1"))
         except SQLAlchemyError:

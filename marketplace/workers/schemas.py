@@ -244,3 +244,36 @@ class RegistrationQuerySchema(ma.Schema):
 
     city = fields.String(validate=validate.OneOf(catalogue.codes()))
     status = fields.String(validate=validate.OneOf(["registered", "revoked"]))
+
+
+# Examples of the request bodies in the OpenAPI document (each one valid input).
+WORKER_PROFILE_EXAMPLE: dict[str, Any] = {
+    "name": "张丽",
+    "id_number": "320202199005171220",
+    "city": "wuxi",
+    "resident": True,
+    "district": "梁溪区",
+    "location": {"lat": 31.57, "lon": 120.30},
+    "skills": ["cleaning", "elderly_care"],
+    "unemployment_registered_on": "2026-01-05",
+    "difficulty_certified_on": None,
+    "graduated_on": None,
+    "veteran": False,
+    "migrant_worker": False,
+    "availability": [
+        {"weekday": 0, "start": "08:00", "end": "18:00"},
+        {"weekday": 5, "start": "09:00", "end": "24:00"},
+    ],
+    "max_distance_km": 15.0,
+}
+WORKER_PROFILE_PATCH_EXAMPLE = {"skills": ["cleaning", "catering"], "max_distance_km": 10.0}
+VERIFY_STATUS_EXAMPLE = {
+    "started_on": "2026-01-05",
+    "ended_on": None,
+    "reference": "3202002026000123",
+}
+REJECT_STATUS_EXAMPLE = {"reason": "未查到该人员的失业登记记录"}
+END_STATUS_EXAMPLE = {"ended_on": "2026-06-30"}
+REGISTRATION_EXAMPLE = {"form": "flexible", "started_on": "2026-03-01", "commitment": True}
+END_REGISTRATION_EXAMPLE = {"ended_on": "2026-11-30"}
+REVOKE_REGISTRATION_EXAMPLE = {"reason": "核查发现登记的就业并不存在"}
