@@ -44,7 +44,9 @@ class DomainError(Exception):
     translated_params: tuple[str, ...] = ()
 
     def __init__(self, message: str, errors: dict[str, Any] | None = None, **params: Any) -> None:
-        text = message % params if params else message
+        # A tuple parameter is a list of words: "a, b" in English.
+        shown = {k: ", ".join(v) if isinstance(v, tuple) else v for k, v in params.items()}
+        text = message % shown if params else message
         super().__init__(text)
         self.template = message
         self.params = params
@@ -57,8 +59,13 @@ class DomainError(Exception):
         """The message in the request's language."""
         from marketplace import i18n  # errors load first
 
+        def word(value: Any) -> Any:
+            if isinstance(value, tuple):
+                return i18n.join([i18n.translate(item) for item in value])
+            return i18n.translate(value)
+
         params = {
-            name: i18n.translate(value) if name in self.translated_params else value
+            name: word(value) if name in self.translated_params else value
             for name, value in self.params.items()
         }
         return i18n.translate(self.template, params)

@@ -27,7 +27,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, has_request_context, request
-from flask_babel import Babel, gettext
+from flask_babel import Babel, gettext, refresh
 from marshmallow import validate
 from werkzeug import exceptions as http_exceptions
 
@@ -55,6 +55,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=locale)
+    # Flask-Babel keeps the language it chose on ``g``; requests that share an application
+    # context (a test's, a CLI command's) would otherwise keep the first one's.
+    app.before_request(refresh)
 
 
 def translate(message: str, params: dict[str, Any] | None = None) -> str:
@@ -69,6 +72,11 @@ def translate(message: str, params: dict[str, Any] | None = None) -> str:
         if found:
             return str(gettext(msgid, **found.groupdict()))
     return message
+
+
+def join(words: list[str]) -> str:
+    """Words as a list reads in the request's language: 「a、b」 in Chinese, "a, b" in English."""
+    return ("、" if locale() == "zh" else ", ").join(words)
 
 
 def translate_errors(errors: Any) -> Any:

@@ -201,12 +201,40 @@ def test_a_message_built_of_translated_parts_is_whole_in_each_language(app):
     refused = WrongState(
         i18n.N_("cannot %(action)s a booking that is %(status)s (only when %(allowed)s)"),
         action=i18n.N_("check in to"),
-        status="pending",
-        allowed="confirmed",
+        status="waiting for the employer",
+        allowed=("confirmed", "checked in"),
     )
-    assert refused.message == "cannot check in to a booking that is pending (only when confirmed)"
+    assert refused.message == (
+        "cannot check in to a booking that is waiting for the employer "
+        "(only when confirmed, checked in)"
+    )
     # Flask-Babel keeps a request's language in ``g``: each language in its own app context.
     with app.app_context(), app.test_request_context(headers=CHINESE):
-        assert refused.translated() == "预约状态为 pending，不能签到（仅限 confirmed 状态）"
+        assert refused.translated() == "预约状态为 待录用，不能签到（仅限 已确认、已签到 状态）"
     with app.app_context(), app.test_request_context(headers=ENGLISH):
         assert refused.translated() == refused.message
+
+
+def test_a_bookings_state_is_named_in_words_in_both_languages(
+    client, headers_of, make_worker, make_job
+):
+    from marketplace.bookings.models import STATE_WORDS, STATUS_NAMES
+    from marketplace.i18n import translate
+
+    with client.application.test_request_context(headers={"Accept-Language": "zh"}):
+        assert {code: translate(word) for code, word in STATE_WORDS.items()} == STATUS_NAMES
+    worker = make_worker()
+    shift = make_job().shifts[0]
+    booked = client.post(f"/api/v1/shifts/{shift.id}/bookings", headers=headers_of(worker))
+    url = f"/api/v1/bookings/{booked.get_json()['id']}/check-out"
+    english = client.post(url, json={"lat": 31.5, "lon": 120.3}, headers=headers_of(worker))
+    assert english.get_json()["message"] == (
+        "cannot check out of a booking that is confirmed (only when checked in)"
+    )
+    chinese = client.post(
+        url,
+        json={"lat": 31.5, "lon": 120.3},
+        headers={**headers_of(worker), "Accept-Language": "zh"},
+    )
+    assert "已确认" in chinese.get_json()["message"] and "已签到" in chinese.get_json()["message"]
+    assert "confirmed" not in chinese.get_json()["message"]

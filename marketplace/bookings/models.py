@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace import clock
 from marketplace.database import ScaledDecimal, UTCDateTime
+from marketplace.errors import N_
 from marketplace.extensions import Model
 
 STATUSES = (
@@ -49,6 +50,21 @@ STATUS_NAMES = {
     "no_show": "缺勤",
     "declined": "已拒绝邀约",
     "expired": "邀约已过期",
+}
+# Each status in words, as the API's messages name it (msgids of the catalogue; their Chinese
+# is STATUS_NAMES', a test holds the two equal).
+STATE_WORDS = {
+    "offered": N_("an offer waiting for the worker"),
+    "pending": N_("waiting for the employer"),
+    "confirmed": N_("confirmed"),
+    "checked_in": N_("checked in"),
+    "checked_out": N_("checked out"),
+    "completed": N_("completed"),
+    "rejected": N_("not taken on"),
+    "cancelled": N_("cancelled"),
+    "no_show": N_("a no-show"),
+    "declined": N_("declined"),
+    "expired": N_("a lapsed offer"),
 }
 # A worker has at most one live booking per shift.
 CHECKOUT_SOURCES = ("worker", "auto", "employer")

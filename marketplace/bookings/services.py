@@ -22,6 +22,7 @@ from marketplace.bookings import access, part_time, tell
 from marketplace.bookings.models import (
     LIVE_STATUSES,
     OVERLAP_BLOCKING_STATUSES,
+    STATE_WORDS,
     Booking,
 )
 from marketplace.bookings.reputation import refresh_reliability
@@ -400,7 +401,7 @@ def _end(booking: Booking, status: str, user: User | None, reason: str | None) -
 class WrongState(Conflict):
     """409: the booking's state does not allow the action (named in the reader's language)."""
 
-    translated_params = ("action",)
+    translated_params = ("action", "status", "allowed")
 
 
 def require_state(booking: Booking, allowed: str | tuple[str, ...], action: str) -> None:
@@ -413,8 +414,8 @@ def require_state(booking: Booking, allowed: str | tuple[str, ...], action: str)
         raise WrongState(
             N_("cannot %(action)s a booking that is %(status)s (only when %(allowed)s)"),
             action=action,
-            status=booking.status,
-            allowed=", ".join(states),
+            status=STATE_WORDS[booking.status],
+            allowed=tuple(STATE_WORDS[state] for state in states),
         )
 
 

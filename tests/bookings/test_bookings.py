@@ -266,7 +266,7 @@ def test_only_the_shifts_side_may_accept(
     path = f"/api/v1/bookings/{pending['id']}/accept"
     # v1.1: a worker accepts offers made to it; its own pending booking is the shift side's.
     own = client.post(path, headers=headers_of(worker))
-    assert own.status_code == 409 and "offered" in own.get_json()["message"]
+    assert own.status_code == 409 and "an offer waiting for the worker" in own.get_json()["message"]
     assert client.post(path, headers=headers_of(make_employer())).status_code == 404
     assert client.post(path, headers=headers_of(make_broker())).status_code == 404
     assert database.get(Booking, pending["id"]).status == "pending"
