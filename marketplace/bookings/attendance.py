@@ -84,7 +84,7 @@ def check_in(user: User, booking_id: int, lat: float, lon: float) -> Booking:
     if now < booking.starts_at - CHECK_IN_EARLY:
         raise Conflict(
             "check-in opens 30 minutes before the start (%(start)s)",
-            start=booking.starts_at.isoformat(),
+            start=catalogue.wall_clock(booking.starts_at, workplace[2]),
         )
     if now > booking.ends_at:
         raise Conflict("the shift has ended")

@@ -98,7 +98,8 @@ def _accept(user: User, booking: Booking, now: datetime) -> None:
     require_state(booking, "offered", N_("accept"))
     assert booking.expires_at is not None  # every offer has one
     if booking.expires_at <= now:
-        raise Conflict("this offer lapsed at %(at)s", at=booking.expires_at.isoformat())
+        lapsed = local(booking.expires_at, booking.shift.job.city)
+        raise Conflict("this offer lapsed at %(at)s", at=lapsed)
     clash = overlapping_booking(booking.worker_id, booking.starts_at, booking.ends_at)
     if clash is not None:
         raise Conflict(

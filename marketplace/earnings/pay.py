@@ -17,6 +17,7 @@ from marketplace.auth.models import User
 from marketplace.bookings import access, tell
 from marketplace.bookings.models import Booking
 from marketplace.bookings.services import record_transition, require_state
+from marketplace.cities import catalogue
 from marketplace.earnings import services
 from marketplace.earnings.models import Alert, Earning
 from marketplace.errors import Conflict, Invalid, field_error
@@ -86,9 +87,8 @@ def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
     earning = booking.earning
     assert earning is not None  # every completed booking has one
     if earning.paid_at is not None:
-        raise Conflict(
-            "this earning was already marked paid at %(at)s", at=earning.paid_at.isoformat()
-        )
+        paid = catalogue.wall_clock(earning.paid_at, booking.shift.job.city)
+        raise Conflict("this earning was already marked paid at %(at)s", at=paid)
     now = clock.now()
     paid_at = paid_at or now
     if paid_at > now:
