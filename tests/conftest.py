@@ -73,6 +73,21 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 
 
 @contextmanager
+def served(app: Flask) -> Iterator[str]:
+    """``app`` served over HTTP (werkzeug, in a thread) on a free loopback port: its URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+@contextmanager
 def committed_app(
     tmp_path: Path, schema: str, config: dict[str, Any], url_parameters: str = ""
 ) -> Iterator[tuple[Flask, str]]:

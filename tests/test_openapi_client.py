@@ -16,7 +16,6 @@ import importlib
 import json
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -27,9 +26,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from flask import Flask
-from werkzeug.serving import make_server
 
-from tests.conftest import CITY_POINTS, committed_app, credit_code, next_phone, resident_id
+from tests.conftest import (
+    CITY_POINTS,
+    committed_app,
+    credit_code,
+    next_phone,
+    resident_id,
+    served,
+)
 
 pytestmark = pytest.mark.slow  # generating a client and serving HTTP: `make test-fast` skips it
 
@@ -61,12 +66,8 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture(scope="module")
 def live_url(live_app: Flask) -> Iterator[str]:
     """The app served over HTTP on a free loopback port."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(live_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

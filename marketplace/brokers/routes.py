@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 
 from marketplace.brokers import delegations, services
@@ -73,8 +72,7 @@ class MyProfile(MethodView):
         ``PUT /brokers/me``.
         """
         user = current_user()
-        current = BrokerSchema().dump(services.my_profile(user))
-        body = patched(current, request.get_json(silent=True) or {}, BrokerProfileInSchema())
+        body = patched(services.my_profile(user), BrokerProfileInSchema)
         return services.put_profile(user, body)
 
 

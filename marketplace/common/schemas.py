@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
+from flask import request
 from marshmallow import fields, validate
 
 from marketplace.clock import DEFAULT_TIMEZONE
@@ -223,11 +224,12 @@ def optional_fields(schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     return type(name, (ma.Schema,), {**declared, "__doc__": doc})
 
 
-def patched(current: dict[str, Any], changes: dict[str, Any], schema: ma.Schema) -> Any:
-    """The whole body a PATCH makes: ``current`` (as the API shows it) with ``changes`` laid
-    over it, loaded and checked by the PUT's ``schema`` — 422 in the API's shape if it breaks
-    a rule."""
+def patched(shown: Any, schema: type[TakesItsOutputBack]) -> Any:
+    """The whole body a PATCH makes: the request's fields laid over the profile ``shown`` as
+    the API shows it (``schema.OUTPUT``), loaded and checked by the PUT's ``schema`` — 422 in
+    the API's shape if it breaks a rule."""
+    changes = request.get_json(silent=True) or {}
     try:
-        return schema.load({**current, **changes})
+        return schema().load({**schema.OUTPUT().dump(shown), **changes})
     except ma.ValidationError as error:
         raise Invalid("invalid input", {"json": error.messages}) from None

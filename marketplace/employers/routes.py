@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 
 from marketplace.common.api import Blueprint
@@ -67,8 +66,7 @@ class MyProfile(MethodView):
         same 409 and 422. 404: no profile yet; create it with ``PUT /employers/me``.
         """
         user = current_user()
-        current = EmployerSchema().dump(services.my_profile(user))
-        body = patched(current, request.get_json(silent=True) or {}, EmployerProfileInSchema())
+        body = patched(services.my_profile(user), EmployerProfileInSchema)
         return services.put_profile(user, body)
 
 

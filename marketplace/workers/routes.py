@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
@@ -92,8 +91,7 @@ class MyProfile(MethodView):
         409 and 422. 404: no profile yet; create it with ``PUT /workers/me``.
         """
         user = current_user()
-        current = WorkerSchema().dump(services.own_view(services.my_profile(user)))
-        body = patched(current, request.get_json(silent=True) or {}, WorkerProfileInSchema())
+        body = patched(services.own_view(services.my_profile(user)), WorkerProfileInSchema)
         return services.own_view(services.put_profile(user, body))
 
 

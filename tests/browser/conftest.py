@@ -8,17 +8,15 @@ moves it), for a person to look at after CI.
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from marketplace.extensions import db
 from seeds import demo
-from tests.conftest import committed_app
+from tests.conftest import committed_app, served
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -51,12 +49,8 @@ def desk_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 @pytest.fixture(scope="module")
 def live_url(desk_app: Flask) -> Iterator[str]:
     """The desk served over HTTP on a free loopback port."""
-    server = make_server("127.0.0.1", 0, desk_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
+    with served(desk_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
