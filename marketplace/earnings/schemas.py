@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +26,11 @@ from marketplace.earnings.models import PLATFORM_SOURCE
 MAX_RECORDS = 10_000  # one import request; larger migrations are sent in several
 _ID_NUMBER = re.compile(r"\d{17}[\dX]", re.ASCII)
 _QUANTITY = re.compile(r"\d{1,6}(\.\d{1,2})?", re.ASCII)
+# Messages of the records' own rules (pages that word errors themselves look them up).
+FUTURE_MONTH = "must not be a month after the current one"
+FUTURE_DAY = "must not be after today"
+ID_FORMAT = "must be an 18-character resident ID number"
+ID_CHECK = "is not a valid resident ID number (check character)"
 
 
 class PastMonth(MonthText):
@@ -33,7 +39,7 @@ class PastMonth(MonthText):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if Month.parse(text) > Month.of(clock.today()):
-            raise ma.ValidationError("must not be a month after the current one")
+            raise ma.ValidationError(FUTURE_MONTH)
         return text
 
 
@@ -70,9 +76,9 @@ class IdNumber(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         number = super()._deserialize(value, attr, data, **kwargs).strip().upper()
         if not _ID_NUMBER.fullmatch(number):
-            raise ma.ValidationError("must be an 18-character resident ID number")
+            raise ma.ValidationError(ID_FORMAT)
         if resident_id_check_character(number[:17]) != number[17]:
-            raise ma.ValidationError("is not a valid resident ID number (check character)")
+            raise ma.ValidationError(ID_CHECK)
         return number
 
 
@@ -106,7 +112,7 @@ class TrainingRecordSchema(ma.Schema):
     def not_in_the_future(self, value: Any, **_kwargs: Any) -> None:
         """Training that has not happened yet cannot be imported."""
         if value > clock.today():
-            raise ma.ValidationError("must not be after today")
+            raise ma.ValidationError(FUTURE_DAY)
 
 
 class Records(fields.List):
@@ -159,29 +165,70 @@ class ImportResultSchema(ma.Schema):
     replaced = fields.Integer(required=True)
 
 
-def _message(messages: Any) -> str:
-    if isinstance(messages, dict):
-        return "; ".join(
-            f"{name}: {' '.join(map(str, errors)) if isinstance(errors, list) else errors}"
-            for name, errors in messages.items()
-        )
-    return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+@dataclass(frozen=True)
+class Unreadable:
+    """A cell of a file that stands for no value of its field, and why (a fixed message).
+
+    A file's reader puts it where a cell cannot be turned into what the field takes (an error
+    cell of a workbook); ``load_records`` reports it beside the record's other errors.
+    """
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """What is wrong with one record of an import, which is found by its index in the request.
+
+    Either ``messages`` (by field, as marshmallow gives them), or ``whole`` (the record as a
+    whole), or ``repeats``: the index of an earlier record with the same key, whose fields and
+    shown values are ``key`` (a value of None is not shown: the resident ID number).
+    """
+
+    index: int
+    messages: dict[str, list[str]] = field(default_factory=dict)
+    whole: str | None = None
+    repeats: int | None = None
+    key: tuple[tuple[str, str | None], ...] = ()
+
+
+NOT_AN_OBJECT = "must be an object"
+
+
+def _listed(messages: Any) -> list[str]:
+    return [str(message) for message in messages] if isinstance(messages, list) else [str(messages)]
 
 
 def load_records(
     schema: ma.Schema, raw: Sequence[Any]
-) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
-    """Each record loaded by ``schema``: the valid ones by index, and an error for each other."""
-    valid, errors = [], []
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RecordProblem]]:
+    """Each record loaded by ``schema``: the valid ones by index, and a problem for each other."""
+    valid: list[tuple[int, dict[str, Any]]] = []
+    problems: list[RecordProblem] = []
     for index, record in enumerate(raw):
         if not isinstance(record, dict):
-            errors.append({"index": index, "message": "must be an object"})
+            problems.append(RecordProblem(index, whole=NOT_AN_OBJECT))
             continue
+        unreadable = {
+            name: [value.message] for name, value in record.items() if isinstance(value, Unreadable)
+        }
+        readable = {name: value for name, value in record.items() if name not in unreadable}
         try:
-            valid.append((index, schema.load(record)))
+            # An unreadable cell is reported as itself, not again as a missing field.
+            loaded = schema.load(readable, partial=tuple(unreadable))
         except ma.ValidationError as error:
-            errors.append({"index": index, "message": _message(error.messages)})
-    return valid, errors
+            messages = error.messages if isinstance(error.messages, dict) else {}
+            found = {name: _listed(text) for name, text in messages.items()} | unreadable
+            # In the schema's order of fields (a template's order of columns), others after.
+            order = {name: position for position, name in enumerate(schema.fields)}
+            ordered = dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
+            problems.append(RecordProblem(index, ordered))
+            continue
+        if unreadable:
+            problems.append(RecordProblem(index, unreadable))
+        else:
+            valid.append((index, loaded))
+    return valid, problems
 
 
 class EarningsQuerySchema(ma.Schema):
