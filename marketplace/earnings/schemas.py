@@ -15,6 +15,7 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from werkzeug.datastructures import FileStorage
 
 from marketplace import clock
 from marketplace.common.ids import resident_id_check_character
@@ -132,17 +133,24 @@ def _records(schema: type[ma.Schema]) -> Records:
     )
 
 
-class EarningsImportSchema(ma.Schema):
-    """``POST /earnings/import``: income records of one source."""
+RESERVED_SOURCE = "is reserved for earnings from bookings"
 
-    source = Text(
+
+def _source() -> Text:
+    return Text(
         required=True,
         validate=[
             validate.Length(min=1, max=64),
-            validate.NoneOf([PLATFORM_SOURCE], error="is reserved for earnings from bookings"),
+            validate.NoneOf([PLATFORM_SOURCE], error=RESERVED_SOURCE),
         ],
         metadata={"description": "the migration or partner channel the income comes from"},
     )
+
+
+class EarningsImportSchema(ma.Schema):
+    """``POST /earnings/import``: income records of one source."""
+
+    source = _source()
     records = _records(EarningRecordSchema)
 
 
@@ -156,6 +164,46 @@ class TrainingImportSchema(ma.Schema):
     """``POST /training/import``: training records."""
 
     records = _records(TrainingRecordSchema)
+
+
+class UploadedFile(fields.Field):
+    """The file of a multipart form (a werkzeug ``FileStorage``), documented as binary."""
+
+    default_error_messages = {"invalid": "must be one file"}  # noqa: RUF012 — marshmallow's
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "format": "binary"}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> FileStorage:
+        if not isinstance(value, FileStorage):
+            raise self.make_error("invalid")
+        return value
+
+
+def _file() -> UploadedFile:
+    return UploadedFile(
+        required=True,
+        metadata={
+            "description": "CSV (UTF-8, with or without BOM, or GB18030/GBK) or XLSX (first "
+            "sheet, formulas read as their values), at most 5 MB and 10000 records. Row 1 holds "
+            "the Chinese headers of the template (`GET /api/v1/imports/templates/{kind}.xlsx` "
+            "or `.csv`), each later row one record."
+        },
+    )
+
+
+class FileFormSchema(ma.Schema):
+    """A multipart import: the spreadsheet in ``file`` (any other field is refused)."""
+
+    file = _file()
+
+
+class EarningsFileFormSchema(FileFormSchema):
+    """A multipart income import: the spreadsheet in ``file``, its ``source`` beside it."""
+
+    source = _source()
 
 
 class ImportResultSchema(ma.Schema):
