@@ -62,7 +62,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
     from marketplace.common import guards, uploads
-    from marketplace.desk import login_routes, routes, server_sessions  # noqa: F401 — pages
+    from marketplace.desk import (  # noqa: F401 — pages
+        import_routes,
+        login_routes,
+        routes,
+        server_sessions,
+    )
     from marketplace.desk.blueprint import blp as desk_blp
     from marketplace.desk.error_pages import install_error_pages
     from marketplace.earnings.routes import blp as earnings_blp
