@@ -73,8 +73,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.bookings.routes import blp as bookings_blp
     from marketplace.brokers.routes import blp as brokers_blp
     from marketplace.cities.routes import blp as cities_blp
-    from marketplace.common import guards
-    from marketplace.desk import login_routes, routes, server_sessions  # noqa: F401 — pages
+    from marketplace.common import guards, uploads
+    from marketplace.desk import (  # noqa: F401 — pages
+        import_routes,
+        login_routes,
+        routes,
+        server_sessions,
+    )
     from marketplace.desk.blueprint import blp as desk_blp
     from marketplace.desk.error_pages import install_error_pages
     from marketplace.earnings.routes import blp as earnings_blp
@@ -97,6 +102,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # After database.init_app: the desk's session is loaded once the request has declared whether
     # it writes, and written before the request's commit.
     server_sessions.init_app(app)
+    # Last of the app's own: a refusal of a file too large then has the request's id and the
+    # desk's session; still before the views (and a desk form's CSRF check) read the body.
+    uploads.init_app(app)
     errors.register_error_handlers(app)
     i18n.init_app(app)
     for blueprint in (

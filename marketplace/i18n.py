@@ -98,7 +98,9 @@ def _library_messages() -> Iterator[str]:
     while fields:
         field = fields.pop()
         fields.extend(field.__subclasses__())
-        yield from getattr(field, "default_error_messages", {}).values()
+        # Fields of the libraries and the service, not those a test or a tool defines.
+        if field.__module__.split(".")[0] in ("marshmallow", "marketplace", "webargs"):
+            yield from getattr(field, "default_error_messages", {}).values()
     yield from ma.Schema._default_error_messages.values()
     for _, validator in inspect.getmembers(validate, inspect.isclass):
         if issubclass(validator, validate.Validator) and validator is not validate.Range:
@@ -181,6 +183,7 @@ def main() -> None:
     with CATALOGUE.open("rb") as source:
         catalogue = read_po(source, locale="zh")
     catalogue.update(template, no_fuzzy_matching=True)
+    catalogue.obsolete.clear()  # what the code no longer says: git keeps its history
     with CATALOGUE.open("wb") as target:
         write_po(target, catalogue, width=100, omit_header=False, sort_output=True)
     with CATALOGUE.with_suffix(".mo").open("wb") as target:

@@ -52,8 +52,26 @@ class IdempotencyRecord(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+def _form_fingerprint() -> bytes:
+    """A multipart form by its fields and its files' contents, not by its bytes: a client draws
+    a new boundary for every request, and a file's name says nothing of what it holds."""
+    files = []
+    for name, uploaded in request.files.items(multi=True):
+        uploaded.stream.seek(0)
+        digest = hashlib.sha256()
+        while chunk := uploaded.stream.read(64 * 1024):
+            digest.update(chunk)
+        uploaded.stream.seek(0)  # the view reads it again
+        files.append([str(name), digest.hexdigest()])
+    # A part may come without a name (werkzeug gives None): only sortable text goes in.
+    form = sorted([str(name), value] for name, value in request.form.items(multi=True))
+    return json.dumps({"form": form, "files": sorted(files)}, separators=(",", ":")).encode()
+
+
 def _fingerprint() -> str:
     """A hash of the request body that ignores key order and whitespace."""
+    if request.mimetype == "multipart/form-data":
+        return hashlib.sha256(_form_fingerprint()).hexdigest()
     body = request.get_json(silent=True)
     if body is None:
         raw = request.get_data()

@@ -6,6 +6,10 @@ of an earlier record, and otherwise writes every record — replacing a stored r
 key, never adding a second. Each stored record keeps its origin (``source`` for income,
 ``recorded_by`` and ``recorded_at`` for all), each write is an audit event, and the workers
 touched are announced so that the subsidy hooks evaluate them again at once.
+
+The records come from a JSON body or from a spreadsheet (``files``), through the same rules. An
+error names a JSON record by its index, and a file's record by its row as the spreadsheet shows
+it (the header is row 1) with the file's column headers for the fields (``FileRows``).
 """
 
 from __future__ import annotations
@@ -25,12 +29,13 @@ from marketplace.earnings.models import Contribution, Earning, TrainingRecord
 from marketplace.earnings.schemas import (
     ContributionRecordSchema,
     EarningRecordSchema,
+    RecordProblem,
     TrainingRecordSchema,
     load_records,
 )
-from marketplace.errors import Conflict, Invalid, Message
+from marketplace.errors import Conflict, Invalid
 from marketplace.extensions import db
-from marketplace.i18n import N_
+from marketplace.i18n import N_, translate, translate_errors
 from marketplace.workers.services import WorkerRef, workers_by_id_numbers
 
 T = TypeVar("T")
@@ -51,45 +56,119 @@ class _Record:
     worker: WorkerRef
 
 
+# The key of each import, its first field the worker's ID number (income's source is the request's).
+EARNING_KEY = ("id_number", "month")
+CONTRIBUTION_KEY = ("id_number", "month")
+TRAINING_KEY = ("id_number", "course", "completed_on")
+NO_WORKER = N_("no worker profile has it")
+
+
+@dataclass(frozen=True)
+class FileRows:
+    """Where the records of a file stand in it: each record's row number (the header is row 1),
+    and the file's column header of each field — what the person who filled it in sees."""
+
+    numbers: Sequence[int]
+    headers: Mapping[str, str]
+
+
+class RecordsInvalid(Invalid):
+    """Some records are invalid, so none was imported: 422 naming each bad record.
+
+    ``errors`` is ``{"records": [{"index", "message"}, ...]}`` for a JSON body and
+    ``{"records": [{"row", "message"}, ...]}`` for a file, each message in the request's
+    language; ``problems`` keeps what was found, for pages that word it themselves.
+    """
+
+    def __init__(self, problems: list[RecordProblem], total: int, rows: FileRows | None) -> None:
+        template = (
+            N_("%(invalid)s of %(total)s records are invalid; nothing was imported")
+            if rows is None
+            else N_("%(invalid)s of %(total)s rows are invalid; nothing was imported")
+        )
+        super().__init__(
+            template,
+            {"records": [_entry(problem, rows) for problem in problems]},
+            invalid=len(problems),
+            total=total,
+        )
+        self.problems = problems
+        self.rows = rows
+
+
+def _entry(problem: RecordProblem, rows: FileRows | None) -> dict[str, Any]:
+    if rows is None:
+        return {
+            "index": problem.index,
+            "message": _described(
+                problem,
+                lambda name: name,
+                lambda index: translate(N_("record %(index)s"), {"index": index}),
+            ),
+        }
+    return {
+        "row": rows.numbers[problem.index],
+        "message": _described(
+            problem,
+            lambda name: rows.headers.get(name, name),
+            lambda index: translate(N_("row %(row)s"), {"row": rows.numbers[index]}),
+        ),
+    }
+
+
+def _described(
+    problem: RecordProblem, name: Callable[[str], str], record: Callable[[int], str]
+) -> str:
+    """One record's problem in a line, in the request's language (the line itself is no msgid:
+    its parts are)."""
+    if problem.whole is not None:
+        return str(translate_errors(problem.whole))
+    if problem.repeats is not None:
+        shown = ", ".join(
+            name(field) if value is None else f"{name(field)} {value}"
+            for field, value in problem.key
+        )
+        return translate(
+            N_("repeats the key (%(key)s) of %(record)s"),
+            {"key": shown, "record": record(problem.repeats)},
+        )
+    return "; ".join(
+        f"{name(field)}: {' '.join(translate_errors(messages))}"
+        for field, messages in problem.messages.items()
+    )
+
+
+def _key(data: dict[str, Any], worker_id: int, fields: tuple[str, ...]) -> Hashable:
+    return (worker_id, *(data[field] for field in fields[1:]))
+
+
 def _resolve(
-    schema: ma.Schema,
-    raw: Sequence[Any],
-    key_of: Callable[[dict[str, Any], int], Hashable],
-    describe: Callable[[dict[str, Any]], str],
+    schema: ma.Schema, raw: Sequence[Any], key_fields: tuple[str, ...], rows: FileRows | None
 ) -> list[_Record]:
-    """The records with their workers, or Invalid naming every bad record by its index."""
-    valid, errors = load_records(schema, raw)
+    """The records with their workers, or RecordsInvalid naming every bad record."""
+    if rows is not None and len(rows.numbers) != len(raw):
+        raise ValueError("a file's records and their row numbers differ in number")
+    valid, problems = load_records(schema, raw)
     workers = workers_by_id_numbers(data["id_number"] for _, data in valid)
     first_at: dict[Hashable, int] = {}
     records = []
     for index, data in valid:
         worker = workers.get(data["id_number"])
         if worker is None:
-            errors.append({"index": index, "message": N_("id_number: no worker profile has it")})
+            problems.append(RecordProblem(index, {"id_number": [NO_WORKER]}))
             continue
-        key = key_of(data, worker.id)
+        key = _key(data, worker.id, key_fields)
         if key in first_at:
-            errors.append(
-                {
-                    "index": index,
-                    "message": Message(
-                        "repeats the key %(key)s of record %(record)s",
-                        key=describe(data),
-                        record=first_at[key],
-                    ),
-                }
+            shown = tuple(
+                (field, None if field == "id_number" else str(data[field])) for field in key_fields
             )
+            problems.append(RecordProblem(index, repeats=first_at[key], key=shown))
             continue
         first_at[key] = index
         records.append(_Record(index, data, worker))
-    if errors:
-        errors.sort(key=lambda error: error["index"])
-        raise Invalid(
-            "%(invalid)s of %(records)s records are invalid; nothing was imported",
-            {"records": errors},
-            invalid=len(errors),
-            records=len(raw),
-        )
+    if problems:
+        problems.sort(key=lambda problem: problem.index)
+        raise RecordsInvalid(problems, len(raw), rows)
     return records
 
 
@@ -163,14 +242,14 @@ def _shown(values: dict[str, Any]) -> dict[str, Any]:
     return {name: None if value is None else str(value) for name, value in values.items()}
 
 
-def import_earnings(user: User, source: str, raw: Sequence[Any]) -> ImportResult:
-    """Import months of income of ``source``; key (source, id_number, month)."""
-    records = _resolve(
-        EarningRecordSchema(),
-        raw,
-        lambda data, worker_id: (worker_id, data["month"]),
-        lambda data: f"(id_number, month {data['month']})",
-    )
+def import_earnings(
+    user: User, source: str, raw: Sequence[Any], rows: FileRows | None = None
+) -> ImportResult:
+    """Import months of income of ``source``; key (source, id_number, month).
+
+    ``rows`` when the records come from a file: errors then name its rows and columns.
+    """
+    records = _resolve(EarningRecordSchema(), raw, EARNING_KEY, rows)
     stored = {
         (row.worker_id, row.month): row
         for row in _existing(
@@ -185,7 +264,7 @@ def import_earnings(user: User, source: str, raw: Sequence[Any]) -> ImportResult
         user,
         records,
         stored,
-        lambda record: (record.worker.id, record.data["month"]),
+        lambda record: _key(record.data, record.worker.id, EARNING_KEY),
         lambda record: Earning(
             worker_id=record.worker.id, source=source, month=record.data["month"]
         ),
@@ -201,14 +280,11 @@ def import_earnings(user: User, source: str, raw: Sequence[Any]) -> ImportResult
     )
 
 
-def import_contributions(user: User, raw: Sequence[Any]) -> ImportResult:
+def import_contributions(
+    user: User, raw: Sequence[Any], rows: FileRows | None = None
+) -> ImportResult:
     """Import months of social-insurance premiums; key (id_number, month)."""
-    records = _resolve(
-        ContributionRecordSchema(),
-        raw,
-        lambda data, worker_id: (worker_id, data["month"]),
-        lambda data: f"(id_number, month {data['month']})",
-    )
+    records = _resolve(ContributionRecordSchema(), raw, CONTRIBUTION_KEY, rows)
     stored = {(row.worker_id, row.month): row for row in _existing(Contribution, records)}
 
     def apply(row: Contribution, record: _Record) -> None:
@@ -218,7 +294,7 @@ def import_contributions(user: User, raw: Sequence[Any]) -> ImportResult:
         user,
         records,
         stored,
-        lambda record: (record.worker.id, record.data["month"]),
+        lambda record: _key(record.data, record.worker.id, CONTRIBUTION_KEY),
         lambda record: Contribution(worker_id=record.worker.id, month=record.data["month"]),
         apply,
         lambda row: {"month": row.month, "pension": row.pension, "medical": row.medical},
@@ -227,18 +303,9 @@ def import_contributions(user: User, raw: Sequence[Any]) -> ImportResult:
     )
 
 
-def import_training(user: User, raw: Sequence[Any]) -> ImportResult:
+def import_training(user: User, raw: Sequence[Any], rows: FileRows | None = None) -> ImportResult:
     """Import training records; key (id_number, course, completed_on)."""
-
-    def key(data: dict[str, Any], worker_id: int) -> Hashable:
-        return (worker_id, data["course"], data["completed_on"])
-
-    records = _resolve(
-        TrainingRecordSchema(),
-        raw,
-        key,
-        lambda data: f"(id_number, course {data['course']}, completed_on {data['completed_on']})",
-    )
+    records = _resolve(TrainingRecordSchema(), raw, TRAINING_KEY, rows)
     stored = {
         (row.worker_id, row.course, row.completed_on): row
         for row in _existing(TrainingRecord, records)
@@ -251,7 +318,7 @@ def import_training(user: User, raw: Sequence[Any]) -> ImportResult:
         user,
         records,
         stored,
-        lambda record: key(record.data, record.worker.id),
+        lambda record: _key(record.data, record.worker.id, TRAINING_KEY),
         lambda record: TrainingRecord(
             worker_id=record.worker.id,
             course=record.data["course"],

@@ -1,10 +1,16 @@
 """HTTP endpoints of earnings: approving a booking's hours into one and marking it paid, a
-worker's own, and the imports of income, premiums and training."""
+worker's own, and the imports of income, premiums and training — from a JSON body or from a
+spreadsheet — with the spreadsheets' templates."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from copy import deepcopy
+from functools import wraps
+from typing import Any, TypeVar
 
+import marshmallow as ma
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 
@@ -15,10 +21,12 @@ from marketplace.bookings.schemas import (
     BookingSchema,
     PaidSchema,
 )
+from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
-from marketplace.earnings import alerts, imports, pay, services
+from marketplace.common.uploads import FILE_FIELD, accepts_files
+from marketplace.earnings import alerts, files, imports, pay, services
 from marketplace.earnings.schemas import (
     CONTRIBUTIONS_IMPORT_EXAMPLE,
     EARNINGS_IMPORT_EXAMPLE,
@@ -27,11 +35,16 @@ from marketplace.earnings.schemas import (
     AlertSchema,
     ContributionsImportSchema,
     EarningSchema,
+    EarningsFileFormSchema,
     EarningsImportSchema,
     EarningsQuerySchema,
+    FileFormSchema,
     ImportResultSchema,
     TrainingImportSchema,
 )
+from marketplace.errors import N_, Invalid
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 blp = Blueprint(
     "earnings",
@@ -41,9 +54,82 @@ blp = Blueprint(
 )
 
 IMPORT_ERRORS = {
-    "description": "Some records are invalid; nothing was imported. "
-    '`errors` = `{"records": [{"index", "message"}, ...]}`.'
+    "description": "Nothing was imported. Some records are invalid: `errors` = "
+    '`{"records": [{"index", "message"}, ...]}` for a JSON body, `{"records": [{"row", '
+    '"message"}, ...]}` for a file (the header is row 1, the first record row 2). Or the file '
+    "cannot be imported at all (not CSV or XLSX, empty, too large, too many rows, a header that "
+    'is not the template\'s): `errors` = `{"files": {"file": ["..."]}}`.'
 }
+# The form of each import's file: the file, and for income its source.
+FILE_FORMS: dict[str, ma.Schema] = {
+    "earnings": EarningsFileFormSchema(),
+    "contributions": FileFormSchema(),
+    "training": FileFormSchema(),
+}
+FORM_INVALID = N_("the multipart form is invalid")
+# Examples of the multipart forms in the OpenAPI document (the file's bytes stand as text).
+_FILE = "(the CSV or XLSX file, filled in from the template)"
+FILE_EXAMPLES: dict[str, dict[str, str]] = {
+    "earnings": {"source": "旧平台迁移-2025", "file": _FILE},
+    "contributions": {"file": _FILE},
+    "training": {"file": _FILE},
+}
+
+
+def _form_body(schema: ma.Schema) -> dict[str, Any]:
+    """A multipart import's fields: the file (the werkzeug ``FileStorage``) and the others."""
+    given: dict[str, Any] = {}
+    # A part without a name comes as None from werkzeug: reported as the unknown field "".
+    for name, value in request.form.items(multi=True):
+        given.setdefault(name or "", value)
+    for name in request.files:
+        uploaded = request.files.getlist(name)
+        given[name or ""] = uploaded[0] if len(uploaded) == 1 else uploaded
+    try:
+        return dict(schema.load(given))
+    except ma.ValidationError as error:
+        messages = error.messages if isinstance(error.messages, dict) else {}
+        by_location: dict[str, dict[str, Any]] = {}
+        for name, problems in messages.items():
+            location = "files" if name == FILE_FIELD or name in request.files else "form"
+            by_location.setdefault(location, {})[name] = problems
+        raise Invalid(FORM_INVALID, by_location) from None
+
+
+def json_or_file(kind: str, schema: type[ma.Schema], example: dict[str, Any]) -> Callable[[F], F]:
+    """The import's body from JSON (``schema``), or its file of ``kind`` from a multipart form.
+
+    flask-smorest parses one location per view, so the JSON body keeps ``blp.arguments`` and a
+    multipart form is read here instead, and documented as the request body's second content
+    type. The view gets ``{"file": FileStorage, ...the form's fields}`` for a file.
+    """
+    form_schema = FILE_FORMS[kind]
+
+    def decorator(view: F) -> F:
+        from_json = blp.arguments(schema, example=example)(view)
+
+        @wraps(from_json)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if request.mimetype != "multipart/form-data":
+                return from_json(*args, **kwargs)
+            return view(*args, _form_body(form_schema), **kwargs)
+
+        apidoc = deepcopy(getattr(wrapper, "_apidoc", {}))
+        manual = apidoc.setdefault("manual_doc", {})
+        content = manual.setdefault("requestBody", {}).setdefault("content", {})
+        content["multipart/form-data"] = {"schema": form_schema, "example": FILE_EXAMPLES[kind]}
+        wrapper._apidoc = apidoc  # type: ignore[attr-defined]
+        return accepts_files(files.MAX_FILE_BYTES)(wrapper)  # type: ignore[return-value]
+
+    return decorator
+
+
+def _imported_file(kind: str, body: dict[str, Any]) -> imports.ImportResult:
+    uploaded = body[FILE_FIELD]
+    uploaded.stream.seek(0)  # an Idempotency-Key's fingerprint may have read it already
+    # One byte more than allowed, so that a larger file is told apart.
+    content = uploaded.stream.read(files.MAX_FILE_BYTES + 1)
+    return files.import_file(current_user(), kind, content, body.get("source"))
 
 
 @blp.route("/workers/me/earnings")
@@ -80,7 +166,7 @@ class ImportEarnings(MethodView):
 
     @auth_required("admin")
     @idempotent
-    @blp.arguments(EarningsImportSchema, example=EARNINGS_IMPORT_EXAMPLE)
+    @json_or_file("earnings", EarningsImportSchema, EARNINGS_IMPORT_EXAMPLE)
     @blp.response(200, ImportResultSchema)
     @blp.alt_response(422, description=IMPORT_ERRORS["description"])
     def post(self, body: dict[str, Any]):
@@ -97,7 +183,14 @@ class ImportEarnings(MethodView):
         invalid (each named by its index in ``errors.records``: a malformed ID number, one no
         profile has, a month to come, a key repeated), or the body or the
         ``Idempotency-Key`` is invalid.
+
+        Send either a JSON body or a ``multipart/form-data`` form with a CSV or XLSX file in
+        the field ``file``, filled in from the template (``GET /api/v1/imports/templates/
+        {kind}.xlsx`` or ``.csv``); a file's rows go through the same rules as JSON records,
+        and its errors name rows as the spreadsheet shows them (the header is row 1).
         """
+        if FILE_FIELD in body:
+            return _imported_file("earnings", body)
         return imports.import_earnings(current_user(), body["source"], body["records"])
 
 
@@ -107,7 +200,7 @@ class ImportContributions(MethodView):
 
     @auth_required("admin")
     @idempotent
-    @blp.arguments(ContributionsImportSchema, example=CONTRIBUTIONS_IMPORT_EXAMPLE)
+    @json_or_file("contributions", ContributionsImportSchema, CONTRIBUTIONS_IMPORT_EXAMPLE)
     @blp.response(200, ImportResultSchema)
     @blp.alt_response(422, description=IMPORT_ERRORS["description"])
     def post(self, body: dict[str, Any]):
@@ -121,7 +214,14 @@ class ImportContributions(MethodView):
         or a request with the same ``Idempotency-Key`` is being handled. 422: nothing was
         imported — some records are invalid (each named by its index in ``errors.records``),
         or the body or the ``Idempotency-Key`` is invalid.
+
+        Send either a JSON body or a ``multipart/form-data`` form with a CSV or XLSX file in
+        the field ``file``, filled in from the template (``GET /api/v1/imports/templates/
+        {kind}.xlsx`` or ``.csv``); a file's rows go through the same rules as JSON records,
+        and its errors name rows as the spreadsheet shows them (the header is row 1).
         """
+        if FILE_FIELD in body:
+            return _imported_file("contributions", body)
         return imports.import_contributions(current_user(), body["records"])
 
 
@@ -131,7 +231,7 @@ class ImportTraining(MethodView):
 
     @auth_required("admin")
     @idempotent
-    @blp.arguments(TrainingImportSchema, example=TRAINING_IMPORT_EXAMPLE)
+    @json_or_file("training", TrainingImportSchema, TRAINING_IMPORT_EXAMPLE)
     @blp.response(200, ImportResultSchema)
     @blp.alt_response(422, description=IMPORT_ERRORS["description"])
     def post(self, body: dict[str, Any]):
@@ -145,8 +245,41 @@ class ImportTraining(MethodView):
         again), or a request with the same ``Idempotency-Key`` is being handled. 422: nothing
         was imported — some records are invalid (each named by its index in
         ``errors.records``), or the body or the ``Idempotency-Key`` is invalid.
+
+        Send either a JSON body or a ``multipart/form-data`` form with a CSV or XLSX file in
+        the field ``file``, filled in from the template (``GET /api/v1/imports/templates/
+        {kind}.xlsx`` or ``.csv``); a file's rows go through the same rules as JSON records,
+        and its errors name rows as the spreadsheet shows them (the header is row 1).
         """
+        if FILE_FIELD in body:
+            return _imported_file("training", body)
         return imports.import_training(current_user(), body["records"])
+
+
+TEMPLATE_PATH = "/imports/templates/<any({}):kind>.<any(csv, xlsx):file_format>"
+
+
+@blp.route(TEMPLATE_PATH.format(", ".join(files.KINDS)))
+class ImportTemplate(MethodView):
+    """The spreadsheet to fill in for an import."""
+
+    @auth_required("admin")
+    @blp.doc(
+        responses=spreadsheets.response_doc(
+            "the Chinese header row and one example row; CSV in UTF-8 with a byte-order mark"
+        )
+    )
+    @blp.errors(404)
+    def get(self, kind: str, file_format: str) -> Response:
+        """Download the template of an import (earnings, contributions, training) as CSV or XLSX.
+
+        Admins only (403 for every other role). The file has the import's Chinese header row
+        (身份证号, 月份, 工时, 收入 …) and one example row whose ID number is the standard's
+        sample and belongs to nobody, so that an example left in is refused at row 2; the XLSX
+        keeps the ID-number and month columns as text and has a second sheet of instructions.
+        404: an unknown kind or format.
+        """
+        return spreadsheets.download(files.template(kind, file_format))
 
 
 @blp.route("/bookings/<int:booking_id>/approve")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from werkzeug.datastructures import FileStorage
 
 from marketplace import clock
 from marketplace.common.ids import resident_id_check_character
@@ -21,11 +23,16 @@ from marketplace.common.inputs import Text
 from marketplace.common.months import Month
 from marketplace.common.schemas import Instant, Money, MonthText
 from marketplace.earnings.models import PLATFORM_SOURCE
-from marketplace.i18n import N_, translate_errors
+from marketplace.i18n import N_
 
 MAX_RECORDS = 10_000  # one import request; larger migrations are sent in several
 _ID_NUMBER = re.compile(r"\d{17}[\dX]", re.ASCII)
 _QUANTITY = re.compile(r"\d{1,6}(\.\d{1,2})?", re.ASCII)
+# Messages of the records' own rules (pages that word errors themselves look them up).
+FUTURE_MONTH = N_("must not be a month after the current one")
+FUTURE_DAY = N_("must not be after today")
+ID_FORMAT = N_("must be an 18-character resident ID number")
+ID_CHECK = N_("is not a valid resident ID number (check character)")
 
 
 class PastMonth(MonthText):
@@ -34,7 +41,7 @@ class PastMonth(MonthText):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if Month.parse(text) > Month.of(clock.today()):
-            raise ma.ValidationError("must not be a month after the current one")
+            raise ma.ValidationError(FUTURE_MONTH)
         return text
 
 
@@ -71,9 +78,9 @@ class IdNumber(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         number = super()._deserialize(value, attr, data, **kwargs).strip().upper()
         if not _ID_NUMBER.fullmatch(number):
-            raise ma.ValidationError("must be an 18-character resident ID number")
+            raise ma.ValidationError(ID_FORMAT)
         if resident_id_check_character(number[:17]) != number[17]:
-            raise ma.ValidationError("is not a valid resident ID number (check character)")
+            raise ma.ValidationError(ID_CHECK)
         return number
 
 
@@ -107,7 +114,7 @@ class TrainingRecordSchema(ma.Schema):
     def not_in_the_future(self, value: Any, **_kwargs: Any) -> None:
         """Training that has not happened yet cannot be imported."""
         if value > clock.today():
-            raise ma.ValidationError("must not be after today")
+            raise ma.ValidationError(FUTURE_DAY)
 
 
 class Records(fields.List):
@@ -127,17 +134,24 @@ def _records(schema: type[ma.Schema]) -> Records:
     )
 
 
-class EarningsImportSchema(ma.Schema):
-    """``POST /earnings/import``: income records of one source."""
+RESERVED_SOURCE = N_("is reserved for earnings from bookings")
 
-    source = Text(
+
+def _source() -> Text:
+    return Text(
         required=True,
         validate=[
             validate.Length(min=1, max=64),
-            validate.NoneOf([PLATFORM_SOURCE], error=N_("is reserved for earnings from bookings")),
+            validate.NoneOf([PLATFORM_SOURCE], error=RESERVED_SOURCE),
         ],
         metadata={"description": "the migration or partner channel the income comes from"},
     )
+
+
+class EarningsImportSchema(ma.Schema):
+    """``POST /earnings/import``: income records of one source."""
+
+    source = _source()
     records = _records(EarningRecordSchema)
 
 
@@ -153,6 +167,46 @@ class TrainingImportSchema(ma.Schema):
     records = _records(TrainingRecordSchema)
 
 
+class UploadedFile(fields.Field):
+    """The file of a multipart form (a werkzeug ``FileStorage``), documented as binary."""
+
+    default_error_messages = {"invalid": N_("must be one file")}  # noqa: RUF012 — marshmallow's
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"type": "string", "format": "binary"}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> FileStorage:
+        if not isinstance(value, FileStorage):
+            raise self.make_error("invalid")
+        return value
+
+
+def _file() -> UploadedFile:
+    return UploadedFile(
+        required=True,
+        metadata={
+            "description": "CSV (UTF-8, with or without BOM, or GB18030/GBK) or XLSX (first "
+            "sheet, formulas read as their values), at most 5 MB and 10000 records. Row 1 holds "
+            "the Chinese headers of the template (`GET /api/v1/imports/templates/{kind}.xlsx` "
+            "or `.csv`), each later row one record."
+        },
+    )
+
+
+class FileFormSchema(ma.Schema):
+    """A multipart import: the spreadsheet in ``file`` (any other field is refused)."""
+
+    file = _file()
+
+
+class EarningsFileFormSchema(FileFormSchema):
+    """A multipart income import: the spreadsheet in ``file``, its ``source`` beside it."""
+
+    source = _source()
+
+
 class ImportResultSchema(ma.Schema):
     """How many records were new and how many replaced an earlier one with the same key."""
 
@@ -160,31 +214,70 @@ class ImportResultSchema(ma.Schema):
     replaced = fields.Integer(required=True)
 
 
-def _message(messages: Any) -> str:
-    """A record's field messages in one line, in the reader's language (the line is no msgid)."""
-    messages = translate_errors(messages)
-    if isinstance(messages, dict):
-        return "; ".join(
-            f"{name}: {' '.join(map(str, errors)) if isinstance(errors, list) else errors}"
-            for name, errors in messages.items()
-        )
-    return " ".join(map(str, messages)) if isinstance(messages, list) else str(messages)
+@dataclass(frozen=True)
+class Unreadable:
+    """A cell of a file that stands for no value of its field, and why (a fixed message).
+
+    A file's reader puts it where a cell cannot be turned into what the field takes (an error
+    cell of a workbook); ``load_records`` reports it beside the record's other errors.
+    """
+
+    message: str
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """What is wrong with one record of an import, which is found by its index in the request.
+
+    Either ``messages`` (by field, as marshmallow gives them), or ``whole`` (the record as a
+    whole), or ``repeats``: the index of an earlier record with the same key, whose fields and
+    shown values are ``key`` (a value of None is not shown: the resident ID number).
+    """
+
+    index: int
+    messages: dict[str, list[str]] = field(default_factory=dict)
+    whole: str | None = None
+    repeats: int | None = None
+    key: tuple[tuple[str, str | None], ...] = ()
+
+
+NOT_AN_OBJECT = N_("must be an object")
+
+
+def _listed(messages: Any) -> list[str]:
+    return [str(message) for message in messages] if isinstance(messages, list) else [str(messages)]
 
 
 def load_records(
     schema: ma.Schema, raw: Sequence[Any]
-) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
-    """Each record loaded by ``schema``: the valid ones by index, and an error for each other."""
-    valid, errors = [], []
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RecordProblem]]:
+    """Each record loaded by ``schema``: the valid ones by index, and a problem for each other."""
+    valid: list[tuple[int, dict[str, Any]]] = []
+    problems: list[RecordProblem] = []
     for index, record in enumerate(raw):
         if not isinstance(record, dict):
-            errors.append({"index": index, "message": N_("must be an object")})
+            problems.append(RecordProblem(index, whole=NOT_AN_OBJECT))
             continue
+        unreadable = {
+            name: [value.message] for name, value in record.items() if isinstance(value, Unreadable)
+        }
+        readable = {name: value for name, value in record.items() if name not in unreadable}
         try:
-            valid.append((index, schema.load(record)))
+            # An unreadable cell is reported as itself, not again as a missing field.
+            loaded = schema.load(readable, partial=tuple(unreadable))
         except ma.ValidationError as error:
-            errors.append({"index": index, "message": _message(error.messages)})
-    return valid, errors
+            messages = error.messages if isinstance(error.messages, dict) else {}
+            found = {name: _listed(text) for name, text in messages.items()} | unreadable
+            # In the schema's order of fields (a template's order of columns), others after.
+            order = {name: position for position, name in enumerate(schema.fields)}
+            ordered = dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
+            problems.append(RecordProblem(index, ordered))
+            continue
+        if unreadable:
+            problems.append(RecordProblem(index, unreadable))
+        else:
+            valid.append((index, loaded))
+    return valid, problems
 
 
 class EarningsQuerySchema(ma.Schema):

@@ -6,15 +6,19 @@ Latin letters; the few the desk may show are listed with the reason they stay.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date
 from html.parser import HTMLParser
 
-from tests.desk.conftest import sign_in
+from tests.conftest import resident_id
+from tests.desk.conftest import csrf_of, sign_in
+from tests.earnings.sheets import EARNINGS_HEADER, csv_file
 from tests.subsidies.conftest import add_employment_registration
 
-# What a Chinese official reads as written: the file formats named on the download links.
-ALLOWED = {"CSV", "Excel"}
+# What a Chinese official reads as written: the file formats named on the download links and on
+# the import page.
+ALLOWED = {"CSV", "Excel", "XLSX"}
 ID_NUMBER = re.compile(r"[0-9*]{17}X")
 
 
@@ -70,6 +74,51 @@ def test_every_desk_page_reads_in_chinese(client, wuxi_official, flagged, person
         assert response.status_code == 200, url
         found[url] = english_on(response.get_data(as_text=True))
     assert found == {url: set() for url in pages}
+
+
+def test_the_admins_import_page_reads_in_chinese_with_its_errors_too(client, admin, person):
+    one = person()
+    good = [one.id_number, "2026-01", "160", "2700.00"]
+    sign_in(client, admin)
+    pages = {"/desk/imports": client.get("/desk/imports")}
+    token = csrf_of(pages["/desk/imports"].get_data(as_text=True))
+    bad_rows = csv_file(
+        [
+            EARNINGS_HEADER,
+            good,
+            [one.id_number, "2026-13", "abc", "2700.555"],
+            [resident_id(), "2026-02", "", "x"],
+            [one.id_number, "2026-01", "1", "1"],
+        ]
+    )
+    bad_header = csv_file(
+        [["身份证号", "月份", "工时", "工时"], [one.id_number, "1", "2", "3", "多"]]
+    )
+    for name, content in (("rows", bad_rows), ("header", bad_header), ("xls", b"\xd0\xcf\x11\xe0")):
+        pages[name] = client.post(
+            "/desk/imports/earnings",
+            data={"csrf_token": token, "source": "迁移", "file": (io.BytesIO(content), "a.csv")},
+            content_type="multipart/form-data",
+        )
+    pages["done"] = client.post(
+        "/desk/imports/earnings",
+        data={
+            "csrf_token": token,
+            "source": "迁移",
+            "file": (io.BytesIO(csv_file([EARNINGS_HEADER, good])), "a.csv"),
+        },
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
+    assert {name: r.status_code for name, r in pages.items()} == {
+        "/desk/imports": 200,
+        "rows": 422,
+        "header": 422,
+        "xls": 422,
+        "done": 200,
+    }
+    found = {name: english_on(response.get_data(as_text=True)) for name, response in pages.items()}
+    assert found == {name: set() for name in pages}
 
 
 def test_the_reader_finds_english_where_there_is_some() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -108,8 +109,9 @@ def test_openapi_document_lists_every_endpoint(client, app: Flask):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.endpoint.startswith(("api-docs", "docs")):
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
-        path = path.replace("{int:", "{")
+        # "<int:job_id>" and "<any(csv, xlsx):file_format>" are documented as "{job_id}" and
+        # "{file_format}".
+        path = re.sub(r"<(?:[^<>:]+:)?([^<>:]+)>", r"{\1}", rule.rule)
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             served.add((path, method))
     assert served, "no API routes found"
