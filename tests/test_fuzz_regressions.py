@@ -93,6 +93,34 @@ def test_a_broker_naming_an_employer_id_beyond_the_id_range_gets_422(
 # --- pages ----------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("worker_id", [MAX_ID + 1, 0])
+def test_a_flag_filter_refuses_a_worker_id_beyond_the_id_range(
+    client, make_user, auth_headers, worker_id
+):
+    """Found by the fuzzer on PostgreSQL: worker_id=2147483648 reached an INTEGER column (500)."""
+    response = client.get(
+        "/api/v1/subsidies/flags",
+        query_string={"worker_id": worker_id},
+        headers=auth_headers(make_user("admin")),
+    )
+    assert "worker_id" in assert_error(response, 422)["errors"]["query"]
+
+
+def test_a_registration_refuses_an_employer_id_beyond_the_id_range(
+    client, make_user, auth_headers, make_worker, headers_of
+):
+    body = {
+        "form": "employed",
+        "started_on": "2026-01-05",
+        "employer_id": MAX_ID + 1,
+        "commitment": True,
+    }
+    response = client.post(
+        "/api/v1/workers/me/employment-registrations", json=body, headers=headers_of(make_worker())
+    )
+    assert "employer_id" in assert_error(response, 422)["errors"]["json"]
+
+
 def test_a_page_whose_offset_overflows_is_refused(client, make_user, auth_headers):
     headers = auth_headers(make_user("admin"))
 

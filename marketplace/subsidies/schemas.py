@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
-from marketplace.common.schemas import Instant, Money, MonthText
+from marketplace.common.schemas import Id, Instant, Money, MonthText
 from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.models import FLAG_STATUSES
 from marketplace.subsidies.rules import programs
@@ -62,7 +62,7 @@ class FlagQuerySchema(ma.Schema):
 
     program = fields.String(validate=validate.OneOf(programs.codes()))
     status = fields.String(validate=validate.OneOf(FLAG_STATUSES))
-    worker_id = fields.Integer()
+    worker_id = Id()
     policy_id = Text(validate=validate.Length(min=1, max=64))
     city = fields.String(
         validate=validate.OneOf(catalogue.codes()),

@@ -11,6 +11,7 @@ from marshmallow import fields, validate
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import (
+    Id,
     Instant,
     LocationSchema,
     TakesItsOutputBack,
@@ -215,7 +216,7 @@ class RegistrationInSchema(ma.Schema):
         required=True, validate=validate.OneOf(["flexible", "employed", "self_employed"])
     )
     started_on = fields.Date(required=True)
-    employer_id = fields.Integer(
+    employer_id = Id(
         allow_none=True, metadata={"description": "required for form employed, else absent"}
     )
     commitment = fields.Boolean(
