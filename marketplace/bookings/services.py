@@ -181,6 +181,8 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
     """
     if shift.cancelled_at is not None:
         raise Conflict("this shift is cancelled")
+    if shift.job.review_status != "published":
+        raise Conflict("this job post is held for review")
     if shift.starts_at <= clock.now():
         raise Conflict("this shift has already started")
     # The worker's live booking of this shift and those that overlap it, in one look-up.

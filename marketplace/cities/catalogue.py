@@ -29,6 +29,17 @@ class MinimumWage:
 
 
 @dataclass(frozen=True)
+class JobReview:
+    """The city's rules that hold a job post for review (cities.toml ``job_review``)."""
+
+    fee_words: tuple[str, ...]
+    wage_multiple: Decimal
+    wage_days: int
+    wage_min_jobs: int
+    reports_to_hold: int
+
+
+@dataclass(frozen=True)
 class City:
     """A city of the platform."""
 
@@ -41,6 +52,7 @@ class City:
     center: dict[str, float]
     # Whether the city's document counts 新增就业 (无锡 第四条); where not, the figure is null.
     counts_new_urban_employment: bool = False
+    job_review: JobReview | None = None
 
     def minimum_wage_on(self, day: date) -> MinimumWage | None:
         """The minimum wage in force on ``day``, or None before the first one known."""
@@ -77,6 +89,17 @@ def _parse(code: str, raw: dict) -> City:
         bounds=dict(raw["bounds"]),
         center=dict(raw["center"]),
         counts_new_urban_employment=bool(raw.get("counts_new_urban_employment", False)),
+        job_review=_job_review(raw["job_review"]) if "job_review" in raw else None,
+    )
+
+
+def _job_review(raw: dict) -> JobReview:
+    return JobReview(
+        fee_words=tuple(raw["fee_words"]),
+        wage_multiple=Decimal(raw["wage_multiple"]),
+        wage_days=int(raw["wage_days"]),
+        wage_min_jobs=int(raw["wage_min_jobs"]),
+        reports_to_hold=int(raw["reports_to_hold"]),
     )
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace import clock
@@ -14,6 +24,10 @@ from marketplace.extensions import Model
 
 # 无锡 article 七: the forms of flexible employment a platform may broker.
 EMPLOYMENT_TYPES = ("part_time", "full_time", "dispatch", "outsourcing")
+
+
+REVIEW_STATES = ("published", "held", "rejected")
+REPORT_REASONS = ("fee", "fake", "wage", "unsafe", "other")
 
 
 class Job(Model):
@@ -30,6 +44,7 @@ class Job(Model):
         Index("ix_jobs_cell", "cell", "lat", "lon"),
         Index("ix_jobs_city_category", "city", "category"),
         Index("ix_jobs_employer_id", "employer_id"),
+        Index("ix_jobs_city_review_status", "city", "review_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +65,12 @@ class Job(Model):
     cell: Mapped[int] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The review of the post (REVIEW_STATES): held by a rule until an official publishes or
+    # rejects it; each hold's reasons as "<rule>: <说明>".
+    review_status: Mapped[str] = mapped_column(String(16), default="published")
+    review_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_note: Mapped[str | None] = mapped_column(Text)
 
     shifts: Mapped[list[Shift]] = relationship(
         back_populates="job", order_by="Shift.starts_at, Shift.id", lazy="selectin"
@@ -67,6 +88,25 @@ class Job(Model):
     def location(self) -> dict[str, float]:
         """Where the work is, as ``{"lat", "lon"}``."""
         return {"lat": self.lat, "lon": self.lon}
+
+
+class JobReport(Model):
+    """A worker's report of a job post (one per worker and job)."""
+
+    __tablename__ = "job_reports"
+    __table_args__ = (
+        UniqueConstraint("job_id", "worker_id"),
+        CheckConstraint(
+            "reason IN ('fee', 'fake', 'wage', 'unsafe', 'other')", name="reason_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class JobSkill(Model):

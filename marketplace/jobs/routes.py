@@ -10,16 +10,22 @@ from flask_smorest.pagination import PaginationParameters
 from marketplace.common.api import Blueprint, dumped, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
-from marketplace.jobs import editing, lists, search, services
+from marketplace.jobs import editing, lists, review, search, services
 from marketplace.jobs.schemas import (
     JOB_EXAMPLE,
     JOB_PATCH_EXAMPLE,
+    JOB_REPORT_EXAMPLE,
+    JOB_REVIEW_EXAMPLE,
     SHIFT_CANCEL_EXAMPLE,
     SHIFT_PATCH_EXAMPLE,
     JobInSchema,
     JobPatchSchema,
+    JobReportInSchema,
+    JobReportSchema,
+    JobReviewInSchema,
     JobSchema,
     OwnJobsQuerySchema,
+    ReviewQuerySchema,
     ShiftCancelSchema,
     ShiftDetailSchema,
     ShiftPatchSchema,
@@ -147,6 +153,64 @@ class JobById(MethodView):
         wage on a future shift's day, a skill not in ``GET /skills``.
         """
         return editing.edit_job(current_user(), job_id, body)
+
+
+@blp.route("/reviews/jobs")
+class ReviewQueue(MethodView):
+    """The queue of job posts held for review."""
+
+    @auth_required("official", "admin")
+    @blp.arguments(ReviewQuerySchema, location="query")
+    @blp.response(200, JobSchema(many=True))
+    @blp.paginate()
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List a city's job posts in a review status (held by default), oldest first.
+
+        Officials see their own city (another city is 403); admins every city or the one named.
+        Each post carries ``review_status`` and ``review_reasons`` (which rule held it and, for
+        words asking workers for money, which words).
+        """
+        query = review.queue(current_user(), filters.get("city"), filters["status"])
+        return page_of(query, pagination_parameters)
+
+
+@blp.route("/jobs/<int:job_id>/review")
+class ReviewJob(MethodView):
+    """An official's review of a held post."""
+
+    @auth_required("official", "admin")
+    @blp.arguments(JobReviewInSchema, example=JOB_REVIEW_EXAMPLE)
+    @blp.response(200, JobSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], job_id: int):
+        """Publish a held job post, or reject it with a reason.
+
+        An official of the job's city or an admin (another city's official: 403). Publishing
+        makes the post searchable and bookable; rejecting cancels its future shifts and their
+        bookings, and their workers are told why. Each decision is an audit event
+        (``job.published``, ``job.rejected``). 409: the post is already published, rejected
+        or cancelled. 422: a rejection without a reason.
+        """
+        return review.decide(current_user(), job_id, body["decision"], body["reason"])
+
+
+@blp.route("/jobs/<int:job_id>/reports")
+class ReportJob(MethodView):
+    """A worker's report of a post."""
+
+    @auth_required("worker")
+    @blp.arguments(JobReportInSchema, example=JOB_REPORT_EXAMPLE)
+    @blp.response(201, JobReportSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], job_id: int):
+        """Report a job post that asks for money, looks fake or unsafe, or lies about the wage.
+
+        Workers only, once per job (a second report: 409). When different workers have
+        reported a post as often as its city's rule says (3), it is held for review; its open
+        bookings stay until an official decides. Audit event ``job.reported``. 404: no such
+        job, or no worker profile yet.
+        """
+        return review.report(current_user(), job_id, body["reason"], body["detail"])
 
 
 @blp.route("/jobs/<int:job_id>/cancel")

@@ -11,7 +11,7 @@ from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Id, Instant, LocationSchema, Money, OwnListQuerySchema
 from marketplace.jobs.lists import JOB_STATES
-from marketplace.jobs.models import EMPLOYMENT_TYPES
+from marketplace.jobs.models import EMPLOYMENT_TYPES, REPORT_REASONS, REVIEW_STATES
 from marketplace.workers import skills
 from marketplace.workers.schemas import check_district, skill_list
 
@@ -91,6 +91,16 @@ class JobSchema(ma.Schema):
     address = fields.String()
     location = fields.Nested(LocationSchema)
     cancelled_at = Instant(allow_none=True)
+    review_status = fields.String(
+        metadata={
+            "enum": list(REVIEW_STATES),
+            "description": "held: a review rule holds the post (in no search, not bookable) "
+            "until an official publishes or rejects it",
+        }
+    )
+    review_reasons = fields.List(
+        fields.String(), metadata={"description": 'why it was held, each "<rule>: <说明>"'}
+    )
     shifts = fields.List(fields.Nested(ShiftSchema))
 
 
@@ -203,3 +213,44 @@ JOB_EXAMPLE: dict[str, Any] = {
 JOB_PATCH_EXAMPLE = {"hourly_wage": "32.00", "description": "日常保洁，工作服由商场提供"}
 SHIFT_CANCEL_EXAMPLE = {"reason": "商场临时闭店检修"}
 SHIFT_PATCH_EXAMPLE = {"headcount": 4}
+
+
+class JobReviewInSchema(ma.Schema):
+    """An official's decision on a held post."""
+
+    decision = fields.String(required=True, validate=validate.OneOf(["publish", "reject"]))
+    reason = Text(
+        multiline=True,
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=1000),
+        metadata={"description": "required to reject; the employer and the workers read it"},
+    )
+
+
+class ReviewQuerySchema(ma.Schema):
+    """Which posts: a city's (an official's own by default) in a review status."""
+
+    city = fields.String(validate=validate.OneOf(catalogue.codes()))
+    status = fields.String(load_default="held", validate=validate.OneOf(REVIEW_STATES))
+
+
+class JobReportInSchema(ma.Schema):
+    """A worker's report of a post."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(REPORT_REASONS))
+    detail = Text(multiline=True, load_default="", validate=validate.Length(max=1000))
+
+
+class JobReportSchema(ma.Schema):
+    """A report as its worker sees it."""
+
+    id = fields.Integer()
+    job_id = fields.Integer()
+    reason = fields.String(metadata={"enum": list(REPORT_REASONS)})
+    detail = fields.String()
+    created_at = Instant()
+
+
+JOB_REVIEW_EXAMPLE = {"decision": "reject", "reason": "岗位要求劳动者缴纳押金，违反规定"}
+JOB_REPORT_EXAMPLE = {"reason": "fee", "detail": "面试时要求先交300元服装费"}

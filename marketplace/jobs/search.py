@@ -69,6 +69,7 @@ def _conditions(filters: tuple[str, ...]) -> list[ColumnElement[bool]]:
         Shift.cancelled_at.is_(None),
         Shift.starts_at > bindparam("now"),
         Shift.booked < Shift.headcount,
+        Job.review_status == "published",  # a post held for review is in no search
     ]
     if "city" in filters:
         conditions.append(Job.city == bindparam("city"))

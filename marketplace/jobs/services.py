@@ -19,6 +19,7 @@ from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Forbidden, Invalid, Message, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.jobs import review
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
 
@@ -149,6 +150,7 @@ def post_job(user: User, data: dict[str, Any]) -> Job:
         actor_id=user.id,
         city=job.city,
     )
+    review.review_on_post(job, user)
     return job
 
 

@@ -155,6 +155,8 @@ class Pool:
         city = catalogue.find(job.city)
         timezone = city.timezone if city else clock.DEFAULT_TIMEZONE
         keep = (self.city == job.city) & self.open
+        if job.review_status != "published":  # a post held for review has no candidates
+            keep[:] = False
         distance = geo.haversine_km_many(job.lat, job.lon, self.lat, self.lon)
         keep &= distance <= self.reach
         required = self.bits(set(job.required_skills))
