@@ -77,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.desk import (  # noqa: F401 — pages
         import_routes,
         login_routes,
+        review_routes,
         routes,
         server_sessions,
     )

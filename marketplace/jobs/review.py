@@ -82,7 +82,7 @@ def _tell_employer(job: Job, kind: str, message: str) -> None:
         notify(user_id, kind, f"job:{job.id}:{kind}", message, {"job_id": job.id})
 
 
-def _said(reasons: list[str]) -> str:
+def said(reasons: list[str]) -> str:
     """The reasons as people read them: "<rule>: <说明>" without the rule's code."""
     return "；".join(reason.split(": ", 1)[-1] for reason in reasons)
 
@@ -96,7 +96,7 @@ def hold(job: Job, reasons: list[str], actor: User | None) -> None:
     _tell_employer(
         job,
         "job_held",
-        f"您发布的岗位「{job.title}」需经人社部门审核后才能被搜索和预约：{_said(reasons)}",
+        f"您发布的岗位「{job.title}」需经人社部门审核后才能被搜索和预约：{said(reasons)}",
     )
     audit.record(
         "job.held",

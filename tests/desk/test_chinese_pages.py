@@ -52,8 +52,11 @@ def english_on(page: str) -> set[str]:
     return set(re.findall(r"[A-Za-z][A-Za-z_.]*", text)) - ALLOWED
 
 
-def test_every_desk_page_reads_in_chinese(client, wuxi_official, flagged, person, database):
+def test_every_desk_page_reads_in_chinese(
+    client, wuxi_official, flagged, person, database, make_job
+):
     service_flag, _ = flagged
+    make_job(description="入职先交押金")  # a post held for review, on the reviews page
     worker = person(unemployment_registered_on=date(2025, 12, 10), verified=False)
     add_employment_registration(database, worker.id, date(2026, 1, 5))
     database.commit()
@@ -67,6 +70,7 @@ def test_every_desk_page_reads_in_chinese(client, wuxi_official, flagged, person
         f"/desk/workers/{service_flag.worker_id}",
         "/desk/stats",
         "/desk/ledger",
+        "/desk/reviews",
     ]
     found = {}
     for url in pages:
