@@ -123,7 +123,8 @@ def get_job(job_id: int) -> Job:
     return job
 
 
-def _reviewer(user: User, city: str) -> None:
+def _reviewer(user: User, city: str | None) -> None:
+    """Officials review their own city's posts; admins any city's (``city`` None: all)."""
     if user.role not in ("official", "admin"):
         raise Forbidden("only the officials of the city and admins review job posts")
     if user.role == "official" and user.city != city:
@@ -131,13 +132,11 @@ def _reviewer(user: User, city: str) -> None:
 
 
 def queue(user: User, city: str | None, status: str) -> Select[Any]:
-    """The posts of a city in ``status`` (held: the queue), oldest first."""
-    if user.role == "official":
-        if city is not None and city != user.city:
-            raise Forbidden("an official reviews the job posts of their own city only")
+    """The posts of a city in ``status`` (held: the queue), oldest first; an official's own
+    city unless named."""
+    if user.role == "official" and city is None:
         city = user.city
-    elif user.role != "admin":
-        raise Forbidden("only the officials of the city and admins review job posts")
+    _reviewer(user, city)
     query = select(Job).where(Job.review_status == status)
     if city is not None:
         query = query.where(Job.city == city)
