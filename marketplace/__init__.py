@@ -83,6 +83,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     from marketplace.desk.blueprint import blp as desk_blp
     from marketplace.desk.error_pages import install_error_pages
+    from marketplace.disputes import cases  # noqa: F401 — settles the cases of resolved alerts
+    from marketplace.disputes.routes import blp as disputes_blp
     from marketplace.earnings.routes import blp as earnings_blp
     from marketplace.employers.routes import blp as employers_blp
     from marketplace.jobs.routes import blp as jobs_blp
@@ -120,6 +122,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         bookings_blp,
         matching_blp,
         earnings_blp,
+        disputes_blp,
         subsidies_blp,
         stats_blp,
         audit_blp,

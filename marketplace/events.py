@@ -32,10 +32,11 @@ class Event:
 
 EARNING_RECORDED = Event(
     "earning_recorded",
-    """A booking's hours were approved into an earning.
+    """A booking's hours were approved into an earning, or an adjustment of one was recorded.
 
-    Payload: ``earning`` (an ``Earning``). Emitted by ``earnings.services.record_booking_earning``.
-    Heard by ``subsidies.hooks``, which evaluates the worker at once.""",
+    Payload: ``earning`` (an ``Earning``). Emitted by ``earnings.services.record_booking_earning``
+    and ``earnings.services.record_adjustment``. Heard by ``subsidies.hooks``, which evaluates
+    the worker at once.""",
     listeners=("marketplace.subsidies.hooks",),
 )
 EARNINGS_IMPORTED = Event(
@@ -89,6 +90,15 @@ JOB_CHANGED = Event(
     its future shifts what changed.""",
     listeners=("marketplace.bookings.services",),
 )
+ALERTS_RESOLVED = Event(
+    "alerts_resolved",
+    """Alerts were resolved by what they asked for: the wages paid, the hours approved.
+
+    Payload: ``alerts`` (the ``Alert`` rows) and ``reason`` (Chinese: what happened). Emitted by
+    ``earnings.pay.approve`` and ``earnings.pay.mark_paid``. Heard by ``disputes.cases``, which
+    settles the open cases of those alerts.""",
+    listeners=("marketplace.disputes.cases",),
+)
 
 CATALOGUE: tuple[Event, ...] = (
     EARNING_RECORDED,
@@ -98,6 +108,7 @@ CATALOGUE: tuple[Event, ...] = (
     WORKER_GROUPS_CHANGED,
     SHIFTS_CANCELLED,
     JOB_CHANGED,
+    ALERTS_RESOLVED,
 )
 
 

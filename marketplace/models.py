@@ -11,6 +11,7 @@ def import_all() -> None:
     from marketplace.brokers import models as broker_models  # noqa: F401
     from marketplace.common import idempotency  # noqa: F401
     from marketplace.desk import models as desk_models  # noqa: F401
+    from marketplace.disputes import models as dispute_models  # noqa: F401
     from marketplace.earnings import models as earning_models  # noqa: F401
     from marketplace.employers import models as employer_models  # noqa: F401
     from marketplace.jobs import models as job_models  # noqa: F401

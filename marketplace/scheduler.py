@@ -42,9 +42,15 @@ def _offers() -> int:
 
 
 def _wage_arrears() -> int:
-    from marketplace.earnings.pay import raise_wage_arrears
+    from marketplace.disputes.arrears import raise_pay_alerts
 
-    return raise_wage_arrears()
+    return raise_pay_alerts()
+
+
+def _disputes() -> int:
+    from marketplace.disputes.services import escalate_unanswered
+
+    return escalate_unanswered()
 
 
 def _reminders() -> int:
@@ -118,7 +124,15 @@ JOBS: dict[str, ScheduledJob] = {
             "wage_arrears",
             _wage_arrears,
             {"trigger": "cron", "minute": 17},
-            "part-time earnings unpaid 15 days after approval raise an alert",
+            "wages unpaid past their term from the end of the work (part-time 15 days, other "
+            "types the end of the following month) and hours not approved 7 days after the "
+            "shift raise an alert and a case",
+        ),
+        ScheduledJob(
+            "disputes",
+            _disputes,
+            {"trigger": "interval", "minutes": 15},
+            "disputes the employer did not answer within 3 days go to the officials as cases",
         ),
         ScheduledJob(
             "reminders",

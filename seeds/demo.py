@@ -25,7 +25,8 @@ from marketplace.brokers import services as brokers
 from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id
 from marketplace.common.months import Month
-from marketplace.earnings import imports, pay
+from marketplace.disputes import arrears
+from marketplace.earnings import imports
 from marketplace.earnings.models import PLATFORM_SOURCE, Earning
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema
@@ -548,7 +549,7 @@ def _history(worker_users: list[User], employer_users: list[User]) -> int:
                 reputation.rate(booking, "employer_to_worker", 5, "认真负责", user.id)
             reputation.refresh_reliability(worker.id)
             made += 1
-    pay.raise_wage_arrears()  # 婚宴服务员 was approved 20 days ago and is still unpaid
+    arrears.raise_pay_alerts()  # 婚宴服务员 ended 20 days ago and is still unpaid: a case
     return made
 
 

@@ -26,6 +26,7 @@ ORDER = (
     "jobs",
     "bookings",
     "earnings",
+    "disputes",
     "subsidies",
     "matching",
     "stats",

@@ -195,3 +195,37 @@ def test_the_end_of_each_held_status_is_copied_to_the_workers_row_and_back(tmp_p
         ).one()
         assert tuple(ends) == (date(2026, 3, 15), None, None)
         db.engine.dispose()
+
+
+def test_the_adjustments_migration_rebuilds_earnings_keeping_every_row_and_reference(tmp_path):
+    """0028 rebuilds the earnings table on SQLite (a unique constraint becomes a partial index)
+    while alerts point at it: every earning and alert stays, every reference holds, both ways."""
+    from sqlalchemy import text
+
+    scratch = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'adjust.db'}",
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            **SECRETS,
+        }
+    )
+    runner = scratch.test_cli_runner()
+    with scratch.app_context():
+        flask_migrate.upgrade()
+        assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+
+        def counts() -> tuple[int, int, list]:
+            with db.engine.connect() as connection:
+                earnings = connection.scalar(text("SELECT count(*) FROM earnings"))
+                alerts = connection.scalar(text("SELECT count(*) FROM alerts"))
+                broken = connection.execute(text("PRAGMA foreign_key_check")).all()
+            return earnings, alerts, broken
+
+        before = counts()
+        assert before[0] > 0 and before[1] > 0 and before[2] == []
+        db.session.remove()
+        flask_migrate.downgrade(revision="0026")
+        assert counts() == before
+        flask_migrate.upgrade()
+        assert counts() == before
+        db.engine.dispose()

@@ -150,8 +150,14 @@ class Booking(Model):
 
     shift = relationship("Shift")
     worker = relationship("Worker")
-    # The earning an approved booking produced (the earnings domain writes it).
-    earning = relationship("Earning", uselist=False, viewonly=True)
+    # The earning an approved booking produced (the earnings domain writes it); its
+    # adjustments, if any, are further earnings of the booking that name it in ``adjusts``.
+    earning = relationship(
+        "Earning",
+        primaryjoin="and_(Booking.id == foreign(Earning.booking_id), Earning.adjusts.is_(None))",
+        uselist=False,
+        viewonly=True,
+    )
 
     @property
     def earning_if_completed(self) -> Any:

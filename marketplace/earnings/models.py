@@ -17,12 +17,18 @@ from marketplace.database import Money, ScaledDecimal, UTCDateTime
 from marketplace.extensions import Model
 
 PLATFORM_SOURCE = "platform"  # earnings from bookings on this platform
+# The difference a dispute or a case found owed on a booking's earning: a new earning of the
+# same booking (its ``adjusts`` names the one corrected); the original is never changed.
+ADJUSTMENT_SOURCE = "adjustment"
+RESERVED_SOURCES = (PLATFORM_SOURCE, ADJUSTMENT_SOURCE)
 
 
 class Earning(Model):
-    """Income a worker earned: one per completed booking, or one imported record per month.
+    """Income a worker earned: one per completed booking (and its adjustments), or one imported
+    record per month.
 
-    Imported income is keyed by (source, worker, month): re-sending a record replaces it.
+    Imported income is keyed by (source, worker, month): re-sending a record replaces it. A
+    booking has one earning of its own (``adjusts`` empty) and any number of adjustments.
     """
 
     __tablename__ = "earnings"
@@ -38,13 +44,20 @@ class Earning(Model):
             sqlite_where=text("booking_id IS NULL"),
             postgresql_where=text("booking_id IS NULL"),
         ),
+        Index(
+            "uq_earnings_booking_own",
+            "booking_id",
+            unique=True,
+            sqlite_where=text("adjusts IS NULL"),
+            postgresql_where=text("adjusts IS NULL"),
+        ),
         CheckConstraint("amount >= 0", name="amount_not_negative"),
         CheckConstraint("hours >= 0", name="hours_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"))
-    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("bookings.id"))
     employer_id: Mapped[int | None] = mapped_column(ForeignKey("employers.id"))
     source: Mapped[str] = mapped_column(String(64))
     month: Mapped[str] = mapped_column(String(7))
@@ -53,6 +66,7 @@ class Earning(Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    adjusts: Mapped[int | None] = mapped_column(ForeignKey("earnings.id"), index=True)
 
 
 class Contribution(Model):
@@ -92,11 +106,20 @@ class TrainingRecord(Model):
 
 
 class Alert(Model):
-    """Something officials and the parties must look at, e.g. wages unpaid (西宁 article 16)."""
+    """Something officials and the parties must look at: wages unpaid (西宁 第十六条) or hours
+    never approved. Each is a case of the officials (``disputes.cases``)."""
 
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("type", "earning_id"),
+        # Hours never approved: one alert per booking (it has no earning yet).
+        Index(
+            "uq_alerts_timesheet_booking",
+            "booking_id",
+            unique=True,
+            sqlite_where=text("type = 'unapproved_timesheet'"),
+            postgresql_where=text("type = 'unapproved_timesheet'"),
+        ),
         Index("ix_alerts_city_created", "city", "created_at"),
     )
 

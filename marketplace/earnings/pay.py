@@ -1,34 +1,33 @@
-"""Pay: approving a booking's worked hours into an earning, marking it paid, wage arrears.
+"""Pay: approving a booking's worked hours into an earning, marking it paid.
 
 In the earnings package, after the bookings it reads and moves on: a booking's earning is the
-earnings' business (``services.record_booking_earning``).
+earnings' business (``services.record_booking_earning``). Approving resolves an alert of the
+hours never approved, paying one of the wages unpaid (``ALERTS_RESOLVED``: their cases settle).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from sqlalchemy import select
 
-from marketplace import clock
+from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.bookings import access, tell
 from marketplace.bookings.models import Booking
 from marketplace.bookings.services import record_transition, require_state
+from marketplace.brokers.delegations import Acting
 from marketplace.cities import catalogue
 from marketplace.earnings import services
 from marketplace.earnings.models import Alert, Earning
 from marketplace.errors import Conflict, Invalid, field_error
 from marketplace.extensions import db
 from marketplace.i18n import N_
-from marketplace.jobs.models import Job, Shift
-from marketplace.notifications.services import notify
-from marketplace.workers.models import Worker
 
 QUARTER_HOUR = Decimal("0.25")
-ARREARS_AFTER = timedelta(days=15)  # 西宁 第十六条; 劳动合同法 第七十二条 (非全日制 ≤ 15 日结算)
 
 
 def _rounded_to_quarter(hours: Decimal) -> Decimal:
@@ -64,12 +63,34 @@ def approve(user: User, booking_id: int, hours: Decimal | None) -> Booking:
     if hours <= 0:
         message = N_("approved hours must be more than zero")
         raise Invalid(message, field_error("json", "hours", message))
+    complete(booking, hours, user, acting, acting.audit_data)
+    return booking
+
+
+def complete(
+    booking: Booking,
+    hours: Decimal,
+    user: User,
+    acting: Acting | None,
+    audit_data: dict[str, Any],
+    amount: Decimal | None = None,
+) -> Earning:
+    """Complete a checked-out booking with ``hours`` (paid hours × wage, or the ``amount`` an
+    official decided): its earning is recorded, the worker told, an alert of its hours never
+    approved resolved."""
     job = booking.shift.job
     booking.status = "completed"
     booking.approved_hours = hours
-    record_transition(booking, "completed", user, acting, city=job.city, hours=str(hours))
+    extra = {} if acting is not None else audit_data
+    record_transition(booking, "completed", user, acting, city=job.city, hours=str(hours), **extra)
     earning = services.record_booking_earning(
-        booking, hours, job.hourly_wage, city=job.city, actor=user, audit_data=acting.audit_data
+        booking,
+        hours,
+        job.hourly_wage,
+        city=job.city,
+        actor=user,
+        audit_data=audit_data,
+        amount=amount,
     )
     tell.worker(
         booking,
@@ -77,16 +98,41 @@ def approve(user: User, booking_id: int, hours: Decimal | None) -> Booking:
         f"{tell.shift_text(booking)} 的工时已核定：{hours} 小时，应得 {earning.amount} 元",
         {"earning_id": earning.id},
     )
-    return booking
+    _resolve_alerts(
+        (Alert.booking_id == booking.id, Alert.type == "unapproved_timesheet"),
+        f"工时已核定：{hours} 小时，应得 {earning.amount} 元",
+    )
+    return earning
+
+
+def _resolve_alerts(where: tuple[Any, ...], reason: str) -> None:
+    alerts = list(db.session.scalars(select(Alert).where(*where, Alert.resolved_at.is_(None))))
+    if not alerts:
+        return
+    now = clock.now()
+    for alert in alerts:
+        alert.resolved_at = now
+    db.session.flush()
+    events.emit(events.ALERTS_RESOLVED, alerts=alerts, reason=reason)
 
 
 def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
-    """The employer's side records that the booking's earning was paid; resolves arrears."""
+    """The employer's side records that the booking's earning, and any adjustment of it not paid
+    yet, were paid; resolves their wage-arrears alerts. Answers the first earning it marked."""
     booking, acting = access.as_employer_side(user, booking_id)
     require_state(booking, "completed", N_("mark as paid"))
     earning = booking.earning
     assert earning is not None  # every completed booking has one
-    if earning.paid_at is not None:
+    unpaid = list(
+        db.session.scalars(
+            select(Earning)
+            .where(Earning.booking_id == booking.id, Earning.paid_at.is_(None))
+            .order_by(Earning.id)
+            .with_for_update()
+        )
+    )
+    if not unpaid:
+        assert earning.paid_at is not None
         paid = catalogue.wall_clock(earning.paid_at, booking.shift.job.city)
         raise Conflict("this earning was already marked paid at %(at)s", at=paid)
     now = clock.now()
@@ -98,78 +144,27 @@ def mark_paid(user: User, booking_id: int, paid_at: datetime | None) -> Earning:
             "paid_at is before the work ended",
             field_error("json", "paid_at", "before %(day)s", day=booking.ends_at),
         )
-    earning.paid_at = paid_at
-    for alert in db.session.scalars(
-        select(Alert).where(Alert.earning_id == earning.id, Alert.resolved_at.is_(None))
-    ):
-        alert.resolved_at = now
+    for each in unpaid:
+        each.paid_at = paid_at
     db.session.flush()
-    audit.record(
-        "earning.paid",
-        "earning",
-        earning.id,
-        {"booking_id": booking.id, "paid_at": paid_at.isoformat(), **acting.audit_data},
-        actor_id=user.id,
-        city=booking.shift.job.city,
+    for each in unpaid:
+        audit.record(
+            "earning.paid",
+            "earning",
+            each.id,
+            {"booking_id": booking.id, "paid_at": paid_at.isoformat(), **acting.audit_data},
+            actor_id=user.id,
+            city=booking.shift.job.city,
+        )
+    total = sum((each.amount for each in unpaid), Decimal("0.00"))
+    _resolve_alerts(
+        (Alert.earning_id.in_([each.id for each in unpaid]), Alert.type == "wage_arrears"),
+        f"用工方已登记支付 {total} 元",
     )
     tell.worker(
         booking,
-        "earning_paid",
-        f"{tell.shift_text(booking)} 班次的工资 {earning.amount} 元已由用工单位登记支付",
-        {"earning_id": earning.id},
+        "earning_paid" if earning in unpaid else "adjustment_paid",
+        f"{tell.shift_text(booking)} 班次的工资 {total} 元已由用工单位登记支付",
+        {"earning_id": unpaid[0].id},
     )
-    return earning
-
-
-def raise_wage_arrears() -> int:
-    """Scheduled: part-time earnings unpaid 15 days after approval raise a wage_arrears alert."""
-    now = clock.now()
-    overdue = db.session.execute(
-        select(
-            Earning.id,
-            Earning.booking_id,
-            Earning.worker_id,
-            Earning.employer_id,
-            Job.city,
-            Worker.user_id,
-        )
-        .join(Booking, Booking.id == Earning.booking_id)
-        .join(Shift, Shift.id == Booking.shift_id)
-        .join(Job, Job.id == Shift.job_id)
-        .join(Worker, Worker.id == Earning.worker_id)
-        .where(
-            Earning.paid_at.is_(None),
-            Earning.recorded_at < now - ARREARS_AFTER,
-            Job.employment_type == "part_time",
-            ~select(Alert.id)
-            .where(Alert.type == "wage_arrears", Alert.earning_id == Earning.id)
-            .exists(),
-        )
-    ).all()
-    for row in overdue:
-        alert = Alert(
-            type="wage_arrears",
-            booking_id=row.booking_id,
-            earning_id=row.id,
-            worker_id=row.worker_id,
-            employer_id=row.employer_id,
-            city=row.city,
-            created_at=now,
-        )
-        db.session.add(alert)
-        db.session.flush()
-        audit.record(
-            "alert.raised",
-            "alert",
-            alert.id,
-            {"type": "wage_arrears", "earning_id": row.id, "booking_id": row.booking_id},
-            city=row.city,
-        )
-        notify(
-            row.user_id,
-            "wage_arrears",
-            f"earning:{row.id}",
-            "您有一笔工资超过15天未支付，已通知用工方和人社部门",
-            {"earning_id": row.id},
-        )
-    return len(overdue)
+    return unpaid[0]

@@ -315,14 +315,15 @@ class Paid(MethodView):
     @blp.response(200, EarningSchema)
     @blp.errors(404, 409)
     def post(self, body: dict[str, Any], booking_id: int):
-        """Mark the booking's earning paid (resolves a wage-arrears alert).
+        """Mark the booking's earning paid, with any adjustment of it not paid yet.
 
         The shift's employer, or a broker it delegated to (403 for every other role). Records
-        when the wage was paid (``paid_at``, now by default); open wage-arrears alerts of the
-        earning are resolved, and the worker is told. The payment is an audit event. 404: no
-        such booking, or one on another employer's shift. 409: the booking is not
-        ``completed``, or its earning was already marked paid. 422: ``paid_at`` in the future
-        or before the work ended.
+        when the wage was paid (``paid_at``, now by default) on the booking's earning and on
+        every unpaid adjustment of it (answering the first one marked); their open wage-arrears
+        alerts are resolved and the cases of those alerts settled, and the worker is told. Each
+        payment is an audit event. 404: no such booking, or one on another employer's shift.
+        409: the booking is not ``completed``, or everything it earned was already marked paid.
+        422: ``paid_at`` in the future or before the work ended.
         """
         return pay.mark_paid(current_user(), booking_id, body["paid_at"])
 
@@ -341,8 +342,11 @@ class Alerts(MethodView):
 
         Any signed-in user, each seeing their own: a worker their alerts, an employer its
         company's, a broker those of the employers it acts for, an official their city's, an
-        admin all. A ``wage_arrears`` alert is raised by the scheduled job when a part-time
-        earning is still unpaid 15 days after approval, and resolved when it is marked paid;
+        admin all. The scheduled job raises a ``wage_arrears`` alert when a part-time earning
+        is unpaid 15 days after the shift ended (another type: once the month after the
+        shift's month has ended), resolved when it is marked paid; and an
+        ``unapproved_timesheet`` alert when a checked-out booking is not approved 7 days after
+        the shift ended, resolved by the approval. Each alert is also a case (``/cases``).
         ``resolved`` keeps resolved or open ones. Newest first, paged with ``page`` and
         ``per_page``. 422: an invalid ``resolved``.
         """

@@ -22,7 +22,7 @@ from marketplace.common.ids import resident_id_check_character
 from marketplace.common.inputs import Text
 from marketplace.common.months import Month
 from marketplace.common.schemas import Instant, Money, MonthText
-from marketplace.earnings.models import PLATFORM_SOURCE
+from marketplace.earnings.models import RESERVED_SOURCES
 from marketplace.i18n import N_
 
 MAX_RECORDS = 10_000  # one import request; larger migrations are sent in several
@@ -134,7 +134,7 @@ def _records(schema: type[ma.Schema]) -> Records:
     )
 
 
-RESERVED_SOURCE = N_("is reserved for earnings from bookings")
+RESERVED_SOURCE = N_("is reserved for earnings from bookings and their adjustments")
 
 
 def _source() -> Text:
@@ -142,7 +142,7 @@ def _source() -> Text:
         required=True,
         validate=[
             validate.Length(min=1, max=64),
-            validate.NoneOf([PLATFORM_SOURCE], error=RESERVED_SOURCE),
+            validate.NoneOf(RESERVED_SOURCES, error=RESERVED_SOURCE),
         ],
         metadata={"description": "the migration or partner channel the income comes from"},
     )
@@ -287,10 +287,14 @@ class EarningsQuerySchema(ma.Schema):
 
 
 class EarningSchema(ma.Schema):
-    """A worker's earning: from a booking (``source`` "platform") or imported."""
+    """A worker's earning: from a booking (``source`` "platform"), an adjustment of one
+    (``source`` "adjustment", ``adjusts`` naming it), or imported."""
 
     id = fields.Integer()
     booking_id = fields.Integer(allow_none=True)
+    adjusts = fields.Integer(
+        allow_none=True, metadata={"description": "the earning an adjustment corrects"}
+    )
     month = fields.String()
     hours = fields.Decimal(as_string=True, places=2)
     amount = Money()
@@ -299,10 +303,11 @@ class EarningSchema(ma.Schema):
 
 
 class AlertSchema(ma.Schema):
-    """An alert (wage arrears)."""
+    """An alert: wages unpaid (``wage_arrears``) or hours never approved
+    (``unapproved_timesheet``)."""
 
     id = fields.Integer()
-    type = fields.String(metadata={"enum": ["wage_arrears"]})
+    type = fields.String(metadata={"enum": ["wage_arrears", "unapproved_timesheet"]})
     booking_id = fields.Integer(allow_none=True)
     earning_id = fields.Integer(allow_none=True)
     worker_id = fields.Integer()

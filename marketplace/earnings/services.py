@@ -15,7 +15,12 @@ from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.bookings.models import Booking
 from marketplace.common.months import Month, months_between
-from marketplace.earnings.models import PLATFORM_SOURCE, Contribution, Earning
+from marketplace.earnings.models import (
+    ADJUSTMENT_SOURCE,
+    PLATFORM_SOURCE,
+    Contribution,
+    Earning,
+)
 from marketplace.extensions import db
 from marketplace.workers.services import my_profile
 
@@ -30,8 +35,10 @@ def record_booking_earning(
     city: str,
     actor: User,
     audit_data: dict[str, Any],
+    amount: Decimal | None = None,
 ) -> Earning:
-    """Record the earning of an approved booking: ``hours`` × ``hourly_wage``, exact.
+    """Record the earning of an approved booking: ``hours`` × ``hourly_wage``, exact (or the
+    ``amount`` an official decided).
 
     Platform income counts in the month the shift started (city time). Audited as
     ``earning.recorded`` (with ``audit_data``: who acted for which employer) in the same
@@ -44,7 +51,7 @@ def record_booking_earning(
         source=PLATFORM_SOURCE,
         month=str(Month.of(clock.local_date(booking.starts_at))),
         hours=hours,
-        amount=(hours * hourly_wage).quantize(CENT, rounding=ROUND_HALF_UP),
+        amount=amount if amount is not None else pay_for(hours, hourly_wage),
         recorded_at=clock.now(),
         recorded_by=actor.id,
     )
@@ -67,6 +74,61 @@ def record_booking_earning(
     )
     events.emit(events.EARNING_RECORDED, earning=earning)
     return earning
+
+
+def pay_for(hours: Decimal, hourly_wage: Decimal) -> Decimal:
+    """What ``hours`` at ``hourly_wage`` come to, to the cent (half up)."""
+    return (hours * hourly_wage).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def record_adjustment(
+    original: Earning,
+    hours: Decimal,
+    amount: Decimal,
+    *,
+    city: str,
+    actor: User,
+    audit_data: dict[str, Any],
+) -> Earning:
+    """Record what was found owed on top of ``original``: a new earning of the same booking,
+    worker, employer and month, naming ``original`` in ``adjusts``; ``original`` never changes.
+
+    Income like any other: audited as ``earning.adjusted`` and announced (``EARNING_RECORDED``:
+    the worker is evaluated again at once).
+    """
+    assert amount > 0 and hours >= 0
+    adjustment = Earning(
+        worker_id=original.worker_id,
+        booking_id=original.booking_id,
+        employer_id=original.employer_id,
+        source=ADJUSTMENT_SOURCE,
+        adjusts=original.id,
+        month=original.month,
+        hours=hours,
+        amount=amount,
+        recorded_at=clock.now(),
+        recorded_by=actor.id,
+    )
+    db.session.add(adjustment)
+    db.session.flush()
+    audit.record(
+        "earning.adjusted",
+        "earning",
+        adjustment.id,
+        {
+            "adjusts": original.id,
+            "booking_id": original.booking_id,
+            "worker_id": original.worker_id,
+            "month": original.month,
+            "hours": str(hours),
+            "amount": str(amount),
+            **audit_data,
+        },
+        actor_id=actor.id,
+        city=city,
+    )
+    events.emit(events.EARNING_RECORDED, earning=adjustment)
+    return adjustment
 
 
 def my_earnings(
@@ -114,7 +176,7 @@ def month_records(worker_id: int, first: Month, last: Month) -> list[MonthRecord
                 func.sum(Earning.hours).label("hours"),
                 func.sum(Earning.amount).label("income"),
                 func.sum(
-                    case((Earning.source != PLATFORM_SOURCE, Earning.amount), else_=0),
+                    case((Earning.booking_id.is_(None), Earning.amount), else_=0),
                     type_=Earning.amount.type,
                 ).label("imported"),
             )

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
 
+from marketplace import clock
 from marketplace.bookings.models import Booking
+from marketplace.common.months import Month
 from marketplace.earnings.models import Alert, Earning
 from marketplace.jobs.models import Shift
 from marketplace.notifications.models import Notification
 from marketplace.scheduler import run_job
 from tests.bookings.conftest import FAR, NEAR, SITE, Story, at
 from tests.conftest import shift_times
+
+CHINA = ZoneInfo("Asia/Shanghai")
 
 # --- check-in -------------------------------------------------------------------------------
 
@@ -219,15 +224,17 @@ def test_paid_at_before_the_work_ended_or_in_the_future_is_422(story, database, 
     assert database.scalar(select(Earning.paid_at)) is None
 
 
-def test_wage_arrears_after_15_unpaid_days_then_resolved_by_payment(
+def test_wage_arrears_15_days_after_the_part_time_work_ended_then_resolved_by_payment(
     story, database, headers_of, client
 ):
+    """v1.1: the clock runs from the end of the work, not from the approval."""
     work(story)
-    story.as_employer("approve")
-    approved_at = database.scalar(select(Earning.recorded_at))
-    with at(approved_at + timedelta(days=15) - timedelta(minutes=1)):
+    with at(story.shift.ends_at + timedelta(days=10)):
+        story.as_employer("approve")
+    ended = story.shift.ends_at
+    with at(ended + timedelta(days=15) - timedelta(minutes=1)):
         assert run_job("wage_arrears").result == 0
-    with at(approved_at + timedelta(days=15, minutes=1)):
+    with at(ended + timedelta(days=15, minutes=1)):
         assert run_job("wage_arrears").result == 1
         assert run_job("wage_arrears").result == 0
         alerts = client.get("/api/v1/alerts", headers=headers_of(story.worker)).get_json()
@@ -237,17 +244,22 @@ def test_wage_arrears_after_15_unpaid_days_then_resolved_by_payment(
     assert database.scalar(select(Notification.kind).where(Notification.kind == "wage_arrears"))
 
 
-def test_full_time_earnings_raise_no_wage_arrears_alert(
+def test_full_time_wages_are_in_arrears_once_the_following_month_has_ended(
     client, headers_of, database, make_worker, make_job
 ):
+    """v1.1: other types than part-time are paid at least monthly (劳动法 第五十条)."""
     job = make_job(
         employment_type="full_time", shifts=[{**shift_times(days_ahead=2), "headcount": 1}]
     )
     story = Story(client, headers_of, database, make_worker(), job.shifts[0])
     work(story)
     story.as_employer("approve")
-    with at(story.shift.ends_at + timedelta(days=30)):
+    following = Month.of(clock.local_date(story.shift.starts_at)) + 1
+    last_day = datetime.combine(following.last_day, time(23, 59), tzinfo=CHINA)
+    with at(last_day):
         assert run_job("wage_arrears").result == 0
+    with at(last_day + timedelta(minutes=2)):
+        assert run_job("wage_arrears").result == 1
 
 
 def test_alerts_are_visible_to_the_worker_the_employer_and_officials_of_the_city(
@@ -255,7 +267,7 @@ def test_alerts_are_visible_to_the_worker_the_employer_and_officials_of_the_city
 ):
     work(story)
     story.as_employer("approve")
-    with at(database.scalar(select(Earning.recorded_at)) + timedelta(days=16)):
+    with at(story.shift.ends_at + timedelta(days=16)):
         run_job("wage_arrears")
         for viewer, count in (
             (headers_of(story.worker), 1),
@@ -372,6 +384,7 @@ def test_the_scheduler_knows_every_job_of_the_api():
         "attendance",
         "offers",
         "wage_arrears",
+        "disputes",
         "reminders",
         "subsidy_evaluation",
         "purge",

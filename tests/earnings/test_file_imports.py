@@ -463,7 +463,7 @@ def test_the_income_s_source_is_a_form_field_checked_as_in_json(
     }
     reserved = client.post(EARNINGS, data=upload(content, source="platform"), headers=headers)
     assert reserved.get_json()["errors"] == {
-        "form": {"source": ["is reserved for earnings from bookings"]}
+        "form": {"source": ["is reserved for earnings from bookings and their adjustments"]}
     }
 
 

@@ -27,6 +27,7 @@ def test_a_worker_sees_booking_and_imported_earnings_of_a_month(
         {
             "id": booked.id,
             "booking_id": booked.booking_id,
+            "adjusts": None,
             "month": "2026-03",
             "hours": "8.00",
             "amount": "240.00",
@@ -36,6 +37,7 @@ def test_a_worker_sees_booking_and_imported_earnings_of_a_month(
         {
             "id": rows[1]["id"],
             "booking_id": None,
+            "adjusts": None,
             "month": "2026-03",
             "hours": "40.00",
             "amount": "1000.00",
