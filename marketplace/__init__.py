@@ -75,6 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.cities.routes import blp as cities_blp
     from marketplace.common import guards, uploads
     from marketplace.desk import (  # noqa: F401 — pages
+        case_routes,
         import_routes,
         login_routes,
         review_routes,

@@ -9,7 +9,6 @@ an alert settles by itself when the alert is resolved by what it asked for (paid
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +20,6 @@ from marketplace.auth.models import User
 from marketplace.bookings import access, tell
 from marketplace.bookings.models import STATE_WORDS, Booking
 from marketplace.common.guards import official_of_city
-from marketplace.common.schemas import instant_text
 from marketplace.disputes import parties
 from marketplace.disputes.models import Case, CaseNote, Dispute
 from marketplace.disputes.words import WORDS, StateConflict
@@ -276,42 +274,14 @@ def detail(user: User, case_id: int) -> dict[str, Any]:
     case = get(user, case_id)
     booking = db.session.get(Booking, case.booking_id)
     assert booking is not None
-    attendance = {
-        name: getattr(booking, name)
-        for name in (
-            "starts_at",
-            "ends_at",
-            "checked_in_at",
-            "checked_out_at",
-            "check_in_distance_m",
-            "check_out_distance_m",
-            "approved_hours",
-        )
-    }
-    earned = db.session.scalars(
-        select(Earning).where(Earning.booking_id == booking.id).order_by(Earning.id)
-    )
     return {
         **{column.name: getattr(case, column.name) for column in Case.__table__.columns},
         "dispute": db.session.get(Dispute, case.dispute_id) if case.dispute_id else None,
-        "attendance": {
-            name: instant_text(value) if isinstance(value, datetime) else _plain(value)
-            for name, value in attendance.items()
-        },
-        "earnings": [
-            {
-                "id": each.id,
-                "source": each.source,
-                "adjusts": each.adjusts,
-                "hours": str(each.hours),
-                "amount": str(each.amount),
-                "paid_at": instant_text(each.paid_at),
-            }
-            for each in earned
-        ],
+        "attendance": booking,
+        "earnings": list(
+            db.session.scalars(
+                select(Earning).where(Earning.booking_id == booking.id).order_by(Earning.id)
+            )
+        ),
         "notes": notes_of(case),
     }
-
-
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value

@@ -11,6 +11,7 @@ from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Hours, Id, Instant, Money
 from marketplace.disputes.models import CASE_KINDS, DISPUTE_KINDS, DISPUTE_STATES, OUTCOMES
+from marketplace.earnings.schemas import EarningSchema
 
 
 class DisputeInSchema(ma.Schema):
@@ -124,17 +125,28 @@ class CaseSchema(ma.Schema):
     adjustment_id = fields.Integer(allow_none=True)
 
 
+class AttendanceSchema(ma.Schema):
+    """The booking's shift and attendance, as a case is decided on it."""
+
+    starts_at = Instant()
+    ends_at = Instant()
+    checked_in_at = Instant(allow_none=True)
+    checked_out_at = Instant(allow_none=True)
+    check_in_distance_m = fields.Integer(allow_none=True)
+    check_out_distance_m = fields.Integer(allow_none=True)
+    approved_hours = Hours(allow_none=True)
+
+
 class CaseDetailSchema(CaseSchema):
     """A case with its dispute, the booking's attendance, its earnings and the notes."""
 
     dispute = fields.Nested(DisputeSchema, allow_none=True)
-    attendance = fields.Dict(
-        metadata={
-            "description": "checked_in_at, checked_out_at, check_in_distance_m, "
-            "check_out_distance_m, starts_at, ends_at, approved_hours"
-        }
+    attendance = fields.Nested(AttendanceSchema)
+    earnings = fields.Nested(
+        EarningSchema,
+        many=True,
+        metadata={"description": "the booking's earning and its adjustments"},
     )
-    earnings = fields.List(fields.Dict(), metadata={"description": "id, source, hours, amount"})
     notes = fields.Nested(CaseNoteSchema, many=True)
 
 

@@ -9,7 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from marketplace.subsidies.evaluation import evaluator
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, shift_times
+from tests.disputes.conftest import Approved
 from tests.subsidies import conftest as subsidy_fixtures
 from tests.subsidies.conftest import due_in_both_cities, flags_of
 
@@ -68,3 +69,17 @@ def flagged(person, database):
     evaluator.evaluate("xining", date(2026, 7, 1))
     database.commit()
     return flags_of(database, wuxi.id)[0], flags_of(database, xining.id)[0]
+
+
+@pytest.fixture
+def case_id(client, headers_of, database, make_worker, make_job):
+    """A dispute of hours (6 approved of 8 worked) the employer refused: an open case."""
+    job = make_job(
+        title="仓库分拣",
+        hourly_wage="30.00",
+        shifts=[{**shift_times(days_ahead=2, start_hour=9, hours=8), "headcount": 1}],
+    )
+    story = Approved(client, headers_of, database, make_worker(), job.shifts[0]).approve()
+    found = story.escalated_case()
+    database.commit()
+    return found

@@ -53,7 +53,7 @@ def english_on(page: str) -> set[str]:
 
 
 def test_every_desk_page_reads_in_chinese(
-    client, wuxi_official, flagged, person, database, make_job
+    client, wuxi_official, flagged, person, database, make_job, case_id
 ):
     service_flag, _ = flagged
     make_job(description="入职先交押金")  # a post held for review, on the reviews page
@@ -71,6 +71,9 @@ def test_every_desk_page_reads_in_chinese(
         "/desk/stats",
         "/desk/ledger",
         "/desk/reviews",
+        "/desk/cases",
+        "/desk/cases?status=resolved",
+        f"/desk/cases/{case_id}",
     ]
     found = {}
     for url in pages:
