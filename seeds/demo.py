@@ -26,7 +26,8 @@ from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id
 from marketplace.common.months import Month
 from marketplace.disputes import arrears
-from marketplace.earnings import imports
+from marketplace.disputes import services as disputes
+from marketplace.earnings import imports, pay
 from marketplace.earnings.models import PLATFORM_SOURCE, Earning
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema
@@ -290,6 +291,20 @@ JOBS: list[tuple[Any, ...]] = [
         False,
         [(3, 9, 6, 4)],
     ),
+    (  # asks workers for a deposit: held for the officials' review, never shown to workers
+        1,
+        False,
+        "wuxi",
+        "滨湖区",
+        (31.5520, 120.2680),
+        "酒店客房服务员（入职需交押金200元）",
+        "住宿餐饮",
+        "part_time",
+        "26.00",
+        [],
+        False,
+        [(4, 9, 6, 2)],
+    ),
 ]
 
 BROKER = {"phone": "13700000001", "name": "周建华", "city": "wuxi", "licence": "锡人社经纪-0001"}
@@ -550,7 +565,70 @@ def _history(worker_users: list[User], employer_users: list[User]) -> int:
             reputation.refresh_reliability(worker.id)
             made += 1
     arrears.raise_pay_alerts()  # 婚宴服务员 ended 20 days ago and is still unpaid: a case
-    return made
+    return made + _disputed(worker_users[0], employer_users[0], clean_co)
+
+
+def _disputed(worker_user: User, employer_user: User, employer: Any) -> int:
+    """仓库夜间理货 three days ago: 6 of 8 hours approved, the worker disputes, the employer
+    refuses — a case for the officials of 无锡, through the API's services."""
+    worker = workers.my_profile(worker_user)
+    start = _at(ZONE, -3, 20)
+    job = Job(
+        employer_id=employer.id,
+        posted_by=employer_user.id,
+        title="仓库夜间理货",
+        description="仓库夜间理货",
+        category="批发零售",
+        employment_type="part_time",
+        hourly_wage=Decimal("25.00"),
+        requires_approval=False,
+        city="wuxi",
+        district="梁溪区",
+        address="梁溪区仓库夜间理货",
+        lat=employer.lat,
+        lon=employer.lon,
+        cell=geo.cell_of(employer.lat, employer.lon),
+        created_at=start - timedelta(days=2),
+    )
+    shift = Shift(
+        job=job, starts_at=start, ends_at=start + timedelta(hours=8), headcount=1, booked=1
+    )
+    db.session.add_all([job, shift])
+    db.session.flush()
+    booking = Booking(
+        shift_id=shift.id,
+        worker_id=worker.id,
+        employer_id=employer.id,
+        status="checked_out",
+        starts_at=shift.starts_at,
+        ends_at=shift.ends_at,
+        created_at=job.created_at,
+        updated_at=shift.ends_at,
+        confirmed_at=job.created_at,
+        checked_in_at=start,
+        checked_out_at=shift.ends_at,
+        check_in_lat=employer.lat,
+        check_in_lon=employer.lon,
+        check_in_distance_m=35.0,
+        check_out_lat=employer.lat,
+        check_out_lon=employer.lon,
+        check_out_distance_m=42.0,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    pay.approve(employer_user, booking.id, Decimal("6.00"))
+    dispute = disputes.open_dispute(
+        worker_user,
+        booking.id,
+        {
+            "kind": "hours",
+            "claimed_hours": Decimal("8.00"),
+            "claimed_amount": None,
+            "detail": "当晚理货到凌晨4点，实际工作8小时，只核定了6小时",
+        },
+    )
+    disputes.respond(employer_user, dispute.id, False, "排班表显示2点下班，只能按6小时结算")
+    return 1
 
 
 def _months(first: str, count: int) -> list[str]:
