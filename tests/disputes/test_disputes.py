@@ -146,8 +146,8 @@ def test_accepting_a_dispute_of_something_else_moves_no_money(approved, database
     assert len(_earnings(database, approved.booking_id)) == 1
 
 
-def test_an_adjustment_is_income_the_worker_reads_and_the_rules_count(
-    approved, database, client, headers_of
+def test_an_adjustment_is_income_the_worker_reads_the_rules_and_the_stats_count(
+    approved, database, client, headers_of, official
 ):
     dispute = approved.dispute().get_json()
     approved.respond(dispute["id"], accept=True)
@@ -158,6 +158,12 @@ def test_an_adjustment_is_income_the_worker_reads_and_the_rules_count(
     records = earnings.month_records(approved.worker.id, *(earnings.Month.parse(month),) * 2)
     assert records[0].income == Decimal("240.00") and records[0].imported == Decimal("0.00")
     assert records[0].hours == Decimal("8.00")
+    stats = client.get(
+        "/api/v1/stats/monthly", query_string={"city": "wuxi", "month": month}, headers=official
+    ).get_json()
+    assert (stats["hours"], stats["income_total"]) == ("8.00", "240.00")
+    category = stats["by_category"][approved.shift.job.category]
+    assert (category["hours"], category["income"]) == ("8.00", "240.00")
 
 
 def test_accepting_re_checks_what_is_recorded_and_refuses_when_it_changed(approved, database):
