@@ -64,6 +64,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
     # Rank candidates from an in-process index of each city's workers (off: in the database).
     "MATCHING_INDEX": True,
+    # The share of the matching score given to the employer's favourites (component
+    # ``favourite``, contract v1.1 "Repeat work"): like the policy's priority weight, the other
+    # components share what is left (marketplace/matching/scoring.py).
+    "FAVOURITE_WEIGHT": 0.10,
     # An argon2 profile of argon2.profiles; tests use CHEAPEST to stay fast.
     "PASSWORD_HASH_PROFILE": "RFC_9106_LOW_MEMORY",
     # --- The audit log that proves itself (marketplace/audit/keys.py, docs/security.md) ---
@@ -182,6 +186,17 @@ def _as_int(key: str, value: Any) -> int:
         raise ConfigError(f"{key} must be an integer, got {value!r}") from None
 
 
+def _as_share(key: str, value: Any) -> float:
+    """A weight from 0 up to 0.5: a favourite may lift a worker, never decide alone."""
+    try:
+        share = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{key} must be a number, got {value!r}") from None
+    if not 0 <= share <= 0.5:
+        raise ConfigError(f"{key} must be between 0 and 0.5, got {share}")
+    return share
+
+
 def _as_bool(key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -233,6 +248,7 @@ def build(
     for key in POSITIVE_SETTINGS:
         if settings[key] < 1:
             raise ConfigError(f"{key} must be at least 1, got {settings[key]}")
+    settings["FAVOURITE_WEIGHT"] = _as_share("FAVOURITE_WEIGHT", settings["FAVOURITE_WEIGHT"])
     if settings["TRUSTED_PROXIES"] < 0:
         raise ConfigError(f"TRUSTED_PROXIES must be 0 or more, got {settings['TRUSTED_PROXIES']}")
 

@@ -33,6 +33,7 @@ def test_the_environment_overrides_defaults_and_the_mapping_overrides_the_enviro
     assert settings["SECRET_KEY"] == "from-the-environment-0123456789"
     assert settings["ACCESS_TOKEN_TTL_SECONDS"] == 600
 
+    assert build(tmp_path, {"MARKETPLACE_FAVOURITE_WEIGHT": "0.2"}, None)["FAVOURITE_WEIGHT"] == 0.2
     overridden = build(tmp_path, environ, {"ACCESS_TOKEN_TTL_SECONDS": 60, "TESTING": True})
     assert overridden["ACCESS_TOKEN_TTL_SECONDS"] == 60
     assert overridden["TESTING"] is True
@@ -46,6 +47,8 @@ def test_the_environment_overrides_defaults_and_the_mapping_overrides_the_enviro
         ({"DATABASE_URL": "mysql://root@localhost/market"}, "unsupported database"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"MARKETPLACE_PASSWORD_HASH_PROFILE": "NO_SUCH_PROFILE"}, "PASSWORD_HASH_PROFILE"),
+        ({"MARKETPLACE_FAVOURITE_WEIGHT": "0.9"}, "FAVOURITE_WEIGHT"),
+        ({"MARKETPLACE_FAVOURITE_WEIGHT": "much"}, "FAVOURITE_WEIGHT"),
     ],
 )
 def test_bad_settings_stop_the_service_at_start(tmp_path: Path, environ, complaint):

@@ -202,3 +202,34 @@ class BookingAttempt(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Favourite(Model):
+    """A worker an employer wants again (its brokers keep the list too)."""
+
+    __tablename__ = "favourites"
+
+    employer_id: Mapped[int] = mapped_column(
+        ForeignKey("employers.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker_id: Mapped[int] = mapped_column(
+        ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Block(Model):
+    """A worker an employer will not take again: never booked on, offered or shown its shifts."""
+
+    __tablename__ = "blocks"
+
+    employer_id: Mapped[int] = mapped_column(
+        ForeignKey("employers.id", ondelete="CASCADE"), primary_key=True
+    )
+    worker_id: Mapped[int] = mapped_column(
+        ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -12,11 +12,21 @@ from flask.views import MethodView
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy import select
 
-from marketplace.bookings import access, attendance, lists, offers, reputation, services, throttle
+from marketplace.bookings import (
+    access,
+    attendance,
+    lists,
+    offers,
+    relations,
+    reputation,
+    services,
+    throttle,
+)
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
 from marketplace.bookings.schemas import (
     ATTENDANCE_EXAMPLE,
+    BLOCK_EXAMPLE,
     CANCEL_BOOKING_EXAMPLE,
     CHECK_IN_EXAMPLE,
     CHECK_OUT_EXAMPLE,
@@ -24,8 +34,12 @@ from marketplace.bookings.schemas import (
     RATING_EXAMPLE,
     REJECT_BOOKING_EXAMPLE,
     AttendanceInSchema,
+    BlockInSchema,
+    BlockSchema,
     BookingQuerySchema,
     BookingSchema,
+    EmployerNamedSchema,
+    FavouriteSchema,
     OptionalReasonSchema,
     OwnBookingsQuerySchema,
     PositionSchema,
@@ -34,7 +48,7 @@ from marketplace.bookings.schemas import (
     ReasonSchema,
 )
 from marketplace.brokers import delegations
-from marketplace.common.api import Blueprint, page_of
+from marketplace.common.api import Blueprint, count_rows, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
 from marketplace.database import writes_on_read
@@ -50,6 +64,7 @@ from marketplace.notifications.schemas import (
     ReadInSchema,
 )
 from marketplace.workers import services as workers
+from marketplace.workers.models import Worker
 from marketplace.workers.schemas import RevealQuerySchema, WorkerSchema
 
 blp = Blueprint("bookings", __name__, url_prefix="/api/v1", description="Bookings, attendance, pay")
@@ -526,3 +541,134 @@ class ReadNotification(MethodView):
         and answered. 404: no such notification, or another user's (not told apart).
         """
         return notifications.mark_read(current_user(), notification_id)
+
+
+def _relations_page(kind: str, filters: dict[str, Any], paging: PaginationParameters) -> list:
+    query = relations.listed(current_user(), kind, filters.get("employer_id"))
+    paging.item_count = count_rows(query)
+    rows = db.session.execute(query.offset(paging.first_item).limit(paging.page_size))
+    return [
+        {"worker_id": row.worker_id, "name": name, "created_at": row.created_at}
+        | ({"reason": row.reason} if kind == "block" else {})
+        for row, name in rows
+    ]
+
+
+@blp.route("/employers/me/favourites")
+class Favourites(MethodView):
+    """The employer's favourite workers."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(EmployerNamedSchema, location="query")
+    @blp.response(200, FavouriteSchema(many=True))
+    @blp.paginate()
+    @blp.errors(403, 409)
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List my favourite workers, newest first (a broker names ``employer_id``).
+
+        Employers, and brokers for an employer that delegated to them (403 otherwise). A
+        favourite ranks higher among the candidates of the employer's shifts (the score
+        component ``favourite``). Paged. 409: no employer profile yet. 422: a broker without
+        ``employer_id``.
+        """
+        return _relations_page("favourite", filters, pagination_parameters)
+
+
+@blp.route("/employers/me/favourites/<int:worker_id>")
+class OneFavourite(MethodView):
+    """One favourite worker."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(EmployerNamedSchema, location="query")
+    @blp.response(200, FavouriteSchema)
+    @blp.alt_response(201, schema=FavouriteSchema, description="added")
+    @blp.errors(403, 404, 409)
+    def put(self, filters: dict[str, Any], worker_id: int):
+        """Add a worker to my favourites.
+
+        Employers and their brokers (403 otherwise). Only a worker who applied for or accepted
+        one of the employer's shifts (404 for any other). 201 when added, 200 when it already
+        was. Audit ``favourite.put``.
+        """
+        row, created = relations.put(
+            current_user(), "favourite", filters.get("employer_id"), worker_id
+        )
+        return _one(row), 201 if created else 200
+
+    @auth_required("employer", "broker")
+    @blp.arguments(EmployerNamedSchema, location="query")
+    @blp.response(204)
+    @blp.errors(403, 404)
+    def delete(self, filters: dict[str, Any], worker_id: int):
+        """Take a worker off my favourites.
+
+        Employers and their brokers (403 otherwise). 404: the worker is not a favourite.
+        Audit ``favourite.removed``.
+        """
+        relations.remove(current_user(), "favourite", filters.get("employer_id"), worker_id)
+
+
+@blp.route("/employers/me/blocks")
+class Blocks(MethodView):
+    """The workers the employer will not take again."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(EmployerNamedSchema, location="query")
+    @blp.response(200, BlockSchema(many=True))
+    @blp.paginate()
+    @blp.errors(403, 409)
+    def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
+        """List the workers I blocked, newest first (a broker names ``employer_id``).
+
+        Employers and their brokers (403 otherwise). Paged. 409: no employer profile yet.
+        422: a broker without ``employer_id``.
+        """
+        return _relations_page("block", filters, pagination_parameters)
+
+
+@blp.route("/employers/me/blocks/<int:worker_id>")
+class OneBlock(MethodView):
+    """One blocked worker."""
+
+    @auth_required("employer", "broker")
+    @blp.arguments(BlockInSchema, example=BLOCK_EXAMPLE)
+    @blp.arguments(EmployerNamedSchema, location="query")
+    @blp.response(200, BlockSchema)
+    @blp.alt_response(201, schema=BlockSchema, description="blocked")
+    @blp.errors(403, 404, 409)
+    def put(self, body: dict[str, Any], filters: dict[str, Any], worker_id: int):
+        """Block a worker from my shifts, with a reason.
+
+        Employers and their brokers (403 otherwise). Only a worker who applied for or accepted
+        one of the employer's shifts (404 for any other). From then on the worker cannot book
+        or be offered the employer's shifts (409), is never among their candidates or in an
+        assignment, and does not see them recommended. Bookings already made stay (cancel them
+        as usual). 201 when blocked, 200 when it already was (the reason updated). Audit
+        ``block.put``; the worker is not told.
+        """
+        row, created = relations.put(
+            current_user(), "block", filters.get("employer_id"), worker_id, body["reason"]
+        )
+        return _one(row), 201 if created else 200
+
+    @auth_required("employer", "broker")
+    @blp.arguments(EmployerNamedSchema, location="query")
+    @blp.response(204)
+    @blp.errors(403, 404)
+    def delete(self, filters: dict[str, Any], worker_id: int):
+        """Lift a block.
+
+        Employers and their brokers (403 otherwise). 404: the worker is not blocked. Audit
+        ``block.removed``.
+        """
+        relations.remove(current_user(), "block", filters.get("employer_id"), worker_id)
+
+
+def _one(row: Any) -> dict[str, Any]:
+    name = db.session.scalar(select(Worker.name).where(Worker.id == row.worker_id))
+    return {
+        "worker_id": row.worker_id,
+        "name": name,
+        "created_at": row.created_at,
+        "reason": getattr(row, "reason", None),
+    }

@@ -7,7 +7,7 @@ from marshmallow import fields, validate
 
 from marketplace.bookings.models import CHECKOUT_SOURCES, STATUSES
 from marketplace.common.inputs import Text
-from marketplace.common.schemas import Hours, Instant, OwnListQuerySchema
+from marketplace.common.schemas import Hours, Id, Instant, OwnListQuerySchema
 
 
 class BookingSchema(ma.Schema):
@@ -147,3 +147,32 @@ ATTENDANCE_EXAMPLE = {
 RATING_EXAMPLE = {"stars": 5, "comment": "准时到岗，干活仔细"}
 APPROVE_EXAMPLE = {"hours": "3.75"}
 PAID_EXAMPLE = {"paid_at": "2026-12-03T18:00:00+08:00"}
+
+
+class EmployerNamedSchema(ma.Schema):
+    """Which employer's list (brokers name it; employers need not)."""
+
+    employer_id = Id(metadata={"description": "brokers: the employer they act for"})
+
+
+class BlockInSchema(ma.Schema):
+    """Why the employer will not take the worker again (kept for its own records)."""
+
+    reason = Text(multiline=True, required=True, validate=validate.Length(min=1, max=500))
+
+
+class FavouriteSchema(ma.Schema):
+    """A worker on the employer's favourites."""
+
+    worker_id = fields.Integer()
+    name = fields.String(metadata={"description": "the worker's name (known to the employer)"})
+    created_at = Instant()
+
+
+class BlockSchema(FavouriteSchema):
+    """A worker on the employer's blocks."""
+
+    reason = fields.String()
+
+
+BLOCK_EXAMPLE = {"reason": "上次班次中私自带走客户物品"}

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
-from marketplace.bookings import access, part_time, tell
+from marketplace.bookings import access, part_time, relations, tell
 from marketplace.bookings.models import (
     LIVE_STATUSES,
     OVERLAP_BLOCKING_STATUSES,
@@ -185,6 +185,8 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
         raise Conflict("this job post is held for review")
     if shift.starts_at <= clock.now():
         raise Conflict("this shift has already started")
+    if relations.is_blocked(shift.job.employer_id, worker.id):
+        raise Conflict("this employer does not take bookings from you")
     # The worker's live booking of this shift and those that overlap it, in one look-up.
     values = {
         "worker_id": worker.id,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from marketplace import clock
 from marketplace.auth.models import User
-from marketplace.bookings import part_time
+from marketplace.bookings import part_time, relations
 from marketplace.cities import catalogue
 from marketplace.errors import Invalid, field_error
 from marketplace.extensions import db
@@ -95,11 +95,13 @@ def assign(user: User, shift_ids: list[int], commit: bool, time_limit_s: float =
     workers_pool = pool.load([Worker.city.in_(cities)], min(as_of.values()))
     edge_shifts, edge_workers, edge_scores = [], [], []
     kept_of: dict[int, pool.Eligible] = {}
+    known: dict[int, tuple[pool.IntArray, pool.IntArray]] = {}
     exact = True
     for shift in shifts:
         if not free.get(shift.id):
             continue
-        eligible = workers_pool.eligible(shift, as_of[shift.job.city])
+        blocked, favourites = _relations(shift.job.employer_id, known)
+        eligible = workers_pool.eligible(shift, as_of[shift.job.city], blocked, favourites)
         keep = max(CANDIDATES_PER_PLACE * free[shift.id], MIN_CANDIDATES)
         best = np.arange(len(eligible.index))
         if len(best) > keep:
@@ -123,6 +125,16 @@ def assign(user: User, shift_ids: list[int], commit: bool, time_limit_s: float =
     offered, not_booked = _offer(user, plan) if commit else ({}, [])
     by_id = {shift.id: shift for shift in shifts}
     return Outcome(plan, exact, commit, not_booked, offered, kept_of, workers_pool, by_id)
+
+
+def _relations(
+    employer_id: int, known: dict[int, tuple[pool.IntArray, pool.IntArray]]
+) -> tuple[pool.IntArray, pool.IntArray]:
+    """The employer's blocked and favourite workers, looked up once per employer."""
+    if employer_id not in known:
+        blocked, favourites = relations.of_employer(employer_id)
+        known[employer_id] = (np.array(blocked, np.int64), np.array(favourites, np.int64))
+    return known[employer_id]
 
 
 def _epoch(instant: datetime) -> int:

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from sqlalchemy import ColumnElement, select
 
 from marketplace import clock
-from marketplace.bookings import part_time
+from marketplace.bookings import part_time, relations
 from marketplace.bookings.models import (
     HOURS_COUNTED_STATUSES,
     OVERLAP_BLOCKING_STATUSES,
@@ -146,10 +146,17 @@ class Pool:
             if b.part_time and b.status in HOURS_COUNTED_STATUSES:
                 self.part_time[b.employer_id].append(b)
 
-    def eligible(self, shift: Shift, as_of: date, excluded: IntArray | None = None) -> Eligible:
+    def eligible(
+        self,
+        shift: Shift,
+        as_of: date,
+        excluded: IntArray | None = None,
+        favourites: IntArray | None = None,
+    ) -> Eligible:
         """The workers who may take ``shift`` — every hard rule — and their scores.
 
-        ``excluded`` are worker ids ruled out by the caller (bookings it looked up itself).
+        ``excluded`` are worker ids ruled out by the caller (bookings it looked up itself);
+        ``favourites`` the employer's favourite workers (looked up when not given).
         """
         job = shift.job
         city = catalogue.find(job.city)
@@ -201,6 +208,9 @@ class Pool:
         components["priority"] = scoring.priority_vector(
             self.group_months.at(index), as_of, weights.graduate_window_months
         )
+        if favourites is None:
+            favourites = np.array(relations.of_employer(job.employer_id)[1], dtype=np.int64)
+        components["favourite"] = np.isin(self.ids[index], favourites).astype(np.float64)
         score = scoring.total(components, weights)
         return Eligible(index, distance[index], components, score, weights)
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Select, bindparam, select
 
-from marketplace.bookings import part_time
+from marketplace.bookings import part_time, relations
 from marketplace.bookings.models import OVERLAP_BLOCKING_STATUSES, Booking
 from marketplace.common import geo
 from marketplace.database import execute_core, prebuilt
@@ -92,7 +92,10 @@ def _blocking_statement() -> Select[*tuple[Any, ...]]:
 
 
 def _blocked(shift: Shift) -> list[int]:
-    """Workers with a booking that overlaps the shift (pending, confirmed or under way)."""
+    """Workers with a booking that overlaps the shift (pending, confirmed or under way).
+
+    (Workers the employer blocked: ``relations.of_employer``.)
+    """
     values = {
         "earliest": shift.starts_at - timedelta(hours=MAX_SHIFT_HOURS),
         "starts_at": shift.starts_at,
@@ -111,10 +114,12 @@ def from_index(shift: Shift, as_of: date, limit: int) -> tuple[list[Ranked], int
     """The best ``limit`` workers for the shift from the index of its city, and how many
     workers can take it in all."""
     base, overlay = index.pools(shift.job.city)
-    excluded = np.array(_blocked(shift) + part_time.workers_over_limit(shift), dtype=np.int64)
+    blocked, favoured = relations.of_employer(shift.job.employer_id)
+    excluded = np.array(_blocked(shift) + part_time.workers_over_limit(shift) + blocked, np.int64)
     stale = np.concatenate([excluded, overlay.ids])
-    from_base = base.eligible(shift, as_of, stale)
-    from_overlay = overlay.eligible(shift, as_of, excluded)
+    favourites = np.array(favoured, np.int64)
+    from_base = base.eligible(shift, as_of, stale, favourites)
+    from_overlay = overlay.eligible(shift, as_of, excluded, favourites)
     found = top(from_base, base, shift, limit) + top(from_overlay, overlay, shift, limit)
     found.sort(key=lambda match: (-match.score, match.distance_km, match.worker_id))
     return found[:limit], len(from_base.index) + len(from_overlay.index)
@@ -123,15 +128,18 @@ def from_index(shift: Shift, as_of: date, limit: int) -> tuple[list[Ranked], int
 def from_database(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
     """The best ``limit`` workers for the shift, pre-filtered and ranked by the database."""
     conditions = shift_conditions(shift)
-    over = part_time.workers_over_limit(shift)
+    blocked, favoured = relations.of_employer(shift.job.employer_id)
+    over = part_time.workers_over_limit(shift) + blocked
     if over:
         conditions.append(Worker.id.not_in(over))
+    favourites = np.array(favoured, np.int64)
     fetch = 2 * limit + 10
     while True:
         # The database ranks with a margin; the exact checks may still drop a few.
         ids = topk.best_ids(shift, as_of, fetch, conditions)
         workers_pool = pool.load([Worker.id.in_(ids)], as_of)
-        ranked = top(workers_pool.eligible(shift, as_of), workers_pool, shift, limit)
+        eligible = workers_pool.eligible(shift, as_of, favourites=favourites)
+        ranked = top(eligible, workers_pool, shift, limit)
         if len(ranked) >= limit or len(ids) < fetch:
             return ranked
         fetch *= 4

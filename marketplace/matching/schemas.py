@@ -44,6 +44,9 @@ class ComponentsSchema(ma.Schema):
     reliability = fields.Float()
     rating = fields.Float()
     priority = fields.Float()
+    favourite = fields.Float(
+        metadata={"description": "1 when the shift's employer keeps the worker as a favourite"}
+    )
 
 
 class CandidateSchema(PersonSchema):

@@ -2,10 +2,12 @@
 
 ``distance`` (1 at the worker's door, 0 at the edge of their reach), ``skills`` (the share of
 the job's skill tags the worker has — its required skills, which every candidate has, and its
-category's), ``reliability``, ``rating`` (1–5 stars mapped to 0–1) and ``priority`` (POLICIES.md
-"Matching priority"). Unknown reliability and rating count as neutral, 0.5, so that newcomers
-are not buried. ``priority``'s weight comes from the city's policy; the other four share the rest
-in the proportions of the ``MATCHING_WEIGHTS`` setting.
+category's), ``reliability``, ``rating`` (1–5 stars mapped to 0–1), ``priority`` (POLICIES.md
+"Matching priority") and ``favourite`` (1 when the shift's employer keeps the worker among its
+favourites, else 0: contract v1.1 "Repeat work"). Unknown reliability and rating count as
+neutral, 0.5, so that newcomers are not buried. ``priority``'s weight comes from the city's
+policy, ``favourite``'s from the ``FAVOURITE_WEIGHT`` setting (0.10 by default); the other four
+share the rest in the proportions of the ``MATCHING_WEIGHTS`` setting.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from flask import current_app
 
 from marketplace.subsidies.rules import priority
 
-COMPONENTS = ("distance", "skills", "reliability", "rating", "priority")
+COMPONENTS = ("distance", "skills", "reliability", "rating", "priority", "favourite")
 NEUTRAL = 0.5
 DEFAULT_WEIGHTS = {"distance": 0.40, "skills": 0.15, "reliability": 0.25, "rating": 0.20}
+DEFAULT_FAVOURITE_WEIGHT = 0.10
 
 Vector = npt.NDArray[np.float64]
 
@@ -37,6 +40,7 @@ class Weights:
     reliability: float
     rating: float
     priority: float
+    favourite: float
     # Not a weight: how long a graduate has the priority, from the same policy (months).
     graduate_window_months: int
 
@@ -50,11 +54,13 @@ def weights_for(city: str, day: date) -> Weights:
     configured: Mapping[str, float] = current_app.config.get("MATCHING_WEIGHTS", DEFAULT_WEIGHTS)
     policy = priority.terms(city, day)
     share = float(policy.weight)
+    favourite = float(current_app.config.get("FAVOURITE_WEIGHT", DEFAULT_FAVOURITE_WEIGHT))
     total = sum(configured[name] for name in DEFAULT_WEIGHTS)
-    scale = (1 - share) / total
+    scale = (1 - share - favourite) / total
     return Weights(
         **{name: configured[name] * scale for name in DEFAULT_WEIGHTS},
         priority=share,
+        favourite=favourite,
         graduate_window_months=policy.graduate_window_months,
     )
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from flask import current_app
 from sqlalchemy import ColumnElement, exists, not_, or_, select
 
 from marketplace import clock
 from marketplace.auth.models import User
-from marketplace.bookings.models import LIVE_STATUSES, Booking
+from marketplace.bookings import relations
+from marketplace.bookings.models import LIVE_STATUSES, Block, Booking
 from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.extensions import db
@@ -60,6 +62,8 @@ def recommended_shifts(user: User) -> list[tuple[Shift, Ranked]]:
         Job.lon.between(west, east),
         # every required skill of the job is one of the worker's
         not_(exists().where(JobSkill.job_id == Job.id, JobSkill.skill.not_in(skills or [""]))),
+        # not a shift of an employer that blocked the worker
+        not_(exists().where(Block.employer_id == Job.employer_id, Block.worker_id == worker.id)),
         # not a shift the worker already holds (an offer on it included)
         not_(
             exists().where(
@@ -76,9 +80,12 @@ def recommended_shifts(user: User) -> list[tuple[Shift, Ranked]]:
     if not shifts:
         return []
     workers_pool = pool.load([Worker.id == worker.id], as_of)
+    favouring = relations.employers_favouring(worker.id)
+    me, nobody = np.array([worker.id], np.int64), np.array([], np.int64)
     found = []
     for shift in shifts:
-        eligible = workers_pool.eligible(shift, as_of)
+        favourites = me if shift.job.employer_id in favouring else nobody
+        eligible = workers_pool.eligible(shift, as_of, favourites=favourites)
         if len(eligible.index):
             found.append((shift, ranking.ranked(eligible, workers_pool, shift)[0]))
     found.sort(key=lambda pair: (-pair[1].score, pair[1].distance_km, pair[0].id))

@@ -95,6 +95,7 @@ def test_a_worker_who_meets_every_rule_is_a_candidate_with_components(ask, shift
         "reliability",
         "rating",
         "priority",
+        "favourite",
     }
     assert all(0 <= value <= 1 for value in candidate["components"].values())
     assert 0 <= candidate["score"] <= 1
@@ -505,7 +506,8 @@ def test_the_candidates_endpoint_issues_a_bounded_number_of_queries(
     again = queries_of_one_request(20)
     # Auth, the shift and its job, the side check, the bookings that rule workers out, the
     # workers (index overlay, or ranked ids and their pool), and who the page's workers are
-    # (rows, skills, bookings with the employer): never one query per candidate.
+    # (rows, skills, bookings with the employer), the employer's blocks and favourites: never
+    # one query per candidate.
     assert max(few, many, again) <= 14
 
 
@@ -531,6 +533,7 @@ def test_recommended_shifts_are_the_ones_the_worker_can_take_best_first(
         "reliability",
         "rating",
         "priority",
+        "favourite",
     }
 
 
