@@ -369,6 +369,7 @@ def _on_job_changed(job: Job, changes: dict[str, list[Any]]) -> None:
         "address": "地址",
         "required_skills": "所需技能",
         "hourly_wage": "时薪",
+        "injury_cover": "职业伤害保障",
     }
     told = "、".join(names[name] for name in changes if name in names)
     rows = db.session.execute(

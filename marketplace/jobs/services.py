@@ -19,7 +19,7 @@ from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Forbidden, Invalid, Message, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.i18n import N_
-from marketplace.jobs import review
+from marketplace.jobs import cover, review
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
 
@@ -110,6 +110,7 @@ def post_job(user: User, data: dict[str, Any]) -> Job:
     _check_shifts(data["shifts"])
     _check_minimum_wage(city, data)
     _check_in_city(city, data["location"])
+    cover.check_new(data["injury_cover"], city.code)
 
     location = data["location"]
     job = Job(
@@ -129,6 +130,7 @@ def post_job(user: User, data: dict[str, Any]) -> Job:
         lon=location["lon"],
         cell=geo.cell_of(location["lat"], location["lon"]),
         created_at=clock.now(),
+        **cover.columns(data["injury_cover"]),
         skill_rows=[JobSkill(skill=skill) for skill in sorted(set(data["required_skills"]))],
         shifts=[
             Shift(
