@@ -125,10 +125,16 @@ def test_seed_demo_gives_both_cities_profiles_and_open_work(cli, database):
     assert set(database.scalars(select(Worker.city))) == {"wuxi", "xining"}
     categories = set(database.scalars(select(Job.category)))
     assert {"保洁绿化", "外卖配送", "青海拉面", "青绣"} <= categories
+    # Contract v1.1: the dispatch job (西宁) is posted by its licensed broker, as 无锡's 绿化 is.
     assert (
         database.scalar(select(func.count()).select_from(Job).where(Job.broker_id.is_not(None)))
-        == 1
+        == 2
     )
+    assert set(database.scalars(select(Job.employment_type).where(Job.broker_id.is_(None)))) <= {
+        "part_time",
+        "full_time",
+        "outsourcing",
+    }
 
 
 def test_seed_synthetic_fills_a_market(cli, database):

@@ -60,7 +60,9 @@ class Jobs(MethodView):
         422: invalid input — a shift that starts in the past, ends before it starts or lasts
         more than 12 hours, a wage below the city's hourly minimum wage on a shift's day, a
         location outside the city, a district not of the city, a skill not in ``GET /skills``,
-        an injury cover that has already ended, or a malformed or reused ``Idempotency-Key``.
+        an injury cover that has already ended, ``dispatch`` work posted by anyone but a
+        broker whose profile holds a ``licence_number`` (劳务派遣经营许可证) acting for the
+        employer, or a malformed or reused ``Idempotency-Key``.
         """
         return services.post_job(current_user(), body)
 
