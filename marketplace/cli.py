@@ -153,6 +153,7 @@ def rotate_id_key() -> None:
     from flask import current_app
 
     from marketplace.audit import services as audit_services
+    from marketplace.bookings.agreements import reseal
     from marketplace.workers.services import rotate_id_key as rotate
 
     if not current_app.config["ID_KEY_RETIRED"]:
@@ -160,9 +161,16 @@ def rotate_id_key() -> None:
             "nothing to rotate from: set MARKETPLACE_ID_KEY_RETIRED to the old key(s)"
         )
     count = rotate()
-    audit_services.record("keys.id_key_rotated", "keys", "id_key", {"workers": count})
+    # The agreements name their workers and are sealed under the same key.
+    agreements = reseal()
+    audit_services.record(
+        "keys.id_key_rotated", "keys", "id_key", {"workers": count, "agreements": agreements}
+    )
     db.session.commit()
-    click.echo(f"re-encrypted {count} worker(s)' personal data under the current ID_KEY")
+    click.echo(
+        f"re-encrypted {count} worker(s)' personal data and {agreements} agreement(s) "
+        "under the current ID_KEY"
+    )
 
 
 @audit.command("verify")

@@ -265,7 +265,7 @@ JOBS: list[tuple[Any, ...]] = [
     ),
     (
         2,
-        False,
+        True,
         "xining",
         "城中区",
         (36.6210, 101.7840),
@@ -307,7 +307,12 @@ JOBS: list[tuple[Any, ...]] = [
     ),
 ]
 
-BROKER = {"phone": "13700000001", "name": "周建华", "city": "wuxi", "licence": "锡人社经纪-0001"}
+# Brokers by city, each acting for the employers of its city. Dispatch work (劳务派遣) is posted by
+# a broker holding a 劳务派遣经营许可证 (contract v1.1, 无锡 第七条): 西宁's 超市理货员 is.
+BROKERS = {
+    "wuxi": {"phone": "13700000001", "name": "周建华", "licence": "锡人社经纪-0001"},
+    "xining": {"phone": "13700000002", "name": "马海龙", "licence": "青劳派许字第630100001号"},
+}
 
 
 def _user(phone: str, role: str, city: str | None = None) -> User:
@@ -350,7 +355,7 @@ def _people() -> list[User]:
     return worker_users
 
 
-def _companies() -> tuple[list[User], User]:
+def _companies() -> tuple[list[User], dict[str, User]]:
     employer_users = []
     for company in EMPLOYERS:
         user = _user(company["phone"], "employer")
@@ -368,13 +373,20 @@ def _companies() -> tuple[list[User], User]:
             ),
         )
         employer_users.append(user)
-    broker_user = _user(BROKER["phone"], "broker")
-    broker = brokers.put_profile(
-        broker_user,
-        {"name": BROKER["name"], "city": BROKER["city"], "licence_number": BROKER["licence"]},
-    )
-    delegations.delegate(employer_users[0], broker.id)
-    return employer_users, broker_user
+    broker_users = {}
+    for city, person in BROKERS.items():
+        broker_user = _user(person["phone"], "broker")
+        broker = brokers.put_profile(
+            broker_user,
+            {"name": person["name"], "city": city, "licence_number": person["licence"]},
+        )
+        for user, company in zip(employer_users, EMPLOYERS, strict=True):
+            # The first employer of each city lets its city's broker act for it.
+            if company["city"] == city:
+                delegations.delegate(user, broker.id)
+                break
+        broker_users[city] = broker_user
+    return employer_users, broker_users
 
 
 def _post(user: User, entry: tuple[Any, ...], plan: list[tuple[Any, ...]], **extra: Any) -> Job:
@@ -405,14 +417,14 @@ def _post(user: User, entry: tuple[Any, ...], plan: list[tuple[Any, ...]], **ext
     return jobs.post_job(user, {**body, **extra})
 
 
-def _jobs(employer_users: list[User], broker_user: User) -> dict[str, Job]:
+def _jobs(employer_users: list[User], broker_users: dict[str, User]) -> dict[str, Job]:
     posted = {}
     for entry in JOBS:
-        employer, by_broker, *_, plan = entry
+        employer, by_broker, city, *_, plan = entry
         shifts = [(_at(ZONE, days, hour), hours, count) for days, hour, hours, count in plan]
         if by_broker:
             employer_id = employers.my_profile(employer_users[employer]).id
-            job = _post(broker_user, entry, shifts, employer_id=employer_id)
+            job = _post(broker_users[city], entry, shifts, employer_id=employer_id)
         else:
             job = _post(employer_users[employer], entry, shifts)
         posted[job.title] = job
@@ -844,8 +856,8 @@ def load() -> dict[str, int]:
     """Create the demo data in the current session (the caller commits)."""
     worker_users = _people()
     admin = auth_services.user_for_phone(OFFICIALS[0][0])
-    employer_users, broker_user = _companies()
-    posted = _jobs(employer_users, broker_user)
+    employer_users, broker_users = _companies()
+    posted = _jobs(employer_users, broker_users)
     live = _bookings(worker_users, employer_users, posted)
     past = _history(worker_users, employer_users)
     imported = _subsidy_history(admin) + _crowd(admin)
@@ -853,7 +865,7 @@ def load() -> dict[str, int]:
     verified = _verify_statuses()
     crowd = CROWD_SIZE * len(CROWD_DISTRICTS)
     return {
-        "accounts": len(OFFICIALS) + len(WORKERS) + crowd + len(EMPLOYERS) + 1,
+        "accounts": len(OFFICIALS) + len(WORKERS) + crowd + len(EMPLOYERS) + len(BROKERS),
         "worker profiles": len(WORKERS) + crowd,
         "employers": len(EMPLOYERS),
         "jobs": len(JOBS) + 4,

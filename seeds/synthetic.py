@@ -317,13 +317,16 @@ class _Market:
                     "title": f"{category}·{district}",
                     "description": "",
                     "category": category,
+                    # No dispatch: its jobs are posted by a licensed dispatch broker (contract
+                    # v1.1), and this market's jobs are the employers' own. Six choices still,
+                    # so a seed draws the same market as before.
                     "employment_type": rng.choice(
                         (
                             "part_time",
                             "part_time",
                             "part_time",
                             "full_time",
-                            "dispatch",
+                            "outsourcing",
                             "outsourcing",
                         )
                     ),

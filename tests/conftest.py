@@ -349,9 +349,11 @@ def make_broker(make_user: Callable[..., User]) -> Callable[..., Any]:
     """A broker account with a profile."""
     from marketplace.brokers import services as brokers
 
-    def make(city: str = "wuxi") -> Any:
+    def make(city: str = "wuxi", licence_number: str | None = None) -> Any:
         user = make_user("broker")
-        broker = brokers.put_profile(user, {"name": "李经纪", "city": city, "licence_number": None})
+        broker = brokers.put_profile(
+            user, {"name": "李经纪", "city": city, "licence_number": licence_number}
+        )
         db.session.commit()
         return broker
 
@@ -368,6 +370,29 @@ def make_job(make_employer: Callable[..., Any], database: scoped_session) -> Cal
         user = database.get(User, employer.user_id)
         job = jobs.post_job(user, JobInSchema().load(job_body(**overrides)))
         database.commit()
+        return job
+
+    return make
+
+
+@pytest.fixture
+def make_dispatch_job(
+    make_employer: Callable[..., Any], make_broker: Callable[..., Any], database: scoped_session
+) -> Callable[..., Any]:
+    """A ``dispatch`` job, posted as contract v1.1 asks: by a broker holding a labour-dispatch
+    licence, acting for the employer that delegated to it. The job's ``broker`` is that broker."""
+    from marketplace.brokers import delegations
+    from marketplace.jobs import services as jobs
+
+    def make(employer: Any = None, **overrides: Any) -> Any:
+        employer = employer or make_employer()
+        broker = make_broker(licence_number="苏劳派许字第320200001号")
+        delegations.delegate(database.get(User, employer.user_id), broker.id)
+        body = JobInSchema().load(job_body(employment_type="dispatch", **overrides))
+        poster = database.get(User, broker.user_id)
+        job = jobs.post_job(poster, {**body, "employer_id": employer.id})
+        database.commit()
+        job.broker = broker  # for the tests, not mapped
         return job
 
     return make

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql_text
 
 from marketplace.auth.models import AccessToken, User
 from marketplace.auth.services import create_token
@@ -125,10 +126,16 @@ def test_seed_demo_gives_both_cities_profiles_and_open_work(cli, database):
     assert set(database.scalars(select(Worker.city))) == {"wuxi", "xining"}
     categories = set(database.scalars(select(Job.category)))
     assert {"保洁绿化", "外卖配送", "青海拉面", "青绣"} <= categories
+    # Contract v1.1: the dispatch job (西宁) is posted by its licensed broker, as 无锡's 绿化 is.
     assert (
         database.scalar(select(func.count()).select_from(Job).where(Job.broker_id.is_not(None)))
-        == 1
+        == 2
     )
+    assert set(database.scalars(select(Job.employment_type).where(Job.broker_id.is_(None)))) <= {
+        "part_time",
+        "full_time",
+        "outsourcing",
+    }
 
 
 def test_seed_synthetic_fills_a_market(cli, database):
@@ -212,6 +219,38 @@ def test_the_id_key_rotates_without_a_pause(cli, app, database, make_worker, mon
     assert workers.find_by_id_number(number).id == worker.id
     again = cli.invoke(args=["keys", "rotate-id-key"])
     assert again.exit_code != 0 and "nothing to rotate" in again.output
+
+
+def test_the_id_key_rotation_seals_the_agreements_again(
+    cli, app, database, client, headers_of, make_worker, make_job, monkeypatch
+):
+    """Agreements name their workers and are sealed under ID_KEY: they follow it to a new key."""
+    from marketplace.bookings.models import Agreement
+    from marketplace.database import personal_cipher
+
+    worker = make_worker(name="欧阳明月")
+    job = make_job()
+    booked = client.post(f"/api/v1/shifts/{job.shifts[0].id}/bookings", headers=headers_of(worker))
+    assert booked.status_code == 201
+    before = database.scalars(select(Agreement)).one()
+    text_before, digest = before.text, before.sha256
+    old = app.config["ID_KEY"]
+    monkeypatch.setitem(app.config, "ID_KEY", "the-new-id-key-0123456789")
+    monkeypatch.setitem(app.config, "ID_KEY_RETIRED", (old,))
+    result = cli.invoke(args=["keys", "rotate-id-key"])
+    assert result.exit_code == 0, result.output
+    assert "and 1 agreement(s)" in result.output
+    monkeypatch.setitem(app.config, "ID_KEY_RETIRED", ())
+    database.expire_all()
+    sealed = database.execute(
+        sql_text("SELECT text, parties FROM agreements WHERE id = :id"), {"id": before.id}
+    ).one()
+    cipher = personal_cipher()
+    assert cipher.is_current(sealed.text) and cipher.is_current(sealed.parties)
+    after = database.get(Agreement, before.id)
+    # The same text, read under the new key alone.
+    assert (after.text, after.sha256) == (text_before, digest)
+    assert after.parties["worker"]["name"] == "欧阳明月"
 
 
 def test_during_a_rotation_a_number_under_the_old_key_is_still_unique(

@@ -224,7 +224,7 @@ def test_the_adjustments_migration_rebuilds_earnings_keeping_every_row_and_refer
         before = counts()
         assert before[0] > 0 and before[1] > 0 and before[2] == []
         db.session.remove()
-        flask_migrate.downgrade(revision="0026")
+        flask_migrate.downgrade(revision="0027")
         assert counts() == before
         flask_migrate.upgrade()
         assert counts() == before

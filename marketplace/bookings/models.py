@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marketplace import clock
-from marketplace.database import ScaledDecimal, UTCDateTime
+from marketplace.database import ScaledDecimal, Sealed, UTCDateTime
 from marketplace.errors import N_
 from marketplace.extensions import Model
 
@@ -233,3 +234,50 @@ class Block(Model):
     reason: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+# The written agreement of each employment type (无锡 第七条; 劳动合同法): its code (the job's
+# employment type) and its name.
+AGREEMENT_KINDS = {
+    "part_time": "非全日制用工协议",
+    "full_time": "劳动合同",
+    "dispatch": "劳务派遣协议",
+    "outsourcing": "劳务协议",
+}
+
+
+class Agreement(Model):
+    """The agreement a worker accepted for a booking: its text, fixed when they said yes.
+
+    The text and the parties name the worker, so both are sealed like the worker's name (a copy
+    of the database does not show who worked where); the SHA-256 of the text, in clear here
+    and in the audit event ``agreement.accepted``, proves it unchanged. The text carries a
+    random agreement number, so that the digest cannot be matched against guessed names.
+    """
+
+    __tablename__ = "agreements"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('part_time', 'full_time', 'dispatch', 'outsourcing')", name="kind_known"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("bookings.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Sealed())
+    sha256: Mapped[str] = mapped_column(String(64))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The parties as JSON text, sealed (the worker's name is among them).
+    parties_sealed: Mapped[str] = mapped_column("parties", Sealed())
+
+    @property
+    def title(self) -> str:
+        """The agreement's name in Chinese (``AGREEMENT_KINDS``)."""
+        return AGREEMENT_KINDS[self.kind]
+
+    @property
+    def parties(self) -> dict[str, Any]:
+        """Who agreed: the worker, the employer and, for dispatch, the dispatching broker."""
+        parties: dict[str, Any] = json.loads(self.parties_sealed)
+        return parties

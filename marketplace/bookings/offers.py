@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from marketplace import clock
 from marketplace.auth.models import User
-from marketplace.bookings import access, tell
+from marketplace.bookings import access, agreements, tell
 from marketplace.bookings.models import Booking
 from marketplace.bookings.services import (
     check_bookable,
@@ -109,7 +109,10 @@ def _accept(user: User, booking: Booking, now: datetime) -> None:
     booking.status = "confirmed"
     booking.confirmed_at = now
     job = _job_of(booking)
-    record_transition(booking, "confirmed", user, None, city=job.city, accepted_offer=True)
+    accepted = agreements.make(booking, user)  # the worker said yes: the agreement is fixed now
+    record_transition(
+        booking, "confirmed", user, None, city=job.city, also=[accepted], accepted_offer=True
+    )
     _tell_offerer(
         booking,
         "offer_accepted",
@@ -118,7 +121,8 @@ def _accept(user: User, booking: Booking, now: datetime) -> None:
 
 
 def accept(user: User, booking_id: int) -> Booking:
-    """The worker accepts an offer: the booking is confirmed (409 when it lapsed or overlaps)."""
+    """The worker accepts an offer: the booking is confirmed and its agreement made (409 when
+    it lapsed or overlaps)."""
     booking = access.as_worker(user, booking_id)
     lock_worker(booking.worker)
     _accept(user, booking, clock.now())

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from marketplace.bookings import (
     access,
+    agreements,
     attendance,
     lists,
     offers,
@@ -33,6 +34,7 @@ from marketplace.bookings.schemas import (
     DECLINE_EXAMPLE,
     RATING_EXAMPLE,
     REJECT_BOOKING_EXAMPLE,
+    AgreementSchema,
     AttendanceInSchema,
     BlockInSchema,
     BlockSchema,
@@ -265,6 +267,29 @@ class BookingById(MethodView):
         """
         booking, _ = access.as_either_side(current_user(), booking_id)
         return booking
+
+
+@blp.route("/bookings/<int:booking_id>/agreement")
+class BookingAgreement(MethodView):
+    """The agreement of one booking."""
+
+    @auth_required("worker", "employer", "broker", "official")
+    @blp.response(200, AgreementSchema)
+    @blp.errors(404)
+    def get(self, booking_id: int):
+        """Read the agreement the worker accepted for a booking (无锡 第七条).
+
+        The booking's worker, the shift's employer or a broker it delegated to, and an
+        official of the job's city (403 for admins). The agreement was made when the worker
+        booked or accepted the offer, from the job's employment type — 非全日制用工协议,
+        劳动合同, 劳务派遣协议 or 劳务协议 — and is fixed: later edits of the job change nothing
+        in it. Answers its Chinese text, the SHA-256 of the text (also in the audit event
+        ``agreement.accepted``), when it was accepted and the parties; the worker's ID number
+        is masked. 404: no such booking, one the caller may not see (not told apart), or a
+        booking without an agreement — made before agreements were recorded, or an offer not
+        yet accepted (the message says which).
+        """
+        return agreements.read(current_user(), booking_id)
 
 
 @blp.route("/bookings/<int:booking_id>/accept")

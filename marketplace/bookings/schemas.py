@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from marketplace.bookings.models import CHECKOUT_SOURCES, STATUSES
+from marketplace.bookings.models import AGREEMENT_KINDS, CHECKOUT_SOURCES, STATUSES
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Hours, Id, Instant, OwnListQuerySchema
 
@@ -131,6 +131,64 @@ class RatingSchema(ma.Schema):
     stars = fields.Integer()
     comment = fields.String()
     created_at = Instant()
+
+
+class AgreementWorkerSchema(ma.Schema):
+    """The worker as the agreement names them: the ID number masked, as every reader sees it."""
+
+    id = fields.Integer()
+    name = fields.String()
+    id_number = fields.String(metadata={"example": "3202************3X"})
+
+
+class AgreementEmployerSchema(ma.Schema):
+    """The employer (用工单位) as the agreement names it."""
+
+    id = fields.Integer()
+    name = fields.String()
+    credit_code = fields.String()
+
+
+class AgreementBrokerSchema(ma.Schema):
+    """The dispatching broker (劳务派遣单位) of a dispatch agreement, with its licence."""
+
+    id = fields.Integer()
+    name = fields.String()
+    licence_number = fields.String(
+        metadata={"description": "劳务派遣经营许可证 number, as it stood at acceptance"}
+    )
+
+
+class AgreementPartiesSchema(ma.Schema):
+    """Who agreed, as they stood at acceptance."""
+
+    worker = fields.Nested(AgreementWorkerSchema)
+    employer = fields.Nested(AgreementEmployerSchema)
+    broker = fields.Nested(
+        AgreementBrokerSchema,
+        allow_none=True,
+        metadata={"description": "dispatch only: the broker that dispatches the worker"},
+    )
+
+
+class AgreementSchema(ma.Schema):
+    """The agreement a worker accepted for a booking, fixed at acceptance."""
+
+    booking_id = fields.Integer()
+    kind = fields.String(
+        metadata={
+            "enum": list(AGREEMENT_KINDS),
+            "description": "the job's employment type the agreement was made for: part_time "
+            "非全日制用工协议, full_time 劳动合同, dispatch 劳务派遣协议, outsourcing 劳务协议",
+        }
+    )
+    title = fields.String(metadata={"description": "the agreement's name in Chinese"})
+    text = fields.String(
+        metadata={"description": "the agreement in Chinese, as the worker accepted it"}
+    )
+    sha256 = fields.String(metadata={"description": "SHA-256 of the text's UTF-8 bytes (hex)"})
+    accepted_at = Instant()
+    parties = fields.Nested(AgreementPartiesSchema)
 
 
 # Examples of the request bodies in the OpenAPI document (each one valid input).

@@ -9,6 +9,7 @@ are checked one after the other.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
-from marketplace.bookings import access, part_time, relations, tell
+from marketplace.bookings import access, agreements, part_time, relations, tell
 from marketplace.bookings.models import (
     LIVE_STATUSES,
     OVERLAP_BLOCKING_STATUSES,
@@ -48,11 +49,14 @@ def record_transition(
     acting: Acting | None,
     *,
     city: str | None = None,
+    also: Sequence[audit.Entry] = (),
     **data: Any,
 ) -> None:
     """Audit a booking's change and tell the other domains.
 
     ``city`` is the shift's city when the caller already has it (it is looked up otherwise).
+    ``also``: events that go with the change (the agreement the worker accepted), appended
+    right after it with one lock and one read of the chain's tail.
     """
     db.session.flush()
     details = {
@@ -66,7 +70,7 @@ def record_transition(
         details["broker_id"] = acting.broker.id
     if city is None:
         city = db.session.scalar(select(Job.city).join(Shift).where(Shift.id == booking.shift_id))
-    audit.record(
+    event = audit.Entry(
         f"booking.{action}",
         "booking",
         booking.id,
@@ -74,6 +78,17 @@ def record_transition(
         actor_id=actor.id if actor else None,
         city=city,
     )
+    if also:
+        audit.record_many([event, *also])
+    else:
+        audit.record(
+            event.action,
+            event.entity,
+            event.entity_id,
+            event.data,
+            actor_id=event.actor_id,
+            city=event.city,
+        )
 
 
 # The statements of every booking.
@@ -238,6 +253,8 @@ def create_booking(worker: Worker, shift: Shift, status: str) -> Booking:
 def book(user: User, shift_id: int) -> Booking:
     """A worker books a shift: confirmed at once, or pending when the job requires approval.
 
+    Either way the worker has said yes: the booking's agreement is made with it.
+
     Run it in a savepoint (see ``create_booking``).
     """
     worker = workers.require_profile(user, lock=True)
@@ -245,7 +262,9 @@ def book(user: User, shift_id: int) -> Booking:
     check_bookable(worker, shift)
     status = "pending" if shift.job.requires_approval else "confirmed"
     booking = create_booking(worker, shift, status)
-    record_transition(booking, status, user, None, city=shift.job.city)
+    # The worker says yes here, pending or not: the agreement is fixed now.
+    accepted = agreements.make(booking, user)
+    record_transition(booking, status, user, None, city=shift.job.city, also=[accepted])
     if status == "pending":
         tell.employer_side(
             booking,
@@ -371,6 +390,7 @@ def _on_job_changed(job: Job, changes: dict[str, list[Any]]) -> None:
         "address": "地址",
         "required_skills": "所需技能",
         "hourly_wage": "时薪",
+        "injury_cover": "职业伤害保障",
     }
     told = "、".join(names[name] for name in changes if name in names)
     rows = db.session.execute(

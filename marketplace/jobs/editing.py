@@ -1,8 +1,9 @@
-"""Editing posted work (contract v1.1 "Editing work"): a job's text and wage, a shift's headcount,
-and cancelling one shift.
+"""Editing posted work (contract v1.1 "Editing work"): a job's text, wage and injury cover, a
+shift's headcount, and cancelling one shift.
 
-The employer or a broker it delegated to edits. Workers already booked keep what they agreed to:
-the wage only goes up once a shift has bookings, a headcount never drops below the places held
+The employer or a broker it delegated to edits. Workers already booked keep what they agreed to
+(their agreements are fixed; see ``bookings.agreements``): the wage only goes up and the injury
+cover is never taken away once a shift has bookings, a headcount never drops below the places held
 (the database decides, in one UPDATE), and a cancelled shift's bookings are cancelled and their
 workers told (through ``events.SHIFTS_CANCELLED``). Every change is an audit event.
 """
@@ -23,10 +24,11 @@ from marketplace.cities import catalogue
 from marketplace.database import execute_core
 from marketplace.errors import Conflict, Forbidden
 from marketplace.extensions import db
+from marketplace.jobs import cover
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.services import get_job, get_shift, minimum_wage_problem, refuse
 
-EDITABLE = ("title", "description", "address", "required_skills", "hourly_wage")
+EDITABLE = ("title", "description", "address", "required_skills", "hourly_wage", "injury_cover")
 
 
 def _acting(user: User, employer_id: int) -> Acting:
@@ -41,10 +43,12 @@ def _has_bookings(job: Job) -> bool:
 
 
 def edit_job(user: User, job_id: int, data: dict[str, Any]) -> Job:
-    """Change a job's title, description, address, skills or wage (only the given fields).
+    """Change a job's title, description, address, skills, wage or injury cover (only the given
+    fields).
 
     The wage only rises once any of its shifts has bookings (409); a new wage must reach the
-    minimum wage on each future shift's day (422).
+    minimum wage on each future shift's day (422). A new injury cover must still be valid today
+    (422); once booked, it may be renewed or extended, not withdrawn or ended earlier (409).
     """
     job = get_job(job_id)
     acting = _acting(user, job.employer_id)
@@ -69,6 +73,8 @@ def edit_job(user: User, job_id: int, data: dict[str, Any]) -> Job:
         if name in data and data[name] != getattr(job, name):
             changes[name] = [getattr(job, name), data[name]]
             setattr(job, name, data[name])
+    if "injury_cover" in data:
+        _change_cover(job, data["injury_cover"], changes)
     if "required_skills" in data:
         skills = sorted(set(data["required_skills"]))
         if skills != job.required_skills:
@@ -86,6 +92,22 @@ def edit_job(user: User, job_id: int, data: dict[str, Any]) -> Job:
         )
         events.emit(events.JOB_CHANGED, job=job, changes=changes)
     return job
+
+
+def _change_cover(job: Job, new: dict[str, Any] | None, changes: dict[str, list[Any]]) -> None:
+    before = job.injury_cover
+    if new == before:
+        return
+    cover.check_new(new, job.city)
+    cover.check_change(before, new, _has_bookings(job))
+    # The audit keeps both covers as the API writes them (dates as text).
+    changes["injury_cover"] = [_shown(before), _shown(new)]
+    for name, value in cover.columns(new).items():
+        setattr(job, name, value)
+
+
+def _shown(found: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if found is None else {**found, "valid_to": found["valid_to"].isoformat()}
 
 
 def set_headcount(user: User, shift_id: int, headcount: int) -> Shift:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marketplace import clock
 from marketplace.database import Money, UTCDateTime
 from marketplace.extensions import Model
+from marketplace.jobs.cover import covered
 
 # 无锡 article 七: the forms of flexible employment a platform may broker.
 EMPLOYMENT_TYPES = ("part_time", "full_time", "dispatch", "outsourcing")
@@ -71,6 +74,11 @@ class Job(Model):
     review_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review_note: Mapped[str | None] = mapped_column(Text)
+    # The job's 职业伤害保障 (无锡 第八条) as its employer states it: the insurer, the policy and
+    # the last day it covers (a day of the city). All three or none (``injury_cover``).
+    injury_insurer: Mapped[str | None] = mapped_column(String(100))
+    injury_policy_number: Mapped[str | None] = mapped_column(String(64))
+    injury_valid_to: Mapped[date | None] = mapped_column(Date)
 
     shifts: Mapped[list[Shift]] = relationship(
         back_populates="job", order_by="Shift.starts_at, Shift.id", lazy="selectin"
@@ -88,6 +96,17 @@ class Job(Model):
     def location(self) -> dict[str, float]:
         """Where the work is, as ``{"lat", "lon"}``."""
         return {"lat": self.lat, "lon": self.lon}
+
+    @property
+    def injury_cover(self) -> dict[str, Any] | None:
+        """The stated injury cover as ``{"insurer", "policy_number", "valid_to"}``, or None."""
+        if self.injury_valid_to is None:
+            return None
+        return {
+            "insurer": self.injury_insurer,
+            "policy_number": self.injury_policy_number,
+            "valid_to": self.injury_valid_to,
+        }
 
 
 class JobReport(Model):
@@ -166,6 +185,11 @@ class Shift(Model):
     def status(self) -> str:
         """open, full, cancelled or finished — derived, so it can never go stale."""
         return shift_status(self.cancelled_at, self.ends_at, self.booked, self.headcount)
+
+    @property
+    def injury_covered(self) -> bool:
+        """Whether the job's stated injury cover still holds on the shift's day (city time)."""
+        return covered(self.job.injury_valid_to, self.starts_at, self.job.city)
 
     @property
     def hours(self) -> Decimal:

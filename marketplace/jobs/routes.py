@@ -55,10 +55,14 @@ class Jobs(MethodView):
         live delegation (403 otherwise). The shifts open for booking at once (or for approval,
         with ``requires_approval``). The posting is an audit event. Honours
         ``Idempotency-Key``. 409: the employer or broker has no profile yet, or a request with
-        the same ``Idempotency-Key`` is being handled. 422: invalid input — a shift that starts
-        in the past, ends before it starts or lasts more than 12 hours, a wage below the city's
-        hourly minimum wage on a shift's day, a location outside the city, a district not of
-        the city, a skill not in ``GET /skills``, or a malformed or reused ``Idempotency-Key``.
+        the same ``Idempotency-Key`` is being handled. A job may state its injury cover
+        (``injury_cover``, 职业伤害保障); each shift then says whether it is covered on its day.
+        422: invalid input — a shift that starts in the past, ends before it starts or lasts
+        more than 12 hours, a wage below the city's hourly minimum wage on a shift's day, a
+        location outside the city, a district not of the city, a skill not in ``GET /skills``,
+        an injury cover that has already ended, ``dispatch`` work posted by anyone but a
+        broker whose profile holds a ``licence_number`` (劳务派遣经营许可证) acting for the
+        employer, or a malformed or reused ``Idempotency-Key``.
         """
         return services.post_job(current_user(), body)
 
@@ -143,14 +147,17 @@ class JobById(MethodView):
     @blp.response(200, JobSchema)
     @blp.errors(404, 409)
     def patch(self, body: dict[str, Any], job_id: int):
-        """Change a job's title, description, address, skills or wage (only the given fields).
+        """Change a job's title, description, address, skills, wage or injury cover.
 
-        The job's employer, or a broker it delegated to (403 for every other caller). Fields
-        left out keep their values. The wage only goes up once any shift has bookings. The
-        change is an audit event, and the workers booked on the job's future shifts are told
-        what changed. 404: no such job. 409: the job is cancelled, or a lower wage while a
-        shift has bookings. 422: invalid input — a new wage below the city's hourly minimum
-        wage on a future shift's day, a skill not in ``GET /skills``.
+        The job's employer, or a broker it delegated to (403 for every other caller). Only the
+        fields given change; ``injury_cover`` null withdraws the cover. The wage only goes up
+        once any shift has bookings, and the injury cover may then be renewed or extended but
+        not withdrawn or ended earlier. Agreements already accepted keep the facts they were
+        made from. The change is an audit event, and the workers booked on the job's future
+        shifts are told what changed. 404: no such job. 409: the job is cancelled, or a lower
+        wage or less cover while a shift has bookings. 422: invalid input — a new wage below
+        the city's hourly minimum wage on a future shift's day, a skill not in
+        ``GET /skills``, an injury cover that has already ended.
         """
         return editing.edit_job(current_user(), job_id, body)
 

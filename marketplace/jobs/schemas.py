@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import marshmallow as ma
@@ -27,6 +28,38 @@ class ShiftInSchema(ma.Schema):
     headcount = fields.Integer(required=True, validate=validate.Range(min=1, max=500))
 
 
+class InjuryCoverSchema(ma.Schema):
+    """A job's 职业伤害保障 (无锡 第八条): who insures the work, the policy, its last day."""
+
+    insurer = Text(
+        required=True,
+        validate=validate.Length(min=1, max=100),
+        metadata={"example": "中国人民财产保险股份有限公司无锡市分公司"},
+    )
+    policy_number = Text(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"example": "PEAC202632020000000123"},
+    )
+    valid_to = fields.Date(
+        required=True,
+        # Dates of this century, as the instants the API takes (an absurd year is 422).
+        validate=validate.Range(min=date(2000, 1, 1), max=date(2099, 12, 31)),
+        metadata={"description": "the last day the policy covers (a day of the job's city)"},
+    )
+
+
+def injury_cover_field(
+    description: str = "职业伤害保障: the insurer, policy number and last day of the cover, or "
+    "null when the job states none",
+    **kwargs: Any,
+) -> fields.Nested:
+    """The ``injury_cover`` of a job: an ``InjuryCoverSchema`` or null (no cover stated)."""
+    return fields.Nested(
+        InjuryCoverSchema, allow_none=True, metadata={"description": description}, **kwargs
+    )
+
+
 class JobInSchema(ma.Schema):
     """A new job with its shifts."""
 
@@ -48,6 +81,7 @@ class JobInSchema(ma.Schema):
     district = Text(load_default=None, allow_none=True)
     address = Text(required=True, validate=validate.Length(min=1, max=200))
     location = fields.Nested(LocationSchema, required=True)
+    injury_cover = injury_cover_field(load_default=None)
     shifts = fields.List(
         fields.Nested(ShiftInSchema),
         required=True,
@@ -70,6 +104,12 @@ class ShiftSchema(ma.Schema):
     headcount = fields.Integer()
     booked = fields.Integer()
     status = fields.String(metadata={"enum": ["open", "full", "cancelled", "finished"]})
+    injury_covered = fields.Boolean(
+        metadata={
+            "description": "the job states an injury cover (职业伤害保障) valid on the shift's "
+            "day (city time)"
+        }
+    )
 
 
 class JobSchema(ma.Schema):
@@ -90,6 +130,7 @@ class JobSchema(ma.Schema):
     district = fields.String(allow_none=True)
     address = fields.String()
     location = fields.Nested(LocationSchema)
+    injury_cover = injury_cover_field()
     cancelled_at = Instant(allow_none=True)
     review_status = fields.String(
         metadata={
@@ -163,6 +204,10 @@ class JobPatchSchema(ma.Schema):
     hourly_wage = Money(
         metadata={"description": "only upwards once a shift of the job has bookings (409)"}
     )
+    injury_cover = injury_cover_field(
+        "a new cover, or null to withdraw it; once a shift of the job has bookings it may be "
+        "renewed or extended, not withdrawn or ended earlier (409)"
+    )
 
 
 class ShiftPatchSchema(ma.Schema):
@@ -197,6 +242,11 @@ JOB_EXAMPLE: dict[str, Any] = {
     "district": "梁溪区",
     "address": "无锡市梁溪区人民中路139号",
     "location": {"lat": 31.5741, "lon": 120.2983},
+    "injury_cover": {
+        "insurer": "中国人民财产保险股份有限公司无锡市分公司",
+        "policy_number": "PEAC202632020000000123",
+        "valid_to": "2027-12-31",
+    },
     "shifts": [
         {
             "starts_at": "2027-03-01T08:00:00+08:00",
@@ -210,7 +260,15 @@ JOB_EXAMPLE: dict[str, Any] = {
         },
     ],
 }
-JOB_PATCH_EXAMPLE = {"hourly_wage": "32.00", "description": "日常保洁，工作服由商场提供"}
+JOB_PATCH_EXAMPLE: dict[str, Any] = {
+    "hourly_wage": "32.00",
+    "description": "日常保洁，工作服由商场提供",
+    "injury_cover": {
+        "insurer": "中国人民财产保险股份有限公司无锡市分公司",
+        "policy_number": "PEAC202632020000000456",
+        "valid_to": "2028-06-30",
+    },
+}
 SHIFT_CANCEL_EXAMPLE = {"reason": "商场临时闭店检修"}
 SHIFT_PATCH_EXAMPLE = {"headcount": 4}
 

@@ -21,6 +21,7 @@ from marketplace.common import geo
 from marketplace.common.schemas import instant_text, money_text
 from marketplace.database import execute_core, least, prebuilt
 from marketplace.extensions import db
+from marketplace.jobs.cover import covered
 from marketplace.jobs.models import Job, JobSkill, Shift, shift_status
 from marketplace.jobs.schemas import ShiftDetailSchema, ShiftSchema
 
@@ -186,6 +187,7 @@ _PAGE_COLUMNS = (
     Job.address,
     Job.lat,
     Job.lon,
+    Job.injury_valid_to,  # whether the shift is covered: one column, decided in Python
 )
 
 
@@ -227,6 +229,7 @@ def _item(row: Row[Any], skills: list[str], now: datetime) -> dict[str, Any]:
         "district": row.district,
         "address": row.address,
         "location": {"lat": row.lat, "lon": row.lon},
+        "injury_covered": covered(row.injury_valid_to, row.starts_at, row.city),
     }
 
 

@@ -12,6 +12,7 @@ from marketplace import clock, events
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.brokers import delegations
+from marketplace.brokers.delegations import Acting
 from marketplace.cities import catalogue
 from marketplace.cities.catalogue import City
 from marketplace.common import geo
@@ -19,7 +20,7 @@ from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Forbidden, Invalid, Message, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.i18n import N_
-from marketplace.jobs import review
+from marketplace.jobs import cover, review
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
 
@@ -102,14 +103,46 @@ def _check_in_city(city: City, location: dict[str, float]) -> None:
         )
 
 
+def _check_dispatch(acting: Acting, employment_type: str) -> None:
+    """Dispatch work (劳务派遣) is posted by a licensed dispatcher: a broker acting for the
+    employer whose profile holds its 劳务派遣经营许可证 (劳动合同法 第五十七条), 422 otherwise.
+
+    The agreements of a dispatch job name that broker and its licence (``bookings.agreements``).
+    """
+    if employment_type != "dispatch":
+        return
+    if acting.broker is None:
+        raise Invalid(
+            "dispatch work must be posted by a labour-dispatch broker acting for the employer",
+            field_error(
+                "json",
+                "employment_type",
+                "dispatch is posted by a broker holding a labour-dispatch licence, acting for "
+                "the employer",
+            ),
+        )
+    if not acting.broker.licence_number:
+        raise Invalid(
+            "your broker profile has no licence_number: dispatch work needs a "
+            "labour-dispatch licence",
+            field_error(
+                "json",
+                "employment_type",
+                "dispatch needs the broker's licence_number (its labour-dispatch licence)",
+            ),
+        )
+
+
 def post_job(user: User, data: dict[str, Any]) -> Job:
     """Post a job with its shifts, for the caller's company or one it brokers for."""
     acting = delegations.acting_for(user, data["employer_id"])
     city = catalogue.find(data["city"])
     assert city is not None  # the schema allows only known cities
+    _check_dispatch(acting, data["employment_type"])
     _check_shifts(data["shifts"])
     _check_minimum_wage(city, data)
     _check_in_city(city, data["location"])
+    cover.check_new(data["injury_cover"], city.code)
 
     location = data["location"]
     job = Job(
@@ -129,6 +162,7 @@ def post_job(user: User, data: dict[str, Any]) -> Job:
         lon=location["lon"],
         cell=geo.cell_of(location["lat"], location["lon"]),
         created_at=clock.now(),
+        **cover.columns(data["injury_cover"]),
         skill_rows=[JobSkill(skill=skill) for skill in sorted(set(data["required_skills"]))],
         shifts=[
             Shift(

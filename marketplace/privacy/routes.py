@@ -29,6 +29,9 @@ class PersonalDataSchema(ma.Schema):
     worker = fields.Dict(metadata={"description": "the profile, as the worker itself sees it"})
     group_changes = fields.List(fields.Dict())
     bookings = fields.List(fields.Dict())
+    agreements = fields.List(
+        fields.Dict(), metadata={"description": "the agreements accepted, text and parties"}
+    )
     earnings = fields.List(fields.Dict())
     contributions = fields.List(fields.Dict())
     training = fields.List(fields.Dict())

@@ -1,11 +1,13 @@
 """Personal information rights (个人信息保护法 第四十五、四十七条): a copy of one's data, closing.
 
 ``export`` gathers everything the platform holds of the caller — account, profile, group
-history, bookings, earnings and premiums, training, flags (without the officials' risk
-signals), notifications, ratings given and received, delegations and jobs — as JSON; the
+history, bookings and the agreements accepted for them, earnings and premiums, training,
+flags (without the officials' risk signals), notifications, ratings given and received,
+delegations and jobs — as JSON; the
 export is an audit event like every other. ``close`` ends the account: sign-in ends, personal
 fields are erased or masked, and what the law or the subsidy audit must keep (earnings, flags,
-audit events, bookings) stays, linked to the closed account.
+audit events, bookings, the agreements — 劳动合同法 第五十条 keeps contracts two years) stays,
+linked to the closed account.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from marketplace.auth.addresses import client_address
 from marketplace.auth.models import User
 from marketplace.auth.schemas import MeSchema
 from marketplace.bookings import offers
-from marketplace.bookings.models import LIVE_STATUSES, Booking, Rating
-from marketplace.bookings.schemas import BookingSchema, RatingSchema
+from marketplace.bookings.models import LIVE_STATUSES, Agreement, Booking, Rating
+from marketplace.bookings.schemas import AgreementSchema, BookingSchema, RatingSchema
 from marketplace.brokers import delegations
 from marketplace.brokers import services as brokers
 from marketplace.brokers.models import Delegation
@@ -74,6 +76,14 @@ def _worker_part(worker: Worker) -> dict[str, Any]:
                 .options(selectinload(Booking.earning))
                 .where(Booking.worker_id == worker.id)
                 .order_by(Booking.id)
+            )
+        ),
+        "agreements": AgreementSchema(many=True).dump(
+            _all(
+                select(Agreement)
+                .join(Booking, Booking.id == Agreement.booking_id)
+                .where(Booking.worker_id == worker.id)
+                .order_by(Agreement.id)
             )
         ),
         "earnings": EarningSchema(many=True).dump(rows(Earning, Earning.month, Earning.id)),

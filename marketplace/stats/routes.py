@@ -62,6 +62,22 @@ class MonthlySchema(ma.Schema):
             "city's document has no such count (西宁)"
         },
     )
+    covered_hours = fields.Decimal(
+        as_string=True,
+        places=2,
+        metadata={
+            "description": "hours of booking earnings whose job stated an injury cover "
+            "(职业伤害保障) valid on the shift's day"
+        },
+    )
+    uncovered_hours = fields.Decimal(
+        as_string=True,
+        places=2,
+        metadata={
+            "description": "hours of booking earnings without such cover (imported income is "
+            "in neither)"
+        },
+    )
     by_group = fields.Nested(ByGroupSchema)
     by_district = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
     by_category = fields.Dict(keys=fields.String(), values=fields.Nested(FiguresSchema))
@@ -79,8 +95,9 @@ class Monthly(MethodView):
 
         Officials of the city, and admins (403 for every other role, and for an official of
         another city). The active workers of the month (those with income recorded in it), their
-        hours and income (total and median), 新增就业 where the city's document counts it, and
-        the same figures by group, district and job category. 422: an unknown city, or a month
+        hours and income (total and median), 新增就业 where the city's document counts it, the
+        hours worked with and without injury cover (职业伤害保障) on the shift's day, and the same
+        figures by group, district and job category. 422: an unknown city, or a month
         that is not ``YYYY-MM``.
         """
         services.require_city_reader(current_user(), query["city"])

@@ -23,6 +23,7 @@ from marketplace.database import stored_integer
 from marketplace.earnings.models import Contribution, Earning
 from marketplace.errors import Forbidden, Invalid, field_error
 from marketplace.extensions import db
+from marketplace.jobs.cover import covered
 from marketplace.jobs.models import Job, Shift
 from marketplace.subsidies.rules import priority
 from marketplace.workers import group_statuses
@@ -144,6 +145,37 @@ def _median(active: Any, count: int) -> Decimal:
     return (Decimal(sum(middle)) / len(middle) / HUNDRED).quantize(Decimal("0.01"))
 
 
+def injury_cover_hours(city: str, active: Any, month: Month) -> tuple[Decimal, Decimal]:
+    """The hours of the month's booking earnings (of ``active`` workers) whose job had injury
+    cover valid on the shift's day, and those without (无锡 第八条); imported income has no job
+    and is in neither.
+
+    The database sums the hours by cover end and shift start; whether each start falls on or
+    before its cover's last day, in the city's time, is decided by ``jobs.cover.covered`` — the
+    rule the shift and the search answer with.
+    """
+    rows = db.session.execute(
+        select(
+            Job.injury_valid_to,
+            Booking.starts_at,
+            func.sum(stored_integer(Earning.hours)).label("hours"),
+        )
+        .join(active, active.c.worker_id == Earning.worker_id)
+        .join(Booking, Booking.id == Earning.booking_id)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .join(Job, Job.id == Shift.job_id)
+        .where(Earning.month == str(month))
+        .group_by(Job.injury_valid_to, Booking.starts_at)
+    )
+    covered_hours, uncovered_hours = 0, 0
+    for valid_to, starts_at, hours in rows:
+        if covered(valid_to, starts_at, city):
+            covered_hours += hours or 0
+        else:
+            uncovered_hours += hours or 0
+    return _hundredths(covered_hours), _hundredths(uncovered_hours)
+
+
 def monthly(city: str, month: Month) -> dict[str, Any]:
     """The figures of ``city`` in ``month`` (API.md "Statistics")."""
     place = catalogue.find(city)
@@ -198,6 +230,7 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
     }
 
     newly_employed = new_urban_employment(place, month)
+    covered_hours, uncovered_hours = injury_cover_hours(city, active, month)
     return {
         "month": str(month),
         "city": city,
@@ -206,6 +239,8 @@ def monthly(city: str, month: Month) -> dict[str, Any]:
         "income_total": _hundredths(income),
         "income_median": _median(active, count or 0),
         "new_urban_employment": newly_employed,
+        "covered_hours": covered_hours,
+        "uncovered_hours": uncovered_hours,
         "by_group": by_group,
         "by_district": by_district,
         "by_category": by_category,

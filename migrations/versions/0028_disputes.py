@@ -5,7 +5,7 @@ its own (a partial unique index instead of the unique booking_id) and any number
 adjustments. Disputes, cases and their notes; one unapproved-timesheet alert per booking.
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 Create Date: 2026-12-04 20:10:00.000000
 
 """
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

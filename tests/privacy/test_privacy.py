@@ -63,6 +63,13 @@ def test_a_worker_exports_all_of_its_data_and_the_export_is_audited(
     assert event.data["rows"] >= 2
 
 
+def test_a_workers_export_holds_the_agreements_it_accepted(client, headers_of, worked):
+    data = client.get(EXPORT, headers=headers_of(worked)).get_json()
+    [agreement] = data["agreements"]
+    assert agreement["booking_id"] == data["bookings"][0]["id"]
+    assert agreement["kind"] == "part_time" and "张三" in agreement["text"]
+
+
 def test_an_employer_exports_its_profile_jobs_and_delegations(
     client, headers_of, make_job, make_broker, database
 ):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +13,7 @@ from marketplace.audit.models import AuditEvent
 from marketplace.bookings.models import Booking
 from marketplace.earnings.models import Contribution, Earning
 from marketplace.workers.models import Worker
-from tests.conftest import resident_id
+from tests.conftest import resident_id, shift_times
 
 MONTHLY = "/api/v1/stats/monthly"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -359,3 +360,52 @@ def test_new_urban_employment_is_null_where_the_citys_document_has_no_such_count
     database.commit()
     official = auth_headers(make_user("official", city="xining"))
     assert newly_employed(client, official, "xining", "2026-03") is None
+
+
+def test_hours_without_injury_cover_are_counted_so(client, auth_headers, make_user, march):
+    """B's 8 booked hours are on a job stating no cover; imported income is in neither."""
+    body = client.get(
+        MONTHLY,
+        query_string={"city": "wuxi", "month": "2026-03"},
+        headers=auth_headers(make_user("official", city="wuxi")),
+    ).get_json()
+    assert (body["covered_hours"], body["uncovered_hours"]) == ("0.00", "8.00")
+
+
+def test_hours_are_covered_when_the_cover_holds_on_the_shifts_day_in_city_time(
+    client, auth_headers, make_user, make_worker, make_job, database
+):
+    """Shifts at 07:00 in 无锡 (23:00 UTC the day before): a cover ending on the shift's local day
+    covers it; one ending the day before does not, although the UTC date is that day."""
+    from marketplace.jobs.models import Job
+
+    worker = make_worker()
+    hours = {}
+    for name, valid_days in (("through", 0), ("day before", -1)):
+        job = make_job(
+            shifts=[{**shift_times(days_ahead=3, start_hour=7, hours=4), "headcount": 1}]
+        )
+        shift = job.shifts[0]
+        local_day = shift.starts_at.astimezone(ZoneInfo("Asia/Shanghai")).date()
+        database.get(Job, job.id).injury_valid_to = local_day + timedelta(days=valid_days)
+        booking = Booking(
+            shift_id=shift.id,
+            worker_id=worker.id,
+            employer_id=job.employer_id,
+            status="completed",
+            starts_at=shift.starts_at,
+            ends_at=shift.ends_at,
+            created_at=NOW,
+            updated_at=NOW,
+        )
+        database.add(booking)
+        database.flush()
+        hours[name] = "3.75" if name == "through" else "2.50"
+        income(database, worker, "100.00", hours[name], booking=booking)
+    database.commit()
+    body = client.get(
+        MONTHLY,
+        query_string={"city": "wuxi", "month": "2026-03"},
+        headers=auth_headers(make_user("admin")),
+    ).get_json()
+    assert (body["covered_hours"], body["uncovered_hours"]) == ("3.75", "2.50")
