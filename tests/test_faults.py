@@ -37,7 +37,8 @@ from marketplace.bookings import reminders as booking_reminders
 from marketplace.bookings import services as booking_services
 from marketplace.bookings.models import Booking
 from marketplace.config import normalise_database_url
-from marketplace.earnings import imports, pay
+from marketplace.disputes import parties
+from marketplace.earnings import imports
 from marketplace.earnings.models import Alert, Earning
 from marketplace.employers import services as employers
 from marketplace.employers.schemas import EmployerProfileInSchema
@@ -461,17 +462,18 @@ def test_wage_arrears_killed_halfway_leave_nothing_and_the_rerun_raises_each_ale
         )
         return raised, told
 
-    crash = CrashOnSecondCall(monkeypatch, pay, "notify", alerts)
+    # v1.1: each alert is a case, told to the worker and then to the employer's side.
+    crash = CrashOnSecondCall(monkeypatch, parties, "notify", alerts)
     with pytest.raises(Crash):
         run_job("wage_arrears")
-    assert crash.seen == (2, 1)
+    assert crash.seen == (1, 1)
     assert alerts() == (0, 0)
     assert events_count(database, "alert.raised") == 0
 
     monkeypatch.undo()
     assert run_job("wage_arrears").result == 3
     assert run_job("wage_arrears").result == 0
-    assert alerts() == (3, 3)
+    assert alerts() == (3, 6)
     assert events_count(database, "alert.raised") == 3
     assert verify().ok
 
