@@ -16,6 +16,8 @@ from marketplace.bookings import (
     access,
     agreements,
     attendance,
+    crews,
+    invitations,
     lists,
     offers,
     relations,
@@ -31,7 +33,9 @@ from marketplace.bookings.schemas import (
     CANCEL_BOOKING_EXAMPLE,
     CHECK_IN_EXAMPLE,
     CHECK_OUT_EXAMPLE,
+    CREW_EXAMPLE,
     DECLINE_EXAMPLE,
+    INVITATION_EXAMPLE,
     RATING_EXAMPLE,
     REJECT_BOOKING_EXAMPLE,
     AgreementSchema,
@@ -40,8 +44,12 @@ from marketplace.bookings.schemas import (
     BlockSchema,
     BookingQuerySchema,
     BookingSchema,
+    CrewInSchema,
+    CrewResultSchema,
     EmployerNamedSchema,
     FavouriteSchema,
+    InvitationInSchema,
+    InvitationResultSchema,
     OptionalReasonSchema,
     OwnBookingsQuerySchema,
     PositionSchema,
@@ -697,3 +705,49 @@ def _one(row: Any) -> dict[str, Any]:
         "created_at": row.created_at,
         "reason": getattr(row, "reason", None),
     }
+
+
+@blp.route("/jobs/<int:job_id>/invitations")
+class JobInvitations(MethodView):
+    """Inviting workers to an invited-only job."""
+
+    @blp.doc(tags=["jobs"])
+    @auth_required("employer", "broker")
+    @blp.arguments(InvitationInSchema, example=INVITATION_EXAMPLE)
+    @blp.response(200, InvitationResultSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], job_id: int):
+        """Invite workers to an invited-only job (its favourites in one call).
+
+        The job's employer, or a broker it delegated to (403 for every other role). Each
+        invited worker is told, and from then on sees the job's shifts, is recommended them,
+        is among their candidates and may book them; no one else may (404). Skipped, with the
+        reason: ids of no open worker account of the job's city (``unknown``), workers the
+        employer blocked, workers already invited. Audit ``job.invited``. 404: no such job, or
+        another employer's. 409: the job is public or cancelled. 422: nobody named.
+        """
+        return invitations.invite(current_user(), job_id, body["worker_ids"], body["favourites"])
+
+
+@blp.route("/jobs/<int:job_id>/crew")
+class JobCrew(MethodView):
+    """Offering a crew every shift of a job."""
+
+    @blp.doc(tags=["jobs"])
+    @auth_required("employer", "broker")
+    @blp.arguments(CrewInSchema, example=CREW_EXAMPLE)
+    @blp.response(200, CrewResultSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], job_id: int):
+        """Offer chosen workers every future shift of the job they can take.
+
+        The job's employer, or a broker it delegated to (403 for every other role). In one
+        transaction, each worker is offered each future shift under every rule of a booking
+        (a free place, no overlap, the part-time limit, skills, blocks, invitations): each
+        offer holds its place until the worker accepts (``POST /jobs/{id}/offers/accept``
+        accepts the whole series) or it lapses (24 h, or 2 h before the start). ``booked``
+        lists the offers made, ``skipped`` every place not offered with its reason. 404: no
+        such job, or another employer's. 409: the job is cancelled. 422: no worker, or more
+        than 50.
+        """
+        return crews.offer_crew(current_user(), job_id, body["worker_ids"])

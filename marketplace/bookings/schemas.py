@@ -234,3 +234,85 @@ class BlockSchema(FavouriteSchema):
 
 
 BLOCK_EXAMPLE = {"reason": "上次班次中私自带走客户物品"}
+
+
+class InvitationInSchema(ma.Schema):
+    """Whom to invite to an invited-only job."""
+
+    worker_ids = fields.List(Id(), load_default=list, validate=validate.Length(max=500))
+    favourites = fields.Boolean(
+        load_default=False, metadata={"description": "invite every favourite of the employer too"}
+    )
+
+
+class SkippedInvitationSchema(ma.Schema):
+    """A worker not invited, and why."""
+
+    worker_id = fields.Integer()
+    reason = fields.String(
+        metadata={
+            "enum": ["unknown", "blocked", "already_invited"],
+            "description": "unknown: no open worker account of the job's city has this id",
+        }
+    )
+
+
+class InvitationResultSchema(ma.Schema):
+    """Who was invited and who was not."""
+
+    invited = fields.List(fields.Integer())
+    skipped = fields.Nested(SkippedInvitationSchema, many=True)
+
+
+INVITATION_EXAMPLE = {"worker_ids": [101, 102], "favourites": True}
+
+
+class CrewInSchema(ma.Schema):
+    """The workers to offer every future shift of the job."""
+
+    worker_ids = fields.List(Id(), required=True, validate=validate.Length(min=1, max=50))
+
+
+class CrewPlaceSchema(ma.Schema):
+    """A place offered."""
+
+    shift_id = fields.Integer()
+    worker_id = fields.Integer()
+    booking_id = fields.Integer()
+
+
+class CrewSkipSchema(ma.Schema):
+    """A place not offered, and why."""
+
+    shift_id = fields.Integer(allow_none=True, metadata={"description": "null: unknown worker"})
+    worker_id = fields.Integer()
+    reason = fields.String(
+        metadata={
+            "enum": [
+                "unknown",
+                "full",
+                "cancelled",
+                "started",
+                "held",
+                "blocked",
+                "not_invited",
+                "already_booked",
+                "overlap",
+                "skills",
+                "part_time_limit",
+                "too_late",
+                "not_bookable",
+            ]
+        }
+    )
+    message = fields.String(allow_none=True, metadata={"description": "the reason in words"})
+
+
+class CrewResultSchema(ma.Schema):
+    """What a crew offer did."""
+
+    booked = fields.Nested(CrewPlaceSchema, many=True)
+    skipped = fields.Nested(CrewSkipSchema, many=True)
+
+
+CREW_EXAMPLE = {"worker_ids": [101, 102, 103]}

@@ -33,6 +33,7 @@ from marketplace.database import execute_core, prebuilt
 from marketplace.errors import Conflict
 from marketplace.extensions import db
 from marketplace.i18n import N_
+from marketplace.jobs import audience
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, Shift
 from marketplace.notifications.services import notify
@@ -202,6 +203,8 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
         raise Conflict("this shift has already started")
     if relations.is_blocked(shift.job.employer_id, worker.id):
         raise Conflict("this employer does not take bookings from you")
+    if shift.job.audience == "invited" and not audience.is_invited(shift.job_id, worker.id):
+        raise Conflict("this job is open only to the workers it invited")
     # The worker's live booking of this shift and those that overlap it, in one look-up.
     values = {
         "worker_id": worker.id,
@@ -258,7 +261,7 @@ def book(user: User, shift_id: int) -> Booking:
     Run it in a savepoint (see ``create_booking``).
     """
     worker = workers.require_profile(user, lock=True)
-    shift = jobs.get_shift(shift_id)
+    shift = audience.require_visible(user, jobs.get_shift(shift_id))
     check_bookable(worker, shift)
     status = "pending" if shift.job.requires_approval else "confirmed"
     booking = create_booking(worker, shift, status)

@@ -30,6 +30,7 @@ EMPLOYMENT_TYPES = ("part_time", "full_time", "dispatch", "outsourcing")
 
 
 REVIEW_STATES = ("published", "held", "rejected")
+AUDIENCES = ("public", "invited")
 REPORT_REASONS = ("fee", "fake", "wage", "unsafe", "other")
 
 
@@ -43,6 +44,7 @@ class Job(Model):
             name="employment_type_known",
         ),
         CheckConstraint("hourly_wage > 0", name="wage_positive"),
+        CheckConstraint("audience IN ('public', 'invited')", name="audience_known"),
         # Covers the search's spatial pre-filter: the cell ranges and the exact coordinates.
         Index("ix_jobs_cell", "cell", "lat", "lon"),
         Index("ix_jobs_city_category", "city", "category"),
@@ -79,6 +81,8 @@ class Job(Model):
     injury_insurer: Mapped[str | None] = mapped_column(String(100))
     injury_policy_number: Mapped[str | None] = mapped_column(String(64))
     injury_valid_to: Mapped[date | None] = mapped_column(Date)
+    # Who may see and book its shifts (AUDIENCES): everyone, or only the workers invited.
+    audience: Mapped[str] = mapped_column(String(8), default="public", server_default="public")
 
     shifts: Mapped[list[Shift]] = relationship(
         back_populates="job", order_by="Shift.starts_at, Shift.id", lazy="selectin"
@@ -126,6 +130,19 @@ class JobReport(Model):
     reason: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class JobInvitation(Model):
+    """A worker invited to an invited-only job: it sees, is recommended and may book its shifts."""
+
+    __tablename__ = "job_invitations"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    worker_id: Mapped[int] = mapped_column(
+        ForeignKey("workers.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    invited_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
 
 class JobSkill(Model):

@@ -10,7 +10,7 @@ from flask_smorest.pagination import PaginationParameters
 from marketplace.common.api import Blueprint, dumped, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
-from marketplace.jobs import editing, lists, review, search, services
+from marketplace.jobs import audience, editing, lists, review, search, services
 from marketplace.jobs.schemas import (
     JOB_EXAMPLE,
     JOB_PATCH_EXAMPLE,
@@ -32,6 +32,7 @@ from marketplace.jobs.schemas import (
     ShiftSearchSchema,
     SkillSchema,
 )
+from marketplace.workers import services as workers
 from marketplace.workers import skills
 
 blp = Blueprint("jobs", __name__, url_prefix="/api/v1", description="Jobs and shifts")
@@ -250,14 +251,19 @@ class Shifts(MethodView):
         """Find open shifts starting in the future with free places.
 
         Any signed-in user. Answers shifts that are not cancelled, start in the future and have
-        a free place, each with its job's details. Around a point (``lat``, ``lon``,
+        a free place, each with its job's details: of public jobs, and for a worker also of the
+        invited jobs it is invited to. Around a point (``lat``, ``lon``,
         ``radius_km``, default 10 km) nearest first, each with ``distance_km``; otherwise by
         start time. Filters: ``city``, ``category``, ``skill``, ``min_wage``,
         ``starts_after`` and ``starts_before``. Paged with ``page`` and ``per_page``. 422: an
         invalid filter — ``lat`` without ``lon`` (or the reverse), ``radius_km`` without a
         point, a time without an offset.
         """
-        found = search.search(filters, pagination_parameters.page, pagination_parameters.page_size)
+        user = current_user()
+        invitee = workers.profile_id_of(user) if user.role == "worker" else None
+        found = search.search(
+            filters, pagination_parameters.page, pagination_parameters.page_size, invitee
+        )
         pagination_parameters.item_count = found.total
         return dumped(found.items)
 
@@ -292,11 +298,13 @@ class ShiftById(MethodView):
     def get(self, shift_id: int):
         """Read a shift with its job's details.
 
-        Any signed-in user: shifts are public to every role. Answers the shift (times,
-        headcount, places booked, status) with its job's title, wage, place and skills. 404: no
-        such shift.
+        Any signed-in user may read a public job's shifts; an invited job's only the workers
+        invited to it, its employer's side, the officials of its city and admins. Answers the
+        shift (times, headcount, places booked, status) with its job's title, wage, place and
+        skills. 404: no such shift, or one of an invited job the caller may not see.
         """
-        return search.ShiftView(services.get_shift(shift_id))
+        shift = audience.require_visible(current_user(), services.get_shift(shift_id))
+        return search.ShiftView(shift)
 
     @auth_required("employer", "broker")
     @blp.arguments(ShiftPatchSchema, example=SHIFT_PATCH_EXAMPLE)

@@ -12,7 +12,7 @@ from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Id, Instant, LocationSchema, Money, OwnListQuerySchema
 from marketplace.jobs.lists import JOB_STATES
-from marketplace.jobs.models import EMPLOYMENT_TYPES, REPORT_REASONS, REVIEW_STATES
+from marketplace.jobs.models import AUDIENCES, EMPLOYMENT_TYPES, REPORT_REASONS, REVIEW_STATES
 from marketplace.workers import skills
 from marketplace.workers.schemas import check_district, skill_list
 
@@ -65,6 +65,14 @@ class JobInSchema(ma.Schema):
 
     employer_id = Id(
         load_default=None, metadata={"description": "brokers: the employer they act for"}
+    )
+    audience = fields.String(
+        load_default="public",
+        validate=validate.OneOf(AUDIENCES),
+        metadata={
+            "description": "public, or invited: only the workers invited to the job "
+            "(POST /jobs/{id}/invitations) see, are recommended and may book its shifts"
+        },
     )
     title = Text(required=True, validate=validate.Length(min=1, max=100))
     description = Text(multiline=True, load_default="", validate=validate.Length(max=2000))
@@ -126,6 +134,7 @@ class JobSchema(ma.Schema):
     hourly_wage = Money()
     required_skills = fields.List(fields.String())
     requires_approval = fields.Boolean()
+    audience = fields.String(metadata={"enum": list(AUDIENCES)})
     city = fields.String()
     district = fields.String(allow_none=True)
     address = fields.String()

@@ -21,6 +21,7 @@ from marketplace.common import geo
 from marketplace.common.schemas import instant_text, money_text
 from marketplace.database import execute_core, least, prebuilt
 from marketplace.extensions import db
+from marketplace.jobs import audience
 from marketplace.jobs.cover import covered
 from marketplace.jobs.models import Job, JobSkill, Shift, shift_status
 from marketplace.jobs.schemas import ShiftDetailSchema, ShiftSchema
@@ -61,7 +62,7 @@ class SearchPage:
 
 
 # The optional filters, each a condition on a value bound when the statement runs.
-_FILTERS = ("city", "category", "min_wage", "starts_after", "starts_before", "skill")
+_FILTERS = ("city", "category", "min_wage", "starts_after", "starts_before", "skill", "invitee")
 
 
 def _conditions(filters: tuple[str, ...]) -> list[ColumnElement[bool]]:
@@ -72,6 +73,11 @@ def _conditions(filters: tuple[str, ...]) -> list[ColumnElement[bool]]:
         Shift.booked < Shift.headcount,
         Job.review_status == "published",  # a post held for review is in no search
     ]
+    # An invited job's shifts only for the workers it invited (contract v1.1 "Repeat work").
+    if "invitee" in filters:
+        conditions.append(audience.open_to(bindparam("invitee")))
+    else:
+        conditions.append(Job.audience == "public")
     if "city" in filters:
         conditions.append(Job.city == bindparam("city"))
     if "category" in filters:
@@ -253,13 +259,16 @@ def _collect(rows: Iterable[Row[Any]], now: datetime) -> dict[int, dict[str, Any
     return found
 
 
-def search(filters: dict[str, Any], page: int, per_page: int) -> SearchPage:
-    """Open shifts starting in the future with free places, filtered and paged.
+def search(
+    filters: dict[str, Any], page: int, per_page: int, invitee: int | None = None
+) -> SearchPage:
+    """Open shifts starting in the future with free places, filtered and paged: of public
+    jobs, and of the invited jobs that invited the worker ``invitee``.
 
     Around a point (``lat``, ``lon``, ``radius_km``) they are sorted by distance, nearest first;
     otherwise by start time.
     """
-    names, values = _values(filters)
+    names, values = _values(filters if invitee is None else {**filters, "invitee": invitee})
     first = (page - 1) * per_page
     if "lat" not in filters:
         conditions = _conditions(names)

@@ -155,6 +155,7 @@ def post_job(user: User, data: dict[str, Any]) -> Job:
         employment_type=data["employment_type"],
         hourly_wage=data["hourly_wage"],
         requires_approval=data["requires_approval"],
+        audience=data["audience"],
         city=city.code,
         district=data["district"],
         address=data["address"],

@@ -28,6 +28,7 @@ from marketplace.bookings.models import (
 from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.extensions import db
+from marketplace.jobs import audience
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Job, Shift
 from marketplace.matching import scoring
@@ -152,11 +153,13 @@ class Pool:
         as_of: date,
         excluded: IntArray | None = None,
         favourites: IntArray | None = None,
+        invited: IntArray | None = None,
     ) -> Eligible:
         """The workers who may take ``shift`` — every hard rule — and their scores.
 
         ``excluded`` are worker ids ruled out by the caller (bookings it looked up itself);
-        ``favourites`` the employer's favourite workers (looked up when not given).
+        ``favourites`` the employer's favourite workers (looked up when not given); ``invited``
+        the workers an invited-only job invited (looked up when not given).
         """
         job = shift.job
         city = catalogue.find(job.city)
@@ -191,6 +194,10 @@ class Pool:
                 keep[self.position[worker]] = False
         if excluded is not None and len(excluded):
             keep &= ~np.isin(self.ids, excluded)
+        if job.audience == "invited":
+            if invited is None:
+                invited = np.array(audience.invited_workers(job.id), dtype=np.int64)
+            keep &= np.isin(self.ids, invited)
         index = np.flatnonzero(keep)
         tags = skill_tags(job.category, job.required_skills)
         tag_bits = self.bits({t for t in tags if t in self.vocabulary}) or 0

@@ -19,6 +19,7 @@ from marketplace.bookings import part_time, relations
 from marketplace.bookings.models import OVERLAP_BLOCKING_STATUSES, Booking
 from marketplace.common import geo
 from marketplace.database import execute_core, prebuilt
+from marketplace.jobs import audience
 from marketplace.jobs.models import Job, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
 from marketplace.matching import index, pool, scoring, topk
@@ -128,6 +129,8 @@ def from_index(shift: Shift, as_of: date, limit: int) -> tuple[list[Ranked], int
 def from_database(shift: Shift, as_of: date, limit: int) -> list[Ranked]:
     """The best ``limit`` workers for the shift, pre-filtered and ranked by the database."""
     conditions = shift_conditions(shift)
+    if shift.job.audience == "invited":
+        conditions.append(Worker.id.in_(audience.invited_workers(shift.job_id)))
     blocked, favoured = relations.of_employer(shift.job.employer_id)
     over = part_time.workers_over_limit(shift) + blocked
     if over:

@@ -15,6 +15,7 @@ from marketplace.bookings.models import LIVE_STATUSES, Block, Booking
 from marketplace.cities import catalogue
 from marketplace.common import geo
 from marketplace.extensions import db
+from marketplace.jobs import audience
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.matching import people as matching_people
@@ -62,6 +63,8 @@ def recommended_shifts(user: User) -> list[tuple[Shift, Ranked]]:
         Job.lon.between(west, east),
         # every required skill of the job is one of the worker's
         not_(exists().where(JobSkill.job_id == Job.id, JobSkill.skill.not_in(skills or [""]))),
+        # a public job's, or an invited job's that invited the worker
+        audience.open_to(worker.id),
         # not a shift of an employer that blocked the worker
         not_(exists().where(Block.employer_id == Job.employer_id, Block.worker_id == worker.id)),
         # not a shift the worker already holds (an offer on it included)
