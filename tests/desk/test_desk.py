@@ -446,6 +446,7 @@ def test_the_statistics_page_draws_the_months_and_breakdowns(client, wuxi_offici
     # 12 columns in each of the two trend charts, one bar per group and per district.
     assert page.count("<rect") == 12 + 12 + 6 + 1
     assert "2700.00" in page and "失业人员" in page and "梁溪区" in page
+    assert "有职业伤害保障的工时" in page and "无职业伤害保障的工时" in page
 
 
 def test_the_statistics_page_defaults_to_the_last_whole_month(client, wuxi_official):
