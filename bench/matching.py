@@ -76,6 +76,7 @@ def naive_candidates(shift_id: int) -> list[tuple[float, int]]:
             "reliability": 0.5 if worker.reliability is None else worker.reliability,
             "rating": 0.5 if worker.rating is None else (float(worker.rating) - 1) / 4,
             "priority": 0.0,
+            "favourite": 0.0,  # the synthetic city has no favourites
         }
         ranked.append((sum(parts[k] * v for k, v in weights.as_dict().items()), worker.id))
     db.session.expunge_all()
