@@ -47,15 +47,14 @@ def _known_worker(employer_id: int, worker_id: int) -> Worker:
 
 def put(
     user: User, kind: str, employer_id: int | None, worker_id: int, reason: str | None = None
-) -> tuple[Any, bool]:
+) -> Any:
     """Add a worker to the employer's favourites or blocks (again: the reason is updated);
-    answers the row and whether it is new."""
+    answers the row."""
     acting = delegations.acting_for(user, employer_id, location="query")
     employer = acting.employer
     _known_worker(employer.id, worker_id)
     model = KINDS[kind]
     row: Any = db.session.get(model, (employer.id, worker_id))
-    created = row is None
     if row is None:
         row = model(employer_id=employer.id, worker_id=worker_id)
         row.created_at = clock.now()
@@ -78,7 +77,7 @@ def put(
         actor_id=user.id,
         city=employer.city,
     )
-    return row, created
+    return row
 
 
 def remove(user: User, kind: str, employer_id: int | None, worker_id: int) -> None:

@@ -614,19 +614,16 @@ class OneFavourite(MethodView):
     @auth_required("employer", "broker")
     @blp.arguments(EmployerNamedSchema, location="query")
     @blp.response(200, FavouriteSchema)
-    @blp.alt_response(201, schema=FavouriteSchema, description="added")
     @blp.errors(403, 404, 409)
     def put(self, filters: dict[str, Any], worker_id: int):
         """Add a worker to my favourites.
 
         Employers and their brokers (403 otherwise). Only a worker who applied for or accepted
-        one of the employer's shifts (404 for any other). 201 when added, 200 when it already
-        was. Audit ``favourite.put``.
+        one of the employer's shifts (404 for any other). Answers the entry, whether it was
+        added now or already there. Audit ``favourite.put``.
         """
-        row, created = relations.put(
-            current_user(), "favourite", filters.get("employer_id"), worker_id
-        )
-        return _one(row), 201 if created else 200
+        row = relations.put(current_user(), "favourite", filters.get("employer_id"), worker_id)
+        return _one(row)
 
     @auth_required("employer", "broker")
     @blp.arguments(EmployerNamedSchema, location="query")
@@ -667,7 +664,6 @@ class OneBlock(MethodView):
     @blp.arguments(BlockInSchema, example=BLOCK_EXAMPLE)
     @blp.arguments(EmployerNamedSchema, location="query")
     @blp.response(200, BlockSchema)
-    @blp.alt_response(201, schema=BlockSchema, description="blocked")
     @blp.errors(403, 404, 409)
     def put(self, body: dict[str, Any], filters: dict[str, Any], worker_id: int):
         """Block a worker from my shifts, with a reason.
@@ -676,13 +672,13 @@ class OneBlock(MethodView):
         one of the employer's shifts (404 for any other). From then on the worker cannot book
         or be offered the employer's shifts (409), is never among their candidates or in an
         assignment, and does not see them recommended. Bookings already made stay (cancel them
-        as usual). 201 when blocked, 200 when it already was (the reason updated). Audit
-        ``block.put``; the worker is not told.
+        as usual). Answers the entry (blocked again: the reason updated). Audit ``block.put``;
+        the worker is not told.
         """
-        row, created = relations.put(
+        row = relations.put(
             current_user(), "block", filters.get("employer_id"), worker_id, body["reason"]
         )
-        return _one(row), 201 if created else 200
+        return _one(row)
 
     @auth_required("employer", "broker")
     @blp.arguments(EmployerNamedSchema, location="query")

@@ -40,7 +40,8 @@ def _put(client, headers, url, **body):
 def test_an_employer_keeps_favourites_of_workers_it_knows(known, client, headers_of, database):
     employer, worker, _ = known
     me = headers_of(employer)
-    assert _put(client, me, f"{FAVOURITES}/{worker.id}").status_code == 201
+    added = _put(client, me, f"{FAVOURITES}/{worker.id}")
+    assert added.status_code == 200 and added.get_json()["worker_id"] == worker.id
     assert _put(client, me, f"{FAVOURITES}/{worker.id}").status_code == 200
     [listed] = client.get(FAVOURITES, headers=me).get_json()
     assert listed["worker_id"] == worker.id and listed["name"] == worker.name
@@ -79,7 +80,7 @@ def test_a_delegated_broker_keeps_the_lists_naming_the_employer(
     )
     as_broker = headers_of(broker)
     url = f"{BLOCKS}/{worker.id}?employer_id={employer.id}"
-    assert _put(client, as_broker, url, reason="多次迟到").status_code == 201
+    assert _put(client, as_broker, url, reason="多次迟到").status_code == 200
     assert _put(client, as_broker, f"{BLOCKS}/{worker.id}", reason="多次迟到").status_code == 422
     [listed] = client.get(BLOCKS, headers=headers_of(employer)).get_json()
     assert listed["reason"] == "多次迟到"
