@@ -79,6 +79,10 @@ class Job(Model):
     injury_insurer: Mapped[str | None] = mapped_column(String(100))
     injury_policy_number: Mapped[str | None] = mapped_column(String(64))
     injury_valid_to: Mapped[date | None] = mapped_column(Date)
+    # The series rule the job was posted with (``jobs.series``), as given, or NULL: its shifts
+    # were made once, at posting; the rule stays so that the employer and officials can see
+    # what the post asked for.
+    repeat: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     shifts: Mapped[list[Shift]] = relationship(
         back_populates="job", order_by="Shift.starts_at, Shift.id", lazy="selectin"
