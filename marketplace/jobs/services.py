@@ -24,20 +24,37 @@ from marketplace.jobs import cover, review
 from marketplace.jobs.models import Job, JobSkill, Shift
 from marketplace.jobs.schemas import MAX_SHIFT_HOURS
 
+# The rules every shift obeys (``broken_shift_rules``).
+IN_THE_FUTURE, ENDS_AFTER_START, LENGTH = "in_the_future", "ends_after_start", "length"
 
-def _check_shifts(shifts: list[dict[str, Any]]) -> None:
-    now = clock.now()
+
+def broken_shift_rules(starts_at: datetime, ends_at: datetime, now: datetime) -> list[str]:
+    """The shift rules a shift from ``starts_at`` to ``ends_at`` breaks at ``now`` (none: it
+    may be posted): it starts in the future, ends after it starts and lasts at most
+    ``MAX_SHIFT_HOURS``. The one home of these rules, for every way a shift is made."""
+    broken = []
+    if starts_at <= now:
+        broken.append(IN_THE_FUTURE)
+    if ends_at <= starts_at:
+        broken.append(ENDS_AFTER_START)
+    elif ends_at - starts_at > timedelta(hours=MAX_SHIFT_HOURS):
+        broken.append(LENGTH)
+    return broken
+
+
+def _check_shifts(shifts: list[dict[str, Any]], now: datetime) -> None:
     problems: dict[int, dict[str, list[str]]] = {}
     for index, shift in enumerate(shifts):
         problem: dict[str, list[str]] = {}
-        if shift["starts_at"] <= now:
-            problem["starts_at"] = [N_("must be in the future")]
-        if shift["ends_at"] <= shift["starts_at"]:
-            problem["ends_at"] = [N_("must be after starts_at")]
-        elif shift["ends_at"] - shift["starts_at"] > timedelta(hours=MAX_SHIFT_HOURS):
-            problem["ends_at"] = [
-                Message("a shift lasts at most %(hours)s hours", hours=MAX_SHIFT_HOURS)
-            ]
+        for rule in broken_shift_rules(shift["starts_at"], shift["ends_at"], now):
+            if rule == IN_THE_FUTURE:
+                problem["starts_at"] = [N_("must be in the future")]
+            elif rule == ENDS_AFTER_START:
+                problem["ends_at"] = [N_("must be after starts_at")]
+            else:
+                problem["ends_at"] = [
+                    Message("a shift lasts at most %(hours)s hours", hours=MAX_SHIFT_HOURS)
+                ]
         if problem:
             problems[index] = problem
     if problems:
@@ -139,7 +156,8 @@ def post_job(user: User, data: dict[str, Any]) -> Job:
     city = catalogue.find(data["city"])
     assert city is not None  # the schema allows only known cities
     _check_dispatch(acting, data["employment_type"])
-    _check_shifts(data["shifts"])
+    now = clock.now()
+    _check_shifts(data["shifts"], now)
     _check_minimum_wage(city, data)
     _check_in_city(city, data["location"])
     cover.check_new(data["injury_cover"], city.code)
@@ -161,7 +179,7 @@ def post_job(user: User, data: dict[str, Any]) -> Job:
         lat=location["lat"],
         lon=location["lon"],
         cell=geo.cell_of(location["lat"], location["lon"]),
-        created_at=clock.now(),
+        created_at=now,
         **cover.columns(data["injury_cover"]),
         skill_rows=[JobSkill(skill=skill) for skill in sorted(set(data["required_skills"]))],
         shifts=[
