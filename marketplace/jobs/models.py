@@ -83,6 +83,10 @@ class Job(Model):
     injury_valid_to: Mapped[date | None] = mapped_column(Date)
     # Who may see and book its shifts (AUDIENCES): everyone, or only the workers invited.
     audience: Mapped[str] = mapped_column(String(8), default="public", server_default="public")
+    # The series rule the job was posted with (``jobs.series``), as given, or NULL: its shifts
+    # were made once, at posting; the rule stays so that the employer and officials can see
+    # what the post asked for.
+    repeat: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
     shifts: Mapped[list[Shift]] = relationship(
         back_populates="job", order_by="Shift.starts_at, Shift.id", lazy="selectin"

@@ -53,13 +53,19 @@ class Jobs(MethodView):
         Employers, and brokers acting for an employer that delegated to them (403 for every
         other role). An employer posts for its own company (``employer_id`` left out, or its
         own); a broker must name the employer in ``employer_id`` (422 without it) and hold its
-        live delegation (403 otherwise). The shifts open for booking at once (or for approval,
+        live delegation (403 otherwise). The shifts are given in ``shifts``, made by a weekly
+        series rule in ``repeat`` (one shift on each of its weekdays, 0 = Monday, from tomorrow
+        in the city through ``until``, at the city's wall-clock times; the job keeps the rule),
+        or both: at most 100 in all. The shifts open for booking at once (or for approval,
         with ``requires_approval``). The posting is an audit event. Honours
         ``Idempotency-Key``. 409: the employer or broker has no profile yet, or a request with
         the same ``Idempotency-Key`` is being handled. A job may state its injury cover
         (``injury_cover``, 职业伤害保障); each shift then says whether it is covered on its day.
         422: invalid input — a shift that starts in the past, ends before it starts or lasts
-        more than 12 hours, a wage below the city's hourly minimum wage on a shift's day, a
+        more than 12 hours, a wage below the city's hourly minimum wage on a shift's day (for
+        a shift of the series: on ``repeat``, naming its day; nothing is written), neither
+        ``shifts`` nor ``repeat``, a series that makes no shift, runs more than a year ahead or
+        makes the job more than 100 shifts, a
         location outside the city, a district not of the city, a skill not in ``GET /skills``,
         an injury cover that has already ended, ``dispatch`` work posted by anyone but a
         broker whose profile holds a ``licence_number`` (劳务派遣经营许可证) acting for the

@@ -11,8 +11,10 @@ from marshmallow import fields, validate
 from marketplace.cities import catalogue
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Id, Instant, LocationSchema, Money, OwnListQuerySchema
+from marketplace.errors import N_
 from marketplace.jobs.lists import JOB_STATES
 from marketplace.jobs.models import AUDIENCES, EMPLOYMENT_TYPES, REPORT_REASONS, REVIEW_STATES
+from marketplace.jobs.series import RepeatInSchema, RepeatSchema
 from marketplace.workers import skills
 from marketplace.workers.schemas import check_district, skill_list
 
@@ -92,14 +94,38 @@ class JobInSchema(ma.Schema):
     injury_cover = injury_cover_field(load_default=None)
     shifts = fields.List(
         fields.Nested(ShiftInSchema),
-        required=True,
-        validate=validate.Length(min=1, max=MAX_SHIFTS_PER_JOB),
+        load_default=list,
+        validate=validate.Length(max=MAX_SHIFTS_PER_JOB),
+        metadata={
+            "description": "the shifts, each given; with ``repeat`` too, or left out for a "
+            "series alone. At least one shift in all and at most 100"
+        },
+    )
+    repeat = fields.Nested(
+        RepeatInSchema,
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": "a series: one shift on each matching day from tomorrow (city time) "
+            "through ``until``, beside the given ``shifts`` (at most 100 shifts in all). Each "
+            "is checked as a given shift (in the future, at most 12 hours, the wage at least "
+            "the city's hourly minimum wage on its day); one that fails makes the whole post "
+            "422, naming ``repeat`` and its day. The job keeps the rule (``repeat``)"
+        },
     )
 
     @ma.validates_schema
     def check_district(self, data: dict[str, Any], **_kwargs: Any) -> None:
         """The district belongs to the city."""
         check_district(data)
+
+    @ma.validates_schema
+    def check_some_shifts(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        """A job has shifts: given, made by a series, or both."""
+        if not data.get("shifts") and data.get("repeat") is None:
+            raise ma.ValidationError(
+                N_("give the shifts, a repeat rule that makes them, or both"), "shifts"
+            )
 
 
 class ShiftSchema(ma.Schema):
@@ -150,6 +176,11 @@ class JobSchema(ma.Schema):
     )
     review_reasons = fields.List(
         fields.String(), metadata={"description": 'why it was held, each "<rule>: <说明>"'}
+    )
+    repeat = fields.Nested(
+        RepeatSchema,
+        allow_none=True,
+        metadata={"description": "the series rule the job was posted with, or null"},
     )
     shifts = fields.List(fields.Nested(ShiftSchema))
 
@@ -268,6 +299,14 @@ JOB_EXAMPLE: dict[str, Any] = {
             "headcount": 2,
         },
     ],
+    # A series beside the given shifts: Monday, Wednesday and Friday evenings to the month's end.
+    "repeat": {
+        "weekdays": [0, 2, 4],
+        "until": "2027-03-31",
+        "starts": "18:00",
+        "ends": "22:00",
+        "headcount": 2,
+    },
 }
 JOB_PATCH_EXAMPLE: dict[str, Any] = {
     "hourly_wage": "32.00",

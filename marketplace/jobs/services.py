@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,24 +20,42 @@ from marketplace.database import prebuilt
 from marketplace.errors import Conflict, Forbidden, Invalid, Message, NotFound, field_error
 from marketplace.extensions import db
 from marketplace.i18n import N_
-from marketplace.jobs import cover, review
+from marketplace.jobs import cover, review, series
 from marketplace.jobs.models import Job, JobSkill, Shift
-from marketplace.jobs.schemas import MAX_SHIFT_HOURS
+from marketplace.jobs.schemas import MAX_SHIFT_HOURS, MAX_SHIFTS_PER_JOB
+from marketplace.jobs.series import REPEAT_HORIZON_DAYS
+
+# The rules every shift obeys, given or made by a series (``broken_shift_rules``).
+IN_THE_FUTURE, ENDS_AFTER_START, LENGTH = "in_the_future", "ends_after_start", "length"
 
 
-def _check_shifts(shifts: list[dict[str, Any]]) -> None:
-    now = clock.now()
+def broken_shift_rules(starts_at: datetime, ends_at: datetime, now: datetime) -> list[str]:
+    """The shift rules a shift from ``starts_at`` to ``ends_at`` breaks at ``now`` (none: it
+    may be posted): it starts in the future, ends after it starts and lasts at most
+    ``MAX_SHIFT_HOURS``. The one home of these rules, for given shifts and series alike."""
+    broken = []
+    if starts_at <= now:
+        broken.append(IN_THE_FUTURE)
+    if ends_at <= starts_at:
+        broken.append(ENDS_AFTER_START)
+    elif ends_at - starts_at > timedelta(hours=MAX_SHIFT_HOURS):
+        broken.append(LENGTH)
+    return broken
+
+
+def _check_shifts(shifts: list[dict[str, Any]], now: datetime) -> None:
     problems: dict[int, dict[str, list[str]]] = {}
     for index, shift in enumerate(shifts):
         problem: dict[str, list[str]] = {}
-        if shift["starts_at"] <= now:
-            problem["starts_at"] = [N_("must be in the future")]
-        if shift["ends_at"] <= shift["starts_at"]:
-            problem["ends_at"] = [N_("must be after starts_at")]
-        elif shift["ends_at"] - shift["starts_at"] > timedelta(hours=MAX_SHIFT_HOURS):
-            problem["ends_at"] = [
-                Message("a shift lasts at most %(hours)s hours", hours=MAX_SHIFT_HOURS)
-            ]
+        for rule in broken_shift_rules(shift["starts_at"], shift["ends_at"], now):
+            if rule == IN_THE_FUTURE:
+                problem["starts_at"] = [N_("must be in the future")]
+            elif rule == ENDS_AFTER_START:
+                problem["ends_at"] = [N_("must be after starts_at")]
+            else:
+                problem["ends_at"] = [
+                    Message("a shift lasts at most %(hours)s hours", hours=MAX_SHIFT_HOURS)
+                ]
         if problem:
             problems[index] = problem
     if problems:
@@ -81,12 +99,77 @@ def refuse(name: str, message: Message) -> Invalid:
     )
 
 
-def _check_minimum_wage(city: City, data: dict[str, Any]) -> None:
-    problem = minimum_wage_problem(
-        city, data["hourly_wage"], [shift["starts_at"] for shift in data["shifts"]]
-    )
+def _check_minimum_wage(city: City, wage: Decimal, shifts: list[dict[str, Any]]) -> None:
+    problem = minimum_wage_problem(city, wage, [shift["starts_at"] for shift in shifts])
     if problem is not None:
         raise refuse(*problem)
+
+
+def _broken_in_series(day: date, broken: list[str]) -> Message:
+    """What a series' shift of ``day`` breaks, said of its day (the series has no index)."""
+    if IN_THE_FUTURE in broken:
+        return Message("the series' shift of %(day)s would start in the past", day=day.isoformat())
+    if ENDS_AFTER_START in broken:
+        return Message(
+            "the series' shift of %(day)s would end before it starts", day=day.isoformat()
+        )
+    return Message(
+        "the series' shift of %(day)s would last more than %(hours)s hours",
+        day=day.isoformat(),
+        hours=MAX_SHIFT_HOURS,
+    )
+
+
+def series_shifts(
+    city: City, wage: Decimal, rule: dict[str, Any], given: int, now: datetime
+) -> list[series.SeriesShift]:
+    """The shifts the series ``rule`` makes for a job of ``city`` paying ``wage`` beside
+    ``given`` given shifts, each checked as a given shift is; 422 on ``repeat`` naming the day
+    of the first that fails, or when the rule runs more than a year ahead, makes no shift or
+    makes the job more than ``MAX_SHIFTS_PER_JOB`` shifts."""
+    latest = clock.local_date(now, city.timezone) + timedelta(days=REPEAT_HORIZON_DAYS)
+    if rule["until"] > latest:
+        raise refuse(
+            "repeat",
+            Message(
+                "repeat runs at most a year ahead: until %(latest)s at the latest",
+                latest=latest.isoformat(),
+            ),
+        )
+    made = series.shifts_of(rule, city.timezone, now)
+    if not made:
+        raise refuse(
+            "repeat",
+            Message(
+                "repeat makes no shift: no day from %(first)s through %(until)s is one of its "
+                "weekdays",
+                first=series.first_day(now, city.timezone).isoformat(),
+                until=rule["until"].isoformat(),
+            ),
+        )
+    if given + len(made) > MAX_SHIFTS_PER_JOB:
+        # The day from which the series passes the limit tells the employer where to stop.
+        over = made[max(MAX_SHIFTS_PER_JOB - given, 0)].day
+        raise refuse(
+            "repeat",
+            Message(
+                "repeat makes %(made)s shifts, %(total)s with the given ones: a job has at "
+                "most %(most)s (the series passes it on %(day)s)",
+                made=len(made),
+                total=given + len(made),
+                most=MAX_SHIFTS_PER_JOB,
+                day=over.isoformat(),
+            ),
+        )
+    for shift in made:
+        broken = broken_shift_rules(shift.starts_at, shift.ends_at, now)
+        if broken:
+            raise refuse("repeat", _broken_in_series(shift.day, broken))
+    problem = minimum_wage_problem(city, wage, [shift.starts_at for shift in made])
+    if problem is not None:
+        # The message names the day; the field is the series that made the shift.
+        raise refuse("repeat", problem[1])
+    return made
 
 
 def _check_in_city(city: City, location: dict[str, float]) -> None:
@@ -134,13 +217,29 @@ def _check_dispatch(acting: Acting, employment_type: str) -> None:
 
 
 def post_job(user: User, data: dict[str, Any]) -> Job:
-    """Post a job with its shifts, for the caller's company or one it brokers for."""
+    """Post a job with its shifts, for the caller's company or one it brokers for.
+
+    The shifts are those given, and those a series rule (``repeat``) makes, which the job
+    keeps; every one is checked by the same rules before anything is written."""
     acting = delegations.acting_for(user, data["employer_id"])
     city = catalogue.find(data["city"])
     assert city is not None  # the schema allows only known cities
     _check_dispatch(acting, data["employment_type"])
-    _check_shifts(data["shifts"])
-    _check_minimum_wage(city, data)
+    now = clock.now()
+    given = data.get("shifts", [])
+    _check_shifts(given, now)
+    _check_minimum_wage(city, data["hourly_wage"], given)
+    shifts = [
+        Shift(starts_at=s["starts_at"], ends_at=s["ends_at"], headcount=s["headcount"], booked=0)
+        for s in given
+    ]
+    rule = data.get("repeat")
+    if rule is not None:
+        made = series_shifts(city, data["hourly_wage"], rule, len(given), now)
+        shifts += [
+            Shift(starts_at=s.starts_at, ends_at=s.ends_at, headcount=rule["headcount"], booked=0)
+            for s in made
+        ]
     _check_in_city(city, data["location"])
     cover.check_new(data["injury_cover"], city.code)
 
@@ -162,18 +261,12 @@ def post_job(user: User, data: dict[str, Any]) -> Job:
         lat=location["lat"],
         lon=location["lon"],
         cell=geo.cell_of(location["lat"], location["lon"]),
-        created_at=clock.now(),
+        created_at=now,
         **cover.columns(data["injury_cover"]),
+        repeat=series.stored(rule) if rule is not None else None,
         skill_rows=[JobSkill(skill=skill) for skill in sorted(set(data["required_skills"]))],
-        shifts=[
-            Shift(
-                starts_at=shift["starts_at"],
-                ends_at=shift["ends_at"],
-                headcount=shift["headcount"],
-                booked=0,
-            )
-            for shift in data["shifts"]
-        ],
+        # In time order, as the job's shifts are read back (given and made ones interleave).
+        shifts=sorted(shifts, key=lambda shift: shift.starts_at),
     )
     db.session.add(job)
     db.session.flush()
