@@ -17,7 +17,7 @@ from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
-from marketplace.bookings import attendance, reputation
+from marketplace.bookings import attendance, crews, relations, reputation
 from marketplace.bookings import services as bookings
 from marketplace.bookings.models import Booking
 from marketplace.brokers import delegations
@@ -852,6 +852,41 @@ def _crowd(admin: User) -> int:
     return len(income) + len(premiums)
 
 
+def _repeat_work(worker_users: list[User], employer_users: list[User]) -> int:
+    """Repeat work at 无锡洁美物业: 王秀英 a favourite, 陈晓东 (who never came) blocked, and a
+    weekly evening cleaning series offered to a crew of two, through the API's services."""
+    wang, li, chen, *_ = (workers.my_profile(user) for user in worker_users)
+    clean_co = employer_users[0]
+    relations.put(clean_co, "favourite", None, wang.id)
+    relations.put(clean_co, "block", None, chen.id, "多次无故缺勤，且未提前请假")
+    until = clock.local_now(ZONE).date() + timedelta(days=21)
+    body = JobInSchema().load(
+        {
+            "title": "写字楼晚间保洁（每周一三五）",
+            "description": "写字楼公共区域晚间保洁，每周一、三、五，工具由物业提供。",
+            "category": "保洁绿化",
+            "employment_type": "part_time",
+            "hourly_wage": "28.00",
+            "required_skills": ["cleaning"],
+            "requires_approval": False,
+            "city": "wuxi",
+            "district": "梁溪区",
+            "address": "梁溪区人民中路写字楼",
+            "location": {"lat": 31.5769, "lon": 120.2986},
+            "repeat": {
+                "weekdays": [0, 2, 4],
+                "until": until.isoformat(),
+                "starts": "18:30",
+                "ends": "21:30",
+                "headcount": 2,
+            },
+        }
+    )
+    series = jobs.post_job(clean_co, body)
+    crew = crews.offer_crew(clean_co, series.id, [wang.id, li.id])
+    return len(crew["booked"])
+
+
 def load() -> dict[str, int]:
     """Create the demo data in the current session (the caller commits)."""
     worker_users = _people()
@@ -860,6 +895,7 @@ def load() -> dict[str, int]:
     posted = _jobs(employer_users, broker_users)
     live = _bookings(worker_users, employer_users, posted)
     past = _history(worker_users, employer_users)
+    offered = _repeat_work(worker_users, employer_users)
     imported = _subsidy_history(admin) + _crowd(admin)
     registered = _register_employment()
     verified = _verify_statuses()
@@ -868,8 +904,8 @@ def load() -> dict[str, int]:
         "accounts": len(OFFICIALS) + len(WORKERS) + crowd + len(EMPLOYERS) + len(BROKERS),
         "worker profiles": len(WORKERS) + crowd,
         "employers": len(EMPLOYERS),
-        "jobs": len(JOBS) + 4,
-        "bookings": live + past,
+        "jobs": len(JOBS) + 6,  # two posted now, three in the past, the weekly series
+        "bookings": live + past + offered,
         "imported records": imported,
         "verified group statuses": verified,
         "employment registrations": registered,

@@ -320,3 +320,28 @@ def test_users_create_accepts_a_password_that_meets_the_rules(cli, database):
     result = create_admin(cli, "13511112222", "demo-pass-2026")
     assert result.exit_code == 0, result.output
     assert len(users_with(database, "13511112222")) == 1
+
+
+def test_seed_demo_shows_protection_and_repeat_work(cli, database):
+    """make run shows a held post, a case, a weekly series offered to a crew, a favourite and a
+    block (issues #16 and #17)."""
+    from marketplace.bookings.models import Block, Booking, Favourite
+    from marketplace.disputes.models import Case
+    from marketplace.jobs.models import Job, Shift
+
+    database.execute(AccessToken.__table__.delete())
+    database.execute(User.__table__.delete())
+    assert cli.invoke(args=["seed", "demo"]).exit_code == 0
+    assert database.scalar(select(func.count()).where(Job.review_status == "held")) == 1
+    assert {case.kind for case in database.scalars(select(Case))} == {"dispute", "wage_arrears"}
+    series = database.scalar(select(Job).where(Job.repeat.is_not(None)))
+    assert series is not None and series.repeat["weekdays"] == [0, 2, 4]
+    offers = database.scalar(
+        select(func.count())
+        .select_from(Booking)
+        .join(Shift, Shift.id == Booking.shift_id)
+        .where(Shift.job_id == series.id, Booking.status == "offered")
+    )
+    assert offers == len(series.shifts) > 0
+    assert database.scalar(select(func.count()).select_from(Favourite)) == 1
+    assert database.scalar(select(func.count()).select_from(Block)) == 1
