@@ -66,8 +66,8 @@ def offer(user: User, worker: Worker, shift: Shift) -> Booking:
             "(it lapses 2 hours before the start)"
         )
     lock_worker(worker)
-    check_bookable(worker, shift)
-    booking = create_booking(worker, shift, "offered")
+    waiting = check_bookable(worker, shift)
+    booking = create_booking(worker, shift, "offered", waiting)
     booking.offered_by = user.id
     booking.expires_at = expires_at
     record_transition(
