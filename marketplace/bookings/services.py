@@ -5,6 +5,9 @@ booked + 1 WHERE booked < headcount`` whose row count says whether a place was l
 requests for the last place can never both win. Per-worker rules (no overlapping bookings, the
 part-time weekly limit) run after locking the worker's row, so one worker's concurrent requests
 are checked one after the other.
+
+A place given back by a cancel is announced (``events.PLACES_FREED``) once the cancel is
+recorded: the shift's waitlist (``bookings.waitlist``) fills it in the same transaction.
 """
 
 from __future__ import annotations
@@ -398,6 +401,9 @@ def cancel(user: User, booking_id: int, reason: str) -> Booking:
             "您的班次已被用工方取消",
             {"booking_id": booking.id, "reason": reason},
         )
+    if held_place:
+        # Recorded first, then the place goes to the shift's waitlist, in this transaction.
+        events.emit(events.PLACES_FREED, shift_id=booking.shift_id)
     return booking
 
 
