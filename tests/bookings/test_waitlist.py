@@ -414,6 +414,17 @@ def test_cancelling_the_job_ends_its_waitlists(full, database):
     assert not notices(database, waiting.user_id, "waitlist_booked")
 
 
+def test_closing_the_account_ends_its_waits(full, database):
+    from tests.conftest import PASSWORD
+
+    [waiting] = full.waiting(1)
+    closed = full.client.post(
+        "/api/v1/users/me/close", json={"password": PASSWORD}, headers=full.headers_of(waiting)
+    )
+    assert closed.status_code == 200, closed.get_json()
+    assert full.entries() == []
+
+
 # --- who may call what -------------------------------------------------------------------------
 
 
