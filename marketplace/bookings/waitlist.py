@@ -88,17 +88,6 @@ def _places(shift_id: int) -> tuple[int, int]:
     return row.booked, row.headcount
 
 
-def _record(action: str, entry: WaitlistEntry, user: User, city: str) -> None:
-    audit.record(
-        f"waitlist.{action}",
-        "waitlist_entry",
-        entry.id,
-        {"shift_id": entry.shift_id, "worker_id": entry.worker_id},
-        actor_id=user.id,
-        city=city,
-    )
-
-
 def join(user: User, shift_id: int) -> WaitlistEntry:
     """The worker waits for a place on a full shift (409 when it may not, saying why).
 
@@ -124,28 +113,51 @@ def join(user: User, shift_id: int) -> WaitlistEntry:
             db.session.add(entry)
     except IntegrityError:  # the same worker's entry, committed meanwhile
         raise Conflict("you are already on this shift's waitlist") from None
-    _record("joined", entry, user, shift.job.city)
+    audit.record(
+        "waitlist.joined",
+        "waitlist_entry",
+        entry.id,
+        {"shift_id": shift.id, "worker_id": worker.id},
+        actor_id=user.id,
+        city=shift.job.city,
+    )
     return entry
 
 
 def leave(user: User, shift_id: int) -> None:
-    """The worker stops waiting for a place on the shift (404 when it was not waiting)."""
+    """The worker stops waiting for a place on the shift (404 when it was not waiting).
+
+    The entry is deleted before the audit event is written: a freed place being given to this
+    very worker holds the entry's row (``_book``), and the DELETE then waits for it and finds
+    nothing — the worker was booked first, and is told it no longer waits.
+    """
     shift = jobs.get_shift(shift_id)
     worker_id = workers.profile_id_of(user)
-    entry = (
+    entry_id = (
         db.session.scalar(
-            select(WaitlistEntry).where(
+            select(WaitlistEntry.id).where(
                 WaitlistEntry.shift_id == shift.id, WaitlistEntry.worker_id == worker_id
             )
         )
         if worker_id is not None
         else None
     )
-    if entry is None:
+    gone = (
+        execute_core(delete(WaitlistEntry).where(WaitlistEntry.id == entry_id)).rowcount
+        if entry_id is not None
+        else 0
+    )
+    if not gone:
         raise NotFound(NOT_WAITING)
-    _record("left", entry, user, shift.job.city)
-    db.session.delete(entry)
-    db.session.flush()
+    assert entry_id is not None and worker_id is not None
+    audit.record(
+        "waitlist.left",
+        "waitlist_entry",
+        entry_id,
+        {"shift_id": shift.id, "worker_id": worker_id},
+        actor_id=user.id,
+        city=shift.job.city,
+    )
 
 
 def of_shift(user: User, shift_id: int) -> Select[Any]:
@@ -217,10 +229,22 @@ def _try_lock_worker(worker_id: int) -> bool:
     return locked is not None
 
 
+def _still_waiting(entry_id: int) -> bool:
+    """Lock the entry's row, unless it is gone (the worker left since the list was read) or
+    being deleted now (it is leaving): then it is not booked. SKIP LOCKED for the same reason
+    as the worker's row; on SQLite nothing runs meanwhile."""
+    found = db.session.scalar(
+        select(WaitlistEntry.id)
+        .where(WaitlistEntry.id == entry_id)
+        .with_for_update(skip_locked=True)
+    )
+    return found is not None
+
+
 def _book(entry: WaitlistEntry, shift: Shift) -> Booking | None:
     """Book the waiting worker on the shift as its own booking would be, or None when it
-    cannot take the place now (it keeps its turn)."""
-    if not _try_lock_worker(entry.worker_id):
+    cannot take the place now (it keeps its turn) or no longer waits."""
+    if not _try_lock_worker(entry.worker_id) or not _still_waiting(entry.id):
         return None
     worker = db.session.get(Worker, entry.worker_id)
     assert worker is not None  # the entry's foreign key
@@ -230,8 +254,8 @@ def _book(entry: WaitlistEntry, shift: Shift) -> Booking | None:
     try:
         # Every write of this worker's booking in a savepoint: a refusal undoes only them.
         with db.session.begin_nested():
-            waiting = check_worker_may_take(worker, shift)
-            booking = create_booking(worker, shift, "confirmed", waiting)
+            check_worker_may_take(worker, shift)
+            booking = create_booking(worker, shift, "confirmed", entry.id)
             # Joining was the worker's yes: the agreement is fixed now, from today's job.
             accepted = agreements.make(booking, user)
     except Conflict:
