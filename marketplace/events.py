@@ -78,8 +78,9 @@ SHIFTS_CANCELLED = Event(
     Payload: ``shifts`` (the ``Shift`` rows), ``actor`` (the ``User``) and ``reason`` (the
     employer's words, or None). Emitted by ``jobs.services.cancel_job`` and
     ``jobs.editing.cancel_shift``. Heard by ``bookings.services``, which cancels their live
-    bookings and offers, gives their places back and tells their workers.""",
-    listeners=("marketplace.bookings.services",),
+    bookings and offers, gives their places back and tells their workers, and by
+    ``bookings.waitlist``, which ends their waitlists and tells the waiting workers.""",
+    listeners=("marketplace.bookings.services", "marketplace.bookings.waitlist"),
 )
 JOB_CHANGED = Event(
     "job_changed",
@@ -89,6 +90,18 @@ JOB_CHANGED = Event(
     ``jobs.editing.edit_job``. Heard by ``bookings.services``, which tells the workers booked on
     its future shifts what changed.""",
     listeners=("marketplace.bookings.services",),
+)
+PLACES_FREED = Event(
+    "places_freed",
+    """Places of a shift became free: a held place was given back (a cancel, a declined or
+    lapsed offer, a no-show) or the headcount was raised. Not emitted when the shift itself is
+    cancelled (``shifts_cancelled``): its places are free for nobody.
+
+    Payload: ``shift_id``. Emitted, once the change is recorded, by ``bookings.services.cancel``,
+    ``bookings.offers`` (decline, expiry), ``bookings.attendance`` (no-show) and
+    ``jobs.editing.set_headcount``. Heard by ``bookings.waitlist``, which books the first waiting
+    workers who can still take a place, in the same transaction.""",
+    listeners=("marketplace.bookings.waitlist",),
 )
 ALERTS_RESOLVED = Event(
     "alerts_resolved",
@@ -108,6 +121,7 @@ CATALOGUE: tuple[Event, ...] = (
     WORKER_GROUPS_CHANGED,
     SHIFTS_CANCELLED,
     JOB_CHANGED,
+    PLACES_FREED,
     ALERTS_RESOLVED,
 )
 

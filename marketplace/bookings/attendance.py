@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, bindparam, select
 
-from marketplace import clock
+from marketplace import clock, events
 from marketplace.auth.models import User
 from marketplace.bookings import access, tell
 from marketplace.bookings.models import LIVE_STATUSES, Booking
@@ -154,6 +154,8 @@ def _mark_no_show(booking: Booking, user: User | None, acting: object | None) ->
         f"您在{tell.shift_text(booking)} 的班次未签到，已记为缺勤。如您实际到岗，"
         "请联系用工单位在班次结束后 7 天内补录考勤。",
     )
+    # Announced like every freed place; the shift has started, so no waiting worker takes it.
+    events.emit(events.PLACES_FREED, shift_id=booking.shift_id)
 
 
 def no_show(user: User, booking_id: int) -> Booking:

@@ -281,3 +281,26 @@ class Agreement(Model):
         """Who agreed: the worker, the employer and, for dispatch, the dispatching broker."""
         parties: dict[str, Any] = json.loads(self.parties_sealed)
         return parties
+
+
+class WaitlistEntry(Model):
+    """A worker waiting for a place on a full shift (contract v1.1 "Repeat work").
+
+    Joining is the worker's yes: when a place frees, the first waiting worker who can still take
+    it is booked ``confirmed`` at once, in the transaction that freed it. The turn is the order
+    of joining (``joined_at``, then ``id`` for the same instant). One entry per worker and shift,
+    held by the database.
+    """
+
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        UniqueConstraint("shift_id", "worker_id"),
+        # A freed place reads the shift's entries in their turn.
+        Index("ix_waitlist_entries_shift_turn", "shift_id", "joined_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id"))
+    # A worker's own waitlists are read by worker.
+    worker_id: Mapped[int] = mapped_column(ForeignKey("workers.id"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())

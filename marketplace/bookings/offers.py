@@ -5,8 +5,9 @@ plan makes ``offered`` bookings: each holds its place (``booked`` counts it) and
 the part-time limit, and the worker is notified. The worker accepts it (``confirmed``), declines
 it (``declined``), or lets it expire (``expired``) — 24 hours after it was made or 2 hours before
 the shift starts, whichever comes first (the scheduled job ``offers``). A declined or expired
-offer frees its place and never counts against the worker's reliability: only bookings the
-worker made or accepted can become no-shows or late cancels.
+offer frees its place — for the shift's waitlist first (``bookings.waitlist``), in the same
+transaction — and never counts against the worker's reliability: only bookings the worker made
+or accepted can become no-shows or late cancels.
 
 An offer blocks nothing the worker does: they may book other work overlapping it, and accepting
 is then refused (409) for the overlap, as a booking of their own would be.
@@ -18,7 +19,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from marketplace import clock
+from marketplace import clock, events
 from marketplace.auth.models import User
 from marketplace.bookings import access, agreements, tell
 from marketplace.bookings.models import Booking
@@ -66,8 +67,8 @@ def offer(user: User, worker: Worker, shift: Shift) -> Booking:
             "(it lapses 2 hours before the start)"
         )
     lock_worker(worker)
-    check_bookable(worker, shift)
-    booking = create_booking(worker, shift, "offered")
+    waiting = check_bookable(worker, shift)
+    booking = create_booking(worker, shift, "offered", waiting)
     booking.offered_by = user.id
     booking.expires_at = expires_at
     record_transition(
@@ -167,6 +168,7 @@ def decline(user: User, booking_id: int, reason: str | None) -> Booking:
         "offer_declined",
         f"劳动者已拒绝「{job.title}」{local(booking.starts_at, job.city)} 班次的邀约，名额已释放",
     )
+    events.emit(events.PLACES_FREED, shift_id=booking.shift_id)  # the waitlist first
     return booking
 
 
@@ -202,4 +204,5 @@ def expire_offers() -> int:
             "offer_expired",
             f"「{job.title}」{when} 班次的邀约无人应答，已过期，名额已释放",
         )
+        events.emit(events.PLACES_FREED, shift_id=booking.shift_id)  # the waitlist first
     return len(lapsed)

@@ -20,10 +20,12 @@ from marketplace.bookings import (
     invitations,
     lists,
     offers,
+    people,
     relations,
     reputation,
     services,
     throttle,
+    waitlist,
 )
 from marketplace.bookings.models import Booking
 from marketplace.bookings.reputation import rate
@@ -52,10 +54,13 @@ from marketplace.bookings.schemas import (
     InvitationResultSchema,
     OptionalReasonSchema,
     OwnBookingsQuerySchema,
+    OwnWaitlistSchema,
     PositionSchema,
     RatingInSchema,
     RatingSchema,
     ReasonSchema,
+    WaitingWorkerSchema,
+    WaitlistEntrySchema,
 )
 from marketplace.brokers import delegations
 from marketplace.common.api import Blueprint, count_rows, page_of
@@ -208,6 +213,105 @@ class ShiftBookings(MethodView):
         if "status" in filters:
             query = query.where(Booking.status == filters["status"])
         return page_of(query.order_by(Booking.id), pagination_parameters)
+
+
+@blp.route("/shifts/<int:shift_id>/waitlist")
+class ShiftWaitlist(MethodView):
+    """The waitlist of one full shift."""
+
+    @auth_required("worker")
+    @idempotent
+    @blp.response(201, WaitlistEntrySchema)
+    @blp.errors(404, 409)
+    def post(self, shift_id: int):
+        """Wait for a place on a full shift: I am booked as soon as one frees, if I still can.
+
+        Workers only (403 for every other role). Joining is the worker's yes to the shift:
+        when a place frees (a cancel, a declined or lapsed offer, a raised headcount) the first
+        waiting worker who can still take it is booked ``confirmed`` at once, without being
+        asked again, and told (notification ``waitlist_booked``); the agreement of the job's
+        employment type is made then, as when booking, and the worker may cancel as any
+        booking. Every rule of a booking but capacity is checked on joining and again when
+        the place frees; a worker who cannot take it then (an overlap, the part-time limit, …)
+        is passed over and keeps its turn. Answers the worker's turn (``position``, 1 is next).
+        Honours ``Idempotency-Key``. 404: no such shift. 409: the job requires approval (no
+        waitlist), the shift has a free place (book it instead), is cancelled, held for review
+        or started, the worker has no profile yet, already waits, already holds a booking of
+        it or one that overlaps it, lacks a required skill, is blocked by the employer, or
+        would pass the part-time limit of 24 hours a week with one employer; also a request
+        with the same ``Idempotency-Key`` being handled. 422: a malformed or reused
+        ``Idempotency-Key``.
+        """
+        entry = waitlist.join(current_user(), shift_id)
+        return {
+            "shift_id": entry.shift_id,
+            "position": waitlist.position(entry),
+            "joined_at": entry.joined_at,
+        }
+
+    @auth_required("worker")
+    @blp.response(204)
+    @blp.errors(404)
+    def delete(self, shift_id: int):
+        """Stop waiting for a place on the shift.
+
+        Workers only (403 for every other role). The worker's entry is removed; those after it
+        move up. 404: no such shift, or the worker is not on its waitlist.
+        """
+        waitlist.leave(current_user(), shift_id)
+
+    @auth_required("employer", "broker", "admin")
+    @blp.response(200, WaitingWorkerSchema(many=True))
+    @blp.paginate()
+    @blp.errors(404)
+    def get(self, shift_id: int, pagination_parameters: PaginationParameters):
+        """List the workers waiting for a place on the shift, in their turn.
+
+        The shift's employer, a broker it delegated to, or an admin (403 for every other
+        role). Each waiting worker with its turn (``position``, 1 is next), when it joined, and
+        who it is as the candidates show workers: the display name, skills, rating,
+        reliability and completed shifts, the full name only once the worker has a booking with
+        the employer, nothing of where it lives. Paged with ``page`` and ``per_page``. 404: no
+        such shift, or another company's shift (not told apart).
+        """
+        user = current_user()
+        entries = page_of(waitlist.of_shift(user, shift_id), pagination_parameters)
+        who = people.as_seen_by(user, [(entry.worker_id, entry.shift_id) for entry in entries])
+        first = pagination_parameters.first_item
+        return [
+            {
+                **person,
+                "position": first + index,
+                "worker_id": entry.worker_id,
+                "joined_at": entry.joined_at,
+            }
+            for index, (entry, person) in enumerate(zip(entries, who, strict=True), start=1)
+        ]
+
+
+@blp.route("/workers/me/waitlists")
+class MyWaitlists(MethodView):
+    """The shifts the caller waits for."""
+
+    @auth_required("worker")
+    @blp.response(200, OwnWaitlistSchema(many=True))
+    @blp.paginate()
+    @blp.errors(404)
+    def get(self, pagination_parameters: PaginationParameters):
+        """List the shifts I wait for, soonest first, with my turn on each.
+
+        Workers only (403 for every other role). Each waitlist of a shift not yet started, with
+        the worker's turn (``position``, 1 is next), when it joined, and the shift's job, title
+        and times. A wait ends when the worker is booked from it, leaves it, books the shift
+        another way or is offered it, or when the shift is cancelled. Paged with ``page`` and
+        ``per_page``. 404: the worker has no profile yet.
+        """
+        query = waitlist.mine(current_user())
+        pagination_parameters.item_count = count_rows(query)
+        rows = db.session.execute(
+            query.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
+        )
+        return [row._asdict() for row in rows]
 
 
 @blp.route("/employers/me/bookings")

@@ -316,3 +316,44 @@ class CrewResultSchema(ma.Schema):
 
 
 CREW_EXAMPLE = {"worker_ids": [101, 102, 103]}
+
+
+class PersonSchema(ma.Schema):
+    """Who a worker is, as the employer's side sees it: beside a match (candidates, plans) or on
+    a waitlist (``bookings.people``)."""
+
+    display_name = fields.String(metadata={"description": "surname and *: 王*"})
+    name = fields.String(
+        allow_none=True,
+        metadata={"description": "the full name, once the worker has a booking with the employer"},
+    )
+    skills = fields.List(fields.String())
+    rating = fields.Float(allow_none=True, metadata={"description": "mean stars, 1–5"})
+    reliability = fields.Float(allow_none=True)
+    completed_shifts = fields.Integer()
+
+
+class WaitlistEntrySchema(ma.Schema):
+    """The worker's place on a shift's waitlist."""
+
+    shift_id = fields.Integer()
+    position = fields.Integer(metadata={"description": "the worker's turn, from 1 (next)"})
+    joined_at = Instant()
+
+
+class OwnWaitlistSchema(WaitlistEntrySchema):
+    """One of the worker's own waitlists, with its shift."""
+
+    job_id = fields.Integer()
+    title = fields.String(metadata={"description": "the job's title"})
+    starts_at = Instant()
+    ends_at = Instant()
+
+
+class WaitingWorkerSchema(PersonSchema):
+    """A worker waiting for a place on the shift, as its employer side sees it (no home, the
+    full name only once known, as among the candidates)."""
+
+    position = fields.Integer(metadata={"description": "the worker's turn, from 1 (next)"})
+    worker_id = fields.Integer()
+    joined_at = Instant()

@@ -5,6 +5,9 @@ booked + 1 WHERE booked < headcount`` whose row count says whether a place was l
 requests for the last place can never both win. Per-worker rules (no overlapping bookings, the
 part-time weekly limit) run after locking the worker's row, so one worker's concurrent requests
 are checked one after the other.
+
+A place given back by a cancel is announced (``events.PLACES_FREED``) once the cancel is
+recorded: the shift's waitlist (``bookings.waitlist``) fills it in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,7 +16,20 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Update, and_, bindparam, or_, select, update
+from sqlalchemy import (
+    CompoundSelect,
+    Select,
+    String,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock, events
@@ -25,6 +41,7 @@ from marketplace.bookings.models import (
     OVERLAP_BLOCKING_STATUSES,
     STATE_WORDS,
     Booking,
+    WaitlistEntry,
 )
 from marketplace.bookings.reputation import refresh_reliability
 from marketplace.brokers.delegations import Acting
@@ -107,24 +124,31 @@ def _take_place_statement() -> Update:
     )
 
 
-# The worker's live booking of a shift and the bookings that overlap it.
+# What the worker already has of a shift, in one look-up: its live booking of the shift, the
+# bookings that overlap it, and its place on the shift's waitlist (status ``WAITLISTED``).
+WAITLISTED = "waitlisted"
+
+
 @prebuilt
-def _held_statement() -> Select[*tuple[Any, ...]]:
-    return (
-        select(Booking.id, Booking.shift_id, Booking.status)
-        .where(
-            Booking.worker_id == bindparam("worker_id"),
-            or_(
-                and_(Booking.shift_id == bindparam("shift_id"), Booking.status.in_(LIVE_STATUSES)),
-                and_(
-                    Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
-                    Booking.starts_at < bindparam("ends_at"),
-                    Booking.ends_at > bindparam("starts_at"),
-                ),
+def _held_statement() -> CompoundSelect:
+    bookings = select(Booking.id, Booking.shift_id, Booking.status).where(
+        Booking.worker_id == bindparam("worker_id"),
+        or_(
+            and_(Booking.shift_id == bindparam("shift_id"), Booking.status.in_(LIVE_STATUSES)),
+            and_(
+                Booking.status.in_(OVERLAP_BLOCKING_STATUSES),
+                Booking.starts_at < bindparam("ends_at"),
+                Booking.ends_at > bindparam("starts_at"),
             ),
-        )
-        .order_by(Booking.id)
+        ),
     )
+    waiting = select(
+        WaitlistEntry.id, WaitlistEntry.shift_id, literal(WAITLISTED, String(16))
+    ).where(
+        WaitlistEntry.worker_id == bindparam("worker_id"),
+        WaitlistEntry.shift_id == bindparam("shift_id"),
+    )
+    return union_all(bookings, waiting)
 
 
 def take_place(shift_id: int) -> None:
@@ -190,29 +214,38 @@ def _check_skills(worker: Worker, shift: Shift) -> None:
         )
 
 
-def check_bookable(worker: Worker, shift: Shift) -> None:
-    """Every rule a new booking of ``shift`` by ``worker`` must pass (409 otherwise).
-
-    The caller holds the worker's row lock; capacity is checked by ``take_place``.
-    """
+def check_shift_open(shift: Shift) -> None:
+    """The rules of the shift itself, the same for every worker (409 otherwise): not cancelled,
+    its job post published, not started."""
     if shift.cancelled_at is not None:
         raise Conflict("this shift is cancelled")
     if shift.job.review_status != "published":
         raise Conflict("this job post is held for review")
     if shift.starts_at <= clock.now():
         raise Conflict("this shift has already started")
+
+
+def check_worker_may_take(worker: Worker, shift: Shift) -> int | None:
+    """The rules of this worker on the shift (409 otherwise): not blocked by the employer, no
+    live booking of the shift yet, every required skill, no overlapping booking, the part-time
+    weekly limit.
+
+    Answers the id of the worker's entry on the shift's waitlist, if it waits there (found in
+    the same look-up as the bookings): a booking ends the wait, a second entry is refused.
+    """
     if relations.is_blocked(shift.job.employer_id, worker.id):
         raise Conflict("this employer does not take bookings from you")
     if shift.job.audience == "invited" and not audience.is_invited(shift.job_id, worker.id):
         raise Conflict("this job is open only to the workers it invited")
-    # The worker's live booking of this shift and those that overlap it, in one look-up.
     values = {
         "worker_id": worker.id,
         "shift_id": shift.id,
         "starts_at": shift.starts_at,
         "ends_at": shift.ends_at,
     }
-    held = execute_core(_held_statement(), values).all()
+    rows = execute_core(_held_statement(), values).all()
+    waiting = next((row.id for row in rows if row.status == WAITLISTED), None)
+    held = sorted((row for row in rows if row.status != WAITLISTED), key=lambda row: row.id)
     for row in held:
         if row.shift_id == shift.id and row.status in LIVE_STATUSES:
             raise Conflict("you already hold booking %(booking)s for this shift", booking=row.id)
@@ -220,12 +253,31 @@ def check_bookable(worker: Worker, shift: Shift) -> None:
     if held:
         raise Conflict("this shift overlaps your booking %(booking)s", booking=held[0].id)
     part_time.check(worker.id, shift)
+    return waiting
 
 
-def create_booking(worker: Worker, shift: Shift, status: str) -> Booking:
+def check_bookable(worker: Worker, shift: Shift) -> int | None:
+    """Every rule a new booking of ``shift`` by ``worker`` must pass but capacity (409 otherwise).
+
+    Capacity is the one rule left out: a booking takes a place (``take_place``, decided by the
+    database), while joining the shift's waitlist asks that there be none. The caller holds the
+    worker's row lock. Answers the worker's waitlist entry of the shift, if any
+    (``check_worker_may_take``).
+    """
+    check_shift_open(shift)
+    return check_worker_may_take(worker, shift)
+
+
+def create_booking(
+    worker: Worker, shift: Shift, status: str, waiting: int | None = None
+) -> Booking:
     """Insert a booking in ``status`` (confirmed ones and offers take their place first).
 
-    Run it in a savepoint, as both callers do: should a live booking of the same worker and
+    ``waiting``: the worker's waitlist entry of the shift (``check_bookable`` found it), which
+    ends now that the worker has a booking of the shift — or, were it kept, cancelling this
+    booking later would book the same worker again from the waitlist.
+
+    Run it in a savepoint, as every caller does: should a live booking of the same worker and
     shift slip past ``check_bookable``, the database's unique index refuses it, the flush fails
     and the savepoint undoes this booking's writes.
     """
@@ -250,6 +302,8 @@ def create_booking(worker: Worker, shift: Shift, status: str) -> Booking:
         db.session.flush()
     except IntegrityError:
         raise Conflict("you already hold a booking for this shift") from None
+    if waiting is not None:
+        execute_core(delete(WaitlistEntry).where(WaitlistEntry.id == waiting))
     return booking
 
 
@@ -262,9 +316,9 @@ def book(user: User, shift_id: int) -> Booking:
     """
     worker = workers.require_profile(user, lock=True)
     shift = audience.require_visible(user, jobs.get_shift(shift_id))
-    check_bookable(worker, shift)
+    waiting = check_bookable(worker, shift)
     status = "pending" if shift.job.requires_approval else "confirmed"
-    booking = create_booking(worker, shift, status)
+    booking = create_booking(worker, shift, status, waiting)
     # The worker says yes here, pending or not: the agreement is fixed now.
     accepted = agreements.make(booking, user)
     record_transition(booking, status, user, None, city=shift.job.city, also=[accepted])
@@ -350,6 +404,9 @@ def cancel(user: User, booking_id: int, reason: str) -> Booking:
             "您的班次已被用工方取消",
             {"booking_id": booking.id, "reason": reason},
         )
+    if held_place:
+        # Recorded first, then the place goes to the shift's waitlist, in this transaction.
+        events.emit(events.PLACES_FREED, shift_id=booking.shift_id)
     return booking
 
 

@@ -4,7 +4,8 @@ shift's headcount, and cancelling one shift.
 The employer or a broker it delegated to edits. Workers already booked keep what they agreed to
 (their agreements are fixed; see ``bookings.agreements``): the wage only goes up and the injury
 cover is never taken away once a shift has bookings, a headcount never drops below the places held
-(the database decides, in one UPDATE), and a cancelled shift's bookings are cancelled and their
+(the database decides, in one UPDATE) and a raised one fills from the shift's waitlist first
+(through ``events.PLACES_FREED``), and a cancelled shift's bookings are cancelled and their
 workers told (through ``events.SHIFTS_CANCELLED``). Every change is an audit event.
 """
 
@@ -137,6 +138,9 @@ def set_headcount(user: User, shift_id: int, headcount: int) -> Shift:
         actor_id=user.id,
         city=shift.job.city,
     )
+    if headcount > before:
+        # New places go to the shift's waitlist first, in this transaction (bookings hear it).
+        events.emit(events.PLACES_FREED, shift_id=shift.id)
     return shift
 
 

@@ -55,7 +55,7 @@ def candidate_item(
     """A candidate exactly as ``CandidateSchema`` dumps it (a test holds the two equal).
 
     The employer's side sees ``match.to_employer``; admins see the exact match. ``person`` is
-    who the worker is (``matching.people``).
+    who the worker is (``bookings.people``).
     """
     seen = match.to_employer if employer_side else match
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from marketplace.bookings.schemas import PersonSchema
 from marketplace.common.schemas import Id
 from marketplace.jobs.schemas import ShiftDetailSchema
 
@@ -20,20 +21,6 @@ class LimitSchema(ma.Schema):
         validate=validate.Range(min=1, max=100),
         metadata={"description": "the same as per_page (v1); per_page wins when both are given"},
     )
-
-
-class PersonSchema(ma.Schema):
-    """Who a worker is, as the employer's side sees it beside the match."""
-
-    display_name = fields.String(metadata={"description": "surname and *: 王*"})
-    name = fields.String(
-        allow_none=True,
-        metadata={"description": "the full name, once the worker has a booking with the employer"},
-    )
-    skills = fields.List(fields.String())
-    rating = fields.Float(allow_none=True, metadata={"description": "mean stars, 1–5"})
-    reliability = fields.Float(allow_none=True)
-    completed_shifts = fields.Integer()
 
 
 class ComponentsSchema(ma.Schema):

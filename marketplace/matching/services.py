@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, exists, not_, or_, select
 
 from marketplace import clock
 from marketplace.auth.models import User
+from marketplace.bookings import people as bookings_people
 from marketplace.bookings import relations
 from marketplace.bookings.models import LIVE_STATUSES, Block, Booking
 from marketplace.cities import catalogue
@@ -18,7 +19,6 @@ from marketplace.extensions import db
 from marketplace.jobs import audience
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
-from marketplace.matching import people as matching_people
 from marketplace.matching import pool, ranking
 from marketplace.matching.access import require_shift_side
 from marketplace.matching.ranking import Ranked
@@ -96,14 +96,5 @@ def recommended_shifts(user: User) -> list[tuple[Shift, Ranked]]:
 
 
 def people(user: User, pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
-    """Who each (worker, shift) pair's worker is, as ``user`` may see it: the full name only for
-    the shift's employer side, once the worker has a booking with that employer."""
-    facts = matching_people.about([worker for worker, _ in pairs])
-    # The shifts were read with their jobs by the caller: found in the session, not queried.
-    employer_of = {shift: jobs.get_shift(shift).job.employer_id for _, shift in set(pairs)}
-    wanted = {(worker, employer_of[shift]) for worker, shift in pairs}
-    known = matching_people.known_pairs(wanted) if user.role in ("employer", "broker") else set()
-    return [
-        matching_people.person(facts[worker], (worker, employer_of[shift]) in known)
-        for worker, shift in pairs
-    ]
+    """Who each (worker, shift) pair's worker is, as ``user`` may see it (``bookings.people``)."""
+    return bookings_people.as_seen_by(user, pairs)

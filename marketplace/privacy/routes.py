@@ -32,6 +32,9 @@ class PersonalDataSchema(ma.Schema):
     agreements = fields.List(
         fields.Dict(), metadata={"description": "the agreements accepted, text and parties"}
     )
+    waitlists = fields.List(
+        fields.Dict(), metadata={"description": "the shifts the worker waits for, and since when"}
+    )
     earnings = fields.List(fields.Dict())
     contributions = fields.List(fields.Dict())
     training = fields.List(fields.Dict())

@@ -1,13 +1,12 @@
 """Personal information rights (个人信息保护法 第四十五、四十七条): a copy of one's data, closing.
 
 ``export`` gathers everything the platform holds of the caller — account, profile, group
-history, bookings and the agreements accepted for them, earnings and premiums, training,
-flags (without the officials' risk signals), notifications, ratings given and received,
-delegations and jobs — as JSON; the
-export is an audit event like every other. ``close`` ends the account: sign-in ends, personal
-fields are erased or masked, and what the law or the subsidy audit must keep (earnings, flags,
-audit events, bookings, the agreements — 劳动合同法 第五十条 keeps contracts two years) stays,
-linked to the closed account.
+history, bookings and the agreements accepted for them, waitlists, earnings and premiums,
+training, flags (without the officials' risk signals), notifications, ratings given and
+received, delegations and jobs — as JSON; the export is an audit event like every other.
+``close`` ends the account: sign-in ends, personal fields are erased or masked, waits end, and
+what the law or the subsidy audit must keep (earnings, flags, audit events, bookings, the
+agreements — 劳动合同法 第五十条 keeps contracts two years) stays, linked to the closed account.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from marketplace.auth import services as auth
 from marketplace.auth.addresses import client_address
 from marketplace.auth.models import User
 from marketplace.auth.schemas import MeSchema
-from marketplace.bookings import offers
-from marketplace.bookings.models import LIVE_STATUSES, Agreement, Booking, Rating
+from marketplace.bookings import offers, waitlist
+from marketplace.bookings.models import LIVE_STATUSES, Agreement, Booking, Rating, WaitlistEntry
 from marketplace.bookings.schemas import AgreementSchema, BookingSchema, RatingSchema
 from marketplace.brokers import delegations
 from marketplace.brokers import services as brokers
@@ -86,6 +85,10 @@ def _worker_part(worker: Worker) -> dict[str, Any]:
                 .order_by(Agreement.id)
             )
         ),
+        "waitlists": [
+            {"shift_id": row.shift_id, "joined_at": row.joined_at.isoformat()}
+            for row in rows(WaitlistEntry, WaitlistEntry.joined_at, WaitlistEntry.id)
+        ],
         "earnings": EarningSchema(many=True).dump(rows(Earning, Earning.month, Earning.id)),
         "contributions": [
             {"month": row.month, "pension": str(row.pension), "medical": str(row.medical)}
@@ -213,10 +216,11 @@ def _refuse_live_work(user: User, worker: Worker | None) -> None:
 def close(user: User, password: str) -> User:
     """Close the caller's own account, after checking its password.
 
-    Refused while work is under way (409). Open offers are declined. The worker's name, home,
-    skills and availability are erased, delegations end, every token is revoked and the phone
-    is erased, so nobody signs in again; earnings, flags, bookings, ratings and audit events stay
-    for the records the law and the subsidy audit keep, linked to the closed account.
+    Refused while work is under way (409). Open offers are declined and waitlists left. The
+    worker's name, home, skills and availability are erased, delegations end, every token is
+    revoked and the phone is erased, so nobody signs in again; earnings, flags, bookings,
+    ratings and audit events stay for the records the law and the subsidy audit keep, linked to
+    the closed account.
     """
     if user.role not in SELF_CLOSING_ROLES:
         raise Forbidden("accounts of officials and admins are closed by the platform's admins")
@@ -229,6 +233,8 @@ def close(user: User, password: str) -> User:
         )
         for booking_id in open_offers:
             offers.decline(user, booking_id, "账户已注销")
+        # A closed account waits for nothing: no place may be booked for it later.
+        waitlist.end_for_worker(worker.id)
         workers.erase_for_closure(worker)
     delegations.end_delegations_of(user)
     auth.close_account(user)

@@ -3,7 +3,7 @@
 Every existing job is public.
 
 Revision ID: 0031
-Revises: 0029
+Revises: 0030
 Create Date: 2026-12-04 20:40:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0031"
-down_revision = "0029"
+down_revision = "0030"
 branch_labels = None
 depends_on = None
 

@@ -148,3 +148,10 @@ def test_an_assignment_offers_an_invited_job_only_to_invited_workers(
         "/api/v1/matching/assignments", json={"shift_ids": [shift.id]}, headers=me
     ).get_json()
     assert [a["worker_id"] for a in plan["assignments"]] == [invited.id]
+
+
+def test_an_uninvited_worker_cannot_wait_for_an_invited_job_s_shift(
+    invited_job, client, headers_of, make_worker
+):
+    url = f"/api/v1/shifts/{invited_job.shifts[0].id}/waitlist"
+    assert client.post(url, headers=headers_of(make_worker())).status_code == 404

@@ -808,7 +808,7 @@ def test_a_rating_is_a_number_everywhere(client, make_worker, headers_of, databa
 
 
 def test_display_names_keep_compound_surnames():
-    from marketplace.matching.people import display_name
+    from marketplace.bookings.people import display_name
 
     assert display_name("王小明") == "王*"
     assert display_name("诸葛亮") == "诸葛*"

@@ -1,9 +1,13 @@
-"""Who a candidate is (contract v1.1 "Who is on the other side"): what an employer sees of the
-workers it is offered, beside the score.
+"""Who a worker is to the employer's side (contract v1.1 "Who is on the other side"): what an
+employer sees of the workers it is offered as candidates, or finds on a shift's waitlist.
 
 A display name (the surname and ``*``: 王*), the worker's skills, rating, reliability and the
 shifts it completed; the full name only once the worker has a booking with that employer it
-said yes to (applied for, or accepted). One query per kind of fact for a whole page.
+said yes to (applied for, or accepted). Never where the worker lives. One query per kind of
+fact for a whole page.
+
+It lives with the bookings, not with matching: the waitlists (bookings) show workers the way
+the candidates (matching) do, and packages import only those below them.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from marketplace.auth.models import User
 from marketplace.bookings.models import Booking
 from marketplace.extensions import db
+from marketplace.jobs import services as jobs
 from marketplace.workers.models import Worker, WorkerSkill
 
 # Two-character surnames (复姓) that the display name keeps whole.
@@ -122,3 +128,14 @@ def known_pairs(pairs: Collection[tuple[int, int]]) -> set[tuple[int, int]]:
 def person(facts: dict[str, Any], name_known: bool) -> dict[str, Any]:
     """What the caller sees of one worker: the full name only if it is known to them."""
     return {**facts, "name": facts["name"] if name_known else None}
+
+
+def as_seen_by(user: User, pairs: list[tuple[int, int]]) -> list[dict[str, Any]]:
+    """Who each (worker, shift) pair's worker is, as ``user`` may see it: the full name only for
+    the shift's employer side, once the worker has a booking with that employer."""
+    facts = about([worker for worker, _ in pairs])
+    # The shifts were read with their jobs by the caller: found in the session, not queried.
+    employer_of = {shift: jobs.get_shift(shift).job.employer_id for _, shift in set(pairs)}
+    wanted = {(worker, employer_of[shift]) for worker, shift in pairs}
+    known = known_pairs(wanted) if user.role in ("employer", "broker") else set()
+    return [person(facts[worker], (worker, employer_of[shift]) in known) for worker, shift in pairs]
