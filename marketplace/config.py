@@ -24,6 +24,8 @@ PLAIN_ENVIRONMENT = {
 }
 # Any MARKETPLACE_<NAME> variable sets <NAME>.
 ENVIRONMENT_PREFIX = "MARKETPLACE_"
+# The Flask-SQLAlchemy bind (SQLALCHEMY_BINDS) of DATABASE_READ_URL's engine.
+REPLICA_BIND = "replica"
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # filled in with a SQLite file under instance/
@@ -37,6 +39,13 @@ DEFAULTS: dict[str, Any] = {
         # connection the pool reconnects instead of failing the next request.
         "pool_pre_ping": True,
     },
+    # A streaming replica of the database (MARKETPLACE_DATABASE_READ_URL; PostgreSQL in
+    # production, the same kind of database as DATABASE_URL): the requests whose reads tolerate
+    # a little staleness — search, recommended shifts, the statistics and the exports, each view
+    # marked @reads_from_replica (marketplace/replicas.py) — read from it until they write;
+    # everything else, and every write, goes to the primary. Its connections are read-only.
+    # Unset: one database for everything. docs/operations.md says how to run one.
+    "DATABASE_READ_URL": None,
     "SECRET_KEY": None,  # filled in from instance/secret_key when not given (SQLite only)
     # Encrypts resident ID numbers at rest and keys their look-up digest. Losing it loses the
     # numbers: production sets it from a secret store; the embedded default keeps a generated one
@@ -261,6 +270,7 @@ def build(
     scheme = settings["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
     if scheme not in {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}:
         raise ConfigError(f"unsupported database {scheme!r}: use SQLite or postgresql+psycopg")
+    _bind_replica(settings, scheme)
 
     if not isinstance(
         getattr(argon2.profiles, settings["PASSWORD_HASH_PROFILE"], None), Parameters
@@ -286,6 +296,37 @@ def build(
     if settings["AUDIT_KEY"] == settings["AUDIT_SIGNING_KEY"]:
         raise ConfigError("AUDIT_KEY and AUDIT_SIGNING_KEY must be different secrets")
     return settings
+
+
+def _bind_replica(settings: dict[str, Any], scheme: str) -> None:
+    """Add DATABASE_READ_URL's engine to SQLALCHEMY_BINDS, read-only, with the primary's options.
+
+    Flask-SQLAlchemy gives a bind none of SQLALCHEMY_ENGINE_OPTIONS: they are copied, so that
+    the replica's connections are pinged after a restart and hide parameters from logs too.
+    """
+    url = settings["DATABASE_READ_URL"]
+    if not url:
+        settings["DATABASE_READ_URL"] = None
+        return
+    url = settings["DATABASE_READ_URL"] = normalise_database_url(str(url))
+    if url.split(":", 1)[0].split("+")[0] != scheme.split("+")[0]:
+        raise ConfigError(
+            "DATABASE_READ_URL must name the same kind of database as the primary "
+            f"({scheme}): a replica of it"
+        )
+    options = dict(settings["SQLALCHEMY_ENGINE_OPTIONS"])
+    if scheme == "postgresql+psycopg":
+        # Every transaction on it is READ ONLY: a write routed there by mistake fails loudly,
+        # even when the URL names a server that would accept it (a primary, by a slip).
+        options["execution_options"] = {
+            **options.get("execution_options", {}),
+            "postgresql_readonly": True,
+        }
+    # (SQLite, which tests use as a stand-in, is made read-only by database.configure_sqlite.)
+    settings["SQLALCHEMY_BINDS"] = {
+        **(settings.get("SQLALCHEMY_BINDS") or {}),
+        REPLICA_BIND: {**options, "url": url},
+    }
 
 
 def _key_list(key: str, value: Any) -> tuple[str, ...]:

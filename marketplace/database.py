@@ -40,7 +40,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Text, TypeDecorator
 
+from marketplace import replicas
 from marketplace.common.crypto import FieldCipher
+from marketplace.config import REPLICA_BIND
 from marketplace.extensions import db
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,8 +106,12 @@ def _least_on_sqlite(element: least, compiler: Any, **kwargs: Any) -> str:
     return f"min({compiler.process(element.clauses, **kwargs)})"
 
 
-def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
-    """WAL, a busy timeout, foreign keys and explicit BEGIN on every SQLite connection."""
+def configure_sqlite(engine: Engine, busy_timeout_ms: int, read_only: bool = False) -> None:
+    """WAL, a busy timeout, foreign keys and explicit BEGIN on every SQLite connection.
+
+    ``read_only``: the engine of DATABASE_READ_URL (a stand-in for a replica, in tests), whose
+    connections refuse every write and never take the write lock.
+    """
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -123,11 +129,14 @@ def configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
             # distances use: Python's, under the same names.
             for name, arity, function in _MATH_FUNCTIONS:
                 dbapi_connection.create_function(name, arity, function, deterministic=True)
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+        writes = _write_intent.get() and not read_only
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
 
 # The embedded database holds everything the service knows about people: its file, and the
@@ -183,6 +192,10 @@ def init_app(app: Flask) -> None:
             if (path := sqlite_file(engine)) is not None:
                 make_sqlite_file_private(path, Path(app.instance_path))
             configure_sqlite(engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        replica = db.engines.get(REPLICA_BIND)
+        if replica is not None and replica.dialect.name == "sqlite":
+            configure_sqlite(replica, app.config["SQLITE_BUSY_TIMEOUT_MS"], read_only=True)
+    replicas.init_app(app)
 
     @app.before_request
     def declare_write_intent() -> None:
@@ -310,7 +323,10 @@ def execute_core(statement: Executable, parameters: Any = None) -> CursorResult[
     """
     if db.session.autoflush:
         db.session.flush()
-    return db.session.connection().execute(statement, parameters)
+    # The statement goes with the request for a connection, so that it is routed as the
+    # session's own would be: a marked request's plain reads to the replica (replicas.py).
+    connection = db.session.connection(bind_arguments={"clause": statement})
+    return connection.execute(statement, parameters)
 
 
 def prebuilt(build: Callable[P, T]) -> Callable[P, T]:
@@ -335,7 +351,10 @@ def serialise_on(key: int) -> None:
 
     PostgreSQL's transaction-scoped advisory lock; on SQLite every writing transaction already
     holds the database's one write lock (``BEGIN IMMEDIATE``), so there is nothing to take.
+    What is read under the lock is read to write: from the primary, even in a request whose
+    reads go to a replica.
     """
+    replicas.will_write()
     if db.session.get_bind().dialect.name == "postgresql":
         execute_core(_advisory_lock(), {"key": key})
 
@@ -354,7 +373,7 @@ def driver_rows(query: Select[Any]) -> list[Any]:
     """
     if db.session.autoflush:
         db.session.flush()
-    connection = db.session.connection()
+    connection = db.session.connection(bind_arguments={"clause": query})
     compiled = query.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )

@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from marketplace.errors import Api
+from marketplace.replicas import RoutingSession
 
 # The same constraint names on SQLite and PostgreSQL, so migrations can name what they drop.
 NAMING_CONVENTION = {
@@ -27,7 +28,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+# The session routes a marked request's reads to the replica, when there is one (replicas.py).
+db = SQLAlchemy(model_class=Base, session_options={"class_": RoutingSession})
 
 # Models derive from `Model`; type checkers see the typed declarative base behind db.Model.
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.config import ConfigError, build
+from marketplace.config import REPLICA_BIND, ConfigError, build
 
 
 def test_with_nothing_set_it_runs_on_a_sqlite_file_under_instance(tmp_path: Path):
@@ -39,12 +39,40 @@ def test_the_environment_overrides_defaults_and_the_mapping_overrides_the_enviro
     assert overridden["TESTING"] is True
 
 
+PRODUCTION = {
+    "DATABASE_URL": "postgres://market@db.primary/market",
+    "SECRET_KEY": "from-the-environment-0123456789",
+    "MARKETPLACE_ID_KEY": "from-the-environment-9876543210",
+    "MARKETPLACE_AUDIT_KEY": "from-the-environment-audit-0123456789",
+    "MARKETPLACE_AUDIT_SIGNING_KEY": "from-the-environment-signing-0123456789",
+}
+
+
+def test_a_read_url_becomes_a_read_only_engine_with_the_primarys_options(tmp_path: Path):
+    environ = {**PRODUCTION, "MARKETPLACE_DATABASE_READ_URL": "postgres://market@db.replica/market"}
+    settings = build(tmp_path, environ, None)
+    assert settings["DATABASE_READ_URL"] == "postgresql+psycopg://market@db.replica/market"
+    replica = settings["SQLALCHEMY_BINDS"][REPLICA_BIND]
+    assert replica["url"] == settings["DATABASE_READ_URL"]
+    assert replica["execution_options"] == {"postgresql_readonly": True}
+    assert replica["pool_pre_ping"] is True and replica["hide_parameters"] is True
+    assert "execution_options" not in settings["SQLALCHEMY_ENGINE_OPTIONS"]  # the primary's
+
+
+def test_without_a_read_url_there_is_no_replica(tmp_path: Path):
+    settings = build(tmp_path, PRODUCTION, None)
+    assert settings["DATABASE_READ_URL"] is None
+    assert REPLICA_BIND not in (settings.get("SQLALCHEMY_BINDS") or {})
+
+
 @pytest.mark.parametrize(
     ("environ", "complaint"),
     [
         ({"MARKETPLACE_ACCESS_TOKEN_TTL_SECONDS": "soon"}, "ACCESS_TOKEN_TTL_SECONDS"),
         ({"MARKETPLACE_TESTING": "perhaps"}, "TESTING"),
         ({"DATABASE_URL": "mysql://root@localhost/market"}, "unsupported database"),
+        # The embedded SQLite default cannot have a PostgreSQL replica.
+        ({"MARKETPLACE_DATABASE_READ_URL": "postgres://db.replica/market"}, "same kind"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
         ({"MARKETPLACE_PASSWORD_HASH_PROFILE": "NO_SUCH_PROFILE"}, "PASSWORD_HASH_PROFILE"),
         ({"MARKETPLACE_FAVOURITE_WEIGHT": "0.9"}, "FAVOURITE_WEIGHT"),

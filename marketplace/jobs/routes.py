@@ -32,6 +32,7 @@ from marketplace.jobs.schemas import (
     ShiftSearchSchema,
     SkillSchema,
 )
+from marketplace.replicas import reads_from_replica
 from marketplace.workers import services as workers
 from marketplace.workers import skills
 
@@ -253,6 +254,7 @@ class Shifts(MethodView):
     @blp.arguments(ShiftSearchSchema, location="query")
     @blp.response(200, ShiftDetailSchema(many=True))
     @blp.paginate()
+    @reads_from_replica
     def get(self, filters: dict[str, Any], pagination_parameters: PaginationParameters):
         """Find open shifts starting in the future with free places.
 

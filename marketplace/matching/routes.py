@@ -22,6 +22,7 @@ from marketplace.matching.schemas import (
     LimitSchema,
     RecommendedShiftSchema,
 )
+from marketplace.replicas import reads_from_replica
 
 blp = Blueprint("matching", __name__, url_prefix="/api/v1", description="Matching")
 
@@ -125,6 +126,7 @@ class RecommendedShifts(MethodView):
     @blp.response(200, RecommendedShiftSchema(many=True))
     @blp.paginate()
     @blp.errors(404)
+    @reads_from_replica
     def get(self, query: dict[str, Any], pagination_parameters: PaginationParameters):
         """Rank the open shifts I can take, best first.
 

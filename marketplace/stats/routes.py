@@ -14,6 +14,7 @@ from marketplace.common.guards import auth_required, current_user
 from marketplace.common.months import Month
 from marketplace.common.schemas import MonthText
 from marketplace.database import writes_on_read
+from marketplace.replicas import reads_from_replica
 from marketplace.stats import services
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1/stats", description="Statistics")
@@ -90,6 +91,7 @@ class Monthly(MethodView):
     @auth_required("official", "admin")
     @blp.arguments(MonthlyQuerySchema, location="query")
     @blp.response(200, MonthlySchema)
+    @reads_from_replica
     def get(self, query: dict[str, Any]):
         """Show a city's month: workers, hours, income, 新增就业 and their breakdowns.
 
@@ -122,6 +124,7 @@ class WorkersExport(MethodView):
             "one row per active worker; Chinese headers, ID numbers masked"
         )
     )
+    @reads_from_replica
     def get(self, query: dict[str, Any]):
         """Export the month's active workers: hours, income, work places, contact (无锡 第四条).
 

@@ -11,6 +11,7 @@ from marketplace.common import spreadsheets
 from marketplace.common.api import Blueprint
 from marketplace.common.guards import auth_required, current_user
 from marketplace.database import writes_on_read
+from marketplace.replicas import reads_from_replica
 from marketplace.subsidies import ledger, services
 from marketplace.subsidies.schemas import (
     DECISION_EXAMPLE,
@@ -114,6 +115,7 @@ class FlagExport(MethodView):
             "the filtered flags; Chinese headers, ID numbers masked"
         )
     )
+    @reads_from_replica
     def get(self, query: dict[str, Any]):
         """Export the filtered flags as CSV or Excel (``?format=csv|xlsx``).
 
@@ -177,6 +179,7 @@ class Ledger(MethodView):
     @blp.arguments(LedgerQuerySchema, location="query")
     @blp.response(200, LedgerSchema)
     @blp.errors(403)
+    @reads_from_replica
     def get(self, query: dict[str, Any]):
         """Show the ledger of a city: each flag in one bucket by where it stands, summed exactly.
 
