@@ -288,11 +288,15 @@ def _http(method: str, url: str, token: str, body: Any = None) -> int:
 
 def test_gunicorn_processes_give_each_freed_place_to_the_next_waiting_worker(live, gunicorn):
     app, _ = live
-    market = Market(app, headcount=3, workers_count=20)
+    market = Market(app, headcount=3, workers_count=22)
     holders = market.holders(3)
     waiters = market.waiting(3, 5)
     bookers = market.workers[8:14]
     joiners = market.workers[14:20]
+    crew = [worker_id for worker_id, _ in market.workers[20:22]]
+    with app.app_context():
+        job_id = db.session.get(Shift, market.shift_id).job_id
+        db.session.remove()
     api = f"{gunicorn}/api/v1"
     calls = (
         [
@@ -310,11 +314,25 @@ def test_gunicorn_processes_give_each_freed_place_to_the_next_waiting_worker(liv
             lambda t=t: ("join", _http("POST", f"{api}/shifts/{market.shift_id}/waitlist", t))
             for _, t in joiners
         ]
+        # The employer offers a crew the same shift meanwhile: every place it could see freed
+        # is already taken from the waitlist in the cancel's own transaction.
+        + [
+            lambda: (
+                "crew",
+                _http(
+                    "POST",
+                    f"{api}/jobs/{job_id}/crew",
+                    market.employer_token,
+                    {"worker_ids": crew},
+                ),
+            )
+        ]
     )
     answers = Counter(together(calls))
     outcome = Outcome(market)
     outcome.holds()
-    assert answers == {("cancel", 200): 3, ("book", 409): 6, ("join", 201): 6}
+    assert answers == {("cancel", 200): 3, ("book", 409): 6, ("join", 201): 6, ("crew", 200): 1}
+    assert not outcome.holding & set(crew)
     first_three = [worker_id for worker_id, _ in waiters[:3]]
     assert outcome.booked == 3 and sorted(outcome.from_waitlist) == sorted(first_three)
     assert outcome.entries[:2] == [waiters[3][0], waiters[4][0]]
