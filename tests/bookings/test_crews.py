@@ -131,3 +131,15 @@ def test_only_the_job_s_employer_side_offers_a_crew(
     assert _crew(client, me, series.id, []).status_code == 422
     assert client.post(f"/api/v1/jobs/{series.id}/cancel", headers=me).status_code == 200
     assert _crew(client, me, series.id, [worker.id]).status_code == 409
+
+
+def test_a_delegated_broker_runs_a_crew_for_its_employer(
+    series, client, headers_of, make_worker, make_broker, database
+):
+    broker, worker = make_broker(), make_worker()
+    employer = headers_of(_employer(database, series))
+    client.post("/api/v1/employers/me/brokers", json={"broker_id": broker.id}, headers=employer)
+    response = _crew(client, headers_of(broker), series.id, [worker.id])
+    assert response.status_code == 200 and len(response.get_json()["booked"]) == 3
+    undelegated = _crew(client, headers_of(make_broker()), series.id, [worker.id])
+    assert undelegated.status_code == 404
