@@ -13,8 +13,9 @@ from marketplace.brokers import delegations
 from marketplace.brokers.delegations import Acting
 from marketplace.brokers.models import Delegation
 from marketplace.employers import services as employers
-from marketplace.errors import Forbidden, NotFound
+from marketplace.errors import N_, Conflict, Forbidden, NotFound
 from marketplace.extensions import db
+from marketplace.jobs.models import Job
 from marketplace.workers import services as workers
 from marketplace.workers.models import Worker
 
@@ -103,3 +104,14 @@ def works_with(user: User, worker: Worker) -> bool:
         Booking.worker_id == worker.id, Booking.employer_id.in_(employer_ids)
     )
     return db.session.scalar(query.limit(1)) is not None
+
+
+def live_job_as_employer_side(user: User, job_id: int) -> tuple[Job, Acting]:
+    """A job of an employer the caller is or acts for (404 otherwise), not cancelled (409)."""
+    job = db.session.get(Job, job_id)
+    acting = delegations.may_act_for(user, job.employer_id) if job else None
+    if job is None or acting is None:
+        raise NotFound(N_("job"))
+    if job.cancelled_at is not None:
+        raise Conflict("this job is cancelled")
+    return job, acting

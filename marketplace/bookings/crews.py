@@ -16,11 +16,9 @@ from sqlalchemy import select
 
 from marketplace import clock
 from marketplace.auth.models import User
-from marketplace.bookings import offers
-from marketplace.brokers import delegations
-from marketplace.errors import N_, Conflict, NotFound
+from marketplace.bookings import access, offers
+from marketplace.errors import Conflict
 from marketplace.extensions import db
-from marketplace.jobs.models import Job
 from marketplace.workers.models import Worker
 
 # Why a place was not offered, by the refusal's message (each raised by the booking rules).
@@ -50,12 +48,7 @@ def _reason(refusal: Conflict) -> str:
 def offer_crew(user: User, job_id: int, worker_ids: list[int]) -> dict[str, list[dict[str, Any]]]:
     """Offer each worker every future shift of the job it can take: what was offered
     (``booked``: shift, worker, booking) and what was not (``skipped``: with the reason)."""
-    job = db.session.get(Job, job_id)
-    acting = delegations.may_act_for(user, job.employer_id) if job else None
-    if job is None or acting is None:
-        raise NotFound(N_("job"))
-    if job.cancelled_at is not None:
-        raise Conflict("this job is cancelled")
+    job, _ = access.live_job_as_employer_side(user, job_id)
     wanted = list(dict.fromkeys(worker_ids))  # 1 to 50 of them (the request's schema)
     found = {
         worker.id: worker

@@ -15,11 +15,10 @@ from sqlalchemy import select
 from marketplace import clock
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
-from marketplace.bookings import relations
-from marketplace.brokers import delegations
-from marketplace.errors import N_, Conflict, Invalid, NotFound, field_error
+from marketplace.bookings import access, relations
+from marketplace.errors import N_, Conflict, Invalid, field_error
 from marketplace.extensions import db
-from marketplace.jobs.models import Job, JobInvitation
+from marketplace.jobs.models import JobInvitation
 from marketplace.notifications.services import notify
 from marketplace.workers.models import Worker
 
@@ -27,12 +26,7 @@ from marketplace.workers.models import Worker
 def invite(user: User, job_id: int, worker_ids: list[int], favourites: bool) -> dict[str, Any]:
     """Invite workers (and, with ``favourites``, every favourite of the employer) to the job:
     ``{"invited": [worker ids], "skipped": [{"worker_id", "reason"}]}``."""
-    job = db.session.get(Job, job_id)
-    acting = delegations.may_act_for(user, job.employer_id) if job else None
-    if job is None or acting is None:
-        raise NotFound(N_("job"))
-    if job.cancelled_at is not None:
-        raise Conflict("this job is cancelled")
+    job, acting = access.live_job_as_employer_side(user, job_id)
     if job.audience != "invited":
         raise Conflict("this job is public: every worker may see and book it")
     blocked, favoured = relations.of_employer(job.employer_id)
