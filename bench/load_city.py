@@ -31,7 +31,7 @@ from sqlalchemy import select
 from marketplace import clock
 from marketplace.auth.models import AccessToken
 from marketplace.bookings.models import Booking
-from marketplace.cities import catalogue
+from marketplace.cities import catalogue, wages
 from marketplace.common import geo
 from marketplace.employers.models import Employer
 from marketplace.extensions import db
@@ -94,7 +94,7 @@ def _jobs(
     """
     place = catalogue.find(city)
     assert place is not None
-    minimum = place.minimum_wage_on(clock.today(place.timezone) + timedelta(days=1))
+    minimum = wages.in_force(city, clock.today(place.timezone) + timedelta(days=1))
     assert minimum is not None
     now = clock.now()
     job_ids = writer.allocate_ids(Job.__table__, len(starts))

@@ -93,6 +93,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from marketplace.privacy.routes import blp as privacy_blp
     from marketplace.stats.routes import blp as stats_blp
     from marketplace.subsidies import hooks  # noqa: F401 — subscribes the subsidy hooks
+    from marketplace.subsidies.policy.routes import blp as policies_blp
     from marketplace.subsidies.routes import blp as subsidies_blp
     from marketplace.system.routes import blp as health_blp
     from marketplace.system.routes import register_docs_assets
@@ -125,6 +126,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         earnings_blp,
         disputes_blp,
         subsidies_blp,
+        policies_blp,
         stats_blp,
         audit_blp,
         privacy_blp,

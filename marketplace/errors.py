@@ -106,6 +106,12 @@ class Forbidden(DomainError):
     status = 403
 
 
+class UnsupportedMediaType(DomainError):
+    """The body is not of the type the endpoint reads (a policy file sent as JSON): 415."""
+
+    status = 415
+
+
 class Unauthorized(DomainError):
     """No valid credentials: 401."""
 

@@ -9,6 +9,7 @@ def import_all() -> None:
     from marketplace.auth import models as auth_models  # noqa: F401
     from marketplace.bookings import models as booking_models  # noqa: F401
     from marketplace.brokers import models as broker_models  # noqa: F401
+    from marketplace.cities import models as city_models  # noqa: F401
     from marketplace.common import idempotency  # noqa: F401
     from marketplace.desk import models as desk_models  # noqa: F401
     from marketplace.disputes import models as dispute_models  # noqa: F401

@@ -21,7 +21,7 @@ from sqlalchemy import func, select, text
 from marketplace import clock
 from marketplace.auth.models import User
 from marketplace.auth.services import hash_password
-from marketplace.cities import catalogue
+from marketplace.cities import catalogue, wages
 from marketplace.cities.catalogue import City
 from marketplace.common import geo
 from marketplace.common.ids import make_credit_code, make_resident_id, mask_resident_id
@@ -296,7 +296,7 @@ class _Market:
     def shifts(self, count: int, employer_ids: list[int], poster: int) -> int:
         rng, city = self.rng, self.city
         zone = ZoneInfo(city.timezone)
-        minimum = city.minimum_wage_on(self.today + timedelta(days=31))
+        minimum = wages.in_force(city.code, self.today + timedelta(days=31))
         assert minimum is not None
         plans = []
         while count > 0:
@@ -367,8 +367,9 @@ class _Market:
         this_month = Month.of(self.today)
         past = [this_month - k for k in range(months, 0, -1)]
         rates = {}
+        table = wages.minimum_wages(self.city.code)
         for month in past:
-            wage = self.city.minimum_wage_on(month.first_day)
+            wage = catalogue.wage_on(table, month.first_day)
             assert wage is not None
             rates[month] = float(wage.hourly)
         incomes, premiums = [], []

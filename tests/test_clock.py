@@ -24,8 +24,8 @@ def test_a_citys_day_turns_at_its_local_midnight():
 
 
 def test_minimum_wage_holds_from_its_date_until_the_next():
-    wuxi = catalogue.find("wuxi")
-    assert wuxi.minimum_wage_on(date(2025, 12, 31)).hourly == 24
-    assert wuxi.minimum_wage_on(date(2026, 1, 1)).hourly == 25
-    assert str(wuxi.minimum_wage_on(date(2026, 1, 1)).monthly) == "2660.00"
-    assert wuxi.minimum_wage_on(date(2018, 7, 31)) is None
+    rows = catalogue.find("wuxi").minimum_wages
+    assert catalogue.wage_on(rows, date(2025, 12, 31)).hourly == 24
+    assert catalogue.wage_on(rows, date(2026, 1, 1)).hourly == 25
+    assert str(catalogue.wage_on(rows, date(2026, 1, 1)).monthly) == "2660.00"
+    assert catalogue.wage_on(rows, date(2018, 7, 31)) is None

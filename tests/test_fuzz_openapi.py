@@ -72,6 +72,10 @@ MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "3"))
 DERANDOMIZE = os.environ.get("FUZZ_RANDOM", "") != "1"
 
 
+# A policy file travels as its TOML text (``POST /subsidies/policies``): sent as plain text is.
+schemathesis.serializer.alias("application/toml", "text/plain")
+
+
 def _schema_app() -> Flask:
     """An app built only to serve its OpenAPI document (the document needs no data)."""
     return create_app(

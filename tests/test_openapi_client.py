@@ -80,7 +80,14 @@ def client_package(live_app: Flask, tmp_path_factory: pytest.TempPathFactory) ->
         encoding="utf-8",
     )
     settings = work / "config.json"
-    settings.write_text(json.dumps({"post_hooks": []}), encoding="utf-8")  # no formatter run
+    # No formatter run. A policy file travels as its TOML text (application/toml, a type the
+    # generator does not know): the client sends and receives it as bytes, as the generator's
+    # documentation says to do for such a type.
+    config = {
+        "post_hooks": [],
+        "content_type_overrides": {"application/toml": "application/octet-stream"},
+    }
+    settings.write_text(json.dumps(config), encoding="utf-8")
     generated = subprocess.run(
         [
             sys.executable,

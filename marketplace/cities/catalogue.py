@@ -1,11 +1,14 @@
 """The city catalogue, read once from ``cities.toml``.
 
-Minimum wages are dated parameters: each value holds from its date until the next one.
+Minimum wages are dated parameters: each value holds from its date until the next one. The
+file's rows are the catalogue's own; rows an admin adds later live in the database, and
+``cities.wages`` reads both — a ``City`` from ``find`` knows the file's rows only.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -47,24 +50,26 @@ class City:
     name: str
     timezone: str
     districts: tuple[str, ...]
-    minimum_wages: tuple[MinimumWage, ...]  # sorted by date
+    # The file's rows, sorted by date; ``cities.wages.minimum_wages`` adds those admins added.
+    minimum_wages: tuple[MinimumWage, ...]
     bounds: dict[str, float]
     center: dict[str, float]
     # Whether the city's document counts 新增就业 (无锡 第四条); where not, the figure is null.
     counts_new_urban_employment: bool = False
     job_review: JobReview | None = None
 
-    def minimum_wage_on(self, day: date) -> MinimumWage | None:
-        """The minimum wage in force on ``day``, or None before the first one known."""
-        in_force = None
-        for wage in self.minimum_wages:
-            if wage.effective_from <= day:
-                in_force = wage
-        return in_force
-
     def today(self) -> date:
         """Today's date in the city."""
         return clock.today(self.timezone)
+
+
+def wage_on(wages: Sequence[MinimumWage], day: date) -> MinimumWage | None:
+    """The minimum wage of ``wages`` (sorted by date) in force on ``day``; None before the first."""
+    in_force = None
+    for wage in wages:
+        if wage.effective_from <= day:
+            in_force = wage
+    return in_force
 
 
 def _parse(code: str, raw: dict) -> City:

@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask.views import MethodView
 from marshmallow import fields
 
-from marketplace.cities import catalogue
+from marketplace.cities import catalogue, wages
 from marketplace.common.api import Blueprint
 
 blp = Blueprint("cities", __name__, url_prefix="/api/v1/cities", description="Cities")
@@ -46,12 +46,13 @@ class Cities(MethodView):
         today in the city with the day it took effect (``null`` if none is known). Job wages
         below the hourly minimum are refused.
         """
+        table = wages.every_city()
         return [
             {
                 "code": city.code,
                 "name": city.name,
                 "timezone": city.timezone,
-                "minimum_wage": city.minimum_wage_on(city.today()),
+                "minimum_wage": catalogue.wage_on(table[city.code], city.today()),
                 "districts": list(city.districts),
             }
             for city in catalogue.all_cities()

@@ -13,7 +13,7 @@ from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.brokers import delegations
 from marketplace.brokers.delegations import Acting
-from marketplace.cities import catalogue
+from marketplace.cities import catalogue, wages
 from marketplace.cities.catalogue import City
 from marketplace.common import geo
 from marketplace.database import prebuilt
@@ -67,10 +67,11 @@ def minimum_wage_problem(
 ) -> tuple[str, Message] | None:
     """Why ``wage`` may not be paid for shifts starting at ``starts``: the field at fault and the
     message (a msgid with its parameters), or None. The wage must reach the hourly minimum wage
-    in force on each shift's day (city time)."""
+    in force on each shift's day (city time), the rows admins added included."""
+    table = wages.minimum_wages(city.code)
     for start in starts:
         day = clock.local_date(start, city.timezone)
-        minimum = city.minimum_wage_on(day)
+        minimum = catalogue.wage_on(table, day)
         if minimum is None:
             return "shifts", Message(
                 "no minimum wage of %(city)s is known for %(day)s",

@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, exists, func, literal, select
 from marketplace.audit import services as audit
 from marketplace.auth.models import User
 from marketplace.bookings.models import Booking
-from marketplace.cities import catalogue
+from marketplace.cities import catalogue, wages
 from marketplace.common import spreadsheets
 from marketplace.common.months import Month, months_between
 from marketplace.common.spreadsheets import ExportFile
@@ -95,9 +95,12 @@ def new_urban_employment(place: catalogue.City, month: Month) -> int | None:
     if not place.counts_new_urban_employment:
         return None
     months = list(months_between(Month(month.year, 1), month))
+    table = wages.minimum_wages(place.code)
     # Each month's own bar: the monthly minimum wage in force on its first day, in fen.
     bars = {
-        str(m): int(wage.monthly * HUNDRED) if (wage := place.minimum_wage_on(m.first_day)) else 0
+        str(m): int(wage.monthly * HUNDRED)
+        if (wage := catalogue.wage_on(table, m.first_day))
+        else 0
         for m in months
     }
     income = (

@@ -24,7 +24,7 @@ from marketplace.extensions import db
 from marketplace.i18n import N_, translate
 from marketplace.subsidies.evaluation import evaluator, risk
 from marketplace.subsidies.models import SubsidyFlag
-from marketplace.subsidies.policy.catalogue import policy as policy_of
+from marketplace.subsidies.policy import versions
 from marketplace.subsidies.rules.facts import FlagProposal
 from marketplace.workers.group_statuses import LABELS
 from marketplace.workers.models import GroupStatus
@@ -140,7 +140,9 @@ class StatusesNotVerified(Conflict):
 
 
 def _cap(flag: SubsidyFlag, as_of: date) -> Decimal | None:
-    program = policy_of(flag.policy_id).program(flag.program)
+    # The cap of the version in force: the one the rules propose the flag under now.
+    policy = versions.published_policy(flag.policy_id)
+    program = policy.program(flag.program) if policy else None
     if program is None or not any(p.name == CAP_PARAMETER for p in program.parameters):
         return None
     # The cap in force when the flag's period ended (a training's completion), else today's.

@@ -1,4 +1,4 @@
-"""Subsidy flags, and the versions of the policy files that have been published.
+"""Subsidy flags, and the versions of the policies they are raised under.
 
 A flag is what an official audits: one per worker, programme, policy and ``key`` (the thing the
 flag is for — see ``facts.FlagProposal``). The unique constraint on those four columns is what
@@ -17,9 +17,11 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -75,21 +77,44 @@ class SubsidyFlag(Model):
     voucher: Mapped[str | None] = mapped_column(String(64))
     disbursed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disbursed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The version of the policy whose proposal the flag holds (written with its content; a
+    # decided flag keeps the version it was decided under).
+    policy_version: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class PolicyVersion(Model):
-    """A version of a policy file (by the SHA-256 of its content), and when it was first seen.
+    """A version of a policy file: its exact text, and where it stands (API.md "Living policies").
 
-    The first sighting of a version is published to the audit log (``policy.published``), so that
-    every change of the rules an official audits against is an event; the unique constraint
-    makes two processes that see a new file at the same moment publish it once.
+    An admin uploads a ``draft``; an official of the city publishes it, and the version it replaces
+    becomes ``superseded``. Only the ``published`` version of a policy raises flags — one at a time,
+    which the partial unique index holds. The files in the code are version 1, published. A
+    version's text never changes: ``sha256`` is the hash of its bytes, named by its audit events.
     """
 
     __tablename__ = "subsidy_policy_versions"
-    __table_args__ = (UniqueConstraint("policy_id", "content_hash"),)
+    __table_args__ = (
+        UniqueConstraint("policy_id", "version"),
+        CheckConstraint("status IN ('draft', 'published', 'superseded')", name="status_known"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(
+            "uq_subsidy_policy_versions_one_published",
+            "policy_id",
+            unique=True,
+            sqlite_where=text("status = 'published'"),
+            postgresql_where=text("status = 'published'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     policy_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
     city: Mapped[str] = mapped_column(String(32))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16))
+    # The file's text as uploaded (UTF-8): served back byte for byte.
+    content: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the code's file
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

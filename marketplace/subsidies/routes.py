@@ -1,4 +1,4 @@
-"""HTTP endpoints of subsidy policies, evaluations and flags."""
+"""HTTP endpoints of evaluations and flags (the policies' own: ``policy.routes``)."""
 
 from __future__ import annotations
 
@@ -26,32 +26,12 @@ from marketplace.subsidies.schemas import (
     FlagSchema,
     LedgerQuerySchema,
     LedgerSchema,
-    PolicySchema,
     WorkerFlagSchema,
 )
 
 blp = Blueprint(
     "subsidies", __name__, url_prefix="/api/v1", description="Subsidy policies and flags"
 )
-
-
-@blp.route("/subsidies/policies")
-class Policies(MethodView):
-    """The subsidy policies, as data."""
-
-    @blp.doc(security=[])
-    @writes_on_read  # the first sight of a new policy file version is an audit event
-    @blp.response(200, PolicySchema(many=True))
-    def get(self):
-        """List every policy with its programmes and dated parameters.
-
-        Anyone may call it, without a token; it takes no input and always answers 200. The
-        subsidy rules as data: each policy document of each city with its programmes and every
-        amount, rate, threshold and date with the day from which it holds and the article it
-        comes from. The first time a new version of a policy file is read it is recorded and
-        published as an audit event.
-        """
-        return services.policies()
 
 
 @blp.route("/subsidies/evaluations")

@@ -30,16 +30,60 @@ class ProgramSchema(ma.Schema):
     )
 
 
+VERSION_STATUSES = ("draft", "published", "superseded")
+
+
+class PolicyVersionSchema(ma.Schema):
+    """A version of a policy: its number, where it stands, the SHA-256 of its text, its stamps."""
+
+    policy_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"enum": list(VERSION_STATUSES)})
+    city = fields.String(required=True)
+    sha256 = fields.String(
+        required=True, metadata={"description": "SHA-256 of the file's bytes, hex"}
+    )
+    created_at = Instant(required=True)
+    created_by = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: the file in the code"}
+    )
+    published_at = Instant(required=True, allow_none=True)
+    superseded_at = Instant(required=True, allow_none=True)
+
+
 class PolicySchema(ma.Schema):
-    """A city's subsidy policy, as data."""
+    """A city's subsidy policy, as data: one version of it."""
 
     id = fields.String(required=True)
+    version = fields.Integer(required=True, metadata={"description": "the version shown"})
+    status = fields.String(required=True, metadata={"enum": list(VERSION_STATUSES)})
     city = fields.String(required=True)
     title = fields.String(required=True)
     document_number = fields.String(required=True)
     effective_from = fields.String(required=True, metadata={"format": "date"})
     effective_to = fields.String(required=True, allow_none=True, metadata={"format": "date"})
     programs = fields.List(fields.Nested(ProgramSchema), required=True)
+    # The version's stamps: in the answers of an upload and of a publication.
+    sha256 = fields.String(metadata={"description": "SHA-256 of the file's bytes, hex"})
+    created_at = Instant()
+    created_by = fields.Integer(allow_none=True)
+    published_at = Instant(allow_none=True)
+    superseded_at = Instant(allow_none=True)
+
+
+class MinimumWageInSchema(ma.Schema):
+    """A minimum wage of a city from a date, and the notice that set it."""
+
+    effective_from = fields.Date(required=True)
+    monthly = Money(required=True)
+    hourly = Money(required=True)
+    source = Text(required=True, validate=validate.Length(min=1, max=200))
+
+
+class AddedMinimumWageSchema(MinimumWageInSchema):
+    """A minimum wage of a city, as added."""
+
+    city = fields.String(required=True)
 
 
 class EvaluationInSchema(ma.Schema):
@@ -104,6 +148,9 @@ class WorkerFlagSchema(ma.Schema):
     decided_at = Instant(allow_none=True)
     decided_by = fields.Integer(allow_none=True)
     decision_reason = fields.String(allow_none=True)
+    policy_version = fields.Integer(
+        metadata={"description": "the version of the policy whose proposal the flag holds"}
+    )
     disbursed_on = fields.Date(
         allow_none=True, metadata={"description": "the day the approved subsidy was paid"}
     )
@@ -176,3 +223,9 @@ class LedgerSchema(ma.Schema):
 EVALUATION_EXAMPLE = {"city": "wuxi", "as_of": "2026-11-30"}
 DECISION_EXAMPLE = {"decision": "reject", "reason": "核查发现该月收入来自亲属代领，不予认定"}
 DISBURSEMENT_EXAMPLE = {"paid_on": "2026-11-20", "voucher": "WX-2026-11-0042"}
+MINIMUM_WAGE_EXAMPLE = {
+    "effective_from": "2027-01-01",
+    "monthly": "2800.00",
+    "hourly": "26.50",
+    "source": "苏人社规〔2026〕5号",
+}

@@ -25,8 +25,8 @@ from marketplace.i18n import N_
 from marketplace.subsidies import decisions, export, notices
 from marketplace.subsidies.evaluation import evaluator, risk
 from marketplace.subsidies.models import SubsidyFlag
-from marketplace.subsidies.policy import publication
-from marketplace.subsidies.policy.catalogue import load_policies, to_api
+from marketplace.subsidies.policy import versions
+from marketplace.subsidies.policy.catalogue import to_api
 from marketplace.workers.services import my_profile
 
 FILTERS = ("program", "status", "worker_id", "policy_id")
@@ -52,9 +52,8 @@ def _has_risk_signal(code: str) -> Any:
 
 
 def policies() -> list[dict[str, Any]]:
-    """Every policy as data (publishing any version of a file not seen before)."""
-    publication.publish_new_versions()
-    return [to_api(policy) for policy in load_policies()]
+    """Every policy as data: the published version of each (code files stored on first use)."""
+    return [{**to_api(policy), "status": "published"} for policy in versions.published(seed=True)]
 
 
 def _check_city(user: User, city: str) -> None:

@@ -46,7 +46,15 @@ def test_rows_go_through_the_column_types(database, make_worker):
 
 
 def test_a_constraint_violation_raises_the_drivers_integrity_error(database):
-    row = {"policy_id": "p", "city": "wuxi", "content_hash": "h", "first_seen_at": WHEN}
+    row = {
+        "policy_id": "p",
+        "version": 1,
+        "city": "wuxi",
+        "status": "draft",
+        "content": "",
+        "sha256": "h",
+        "created_at": WHEN,
+    }
     bulk.write_rows(PolicyVersion.__table__, [{**row, "id": 1}])
     dbapi = db.session.get_bind().dialect.dbapi
     with pytest.raises((IntegrityError, dbapi.IntegrityError)), database.begin_nested():

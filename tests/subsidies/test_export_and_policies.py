@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 from datetime import date
 
@@ -14,7 +15,8 @@ from marketplace.audit.models import AuditEvent
 from marketplace.subsidies.evaluation import evaluator
 from marketplace.subsidies.export import HEADERS
 from marketplace.subsidies.models import PolicyVersion
-from marketplace.subsidies.policy import publication
+from marketplace.subsidies.policy import versions
+from marketplace.subsidies.policy.catalogue import POLICY_DIR
 from tests.subsidies.conftest import FIRST_HALF, add_income
 
 EXPORT = "/api/v1/subsidies/flags/export"
@@ -211,7 +213,7 @@ def published(database) -> list[AuditEvent]:
     return list(database.scalars(select(AuditEvent).where(AuditEvent.action == "policy.published")))
 
 
-def test_the_first_sight_of_each_policy_version_is_published_once(client, database):
+def test_the_code_files_are_stored_as_version_1_once_with_their_events(client, database):
     database.execute(PolicyVersion.__table__.delete())
     database.execute(AuditEvent.__table__.delete().where(AuditEvent.entity == "policy"))
     database.commit()
@@ -222,23 +224,27 @@ def test_the_first_sight_of_each_policy_version_is_published_once(client, databa
 
     events = {event.entity_id: event for event in published(database)}
     assert set(events) == {"wuxi-2021-26", "xining-2021-33"}
+    assert len(published(database)) == 2
     wuxi = events["wuxi-2021-26"]
     assert wuxi.city == "wuxi" and wuxi.actor_id is None
-    assert wuxi.data["content_hash"] == publication.content_hash("wuxi-2021-26")
-    assert wuxi.data["previous_hash"] is None and wuxi.data["file"] == "wuxi-2021-26.toml"
+    content = (POLICY_DIR / "wuxi-2021-26.toml").read_bytes()
+    assert wuxi.data["sha256"] == versions.digest(content)
+    assert wuxi.data["version"] == 1 and wuxi.data["supersedes"] is None
+    assert wuxi.data["file"] == "wuxi-2021-26.toml"
+    rows = database.scalars(select(PolicyVersion).order_by(PolicyVersion.policy_id)).all()
+    assert [(r.policy_id, r.version, r.status) for r in rows] == [
+        ("wuxi-2021-26", 1, "published"),
+        ("xining-2021-33", 1, "published"),
+    ]
+    assert rows[0].content.encode() == content
 
 
-def test_a_changed_policy_file_is_published_again_naming_the_version_it_follows(
-    client, database, monkeypatch
-):
+def test_an_edited_code_file_does_not_change_a_stored_policy(client, database, monkeypatch):
     client.get(POLICIES)
-    old = publication.content_hash("wuxi-2021-26")
-    monkeypatch.setattr(
-        publication,
-        "content_hash",
-        lambda policy_id: "f" * 64 if policy_id == "wuxi-2021-26" else old,
-    )
-    assert publication.publish_new_versions() == 2  # the changed 无锡 file, and 西宁 as "old"
-    latest = [e for e in published(database) if e.entity_id == "wuxi-2021-26"][-1]
-    assert latest.data["content_hash"] == "f" * 64
-    assert latest.data["previous_hash"] == old
+    [(policy, content)] = [pair for pair in versions.code_files() if pair[0].id == "wuxi-2021-26"]
+    edited = dataclasses.replace(policy, title="改过的标题")
+    others = [pair for pair in versions.code_files() if pair[0].id != "wuxi-2021-26"]
+    monkeypatch.setattr(versions, "code_files", lambda: ((edited, content + b"#"), *others))
+    assert versions.seed_code_versions() == 0
+    [wuxi] = [p for p in client.get(POLICIES).get_json() if p["id"] == "wuxi-2021-26"]
+    assert wuxi["title"] == policy.title and wuxi["version"] == 1

@@ -121,6 +121,7 @@ def test_to_api_shape() -> None:
     wuxi, xining = items
     assert list(wuxi) == [
         "id",
+        "version",
         "city",
         "title",
         "document_number",
@@ -169,7 +170,7 @@ def test_a_new_value_is_a_data_change(tmp_path: Path) -> None:
         WUXI_FILE.read_text(encoding="utf-8"),
         '{ from = 2021-05-31, value = "800.00", article = "二：失业人员……按800元/人" },',
         '{ from = 2021-05-31, value = "800.00", article = "二：失业人员……按800元/人" },\n'
-        '    { from = 2027-01-01, value = "900.00", article = "a later notice" },',
+        '    { from = 2027-01-01, value = "900.00", article = "二；此后的通知" },',
     )
     (loaded,) = load_policies(_write(tmp_path, text))
     program = loaded.program("platform_service")
@@ -203,12 +204,16 @@ INVALID = {
         r"amount_unemployed.values\[0\]: missing article",
     ),
     "empty article": ((_FROM, _FROM.replace("二：失业人员……按800元/人", " ")), "non-empty"),
+    "article in English": (
+        (_FROM, _FROM.replace("二：失业人员……按800元/人", "Art. 2")),
+        r"amount_unemployed.values\[0\].article: officials read this in Chinese",
+    ),
     "unsorted dates": (
-        (_FROM, _FROM + ', { from = 2021-05-30, value = "700.00", article = "x" }'),
+        (_FROM, _FROM + ', { from = 2021-05-30, value = "700.00", article = "另" }'),
         r"values\[1\].from: dates must increase",
     ),
     "repeated date": (
-        (_FROM, _FROM + ', { from = 2021-05-31, value = "700.00", article = "x" }'),
+        (_FROM, _FROM + ', { from = 2021-05-31, value = "700.00", article = "另" }'),
         "dates must increase",
     ),
     "first value after the policy starts": (

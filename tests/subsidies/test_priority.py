@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from marketplace.subsidies.policy import catalogue as parameters
+from marketplace.subsidies.policy import versions
 from marketplace.subsidies.rules.facts import WorkerFacts
 from marketplace.subsidies.rules.priority import DEFAULT_TERMS, priority, terms
 
@@ -42,12 +42,12 @@ def test_priority(facts: WorkerFacts, expected: str) -> None:
     assert priority(facts, AS_OF, 24) == Decimal(expected)
 
 
-def test_weight_from_the_policy_in_force() -> None:
+def test_weight_from_the_policy_in_force(database) -> None:
     assert terms("wuxi", date(2026, 1, 1)).weight == Decimal("0.10")
     assert terms("xining", date(2026, 5, 7)).weight == Decimal("0.10")
 
 
-def test_the_graduates_window_is_the_policys() -> None:
+def test_the_graduates_window_is_the_policys(database) -> None:
     """How long a graduate keeps the priority is a parameter of the policy, with its article."""
     assert terms("wuxi", date(2026, 1, 1)).graduate_window_months == 24
     assert terms("xining", date(2026, 5, 7)).graduate_window_months == 24
@@ -57,14 +57,15 @@ def test_the_graduates_window_is_the_policys() -> None:
     assert priority(worker(graduated_on=date(2024, 3, 31)), AS_OF, 23) == Decimal("0")
 
 
-def test_weight_is_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_weight_is_data(database, make_user) -> None:
+    """A new version of the policy, published, changes the weight: no code release."""
     text = (parameters.POLICY_DIR / "xining-2021-33.toml").read_text(encoding="utf-8")
     old = '{ from = 2021-05-08, value = "0.10", article'
     assert old in text
     text = text.replace(old, '{ from = 2021-05-08, value = "0.25", article')
-    (tmp_path / "xining-2021-33.toml").write_text(text, encoding="utf-8")
-    loaded = parameters.load_policies(tmp_path)
-    monkeypatch.setattr(parameters, "load_policies", lambda: loaded)
+    row, _ = versions.create_draft(make_user("admin"), text.encode())
+    assert terms("xining", date(2026, 5, 7)).weight == Decimal("0.10")  # a draft changes nothing
+    versions.publish(make_user("official", city="xining"), "xining-2021-33", row.version)
     assert terms("xining", date(2026, 5, 7)).weight == Decimal("0.25")
     # No policy in force (西宁's ended on 2026-05-07; none before 2021-05-08): the default.
     assert terms("xining", date(2026, 5, 8)).weight == DEFAULT_TERMS.weight

@@ -1,12 +1,14 @@
 """The one evaluator: facts in, flags out — idempotent, set-based, and never touching a decision.
 
 Hooks (a worker at once), the nightly job (every city) and officials (a city, on demand) all come
-here. For each worker the pure rules propose flags (``rules.evaluate.evaluate_worker``); each
-proposal gets its risk signals and a fingerprint of everything stored about it, and then:
+here. For each worker the pure rules propose flags (``rules.evaluate.evaluate_worker``) under the
+published version of each policy of the city (``policy.versions``: a draft never proposes);
+each proposal gets its risk signals and a fingerprint of everything stored about it, and then:
 
 - no stored flag for its (worker, programme, policy, key): created, event ``flag.created``;
-- a pending flag whose fingerprint differs: updated, event ``flag.updated`` saying what changed;
-- a decided flag, or the same fingerprint: left alone.
+- a pending flag whose fingerprint or policy version differs: updated, event ``flag.updated``
+  saying what changed (a newly published version moves every pending flag of its policy);
+- a decided flag, or the same fingerprint and version: left alone.
 
 A pending flag the rules no longer propose — on data at least as new as the evaluation that wrote
 it — is never deleted; it gets the ``no_longer_proposed`` signal so the official looks before
@@ -38,8 +40,8 @@ from marketplace.subsidies import notices
 from marketplace.subsidies.evaluation import risk
 from marketplace.subsidies.evaluation.queries import Gathered, StoredFlag, gather
 from marketplace.subsidies.models import SubsidyFlag
-from marketplace.subsidies.policy import publication
-from marketplace.subsidies.policy.catalogue import policies_for_city
+from marketplace.subsidies.policy import versions
+from marketplace.subsidies.policy.catalogue import Policy
 from marketplace.subsidies.rules import evaluate as rules
 from marketplace.subsidies.rules.facts import FlagProposal
 from marketplace.workers.models import Worker
@@ -127,12 +129,14 @@ class _Plan:
     """The writes one evaluation decided on."""
 
     creates: list[dict[str, Any]]
-    updates: dict[int, tuple[dict[str, Any], str]]  # flag id → new content and fingerprint
+    # flag id → new content, its fingerprint and the policy version that proposes it
+    updates: dict[int, tuple[dict[str, Any], str, int]]
     stale: list[int]  # pending flags the rules no longer propose
 
 
-def _plan(data: Gathered, city: str, as_of: date) -> _Plan:
-    policies = policies_for_city(city)
+def _plan(data: Gathered, city: str, as_of: date, policies: Sequence[Policy]) -> _Plan:
+    # The version of each policy in force: a flag records the one whose proposal it holds.
+    version_of = {policy.id: policy.version or 1 for policy in policies}
     now = clock.now()
     plan = _Plan([], {}, [])
     for worker_id in data.profiles:
@@ -159,14 +163,18 @@ def _plan(data: Gathered, city: str, as_of: date) -> _Plan:
                         "program": proposal.program,
                         "key": proposal.key,
                         "status": "pending",
+                        "policy_version": version_of[proposal.policy_id],
                         "fingerprint": digest,
                         "evaluated_on": as_of,
                         "created_at": now,
                         "updated_at": now,
                     }
                 )
-            elif flag.status == "pending" and flag.fingerprint != digest:
-                plan.updates[flag.id] = (content, digest)
+            elif flag.status == "pending" and (
+                flag.fingerprint != digest or flag.policy_version != version_of[proposal.policy_id]
+            ):
+                # A pending flag follows the rules: new facts, or a new version of its policy.
+                plan.updates[flag.id] = (content, digest, version_of[proposal.policy_id])
         plan.stale.extend(
             flag.id
             for key, flag in stored.items()
@@ -216,6 +224,7 @@ def _create(plan: _Plan, events: list[audit.Entry], base: dict[str, Any]) -> int
                 {
                     **{name: row[name] for name in ("worker_id", "program", "policy_id", "key")},
                     **{name: row[name] for name in ("beneficiary", "period_start", "period_end")},
+                    "policy_version": row["policy_version"],
                     "amount": None if row["amount"] is None else str(row["amount"]),
                     "risk_signals": row["risk_signals"],
                     "fingerprint": row["fingerprint"],
@@ -246,19 +255,24 @@ def _update(plan: _Plan, as_of: date, events: list[audit.Entry], base: dict[str,
     writes: list[dict[str, Any]] = []
     for row in _pending_rows(sorted(set(plan.updates) | set(plan.stale))):
         old = _stored_content(row)
+        version = row.policy_version
         if row.id in plan.updates:
-            new, digest = plan.updates[row.id]
+            new, digest, version = plan.updates[row.id]
         else:
             if risk.NO_LONGER_PROPOSED in {risk.code_of(s) for s in old["risk_signals"]}:
                 continue  # already said so
             new = {**old, "risk_signals": [*old["risk_signals"], risk.no_longer_proposed(as_of)]}
             digest = fingerprint(new)
+        changes = _changes(old, new)
+        if version != row.policy_version:
+            changes["policy_version"] = {"from": row.policy_version, "to": version}
         writes.append(
             {
                 "flag_id": row.id,
                 **{f"new_{name}": new[name] for name in (*CONTENT, "risk_signals")},
                 "new_fingerprint": digest,
                 "new_evaluated_on": as_of,
+                "new_policy_version": version,
                 "new_updated_at": clock.now(),
             }
         )
@@ -269,8 +283,9 @@ def _update(plan: _Plan, as_of: date, events: list[audit.Entry], base: dict[str,
                 row.id,
                 {
                     "worker_id": row.worker_id,
-                    "changes": _changes(old, new),
+                    "changes": changes,
                     "fingerprint": digest,
+                    "policy_version": version,
                     **base,
                 },
                 actor_id=base.get("actor_id"),
@@ -284,7 +299,13 @@ def _update(plan: _Plan, as_of: date, events: list[audit.Entry], base: dict[str,
             .values(
                 {
                     name: bindparam(f"new_{name}")
-                    for name in (*CONTENT, "risk_signals", "fingerprint", "evaluated_on")
+                    for name in (
+                        *CONTENT,
+                        "risk_signals",
+                        "fingerprint",
+                        "evaluated_on",
+                        "policy_version",
+                    )
                 }
                 | {"updated_at": bindparam("new_updated_at")}
             )
@@ -343,10 +364,11 @@ def _evaluate(
     actor_id: int | None,
     trigger: str,
 ) -> Outcome:
-    publication.publish_new_versions()
+    # The published version of each policy in force (the code's files stored on first use).
+    policies = versions.published(city, seed=True)
     db.session.flush()
     data = gather(city, timezone, worker_ids)
-    plan = _plan(data, city, as_of)
+    plan = _plan(data, city, as_of, policies)
     base: dict[str, Any] = {"as_of": as_of.isoformat(), "trigger": trigger}
     if actor_id is not None:
         base["actor_id"] = actor_id
@@ -374,7 +396,7 @@ def proposals_now(
     data = gather(city, place.timezone, [worker_id])
     if worker_id not in data.profiles:
         return {}
-    proposals = rules.evaluate_worker(data.facts(worker_id), policies_for_city(city), as_of)
+    proposals = rules.evaluate_worker(data.facts(worker_id), versions.published(city), as_of)
     return {(p.program, p.policy_id, p.key): p for p in proposals}
 
 

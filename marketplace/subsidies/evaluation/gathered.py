@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from marketplace.cities.catalogue import MinimumWage
 from marketplace.common.months import Month
 from marketplace.subsidies.evaluation.risk import GroupEntry, MonthActivity, RiskFacts
 from marketplace.subsidies.rules import facts as rules_facts
@@ -30,6 +31,7 @@ class StoredFlag:
     amount: Decimal | None
     fingerprint: str
     evaluated_on: date
+    policy_version: int  # the version of the policy whose proposal the flag holds
 
 
 V = TypeVar("V")
@@ -97,6 +99,8 @@ class Gathered:
     """Everything one evaluation reads, by worker id."""
 
     timezone: str
+    # The city's minimum wages (the catalogue file's and those admins added), read once.
+    minimum_wages: tuple[MinimumWage, ...] | None = None
     profiles: dict[int, Profile] = field(default_factory=dict)
     income: dict[int, Lazy[Decimal]] = field(default_factory=dict)
     premiums: dict[int, Lazy[rules_facts.Premium]] = field(default_factory=dict)
@@ -127,6 +131,7 @@ class Gathered:
             existing_flags=self.existing.get(worker_id, ()),
             group_ends=self.group_ends.get(worker_id, {}),
             employment_registrations=self.registrations.get(worker_id, ()),
+            minimum_wages=self.minimum_wages,
         )
 
     def risk_facts(self, worker_id: int) -> RiskFacts:
@@ -142,6 +147,7 @@ class Gathered:
             long_days=self.long_days.get(worker_id, {}),
             group_entries=self.group_entries.get(worker_id, {}),
             unverified=self.unverified.get(worker_id, {}),
+            minimum_wages=self.minimum_wages,
         )
 
 

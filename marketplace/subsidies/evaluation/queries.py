@@ -21,6 +21,7 @@ from sqlalchemy import Select, case, func, or_, select
 
 from marketplace import clock
 from marketplace.bookings.models import Booking
+from marketplace.cities import wages
 from marketplace.common.months import Month
 from marketplace.database import driver_rows, execute_core, stored_integer
 from marketplace.earnings.models import Contribution, Earning, TrainingRecord
@@ -292,15 +293,16 @@ def _flags(scope: _Scope, data: Gathered) -> None:
         stored_integer(SubsidyFlag.amount),
         SubsidyFlag.fingerprint,
         SubsidyFlag.evaluated_on,
+        SubsidyFlag.policy_version,
     ).where(scope(SubsidyFlag.worker_id))
     for row in execute_core(query):
-        flag_id, worker_id, program, policy_id, key, status, amount, fingerprint, on = row
+        flag_id, worker_id, program, policy_id, key, status, amount, fingerprint, on, version = row
         value = None if amount is None else yuan(amount)
         data.existing.setdefault(worker_id, []).append(
             rules_facts.ExistingFlag(program, policy_id, key, status, value)
         )
         data.flags.setdefault(worker_id, {})[(program, policy_id, key)] = StoredFlag(
-            flag_id, status, value, fingerprint, on
+            flag_id, status, value, fingerprint, on, version
         )
 
 
@@ -312,6 +314,7 @@ def gather(city: str, timezone: str, worker_ids: Sequence[int] | None = None) ->
     _workers(scope, data)
     if not data.profiles:
         return data
+    data.minimum_wages = wages.minimum_wages(city)
     _income(scope, data, months)
     _employers(scope, data, months)
     _long_days(scope, data, months)

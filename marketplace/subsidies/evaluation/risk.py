@@ -103,6 +103,16 @@ class RiskFacts:
     long_days: Mapping[Month, Sequence[tuple[date, Decimal]]] = field(default_factory=dict)
     group_entries: Mapping[str, GroupEntry] = field(default_factory=dict)
     unverified: Mapping[str, date] = field(default_factory=dict)  # declared statuses, by group
+    # The city's minimum wages as the evaluation read them; None: the catalogue file's.
+    minimum_wages: Sequence[catalogue.MinimumWage] | None = None
+
+    def wage_on(self, day: date) -> catalogue.MinimumWage | None:
+        """The city's minimum wage in force on ``day``."""
+        wages = self.minimum_wages
+        if wages is None:
+            place = catalogue.find(self.city)
+            wages = place.minimum_wages if place else ()
+        return catalogue.wage_on(wages, day)
 
 
 def _months(proposal: FlagProposal) -> list[Month]:
@@ -204,10 +214,9 @@ def far_check_in(months: list[Month], facts: RiskFacts) -> str | None:
 def token_income(months: list[Month], facts: RiskFacts) -> str | None:
     """A month the flag rests on whose platform income is below one day's pay at the hourly
     minimum wage (TOKEN_INCOME_HOURS × hourly): premiums paid, hardly any work behind them."""
-    place = catalogue.find(facts.city)
     found = []
     for month in months:
-        wage = place.minimum_wage_on(month.first_day) if place else None
+        wage = facts.wage_on(month.first_day)
         if wage is None:
             continue
         bar = wage.hourly * TOKEN_INCOME_HOURS
@@ -231,8 +240,7 @@ def stable_before_group(
     if proposal.program != "platform_service" or not months:
         return None
     before = months[0] - 1
-    place = catalogue.find(facts.city)
-    wage = place.minimum_wage_on(before.first_day) if place else None
+    wage = facts.wage_on(before.first_day)
     income = facts.income.get(before, ZERO)
     if wage is None or income < wage.monthly:
         return None

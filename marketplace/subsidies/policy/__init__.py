@@ -1,2 +1,2 @@
-"""Policies as data: their definition, the strict reading of their files, the catalogue loaded
-from ``subsidies/policies/``, and the publication of each version to the audit log."""
+"""Policies as data: their definition, the strict reading of their files (with the line of each
+problem), the catalogue of the code's files, and the versions stored, drafted and published."""

@@ -11,9 +11,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from marketplace.errors import N_, Message
 from marketplace.subsidies.policy import labels
 from marketplace.subsidies.policy.definition import DatedValue, Parameter, Policy, Program, Value
-from marketplace.subsidies.policy.files import UNITS, PolicyFileError, parse_policy
+from marketplace.subsidies.policy.files import UNITS, PolicyFileError, Problem, parse_policy
 
 __all__ = [
     "POLICY_DIR",
@@ -43,11 +44,16 @@ def load_policies(directory: Path = POLICY_DIR) -> tuple[Policy, ...]:
             with path.open("rb") as handle:
                 raw = tomllib.load(handle)
         except tomllib.TOMLDecodeError as error:
-            raise PolicyFileError(f"{path.name}: not valid TOML: {error}") from None
+            problem = Problem((), Message(N_("not valid TOML: %(reason)s"), reason=str(error)))
+            raise PolicyFileError(path.name, [problem]) from None
         loaded = parse_policy(raw, path.name)
         # The file name is the id, so a policy is found by looking at the directory.
         if loaded.id != path.stem:
-            raise PolicyFileError(f"{path.name}: id {loaded.id!r} must match the file name")
+            problem = Problem(
+                ("id",),
+                Message(N_("id %(id)s must match the file name"), id=repr(loaded.id)),
+            )
+            raise PolicyFileError(path.name, [problem])
         policies.append(loaded)
     return tuple(policies)
 
@@ -99,6 +105,7 @@ def to_api(policy: Policy) -> dict[str, Any]:
     """The policy as an item of ``GET /subsidies/policies`` (API.md "Subsidies and audit")."""
     return {
         "id": policy.id,
+        "version": policy.version,
         "city": policy.city,
         "title": policy.title,
         "document_number": policy.document_number,

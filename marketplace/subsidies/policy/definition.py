@@ -114,6 +114,8 @@ class Policy:
     effective_to: date | None
     parameters: tuple[Parameter, ...]
     programs: tuple[Program, ...]
+    # Which stored version of the policy this is (``policy.versions``); None: read from a file.
+    version: int | None = None
 
     def in_force_on(self, day: date) -> bool:
         """Whether the policy is in force on ``day`` (both end dates included)."""

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
+from marketplace.cities.catalogue import MinimumWage
 from marketplace.common.months import Month
 
 Status = Literal["pending", "approved", "rejected"]
@@ -102,6 +103,9 @@ class WorkerFacts:
     # The day a group's status ended (an official ended it); a group without one holds onward.
     group_ends: Mapping[str, date] = field(default_factory=dict)
     employment_registrations: Sequence[EmploymentRegistration] = ()
+    # The city's minimum wages as the evaluation read them (the catalogue file's and those admins
+    # added), oldest first; None: the catalogue file's alone (the pure tests' worlds).
+    minimum_wages: Sequence[MinimumWage] | None = None
 
     def group_start(self, group: str) -> date | None:
         """The day the group's status holds from (None: not in the group, or rejected)."""

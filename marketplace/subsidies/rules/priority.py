@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 from marketplace.common.months import Month
-from marketplace.subsidies.policy.catalogue import policies_for_city
+from marketplace.subsidies.policy import versions
 from marketplace.subsidies.rules.facts import WorkerFacts
 
 DIFFICULTY = Decimal("1.0")
@@ -61,8 +61,11 @@ def priority(facts: WorkerFacts, as_of: date, graduate_window_months: int) -> De
 
 
 def terms(city: str, day: date) -> Terms:
-    """The priority's terms in ``city`` on ``day``: the newest policy in force's, or the default."""
-    in_force = [policy for policy in policies_for_city(city) if policy.in_force_on(day)]
+    """The priority's terms in ``city`` on ``day``: the newest policy in force's, or the default.
+
+    The policies are their published versions, read from the database (one small query).
+    """
+    in_force = [policy for policy in versions.published(city) if policy.in_force_on(day)]
     if not in_force:
         return DEFAULT_TERMS
     policy = in_force[-1]

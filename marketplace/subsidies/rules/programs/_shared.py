@@ -5,11 +5,13 @@ Each function is one sentence of POLICIES.md "Words"; the programmes compose the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
 from marketplace.cities import catalogue
+from marketplace.cities.catalogue import MinimumWage
 from marketplace.common.months import Month
 from marketplace.subsidies.policy import labels
 from marketplace.subsidies.policy.catalogue import Policy, Program
@@ -75,15 +77,24 @@ def rounded(mode: str, step: Decimal) -> str:
     return f"{labels.ROUNDINGS[mode]}至 {money(step)} 元"
 
 
-def threshold(policy: Policy, program: Program, city: str, month: Month) -> tuple[Decimal, date]:
+def threshold(
+    policy: Policy,
+    program: Program,
+    city: str,
+    month: Month,
+    wages: Sequence[MinimumWage] | None = None,
+) -> tuple[Decimal, date]:
     """The stable-income threshold of ``month`` and the date from which it holds.
 
     The parameter names a value of the city catalogue, taken on the month's first day (POLICIES.md
-    **reading**: the monthly minimum wage in force on the month's first day).
+    **reading**: the monthly minimum wage in force on the month's first day). ``wages`` are the
+    city's minimum wages as the evaluation read them; None: the catalogue file's.
     """
     reference = program.text("stable_income_threshold", policy.reading_day(month.last_day))
-    found = catalogue.find(city)
-    wage = found.minimum_wage_on(month.first_day) if found else None
+    if wages is None:
+        found = catalogue.find(city)
+        wages = found.minimum_wages if found else ()
+    wage = catalogue.wage_on(wages, month.first_day)
     if wage is None:
         raise LookupError(f"no minimum wage of {city!r} on {month.first_day.isoformat()}")
     value = wage.monthly if reference == "minimum_wage.monthly" else wage.hourly
@@ -92,12 +103,15 @@ def threshold(policy: Policy, program: Program, city: str, month: Month) -> tupl
 
 def is_stable(facts: WorkerFacts, policy: Policy, program: Program, month: Month) -> bool:
     """Whether ``month`` is a stable-income month: its platform income ≥ its threshold."""
-    return facts.income_in(month) >= threshold(policy, program, facts.city, month)[0]
+    return (
+        facts.income_in(month)
+        >= threshold(policy, program, facts.city, month, facts.minimum_wages)[0]
+    )
 
 
 def stable_line(facts: WorkerFacts, policy: Policy, program: Program, month: Month) -> str:
     """One explanation line: the month's income against its threshold."""
-    bar, since = threshold(policy, program, facts.city, month)
+    bar, since = threshold(policy, program, facts.city, month, facts.minimum_wages)
     income = facts.income_in(month)
     sign = "≥" if income >= bar else "<"
     return (
@@ -110,7 +124,7 @@ def month_evidence(
     facts: WorkerFacts, policy: Policy, program: Program, month: Month
 ) -> dict[str, str]:
     """Evidence of one month: its income, its threshold and the threshold's date."""
-    bar, since = threshold(policy, program, facts.city, month)
+    bar, since = threshold(policy, program, facts.city, month, facts.minimum_wages)
     return {
         "month": str(month),
         "income": money(facts.income_in(month)),
