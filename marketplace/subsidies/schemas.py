@@ -101,6 +101,53 @@ class EvaluationSchema(ma.Schema):
     updated = fields.Integer(required=True, metadata={"description": "pending flags updated"})
 
 
+class SimulationInSchema(ma.Schema):
+    """Simulate a version of a policy as of a day (today in the policy's city when not given)."""
+
+    as_of = fields.Date(load_default=None, allow_none=True)
+
+
+class SimulatedTotalSchema(ma.Schema):
+    """How many flags a version proposes, and their amount (exact)."""
+
+    flags = fields.Integer(required=True)
+    amount = Money(required=True)
+
+
+class ComparedTotalSchema(SimulatedTotalSchema):
+    """What the published version of the same policy proposes on the same records and day."""
+
+    version = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null: none is published"}
+    )
+
+
+def _totals(what: str) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(),
+        values=fields.Nested(SimulatedTotalSchema),
+        required=True,
+        metadata={"description": f"the flags and amount by {what}"},
+    )
+
+
+class SimulationSchema(ma.Schema):
+    """What a version of a policy proposes on the real records as of a day; nothing is stored."""
+
+    policy_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    city = fields.String(required=True)
+    as_of = fields.Date(required=True)
+    flags = fields.Integer(required=True, metadata={"description": "flags the version proposes"})
+    amount = Money(required=True, metadata={"description": "their amount, exact"})
+    by_program = _totals("programme code")
+    by_month = _totals(
+        "month YYYY-MM: the period's end month (a training flag: its completion month)"
+    )
+    by_district = _totals('the worker\'s district ("" when the profile names none)')
+    compared_with_current = fields.Nested(ComparedTotalSchema, required=True)
+
+
 class FlagQuerySchema(ma.Schema):
     """Filters of the flag list and export."""
 
@@ -221,6 +268,7 @@ class LedgerSchema(ma.Schema):
 
 # Examples of the request bodies in the OpenAPI document (each one valid input).
 EVALUATION_EXAMPLE = {"city": "wuxi", "as_of": "2026-11-30"}
+SIMULATION_EXAMPLE = {"as_of": "2026-11-30"}
 DECISION_EXAMPLE = {"decision": "reject", "reason": "核查发现该月收入来自亲属代领，不予认定"}
 DISBURSEMENT_EXAMPLE = {"paid_on": "2026-11-20", "voucher": "WX-2026-11-0042"}
 MINIMUM_WAGE_EXAMPLE = {

@@ -134,13 +134,24 @@ class _Plan:
     stale: list[int]  # pending flags the rules no longer propose
 
 
+def propose(
+    data: Gathered, policies: Sequence[Policy], as_of: date
+) -> Iterator[tuple[int, list[FlagProposal]]]:
+    """What the rules propose for each gathered worker under ``policies`` as of ``as_of``.
+
+    Reads nothing more and writes nothing: an evaluation plans its writes from it, a simulation
+    of a draft (``evaluation.simulation``) only counts it.
+    """
+    for worker_id in data.profiles:
+        yield worker_id, rules.evaluate_worker(data.facts(worker_id), policies, as_of)
+
+
 def _plan(data: Gathered, city: str, as_of: date, policies: Sequence[Policy]) -> _Plan:
     # The version of each policy in force: a flag records the one whose proposal it holds.
     version_of = {policy.id: policy.version or 1 for policy in policies}
     now = clock.now()
     plan = _Plan([], {}, [])
-    for worker_id in data.profiles:
-        proposals = rules.evaluate_worker(data.facts(worker_id), policies, as_of)
+    for worker_id, proposals in propose(data, policies, as_of):
         stored: dict[tuple[str, str, str], StoredFlag] = data.flags.get(worker_id, {})
         if not proposals and not stored:
             continue

@@ -19,14 +19,18 @@ from marketplace.common.idempotency import idempotent
 from marketplace.database import writes_on_read
 from marketplace.errors import N_, UnsupportedMediaType
 from marketplace.subsidies import services
+from marketplace.subsidies.evaluation import simulation
 from marketplace.subsidies.policy import versions, wages
 from marketplace.subsidies.policy.catalogue import POLICY_DIR
 from marketplace.subsidies.schemas import (
     MINIMUM_WAGE_EXAMPLE,
+    SIMULATION_EXAMPLE,
     AddedMinimumWageSchema,
     MinimumWageInSchema,
     PolicySchema,
     PolicyVersionSchema,
+    SimulationInSchema,
+    SimulationSchema,
 )
 
 blp = Blueprint(
@@ -150,6 +154,31 @@ class PolicyVersionFile(MethodView):
             content_type=TOML,
             headers={"Content-Disposition": f'attachment; filename="{policy_id}-v{version}.toml"'},
         )
+
+
+@blp.route("/subsidies/policies/<policy_id>/versions/<int:version>/simulate")
+class Simulate(MethodView):
+    """Simulating a version."""
+
+    @auth_required("official", "admin")
+    @blp.arguments(SimulationInSchema, example=SIMULATION_EXAMPLE)
+    @blp.response(200, SimulationSchema)
+    @blp.errors(404, 409)
+    def post(self, body: dict[str, Any], policy_id: str, version: int):
+        """Simulate a version of a policy on the real records, writing nothing.
+
+        Officials of the policy's city and admins (403 for every other role). Runs the version —
+        a draft, or any version — over the city's records as of ``as_of`` (today in the city
+        when left out) as an evaluation would, but stores nothing: no flag, notification or
+        audit event. Answers how many flags it proposes and their amount (exact decimal
+        strings), by programme, by month (a flag's period end month; a training flag's
+        completion month) and by the worker's district, and ``compared_with_current``: what the
+        published version of the same policy proposes on the same records and day (0 flags
+        when the policy has none published). 404: no such policy or version, or a policy of
+        another city. 409: the version no longer reads under the current rules. 422: ``as_of``
+        before 2000 or more than a year after today in the city.
+        """
+        return simulation.simulate(current_user(), policy_id, version, body["as_of"])
 
 
 @blp.route("/subsidies/policies/<policy_id>/versions/<int:version>/publish")
