@@ -1,4 +1,5 @@
-"""Run the benchmarks: ``python -m bench search|evaluation --backend sqlite --workers 10000``."""
+"""Run the benchmarks: ``python -m bench search|evaluation --backend sqlite --workers 10000``
+(``evaluation --simulate``: one simulation of a draft over the same city)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,11 @@ def main() -> None:
     )
     evaluation_parser.add_argument("--workers", type=int, nargs="+", default=[10_000, 100_000])
     evaluation_parser.add_argument("--months", type=int, default=12)
+    evaluation_parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="time one simulation of a draft (one amount changed) instead; writes nothing",
+    )
     load_parser = commands.add_parser(
         "load", help="gunicorn on PostgreSQL: the mix against the bare health endpoint"
     )
@@ -102,7 +108,8 @@ def main() -> None:
     elif arguments.benchmark == "evaluation":
         for backend in arguments.backend:
             for workers in arguments.workers:
-                result = evaluation.run(backend, workers, arguments.months)
+                run = evaluation.run_simulation if arguments.simulate else evaluation.run
+                result = run(backend, workers, arguments.months)
                 print(json.dumps(result, ensure_ascii=False))
     elif arguments.benchmark == "matching":
         for backend in arguments.backend:
