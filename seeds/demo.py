@@ -35,6 +35,8 @@ from marketplace.extensions import db
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, Shift
 from marketplace.jobs.schemas import JobInSchema
+from marketplace.subsidies.policy import versions
+from marketplace.subsidies.policy.catalogue import POLICY_DIR
 from marketplace.workers import employment, group_statuses
 from marketplace.workers import services as workers
 from marketplace.workers.models import GroupStatus, Worker
@@ -887,6 +889,39 @@ def _repeat_work(worker_users: list[User], employer_users: list[User]) -> int:
     return len(crew["booked"])
 
 
+XINING_DRAFT = "xining-2026-draft"
+EXAMPLE = "（示例，非真实文件）"
+
+
+def xining_draft_text() -> str:
+    """西宁's policy renewed from 2026-05-08, as an example draft: 宁政办〔2021〕33号 ran five
+    years (to 2026-05-07) and no successor is known, so the demo's is marked as made up."""
+    text = (POLICY_DIR / "xining-2021-33.toml").read_text(encoding="utf-8")
+    body = text[text.index('id = "xining-2021-33"') :]
+    replaced = {
+        'id = "xining-2021-33"': f'id = "{XINING_DRAFT}"',
+        'title = "西宁市人民政府办公室印发关于支持多渠道灵活就业的若干措施的通知"': (
+            f'title = "西宁市支持多渠道灵活就业的若干措施（2026年起）{EXAMPLE}"'
+        ),
+        'document_number = "宁政办〔2021〕33号"': f'document_number = "示例〔2026〕1号{EXAMPLE}"',
+        "effective_to = 2026-05-07\n": "",
+    }
+    for old, new in replaced.items():
+        assert old in body, old
+        body = body.replace(old, new)
+    header = (
+        "# 示例，非真实文件: a made-up successor of 西宁's 宁政办〔2021〕33号 from 2026-05-08,\n"
+        "# a draft of the demo so that the desk shows one (33号's values, from 2026-05-08).\n\n"
+    )
+    return header + body.replace("2021-05-08", "2026-05-08")
+
+
+def _xining_draft(admin: User) -> int:
+    """The example successor of 西宁's policy, uploaded by the admin as the API does; a draft."""
+    versions.create_draft(admin, xining_draft_text().encode("utf-8"))
+    return 1
+
+
 def load() -> dict[str, int]:
     """Create the demo data in the current session (the caller commits)."""
     worker_users = _people()
@@ -899,6 +934,7 @@ def load() -> dict[str, int]:
     imported = _subsidy_history(admin) + _crowd(admin)
     registered = _register_employment()
     verified = _verify_statuses()
+    drafts = _xining_draft(admin)
     crowd = CROWD_SIZE * len(CROWD_DISTRICTS)
     return {
         "accounts": len(OFFICIALS) + len(WORKERS) + crowd + len(EMPLOYERS) + len(BROKERS),
@@ -909,4 +945,5 @@ def load() -> dict[str, int]:
         "imported records": imported,
         "verified group statuses": verified,
         "employment registrations": registered,
+        "policy drafts": drafts,
     }

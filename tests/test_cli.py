@@ -345,3 +345,33 @@ def test_seed_demo_shows_protection_and_repeat_work(cli, database):
     assert offers == len(series.shifts) > 0
     assert database.scalar(select(func.count()).select_from(Favourite)) == 1
     assert database.scalar(select(func.count()).select_from(Block)) == 1
+
+
+def test_seed_demo_holds_an_example_draft_of_xining_s_next_policy(cli, database):
+    """The desk can show a draft: 西宁's made-up successor, uploaded by the admin, not published."""
+    from marketplace.audit.models import AuditEvent
+    from marketplace.subsidies.models import PolicyVersion
+
+    database.execute(AccessToken.__table__.delete())
+    database.execute(User.__table__.delete())
+    assert cli.invoke(args=["seed", "demo"]).exit_code == 0
+    [draft] = database.scalars(
+        select(PolicyVersion).where(PolicyVersion.policy_id == "xining-2026-draft")
+    )
+    assert (draft.city, draft.version, draft.status) == ("xining", 1, "draft")
+    assert draft.created_by is not None and draft.published_at is None
+    assert "示例，非真实文件" in draft.content
+    assert 'document_number = "示例〔2026〕1号（示例，非真实文件）"' in draft.content
+    assert "effective_from = 2026-05-08" in draft.content and "effective_to" not in draft.content
+    drafted = database.scalar(
+        select(AuditEvent).where(
+            AuditEvent.action == "policy.drafted", AuditEvent.entity_id == "xining-2026-draft"
+        )
+    )
+    assert drafted is not None and drafted.actor_id == draft.created_by
+    # The desk can simulate it: a new policy, so nothing published to compare with.
+    from marketplace.subsidies.evaluation import simulation
+
+    admin = database.get(User, draft.created_by)
+    answer = simulation.simulate(admin, "xining-2026-draft", 1, date(2026, 7, 1))
+    assert answer["compared_with_current"] == {"flags": 0, "amount": "0.00", "version": None}
