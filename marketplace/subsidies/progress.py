@@ -155,6 +155,8 @@ def _platform_service(
             f"本月（{reach.month}）收入 {_shared.money(reach.income)} 元，"
             f"已达到 {_shared.money(reach.threshold)} 元"
         )
+    if reach.remaining == 0:  # the month under way completes the run once it is over
+        return result("in_progress", met, [f"{reach.month} 结束后即满足条件，待评估后生成补助标记"])
     last = reach.next_month + (reach.remaining - 1)
     if not policy.month_counts(last):
         return result("not_eligible", met, ["政策有效期内剩余月份不足"])

@@ -159,3 +159,14 @@ def test_the_gap_of_the_month_under_way_counts_its_income_so_far():
     ]
     assert item.gap == Decimal("1659.50")
     assert "本月（2026-07）还差 1659.50 元（已有 1000.50 元）" in item.missing
+
+
+def test_a_month_under_way_that_completes_the_run_leaves_nothing_to_reach():
+    income = {month: BAR for month in months_between(Month(2026, 2), Month(2026, 7))}
+    [item] = [
+        p
+        for p in progress.progress_of(facts_with(income), [WUXI], date(2026, 7, 20))
+        if p.program == "platform_service"
+    ]
+    assert item.status == "in_progress" and item.next_threshold is None and item.gap is None
+    assert item.missing == ["2026-07 结束后即满足条件，待评估后生成补助标记"]
