@@ -53,12 +53,23 @@ class CandidateSchema(PersonSchema):
     )
 
 
+class RecommendedComponentsSchema(ComponentsSchema):
+    """The components of a worker's own match: the candidates' and ``runway``."""
+
+    runway = fields.Float(
+        metadata={
+            "description": "the share of the income I still need this month for a subsidy that "
+            "the shift's pay covers (0: none pending); never shown to employers"
+        }
+    )
+
+
 class RecommendedShiftSchema(ShiftDetailSchema):
     """A shift the worker can take, with the match."""
 
     shift_id = fields.Integer()
     score = fields.Float()
-    components = fields.Nested(ComponentsSchema)
+    components = fields.Nested(RecommendedComponentsSchema)
 
 
 class AssignmentRequestSchema(ma.Schema):

@@ -8,6 +8,12 @@ favourites, else 0: contract v1.1 "Repeat work"). Unknown reliability and rating
 neutral, 0.5, so that newcomers are not buried. ``priority``'s weight comes from the city's
 policy, ``favourite``'s from the ``FAVOURITE_WEIGHT`` setting (0.10 by default); the other four
 share the rest in the proportions of the ``MATCHING_WEIGHTS`` setting.
+
+A worker's own recommendations add ``runway`` (``with_runway``): how much of the income the
+worker still needs this month to reach the next threshold of a subsidy (``subsidies.progress``)
+the shift's pay covers. Its weight is the policy's ``matching_runway_weight`` (read with the
+priority's terms); the score becomes ``(1 - w) × score + w × runway``, so it stays in [0, 1].
+Candidates (the employer's side, and admins) never have it: see ``with_runway``.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -43,6 +50,8 @@ class Weights:
     favourite: float
     # Not a weight: how long a graduate has the priority, from the same policy (months).
     graduate_window_months: int
+    # Not one of the candidates' weights: ``runway``'s in a worker's own recommendations.
+    runway: float = 0.0
 
     def as_dict(self) -> dict[str, float]:
         """The weights by component name."""
@@ -62,6 +71,7 @@ def weights_for(city: str, day: date) -> Weights:
         priority=share,
         favourite=favourite,
         graduate_window_months=policy.graduate_window_months,
+        runway=float(policy.runway_weight),
     )
 
 
@@ -158,3 +168,29 @@ def employer_view(
         np.zeros_like(coarse_km),
     )
     return shown, score
+
+
+# The worker's own view adds ``runway``; nobody else's ever does.
+WORKER_COMPONENTS = (*COMPONENTS, "runway")
+
+
+def runway_component(pay: Decimal, gap: Decimal | None) -> float:
+    """The share of ``gap`` (income still needed in the shift's month) that ``pay`` covers.
+
+    1.0 when the shift's pay closes the gap, less in proportion, 0 when no threshold is pending
+    in the shift's month (``gap`` None or not above zero).
+    """
+    if gap is None or gap <= 0:
+        return 0.0
+    return float(min(pay / gap, Decimal(1)))
+
+
+def with_runway(score: float, runway: float, weights: Weights) -> float:
+    """A worker's own score: the candidates' score with ``runway`` weighed in.
+
+    Only ``matching.services.recommended_shifts`` calls this. ``runway`` says how far a worker's
+    income this month is from a subsidy's threshold: shown to an employer (a candidate's
+    component or a share of its score) it would reveal the worker's income and that they are
+    registered unemployed or 就业困难 — so candidates are scored without it, exactly as before.
+    """
+    return (1 - weights.runway) * score + weights.runway * runway

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from flask import current_app
@@ -15,13 +17,16 @@ from marketplace.bookings import relations
 from marketplace.bookings.models import LIVE_STATUSES, Block, Booking
 from marketplace.cities import catalogue
 from marketplace.common import geo
+from marketplace.common.months import Month
+from marketplace.earnings.services import pay_for
 from marketplace.extensions import db
 from marketplace.jobs import audience
 from marketplace.jobs import services as jobs
 from marketplace.jobs.models import Job, JobSkill, Shift
-from marketplace.matching import pool, ranking
+from marketplace.matching import pool, ranking, scoring
 from marketplace.matching.access import require_shift_side
 from marketplace.matching.ranking import Ranked
+from marketplace.subsidies import progress
 from marketplace.workers import services as workers
 from marketplace.workers.models import Worker
 
@@ -48,8 +53,35 @@ def candidates(user: User, shift_id: int, first: int, count: int) -> tuple[int, 
     return min(total, MAX_CANDIDATES), found[first:wanted]
 
 
+def _with_runway(
+    match: Ranked,
+    base: float,
+    shift: Shift,
+    gap: progress.Gap | None,
+    timezone: str,
+    weights: scoring.Weights,
+) -> Ranked:
+    """The worker's own match: ``runway`` added (the shift's pay against the income the worker
+    still needs in the shift's month), and weighed into the score (``scoring.with_runway``)."""
+    runway = 0.0
+    if gap is not None and Month.of(shift.starts_at.astimezone(ZoneInfo(timezone)).date()) == (
+        gap.month
+    ):
+        runway = scoring.runway_component(pay_for(shift.hours, shift.job.hourly_wage), gap.amount)
+    return replace(
+        match,
+        score=round(scoring.with_runway(base, runway, weights), 6),
+        components={**match.components, "runway": round(runway, 6)},
+    )
+
+
 def recommended_shifts(user: User) -> list[tuple[Shift, Ranked]]:
-    """Open shifts the worker can take, best first (the same rules, seen from the worker)."""
+    """Open shifts the worker can take, best first (the same rules, seen from the worker).
+
+    Seen from the worker, a shift also scores ``runway``: how much of the income the worker
+    still needs this month for a subsidy its pay covers (``subsidies.progress``). Only here:
+    candidates, which employers see, never have it.
+    """
     worker = workers.my_profile(user)
     as_of = catalogue.today_in(worker.city)
     skills = worker.skills
@@ -84,13 +116,18 @@ def recommended_shifts(user: User) -> list[tuple[Shift, Ranked]]:
         return []
     workers_pool = pool.load([Worker.id == worker.id], as_of)
     favouring = relations.employers_favouring(worker.id)
+    gap = progress.runway_gap(worker.id, worker.city)
+    place = catalogue.find(worker.city)
+    timezone = place.timezone if place else clock.DEFAULT_TIMEZONE
     me, nobody = np.array([worker.id], np.int64), np.array([], np.int64)
     found = []
     for shift in shifts:
         favourites = me if shift.job.employer_id in favouring else nobody
         eligible = workers_pool.eligible(shift, as_of, favourites=favourites)
         if len(eligible.index):
-            found.append((shift, ranking.ranked(eligible, workers_pool, shift)[0]))
+            match = ranking.ranked(eligible, workers_pool, shift)[0]
+            base = float(eligible.score[0])
+            found.append((shift, _with_runway(match, base, shift, gap, timezone, eligible.weights)))
     found.sort(key=lambda pair: (-pair[1].score, pair[1].distance_km, pair[0].id))
     return found
 

@@ -12,7 +12,7 @@ from marketplace.common.api import Blueprint
 from marketplace.common.guards import auth_required, current_user
 from marketplace.database import writes_on_read
 from marketplace.replicas import reads_from_replica
-from marketplace.subsidies import ledger, services
+from marketplace.subsidies import ledger, progress, services
 from marketplace.subsidies.schemas import (
     DECISION_EXAMPLE,
     DISBURSEMENT_EXAMPLE,
@@ -26,6 +26,7 @@ from marketplace.subsidies.schemas import (
     FlagSchema,
     LedgerQuerySchema,
     LedgerSchema,
+    ProgressSchema,
     WorkerFlagSchema,
 )
 
@@ -195,3 +196,22 @@ class MyFlags(MethodView):
         )
         pagination_parameters.item_count = total
         return rows
+
+
+@blp.route("/workers/me/subsidy-progress")
+class MyProgress(MethodView):
+    """The caller's progress towards each subsidy."""
+
+    @auth_required("worker")
+    @blp.response(200, ProgressSchema(many=True))
+    @blp.errors(404)
+    def get(self):
+        """Show how far I am from each subsidy of my city.
+
+        Workers only (403 for every other role). One item per programme of the published
+        policies of the worker's city: ``flagged`` (a flag of it stands), ``not_eligible`` (a
+        condition work cannot earn fails, named in ``missing``) or ``in_progress`` with what is
+        met and missing, in Chinese, and ``next_threshold``: the next month the worker must
+        still reach and the income it needs that month. 404: the worker has no profile yet.
+        """
+        return progress.my_progress(current_user())

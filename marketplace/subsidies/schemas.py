@@ -277,3 +277,23 @@ MINIMUM_WAGE_EXAMPLE = {
     "hourly": "26.50",
     "source": "苏人社规〔2026〕5号",
 }
+
+
+class ThresholdSchema(ma.Schema):
+    """The next month a worker must still reach, and the income it needs that month."""
+
+    month = fields.String(metadata={"example": "2026-07"})
+    income = fields.String(metadata={"example": "2660.00", "description": "yuan, two decimals"})
+
+
+class ProgressSchema(ma.Schema):
+    """A worker's progress towards one programme of a policy of their city."""
+
+    program = fields.String(metadata={"enum": list(programs.codes())})
+    policy_id = fields.String()
+    status = fields.String(metadata={"enum": ["flagged", "in_progress", "not_eligible"]})
+    met = fields.List(fields.String(), metadata={"description": "what is met, in Chinese"})
+    missing = fields.List(
+        fields.String(), metadata={"description": "what is still missing, in Chinese"}
+    )
+    next_threshold = fields.Nested(ThresholdSchema, allow_none=True)

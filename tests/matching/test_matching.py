@@ -535,7 +535,9 @@ def test_recommended_shifts_are_the_ones_the_worker_can_take_best_first(
         "rating",
         "priority",
         "favourite",
+        "runway",  # the worker's own view only: candidates never have it
     }
+    assert items[0]["components"]["runway"] == 0.0  # no subsidy threshold pending
 
 
 # --- the pieces -----------------------------------------------------------------------------

@@ -32,7 +32,11 @@ BENEFICIARIES = frozenset({"platform", "worker"})
 POLICY_PARAMETERS: Mapping[str, str] = {
     "matching_priority_weight": "share",
     "matching_graduate_window_months": "months",
+    "matching_runway_weight": "share",
 }
+# Policy parameters a file may leave out: versions stored before the parameter existed have
+# none, and their readers fall back to a default (``rules.priority.DEFAULT_TERMS``).
+OPTIONAL_POLICY_PARAMETERS = frozenset({"matching_runway_weight"})
 # Parameters that must be above zero: a rounding step divides the amount it rounds.
 POSITIVE_PARAMETERS = frozenset({"rounding_step"})
 
@@ -436,7 +440,7 @@ class _Reader:
                 ("parameters",),
                 raw["parameters"],
                 POLICY_PARAMETERS,
-                set(POLICY_PARAMETERS),
+                set(POLICY_PARAMETERS) - OPTIONAL_POLICY_PARAMETERS,
                 start,
             )
         found: list[Program] = []

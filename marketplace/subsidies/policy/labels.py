@@ -23,6 +23,7 @@ LABELS: dict[str, str] = {
     # The policy as a whole
     "matching_priority_weight": "匹配优先权重",
     "matching_graduate_window_months": "高校毕业生匹配优先期（月）",
+    "matching_runway_weight": "匹配补足稳定收入权重",
     # 就业创业服务补助
     "requires_resident": "须常住本市",
     "stable_months": "连续稳定收入月数",

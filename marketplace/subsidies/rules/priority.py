@@ -4,6 +4,8 @@ The documents ask platforms to favour 就业困难人员, registered unemployed 
 graduates within two years (无锡 article 二; 西宁 article 2: 优先吸纳就业困难人员和高校毕业生).
 The component is in [0, 1]; its weight in the score is the policy parameter
 ``matching_priority_weight``, and how long a graduate keeps it ``matching_graduate_window_months``.
+The same terms carry ``matching_runway_weight``, the weight of the ``runway`` component of a
+worker's own recommendations (``matching.scoring.with_runway``).
 
 ``priority`` is the rule. Matching applies it to many workers at once, as arrays
 (``matching.scoring.priority_vector``) and in SQL (``matching.topk``); a table-driven test holds
@@ -32,10 +34,13 @@ class Terms:
     weight: Decimal
     # "A graduate within G+24": the months G … G+24 (POLICIES.md "Month arithmetic").
     graduate_window_months: int
+    # The weight of ``runway`` in a worker's own recommendations (``matching_runway_weight``).
+    runway_weight: Decimal = Decimal("0.10")
 
 
-# POLICIES.md: when no policy of the city is in force, a weight of 0.10 and G+24.
-DEFAULT_TERMS = Terms(Decimal("0.10"), 24)
+# POLICIES.md: when no policy of the city is in force, a weight of 0.10 and G+24; the runway's
+# 0.10 also stands for a stored version older than its parameter (an optional one).
+DEFAULT_TERMS = Terms(Decimal("0.10"), 24, Decimal("0.10"))
 
 
 def priority(facts: WorkerFacts, as_of: date, graduate_window_months: int) -> Decimal:
@@ -72,4 +77,9 @@ def terms(city: str, day: date) -> Terms:
     weight = policy.parameter("matching_priority_weight").at(day)
     window = policy.parameter("matching_graduate_window_months").at(day)
     assert isinstance(weight, Decimal) and isinstance(window, int)  # the loader checks units
-    return Terms(weight, window)
+    runway = DEFAULT_TERMS.runway_weight
+    if any(parameter.name == "matching_runway_weight" for parameter in policy.parameters):
+        found = policy.parameter("matching_runway_weight").at(day)
+        assert isinstance(found, Decimal)
+        runway = found
+    return Terms(weight, window, runway)

@@ -8,6 +8,8 @@ else 800.00. The flag appears once the run's last month is over; at most one fla
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -34,26 +36,98 @@ KEY = "platform_service"
 GROUP_NAMES = {"difficulty": "就业困难人员", "unemployed": "失业人员"}
 
 
-def _first_run(
+def _counts(facts: WorkerFacts, policy: Policy, program: Program, month: Month) -> bool:
+    """Whether ``month`` can be a month of a run: it counts for the policy, one of the
+    programme's groups holds in it and it is a stable-income month."""
+    return (
+        policy.month_counts(month)
+        and any(facts.holds(group, month) for group in GROUP_NAMES)
+        and _shared.is_stable(facts, policy, program, month)
+    )
+
+
+def _streaks(
     facts: WorkerFacts, policy: Policy, program: Program, since: Month, as_of: date
-) -> tuple[Month, Month] | None:
-    """The first completed run: its first and last month, the last one over on ``as_of``."""
+) -> Iterator[tuple[Month, int]]:
+    """Each month over on ``as_of`` from ``since``, with the run of counting months it ends."""
     # Months before the policy cannot count, so the search starts at the later of the two.
     month = max(since, Month.of(policy.effective_from))
     streak = 0
     while _shared.is_over(month, as_of):
-        if (
-            policy.month_counts(month)
-            and any(facts.holds(group, month) for group in GROUP_NAMES)
-            and _shared.is_stable(facts, policy, program, month)
-        ):
-            streak += 1
-            if streak == program.count("stable_months", month.last_day):
-                return month - (streak - 1), month
-        else:
-            streak = 0
+        streak = streak + 1 if _counts(facts, policy, program, month) else 0
+        yield month, streak
         month = month.next()
+
+
+def _first_run(
+    facts: WorkerFacts, policy: Policy, program: Program, since: Month, as_of: date
+) -> tuple[Month, Month] | None:
+    """The first completed run: its first and last month, the last one over on ``as_of``."""
+    for month, streak in _streaks(facts, policy, program, since, as_of):
+        if streak == program.count("stable_months", month.last_day):
+            return month - (streak - 1), month
     return None
+
+
+@dataclass(frozen=True)
+class Reach:
+    """How far the worker is from a run (the worker's progress, ``subsidies.progress``).
+
+    ``streak`` counting months end with the last month over; the month under way (``month``)
+    has ``income`` so far against its ``threshold``. The same walk as the rule's
+    (``_streaks``): a test holds the two equal.
+    """
+
+    streak: int
+    needed: int
+    month: Month
+    income: Decimal
+    threshold: Decimal
+    month_counts: bool  # the month under way can be a month of a run once it reaches the bar
+
+    @property
+    def month_met(self) -> bool:
+        """Whether the month under way already reached its threshold (and can count)."""
+        return self.month_counts and self.income >= self.threshold
+
+    @property
+    def remaining(self) -> int:
+        """Stable months the worker still has to reach, the month under way included."""
+        return max(self.needed - self.streak - (1 if self.month_met else 0), 0)
+
+    @property
+    def next_month(self) -> Month:
+        """The next month the worker must still reach: the month under way unless it is met."""
+        return self.month.next() if self.month_met else self.month
+
+
+def reach(facts: WorkerFacts, policy: Policy, as_of: date) -> Reach | None:
+    """How far the worker is from the programme's run under ``policy`` on ``as_of``.
+
+    None when the policy has no such programme or the worker has none of its groups.
+    """
+    program = policy.program(CODE)
+    starts = [
+        day
+        for day in (facts.difficulty_certified_on, facts.unemployment_registered_on)
+        if day is not None
+    ]
+    if program is None or not starts:
+        return None
+    walked = _streaks(facts, policy, program, Month.of(min(starts)), as_of)
+    streak = next(iter(deque(walked, maxlen=1)), (None, 0))[1]  # the walk's last run
+    month = Month.of(as_of)
+    counts = policy.month_counts(month) and any(facts.holds(g, month) for g in GROUP_NAMES)
+    bar = _shared.threshold(policy, program, facts.city, month, facts.minimum_wages)[0]
+    needed = program.count("stable_months", policy.reading_day(month.last_day))
+    return Reach(streak, needed, month, facts.income_in(month), bar, counts)
+
+
+def threshold_of(facts: WorkerFacts, policy: Policy, month: Month) -> Decimal:
+    """The stable-income threshold of ``month`` under ``policy`` (the programme's reading)."""
+    program = policy.program(CODE)
+    assert program is not None
+    return _shared.threshold(policy, program, facts.city, month, facts.minimum_wages)[0]
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ REGISTRATION_FORMS = ("flexible", "self_employed")
 FORM_NAMES = {"flexible": "灵活就业", "self_employed": "自主创业", "employed": "单位就业"}
 
 
-def _registration_after(facts: WorkerFacts, registered: date) -> EmploymentRegistration | None:
+def registration_after(facts: WorkerFacts, registered: date) -> EmploymentRegistration | None:
     """The first standing registration of flexible work or one's own, on or after ``registered``
     (the unemployment registration): 失业登记后实现灵活就业并办理就业登记."""
     return next(
@@ -116,6 +116,17 @@ def _periods(facts: WorkerFacts, policy: Policy, program: Program, as_of: date) 
     return [period for period in found if period is not None]
 
 
+def periods(facts: WorkerFacts, policy: Policy, as_of: date) -> list[Period]:
+    """The worker's periods under ``policy`` as the rule finds them (none: no such programme).
+
+    The rule's own reading, for the worker's progress (``subsidies.progress``).
+    """
+    program = policy.program(CODE)
+    if program is None or facts.city != policy.city:
+        return []
+    return _periods(facts, policy, program, as_of)
+
+
 def _period(
     facts: WorkerFacts, policy: Policy, program: Program, as_of: date, group: str, group_date: date
 ) -> Period | None:
@@ -131,7 +142,7 @@ def _period(
         if facts.unemployment_registered_on is None:
             return None
         if program.flag("requires_employment_registration", day):
-            registration = _registration_after(facts, facts.unemployment_registered_on)
+            registration = registration_after(facts, facts.unemployment_registered_on)
             if registration is None:
                 return None
             since = max(since, Month.of(registration.started_on))
