@@ -63,7 +63,7 @@ from marketplace.bookings.schemas import (
     WaitlistEntrySchema,
 )
 from marketplace.brokers import delegations
-from marketplace.common.api import Blueprint, count_rows, page_of
+from marketplace.common.api import Blueprint, page_of, rows_page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.idempotency import idempotent
 from marketplace.database import writes_on_read
@@ -306,11 +306,7 @@ class MyWaitlists(MethodView):
         another way or is offered it, or when the shift is cancelled. Paged with ``page`` and
         ``per_page``. 404: the worker has no profile yet.
         """
-        query = waitlist.mine(current_user())
-        pagination_parameters.item_count = count_rows(query)
-        rows = db.session.execute(
-            query.offset(pagination_parameters.first_item).limit(pagination_parameters.page_size)
-        )
+        rows = rows_page_of(waitlist.mine(current_user()), pagination_parameters)
         return [row._asdict() for row in rows]
 
 
@@ -681,9 +677,7 @@ class ReadNotification(MethodView):
 
 
 def _relations_page(kind: str, filters: dict[str, Any], paging: PaginationParameters) -> list:
-    query = relations.listed(current_user(), kind, filters.get("employer_id"))
-    paging.item_count = count_rows(query)
-    rows = db.session.execute(query.offset(paging.first_item).limit(paging.page_size))
+    rows = rows_page_of(relations.listed(current_user(), kind, filters.get("employer_id")), paging)
     return [
         {"worker_id": row.worker_id, "name": name, "created_at": row.created_at}
         | ({"reason": row.reason} if kind == "block" else {})

@@ -145,3 +145,9 @@ def page_of(query: Select[Any], paging: PaginationParameters) -> list[Any]:
     """One page of an ORM ``query``; sets the total for the ``X-Pagination`` header."""
     paging.item_count = count_rows(query)
     return list(db.session.scalars(query.offset(paging.first_item).limit(paging.page_size)))
+
+
+def rows_page_of(query: Select[Any], paging: PaginationParameters) -> list[Any]:
+    """One page of a ``query`` of several columns, as rows; sets the total like ``page_of``."""
+    paging.item_count = count_rows(query)
+    return list(db.session.execute(query.offset(paging.first_item).limit(paging.page_size)))
