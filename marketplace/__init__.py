@@ -78,6 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         case_routes,
         import_routes,
         login_routes,
+        policy_routes,
         review_routes,
         routes,
         server_sessions,

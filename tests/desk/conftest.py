@@ -9,6 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from marketplace.subsidies.evaluation import evaluator
+from marketplace.subsidies.models import PolicyVersion
+from marketplace.subsidies.policy import versions
+from marketplace.subsidies.policy.catalogue import POLICY_DIR
 from tests.conftest import PASSWORD, shift_times
 from tests.disputes.conftest import Approved
 from tests.subsidies import conftest as subsidy_fixtures
@@ -23,6 +26,10 @@ xining_official = subsidy_fixtures.xining_official
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 COOKIE = "marketplace_desk"
+POLICY_ID = "wuxi-2021-26"
+# 无锡's 800 yuan of article 二, and the 850 yuan of the desk tests' draft.
+EIGHT_HUNDRED = '{ from = 2021-05-31, value = "800.00", article = "二：失业人员……按800元/人" },'
+EIGHT_FIFTY = '{ from = 2021-05-31, value = "850.00", article = "二：失业人员……按800元/人" },'
 
 
 def desk_cookie(client: FlaskClient):
@@ -83,3 +90,13 @@ def case_id(client, headers_of, database, make_worker, make_job):
     found = story.escalated_case()
     database.commit()
     return found
+
+
+@pytest.fixture
+def policy_draft(admin, database) -> PolicyVersion:
+    """无锡's policy as version 2, a draft with 850 yuan for the unemployed instead of 800."""
+    text = (POLICY_DIR / f"{POLICY_ID}.toml").read_text(encoding="utf-8")
+    assert EIGHT_HUNDRED in text
+    row, _ = versions.create_draft(admin, text.replace(EIGHT_HUNDRED, EIGHT_FIFTY).encode())
+    database.commit()
+    return row
