@@ -151,6 +151,25 @@ def _point(rng: random.Random, city: City, spread: float = 0.03) -> tuple[str, f
     return name, round(point_lat, 6), round(point_lon, 6)
 
 
+# Birth days spread over about 40 years (ages ~18–60); 7919 is prime to their count, so
+# consecutive indexes walk every day before any repeats.
+BIRTH_DAYS = 14_600
+
+
+def person_of(regions: list[str], index: int) -> tuple[date, str, str]:
+    """The birth date, gender and resident ID number of the ``index``-th synthetic worker.
+
+    The birth day varies fastest; the sequence digits count how often the days have come round
+    (``index // BIRTH_DAYS``), so two indexes below ``BIRTH_DAYS × 100`` (1,460,000) never share
+    a number — a city of a million workers included (the sequence once came from ``index // 7``,
+    and numbers collided past a few hundred thousand).
+    """
+    birth = date(1966, 1, 1) + timedelta(days=(index * 7919) % BIRTH_DAYS)
+    gender = "male" if index % 2 else "female"
+    sequence = (index // BIRTH_DAYS) % 100
+    return birth, gender, make_resident_id(regions[index % len(regions)], birth, sequence, gender)
+
+
 def _name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choices(GIVEN, k=rng.choice((1, 2))))
 
@@ -207,11 +226,7 @@ class _Market:
         skill_rows: list[dict[str, Any]] = []
         for n, (worker_id, user_id) in enumerate(zip(ids, user_ids, strict=True)):
             index = self.offset + n
-            birth = date(1966, 1, 1) + timedelta(days=(index * 7919) % 14_600)  # ages ~18–60
-            gender = "male" if index % 2 else "female"
-            number = make_resident_id(
-                regions[index % len(regions)], birth, (index // 7) % 100, gender
-            )
+            birth, gender, number = person_of(regions, index)
             district, lat, lon = _point(rng, self.city)
             lat, lon = geo.home_point(lat, lon)
             group_day = today - timedelta(days=rng.randint(30, 900))

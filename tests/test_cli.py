@@ -375,3 +375,14 @@ def test_seed_demo_holds_an_example_draft_of_xining_s_next_policy(cli, database)
     admin = database.get(User, draft.created_by)
     answer = simulation.simulate(admin, "xining-2026-draft", 1, date(2026, 7, 1))
     assert answer["compared_with_current"] == {"flags": 0, "amount": "0.00", "version": None}
+
+
+@pytest.mark.slow  # a million numbers: about 6 s
+def test_a_million_synthetic_workers_have_a_million_id_numbers():
+    """Issue #19: `seed synthetic --workers 1000000` stopped on a UNIQUE id_number_hash."""
+    from seeds.places import REGION_CODES
+    from seeds.synthetic import person_of
+
+    regions = REGION_CODES["wuxi"]
+    numbers = {person_of(regions, index)[2] for index in range(1_000_000)}
+    assert len(numbers) == 1_000_000
