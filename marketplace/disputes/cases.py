@@ -209,10 +209,7 @@ def _pay(user: User, case: Case, amount: Decimal) -> int:
     hours = Decimal("0.00")
     dispute = db.session.get(Dispute, case.dispute_id) if case.dispute_id else None
     if dispute is not None and dispute.kind == "hours" and dispute.claimed_hours is not None:
-        recorded = sum(
-            db.session.scalars(select(Earning.hours).where(Earning.booking_id == booking.id)),
-            Decimal("0.00"),
-        )
+        recorded, _ = earnings.booked_totals(booking.id)
         hours = max(dispute.claimed_hours - recorded, Decimal("0.00"))
     adjustment = earnings.record_adjustment(
         original, hours, amount, city=case.city, actor=user, audit_data=data

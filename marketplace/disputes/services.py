@@ -12,7 +12,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, false, func, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.exc import IntegrityError
 
 from marketplace import clock
@@ -37,19 +37,9 @@ ANSWER_WITHIN = timedelta(days=3)  # then the officials take it
 KIND_NAMES = {"hours": "工时", "pay": "工资", "other": "其他"}
 
 
-def booked_totals(booking_id: int) -> tuple[Decimal, Decimal]:
-    """The hours and pay recorded for a booking so far: its earning and every adjustment."""
-    hours, amount = db.session.execute(
-        select(func.sum(Earning.hours), func.sum(Earning.amount)).where(
-            Earning.booking_id == booking_id
-        )
-    ).one()
-    return Decimal(hours or 0), Decimal(amount or 0)
-
-
 def _check_claim(kind: str, data: dict[str, Any], booking: Booking) -> None:
     """The claim fits its kind and asks for more than was recorded (422 otherwise)."""
-    hours, amount = booked_totals(booking.id)
+    hours, amount = earnings.booked_totals(booking.id)
     needs = {"hours": "claimed_hours", "pay": "claimed_amount"}.get(kind)
     for name in ("claimed_hours", "claimed_amount"):
         given = data.get(name) is not None
@@ -214,7 +204,7 @@ def _owed(dispute: Dispute, booking: Booking) -> tuple[Decimal, Decimal]:
     record already reaches the claim: it changed since the dispute was opened)."""
     if dispute.kind == "other":
         return Decimal("0.00"), Decimal("0.00")
-    hours, amount = booked_totals(booking.id)
+    hours, amount = earnings.booked_totals(booking.id)
     if dispute.kind == "hours":
         assert dispute.claimed_hours is not None
         extra_hours = dispute.claimed_hours - hours

@@ -81,6 +81,16 @@ def pay_for(hours: Decimal, hourly_wage: Decimal) -> Decimal:
     return (hours * hourly_wage).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def booked_totals(booking_id: int) -> tuple[Decimal, Decimal]:
+    """The hours and pay recorded for a booking so far: its earning and every adjustment."""
+    hours, amount = db.session.execute(
+        select(func.sum(Earning.hours), func.sum(Earning.amount)).where(
+            Earning.booking_id == booking_id
+        )
+    ).one()
+    return Decimal(hours or 0), Decimal(amount or 0)
+
+
 def record_adjustment(
     original: Earning,
     hours: Decimal,
