@@ -60,10 +60,19 @@ def main() -> None:
     load_parser.add_argument("--duration", type=int, default=30, help="seconds of each run")
     load_parser.add_argument("--rounds", type=int, default=2, help="bare+mix pairs to run")
     load_parser.add_argument(
-        "--connections", type=int, default=8, help="wrk connections (twice the gunicorn workers)"
+        "--connections", type=int, help="wrk connections (default: twice the gunicorn workers)"
     )
     load_parser.add_argument("--wrk-threads", type=int, default=1)
-    load_parser.add_argument("--server-workers", type=int, default=4, help="gunicorn workers")
+    load_parser.add_argument(
+        "--server-workers",
+        type=int,
+        nargs="+",
+        default=[4, 8],
+        help="gunicorn workers: each number is a whole run on a fresh database",
+    )
+    load_parser.add_argument(
+        "--booking-seconds", type=int, default=10, help="seconds of the run of bookings alone"
+    )
     load_parser.add_argument("--server-threads", type=int, default=1, help="threads per worker")
     load_parser.add_argument("--label", default="", help="a word for the results file's name")
     hotpath_parser = commands.add_parser(
@@ -86,20 +95,25 @@ def main() -> None:
             sys.exit(f"hotpath: {error}")
     elif arguments.benchmark == "load":
         try:
-            load.run(
-                arguments.database,
-                arguments.workers,
-                arguments.shifts,
-                arguments.duration,
-                arguments.rounds,
-                arguments.connections,
-                arguments.wrk_threads,
-                arguments.server_workers,
-                arguments.server_threads,
-                arguments.label,
-            )
+            results = [
+                load.run(
+                    arguments.database,
+                    arguments.workers,
+                    arguments.shifts,
+                    arguments.duration,
+                    arguments.rounds,
+                    arguments.connections or 2 * server_workers,
+                    arguments.wrk_threads,
+                    server_workers,
+                    arguments.server_threads,
+                    "-".join(filter(None, (arguments.label, f"w{server_workers}"))),
+                    arguments.booking_seconds,
+                )
+                for server_workers in arguments.server_workers
+            ]
         except load.LoadError as error:
             sys.exit(f"load: {error}")
+        print(load.by_workers(results))
     elif arguments.benchmark == "search":
         for backend in arguments.backend:
             for workers in arguments.workers:

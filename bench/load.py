@@ -6,6 +6,11 @@ answers 2xx, and then alternates, ``--rounds`` times, a run of ``GET /api/v1/hea
 the mix (search, candidates, booking, check-in), each for ``--duration`` seconds with the same
 connections. The figure is the mix's throughput over the bare endpoint's, on the same machine in
 the same minutes: it says how much of what the server can do at all is left for real work.
+Then a run of bookings alone gives the write throughput, and the audit chain is checked: the
+scheduler process runs beside gunicorn, as in production, and its sequencer chains the events
+the requests write into the outbox; a sampler reads how long the oldest event waited, and after
+the runs every event must be chained and the chain must verify. ``--server-workers 4 8`` repeats
+everything (on a fresh database) for each number of gunicorn workers.
 
 The client is wrk (C, an event loop; the mix is a LuaJIT script, ``bench/load.lua``): on a machine
 of two cores shared by client, gunicorn and PostgreSQL, a Python client (locust) would take a
@@ -24,6 +29,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -34,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from gunicorn.config import KNOWN_SETTINGS
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.harness import DATA, RESULTS, fresh_app
@@ -51,6 +57,7 @@ WEIGHTS = {"search": 10, "candidates": 4, "book": 3, "checkin": 3}
 CONSUMABLE = ("book", "checkin")
 GOAL_RATIO = 0.30
 GOAL_P99_MS = 250.0
+GOAL_SEQUENCER_S = 2.0
 ENVIRONMENT = {
     "SECRET_KEY": "load-secret-key-0123456789abcdef",
     "MARKETPLACE_ID_KEY": "benchmark-id-number-key-0123456789",
@@ -154,6 +161,93 @@ def gunicorn(url: str, port: int, workers: int, threads: int, log: Path) -> Iter
             process.wait()
 
 
+@contextmanager
+def scheduler(url: str, log: Path) -> Iterator[None]:
+    """The scheduled jobs' process against ``url`` (the audit sequencer among them)."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "serve"]
+    environment = {**os.environ, **ENVIRONMENT, "DATABASE_URL": url}
+    with log.open("w") as sink:
+        process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=environment, stdout=sink, stderr=subprocess.STDOUT
+        )
+    try:
+        time.sleep(1)
+        if process.poll() is not None:
+            raise LoadError(f"the scheduler exited with {process.returncode}: see {log}")
+        yield
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class OutboxSampler:
+    """Reads, a few times a second, how many audit events wait and how long the oldest has."""
+
+    def __init__(self, url: str, every: float = 0.25) -> None:
+        self.engine = create_engine(url, pool_size=1)
+        self.every = every
+        self.samples: list[tuple[int, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        query = text(
+            "SELECT count(*), coalesce(extract(epoch FROM clock_timestamp() - min(at)), 0) "
+            "FROM audit_outbox"
+        )
+        with self.engine.connect() as connection:
+            while not self._stop.wait(self.every):
+                count, age = connection.execute(query).one()
+                connection.rollback()
+                self.samples.append((int(count), float(age)))
+
+    def __enter__(self) -> OutboxSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.engine.dispose()
+
+    def summary(self) -> dict[str, Any]:
+        """The largest wait and backlog seen, and the median wait."""
+        ages = [age for _count, age in self.samples] or [0.0]
+        return {
+            "samples": len(self.samples),
+            "oldest_wait_max_s": round(max(ages), 2),
+            "oldest_wait_p50_s": round(statistics.median(ages), 2),
+            "waiting_max": max((count for count, _age in self.samples), default=0),
+            "goal_s": GOAL_SEQUENCER_S,
+        }
+
+
+def chain_report(url: str) -> dict[str, Any]:
+    """Chain what still waits, then verify the whole audit chain (as ``flask audit verify``)."""
+    from marketplace import create_app
+    from marketplace.audit import services as audit
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": ENVIRONMENT["SECRET_KEY"],
+            "ID_KEY": ENVIRONMENT["MARKETPLACE_ID_KEY"],
+            "AUDIT_KEY": ENVIRONMENT["MARKETPLACE_AUDIT_KEY"],
+            "AUDIT_SIGNING_KEY": ENVIRONMENT["MARKETPLACE_AUDIT_SIGNING_KEY"],
+        }
+    )
+    with app.app_context():
+        left = audit.catch_up()
+        report = audit.verify().as_dict()
+        db.session.rollback()
+        db.engine.dispose()
+    return {**report, "chained_after_the_runs": left}
+
+
 def smoke(base: str, requests_dir: Path) -> dict[str, int]:
     """Send the first prepared request of each kind; any non-2xx stops the run before measuring.
 
@@ -187,9 +281,13 @@ def wrk(
     connections: int,
     threads: int,
     starts: dict[str, int],
+    shares: dict[str, int] = WEIGHTS,
 ) -> dict[str, Any]:
-    """One wrk run; answers its result (see ``bench/load.lua``) with the figures worked out."""
-    weights = ",".join(f"{kind}={weight}" for kind, weight in WEIGHTS.items())
+    """One wrk run; answers its result (see ``bench/load.lua``) with the figures worked out.
+
+    ``shares``: the kinds of the mix and their weights (``{"book": 1}``: bookings alone).
+    """
+    weights = ",".join(f"{kind}={weight}" for kind, weight in shares.items())
     command = [
         binary,
         "--threads",
@@ -306,6 +404,7 @@ def run(
     server_workers: int,
     server_threads: int,
     label: str = "",
+    booking_seconds: int = 10,
 ) -> dict[str, Any]:
     """Prepare the city, serve it, measure, and save ``bench/results/load-[label-]<time>.json``."""
     binary = require_wrk()
@@ -328,13 +427,17 @@ def run(
     rounds_done: list[dict[str, Any]] = []
     starts = {kind: 1 for kind in CONSUMABLE}  # line 0 of each goes to the smoke test
     log = DATA / "load-gunicorn.log"
-    with gunicorn(served_url, free_port(), server_workers, server_threads, log) as base:
+    with (
+        scheduler(served_url, DATA / "load-scheduler.log"),
+        gunicorn(served_url, free_port(), server_workers, server_threads, log) as base,
+        OutboxSampler(served_url) as sampler,
+    ):
         checked = smoke(base, requests_dir)
         print(f"every kind answers 2xx: {checked}", flush=True)
 
-        def measure(mode: str, duration: int) -> dict[str, Any]:
+        def measure(mode: str, duration: int, shares: dict[str, int] = WEIGHTS) -> dict[str, Any]:
             result = wrk(
-                binary, base, mode, requests_dir, duration, connections, wrk_threads, starts
+                binary, base, mode, requests_dir, duration, connections, wrk_threads, starts, shares
             )
             for kind, count in result["lines_used_per_thread"].items():
                 if kind in starts:
@@ -358,6 +461,15 @@ def run(
             }
             rounds_done.append(pair)
             print(table_row(pair), flush=True)
+        # Writes alone: each line a real booking of a place that is free.
+        bookings = measure("mix", booking_seconds, {"book": 1})
+        print(
+            f"bookings alone  {bookings['rps']:8.1f} rps  p50 {bookings['p50_ms']:6.1f} ms  "
+            f"p99 {bookings['p99_ms']:6.1f} ms  errors {bookings['errors']}",
+            flush=True,
+        )
+    chain = chain_report(served_url)
+    print(f"audit chain after the runs: {chain}", flush=True)
 
     result = {
         "date": started.isoformat(timespec="seconds"),
@@ -378,6 +490,9 @@ def run(
             "gunicorn_threads": server_threads,
         },
         "rounds": rounds_done,
+        "bookings_alone": bookings,
+        "audit_outbox": sampler.summary(),
+        "audit_chain": chain,
         "summary": summary(rounds_done),
     }
     RESULTS.mkdir(exist_ok=True)
@@ -434,5 +549,29 @@ def report(result: dict[str, Any]) -> str:
         "",
         f"mix/bare = {s['ratio']:.2f} (goal ≥ {GOAL_RATIO:.2f}, p99 < {GOAL_P99_MS:.0f} ms, "
         f"no errors: {'met' if s['goal_met'] else 'NOT met'})",
+        f"bookings alone: {result['bookings_alone']['rps']} requests/s, p99 "
+        f"{result['bookings_alone']['p99_ms']} ms, errors {result['bookings_alone']['errors']}",
+        f"audit events waited at most {result['audit_outbox']['oldest_wait_max_s']} s for the "
+        f"sequencer (goal ≤ {GOAL_SEQUENCER_S:.0f} s); the chain after the runs: "
+        f"{'verifies' if result['audit_chain']['ok'] else 'DOES NOT verify'} "
+        f"({result['audit_chain']['count']} events)",
     ]
+    return "\n".join(rows)
+
+
+def by_workers(results: list[dict[str, Any]]) -> str:
+    """The runs side by side, one row per number of gunicorn workers (Markdown)."""
+    rows = [
+        "| gunicorn workers | bare rps | mix rps | mix/bare | mix p99 ms | errors | bookings "
+        "alone rps | bookings p99 ms | oldest audit wait s | chain |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for result in results:
+        s, booking = result["summary"], result["bookings_alone"]
+        rows.append(
+            f"| {result['setup']['gunicorn_workers']} | {s['bare']['rps']} | {s['mix']['rps']} | "
+            f"{s['ratio']:.2f} | {s['mix']['p99_ms']} | {s['mix']['errors']} | {booking['rps']} | "
+            f"{booking['p99_ms']} | {result['audit_outbox']['oldest_wait_max_s']} | "
+            f"{'verifies' if result['audit_chain']['ok'] else 'BROKEN'} |"
+        )
     return "\n".join(rows)

@@ -81,6 +81,12 @@ def _subsidy_evaluation() -> dict[str, Any]:
     return subsidy_evaluation()
 
 
+def _audit_sequencer() -> int:
+    from marketplace.audit.services import sequence
+
+    return sequence()
+
+
 def _audit_checkpoint() -> dict[str, int | None]:
     from marketplace.audit.services import checkpoint_tail
 
@@ -155,6 +161,13 @@ JOBS: dict[str, ScheduledJob] = {
             "evaluate every worker of every city for subsidies, as of today",
         ),
         ScheduledJob(
+            "audit_sequencer",
+            _audit_sequencer,
+            # Events wait at most about this long for their place in the chain.
+            {"trigger": "interval", "seconds": 1},
+            "chain the audit events that committed since the last run, in the order found",
+        ),
+        ScheduledJob(
             "audit_checkpoint",
             _audit_checkpoint,
             {"trigger": "cron", "minute": 3},
@@ -207,7 +220,8 @@ def _run(job: ScheduledJob) -> JobRun:
     except Exception:
         db.session.rollback()  # the scheduler (or the CLI) reports the exception
         raise
-    log.info("job %s done: %s", job.name, result)
+    # A run that found nothing to do is no news (the sequencer runs every second).
+    log.log(logging.INFO if result else logging.DEBUG, "job %s done: %s", job.name, result)
     return JobRun(job.name, ran=True, result=result)
 
 

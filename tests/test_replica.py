@@ -157,7 +157,7 @@ def test_a_lagging_standby_serves_stale_searches_and_writers_read_their_own_writ
                 assert exported.status_code == 200, exported.get_data(as_text=True)
         assert any("subsidy_flags" in statement for statement in seen.replica)
         assert writes(seen.replica) == []
-        assert sum(s.startswith("INSERT INTO audit_events") for s in seen.primary) == 2
+        assert sum(s.startswith("INSERT INTO audit_outbox") for s in seen.primary) == 2
 
         # Inside one marked request: the standby until the first write, the primary after it.
         with app.test_request_context("/api/v1/shifts"):

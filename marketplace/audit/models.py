@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String
+from sqlalchemy import JSON, BigInteger, Identity, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marketplace.database import UTCDateTime
@@ -34,6 +34,30 @@ class AuditEvent(Model):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The public id of the HMAC key the hash was made under (keys.chain_key_id).
     key_id: Mapped[str] = mapped_column(String(16))
+
+
+class AuditOutboxEntry(Model):
+    """An event written with its change, waiting for the sequencer to give it its place.
+
+    Writers only insert here (no lock, no read of the chain's tail); the sequencer moves what it
+    finds committed into ``audit_events``, in the order of ``id``, and deletes it from here in the
+    same transaction (services.sequence).
+    """
+
+    __tablename__ = "audit_outbox"
+
+    # Ordering only: the chain's seq is given by the sequencer. SQLite numbers rows itself only
+    # for an INTEGER primary key.
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column()
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    city: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class AuditCheckpoint(Model):

@@ -16,7 +16,7 @@ from marketplace.common.api import Blueprint, page_of
 from marketplace.common.guards import auth_required, current_user
 from marketplace.common.inputs import Text
 from marketplace.common.schemas import Instant
-from marketplace.database import writes_on_read
+from marketplace.database import set_write_intent, writes_on_read
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit-events", description="The audit log")
 
@@ -108,6 +108,7 @@ class AuditEvents(MethodView):
     """The events an official (their city) or admin (all) may read."""
 
     @auth_required("official", "admin")
+    @writes_on_read  # first chains what waits in the outbox
     @blp.arguments(AuditQuerySchema, location="query")
     @blp.response(200, AuditEventSchema(many=True))
     @blp.paginate()
@@ -119,6 +120,7 @@ class AuditEvents(MethodView):
         chain, each hash linking it to the one before. Filters: ``entity``, ``entity_id`` and
         ``action`` (exact). Paged with ``page`` and ``per_page``. 422: an invalid filter.
         """
+        services.sequence()  # nothing committed is missing from what is read
         user = current_user()
         conditions = [getattr(AuditEvent, name) == value for name, value in filters.items()]
         if user.role == "official":
@@ -132,6 +134,7 @@ class VerifyChain(MethodView):
     """Checking the chain."""
 
     @auth_required("official", "admin")
+    @writes_on_read  # first chains what waits in the outbox
     @blp.response(200, ChainReportSchema)
     def get(self):
         """Re-check the whole chain and its checkpoints: every hash, link and signature.
@@ -143,6 +146,10 @@ class VerifyChain(MethodView):
         ``missing_after_seq`` the last event left when events after a checkpoint were
         deleted. The answer is 200 in both cases.
         """
+        # Chaining is a unit of work of its own (the sequencer's), committed before the walk:
+        # a long walk then holds neither the chain's lock nor, on SQLite, the write lock.
+        services.catch_up()
+        set_write_intent(False)
         return services.verify().as_dict()
 
 
@@ -179,6 +186,7 @@ class Checkpoints(MethodView):
         them was changed or deleted. ``from_seq`` keeps those from that event on (to export
         only new ones). Paged with ``page`` and ``per_page``. 422: an invalid ``from_seq``.
         """
+        services.sequence()  # the checkpoints every AUDIT_CHECKPOINT_EVERY events are written
         user = current_user()
         page = page_of(services.checkpoints_query(filters.get("from_seq")), pagination_parameters)
         return services.exported(

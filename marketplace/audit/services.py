@@ -1,22 +1,33 @@
 """Appending to the audit log, signing checkpoints of it, and checking both.
 
+**The outbox and the sequencer.** A change writes its events into ``audit_outbox`` in its own
+transaction — one insert, no lock, no read of the chain — so an event exists exactly when its
+change committed. The sequencer (``sequence``: the scheduled job ``audit_sequencer``, every
+second) takes what it finds committed there, in the order of the outbox's ids, gives each event
+the next ``seq`` and links it to the one before, and deletes it from the outbox, all in one
+transaction under the chain's lock: only the sequencer takes that lock, so the service's writes
+never queue on it. Transactions that commit out of order are chained in the order they are
+found, never skipped (an event still uncommitted is invisible and waits for the next run) and
+never chained twice. A reader of the log, ``verify`` and the checkpoints first sequence what has
+committed (``catch_up``), so nobody reads a chain that lacks an event whose change they can see.
+
 **The chain.** Each event's ``hash`` is the HMAC-SHA256, under the secret ``AUDIT_KEY``, of its
 canonical JSON (every field but the hash and the key id, including ``prev_hash``), and its
 ``key_id`` names the key (``keys.py``). Altering, inserting, removing or reordering a stored event
 breaks the chain from that event on, and without the key nobody can make a hash that verifies:
-re-chaining with plain SHA-256, or with any other key, shows. Appends are serialised — a
+re-chaining with plain SHA-256, or with any other key, shows. Sequencing is serialised — a
 transaction-scoped advisory lock on PostgreSQL, the write lock that ``BEGIN IMMEDIATE`` takes on
-SQLite — and ``seq`` is the primary key, so two writers can never both extend the same tail.
+SQLite — and ``seq`` is the primary key, so two sequencers can never both extend the same tail.
 
 **Checkpoints.** Deleting the last events leaves a shorter chain that is still whole, and a
-holder of the HMAC key could re-chain anything. So ``record`` and ``record_many`` write, in the
-same transaction, a checkpoint whenever an appended event's seq is a multiple of
-``AUDIT_CHECKPOINT_EVERY``, and the hourly job ``audit_checkpoint`` writes one of the tail when
-it moved: an Ed25519 signature over the canonical JSON of ``{"seq", "hash", "at"}`` (``at`` in
-the exact text the export shows). ``verify`` then also finds a checkpoint that is forged, one
-whose event differs, and a chain that ends before the last checkpoint. Checkpoints exported and
-kept outside the database (``GET /audit-events/checkpoints``, ``flask audit
-export-checkpoints``) catch the deletion of checkpoint rows too.
+holder of the HMAC key could re-chain anything. So the sequencer writes, in the same
+transaction, a checkpoint whenever an event's seq is a multiple of ``AUDIT_CHECKPOINT_EVERY``,
+and the hourly job ``audit_checkpoint`` writes one of the tail when it moved: an Ed25519
+signature over the canonical JSON of ``{"seq", "hash", "at"}`` (``at`` in the exact text the
+export shows). ``verify`` then also finds a checkpoint that is forged, one whose event differs,
+and a chain that ends before the last checkpoint. Checkpoints exported and kept outside the
+database (``GET /audit-events/checkpoints``, ``flask audit export-checkpoints``) catch the
+deletion of checkpoint rows too.
 """
 
 from __future__ import annotations
@@ -32,11 +43,11 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, bindparam, delete, func, insert, select
 
 from marketplace import clock
 from marketplace.audit import keys
-from marketplace.audit.models import AuditCheckpoint, AuditEvent
+from marketplace.audit.models import AuditCheckpoint, AuditEvent, AuditOutboxEntry
 from marketplace.common import bulk
 from marketplace.database import execute_core, prebuilt, serialise_on
 from marketplace.extensions import db
@@ -91,7 +102,7 @@ def checkpoint_message(seq: int, hash_: str, at: str) -> bytes:
     return _canonical_json({"seq": seq, "hash": hash_, "at": at})
 
 
-# The chain's last event (built once: every booking change appends one).
+# The chain's last event (built once: the sequencer reads it every run).
 @prebuilt
 def _tail_statement() -> Select[*tuple[Any, ...]]:
     return select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
@@ -100,9 +111,6 @@ def _tail_statement() -> Select[*tuple[Any, ...]]:
 @prebuilt
 def _last_checkpoint_statement() -> Select[*tuple[Any, ...]]:
     return select(*AuditCheckpoint.__table__.columns).order_by(AuditCheckpoint.seq.desc()).limit(1)
-
-
-_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
 
 
 def _lock_chain() -> None:
@@ -123,6 +131,26 @@ def _signed_checkpoint(
     }
 
 
+def _outbox_row(
+    at: datetime,
+    action: str,
+    entity: str,
+    entity_id: int | str,
+    data: dict[str, Any] | None,
+    actor_id: int | None,
+    city: str | None,
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "actor_id": actor_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "city": city,
+        "data": _json_safe(data or {}),
+    }
+
+
 def record(
     action: str,
     entity: str,
@@ -131,32 +159,19 @@ def record(
     *,
     actor_id: int | None = None,
     city: str | None = None,
-) -> AuditEvent:
-    """Append one event (``action`` is ``<entity>.<verb>``) to the chain, in this transaction."""
-    _lock_chain()
-    tail = execute_core(_tail_statement()).first()
-    config = current_app.config
-    key = keys.chain_key(config)
-    event = AuditEvent(
-        seq=(tail.seq + 1) if tail else 1,
-        at=clock.now(),
-        actor_id=actor_id,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        city=city,
-        data=_json_safe(data or {}),
-        prev_hash=tail.hash if tail else GENESIS_HASH,
-        key_id=key.key_id,
-    )
-    event.hash = key.mac(canonical_content(event))
-    # Written as a plain row: the event is never changed, and the session's unit of work cost
-    # more than the insert. The object answered is not tracked by the session.
-    execute_core(insert(AuditEvent), {name: getattr(event, name) for name in _COLUMNS})
-    if event.seq % config["AUDIT_CHECKPOINT_EVERY"] == 0:
-        checkpoint = _signed_checkpoint(event.seq, event.hash, event.at, keys.signing_key(config))
-        execute_core(insert(AuditCheckpoint), checkpoint)
-    return event
+) -> None:
+    """Record one event (``action`` is ``<entity>.<verb>``) with this transaction's change.
+
+    It goes into the outbox and joins the chain when the sequencer finds it committed.
+    """
+    row = _outbox_row(clock.now(), action, entity, entity_id, data, actor_id, city)
+    # A plain row: the session's unit of work costs more than the insert.
+    execute_core(_outbox_insert(), row)
+
+
+@prebuilt
+def _outbox_insert() -> Any:
+    return insert(AuditOutboxEntry)
 
 
 EXPORT_DOWNLOADED = "export.downloaded"
@@ -201,42 +216,92 @@ class Entry:
 
 
 def record_many(entries: Sequence[Entry]) -> int:
-    """Append ``entries`` in order, as ``record`` would one by one; answers how many.
+    """Record ``entries`` in order, as ``record`` would one by one; answers how many.
 
-    One lock, one read of the tail and one bulk write: an evaluation that raises tens of
-    thousands of flags writes their events in seconds instead of a round trip per event.
+    One bulk write: an evaluation that raises tens of thousands of flags writes their events in
+    seconds instead of a round trip per event.
     """
-    if not entries:
-        return 0
+    at = clock.now()
+    rows = [
+        _outbox_row(at, e.action, e.entity, e.entity_id, e.data, e.actor_id, e.city)
+        for e in entries
+    ]
+    bulk.write_rows(AuditOutboxEntry.__table__, rows)  # type: ignore[arg-type]
+    return len(rows)
+
+
+# --- the sequencer ----------------------------------------------------------------------------
+
+SEQUENCE_BATCH = 5000
+_OUTBOX_COLUMNS = ("at", "actor_id", "action", "entity", "entity_id", "city", "data")
+
+
+@prebuilt
+def _waiting_statement() -> Select[*tuple[Any, ...]]:
+    return (
+        select(AuditOutboxEntry.id, *(getattr(AuditOutboxEntry, name) for name in _OUTBOX_COLUMNS))
+        .order_by(AuditOutboxEntry.id)
+        .limit(bindparam("limit"))
+    )
+
+
+def sequence(batch_size: int = SEQUENCE_BATCH) -> int:
+    """Chain every event the outbox holds committed, in this transaction; answers how many.
+
+    The caller commits (the scheduled job, or ``catch_up``). Under the chain's lock: the tail is
+    read once, the waiting events are read in id order a batch at a time, each is given the next
+    seq and linked, written to the chain and deleted from the outbox by its own id — never by a
+    range, which could take an event that committed after the read and was never chained.
+    """
     _lock_chain()
     tail = execute_core(_tail_statement()).first()
     seq, prev_hash = (tail.seq, tail.hash) if tail else (0, GENESIS_HASH)
     config = current_app.config
     key, every = keys.chain_key(config), config["AUDIT_CHECKPOINT_EVERY"]
-    at = clock.now()
-    rows, checkpoints = [], []
-    for entry in entries:
-        seq += 1
-        event = SimpleNamespace(
-            seq=seq,
-            at=at,
-            actor_id=entry.actor_id,
-            action=entry.action,
-            entity=entry.entity,
-            entity_id=str(entry.entity_id),
-            city=entry.city,
-            data=_json_safe(entry.data),
-            prev_hash=prev_hash,
-            key_id=key.key_id,
-        )
-        event.hash = prev_hash = key.mac(canonical_content(event))
-        rows.append(vars(event))
-        if seq % every == 0:
-            checkpoints.append(_signed_checkpoint(seq, event.hash, at, keys.signing_key(config)))
-    bulk.write_rows(AuditEvent.__table__, rows)  # type: ignore[arg-type]
-    if checkpoints:
-        execute_core(insert(AuditCheckpoint), checkpoints)
-    return len(rows)
+    chained = 0
+    while True:
+        waiting = execute_core(_waiting_statement(), {"limit": batch_size}).all()
+        if not waiting:
+            return chained
+        rows, checkpoints = [], []
+        for entry in waiting:
+            seq += 1
+            event = SimpleNamespace(
+                seq=seq,
+                prev_hash=prev_hash,
+                key_id=key.key_id,
+                **{name: getattr(entry, name) for name in _OUTBOX_COLUMNS},
+            )
+            event.hash = prev_hash = key.mac(canonical_content(event))
+            rows.append(vars(event))
+            if seq % every == 0:
+                signer = keys.signing_key(config)
+                checkpoints.append(_signed_checkpoint(seq, event.hash, event.at, signer))
+        bulk.write_rows(AuditEvent.__table__, rows)  # type: ignore[arg-type]
+        if checkpoints:
+            execute_core(insert(AuditCheckpoint), checkpoints)
+        ids = [entry.id for entry in waiting]
+        execute_core(delete(AuditOutboxEntry).where(AuditOutboxEntry.id.in_(ids)))
+        chained += len(waiting)
+        if len(waiting) < batch_size:
+            return chained
+
+
+def catch_up() -> int:
+    """Sequence what has committed, in a transaction of its own, before the log is read.
+
+    Readers of the chain (the API's list and verification, the checkpoints) call this first, so
+    that no event whose change they can see is missing from what they read. Commits.
+    """
+    chained = sequence()
+    db.session.commit()
+    return chained
+
+
+def waiting() -> tuple[int, datetime | None]:
+    """How many events wait in the outbox, and the instant the oldest was recorded."""
+    count, oldest = db.session.execute(select(func.count(), func.min(AuditOutboxEntry.at))).one()
+    return count, oldest
 
 
 # --- checkpoints ------------------------------------------------------------------------------
@@ -341,27 +406,25 @@ class ChainBroken(RuntimeError):
 def checkpoint_tail() -> Checkpoint | None:
     """Sign a checkpoint of the chain's last event, unless one covers it already.
 
-    The hourly job and ``flask audit checkpoint`` call this. The events since the last checkpoint
-    are checked first, and the last checkpoint's signature: a tail that does not verify is never
+    The hourly job and ``flask audit checkpoint`` call this. What waits in the outbox is chained
+    first, which holds the chain's lock to the end of the transaction (the walk is short: the
+    events since the last checkpoint). Those events are checked, and the last checkpoint's
+    signature: a tail that does not verify is never
     signed (``ChainBroken``), so the signature cannot launder a change made to it. Nothing is
     written when the chain is empty or the last checkpoint lies at or beyond the tail (a shorter
     chain is for ``verify`` to report).
     """
     trust = keys.trust()
+    sequence()  # the tail is what has committed, chained
     walk = _Walk(trust, {}, set())
     last = execute_core(_last_checkpoint_statement()).first()
     if last is not None:
         if not Checkpoint.of(last).signed_by(trust):
             raise ChainBroken(last.seq)
         walk.next_seq, walk.prev_hash = last.seq + 1, last.hash
-    # The long part before the lock (on PostgreSQL appends go on meanwhile), then under it only
-    # what was appended in between.
-    for locked in (False, True):
-        if locked:
-            _lock_chain()
-        broken = walk.run(_events(from_seq=walk.next_seq))
-        if broken is not None:
-            raise ChainBroken(broken)
+    broken = walk.run(_events(from_seq=walk.next_seq))
+    if broken is not None:
+        raise ChainBroken(broken)
     tail = execute_core(_tail_statement()).first()
     last = execute_core(_last_checkpoint_statement()).first()
     if tail is None or (last is not None and last.seq >= tail.seq):

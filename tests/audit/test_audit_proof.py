@@ -33,6 +33,7 @@ from marketplace.audit import services as audit
 from marketplace.audit.models import AuditCheckpoint, AuditEvent
 from marketplace.config import ConfigError, build
 from marketplace.scheduler import JOBS, run_job
+from tests.audit.chain import record_some
 
 EVENTS = "/api/v1/audit-events"
 PROOF_PATHS = (f"{EVENTS}/verify", f"{EVENTS}/public-key", f"{EVENTS}/checkpoints")
@@ -49,13 +50,6 @@ def every(app, monkeypatch) -> Callable[[int], None]:
         monkeypatch.setitem(app.config, "AUDIT_CHECKPOINT_EVERY", n)
 
     return set_every
-
-
-def record_some(count: int, city: str = "wuxi") -> list[AuditEvent]:
-    return [
-        audit.record("test.happened", "test", n, {"n": n, "amount": "1.50"}, city=city)
-        for n in range(count)
-    ]
 
 
 def row(database, seq: int) -> Any:
@@ -344,7 +338,9 @@ def test_a_checkpoint_is_written_with_every_nth_event_in_the_same_transaction(da
     record_some(2)
     database.commit()
     assert checkpoint_seqs(database) == []
-    third = audit.record("test.happened", "test", 3, {})
+    audit.record("test.happened", "test", 3, {})
+    audit.sequence()
+    third = database.get(AuditEvent, 3)
     [checkpoint] = database.scalars(select(AuditCheckpoint))
     assert (checkpoint.seq, checkpoint.hash) == (3, third.hash)
     # The event and its checkpoint go together: rolled back, neither is left.
@@ -380,6 +376,7 @@ def test_many_events_appended_at_once_get_a_checkpoint_at_each_multiple(database
     every(3)
     record_some(1)
     audit.record_many([audit.Entry("test.bulk", "test", n, {"n": n}) for n in range(9)])
+    audit.sequence()
     assert checkpoint_seqs(database) == [3, 6, 9]
     for seq in (3, 6, 9):
         stored = database.get(AuditCheckpoint, seq)

@@ -380,6 +380,7 @@ def test_the_scheduler_knows_every_job_of_the_api():
     from marketplace.scheduler import JOBS
 
     assert set(JOBS) == {
+        "audit_sequencer",
         "no_shows",
         "attendance",
         "offers",

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from marketplace import create_app
+from marketplace.audit import services as audit_services
 from marketplace.audit.models import AuditEvent
 from marketplace.extensions import db
 from marketplace.subsidies.evaluation import evaluator
@@ -304,6 +305,7 @@ def test_the_migration_makes_each_profile_date_a_declared_status(tmp_path):
         worker = workers.put_profile(user, WorkerProfileInSchema().load(body))
         db.session.execute(delete(GroupStatus))  # as before the statuses existed
         db.session.commit()
+        audit_services.catch_up()  # the outbox is empty before a downgrade
         flask_migrate.downgrade(revision="0018")
         flask_migrate.upgrade()
         rows = db.session.execute(
