@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Select, Text, bindparam, cast, func, select
 
-from marketplace.database import execute_core, least, prebuilt
+from marketplace.database import execute_core, prebuilt
 from marketplace.extensions import db
 from marketplace.matching import pool
 from marketplace.workers.models import Worker, WorkerChangeCounter, WorkerSkill
@@ -61,12 +61,9 @@ _lock = threading.Lock()
 @prebuilt
 def _horizon_statement(dialect: str) -> Select[*tuple[Any, ...]]:
     if dialect == "postgresql":
-        # The transaction's own changes carry its id even though no snapshot counts it as
-        # running: a request that changed a worker and then ranks must see its later changes.
-        oldest = least(
-            func.pg_snapshot_xmin(func.pg_current_snapshot()),
-            func.pg_current_xact_id_if_assigned(),
-        )
+        # The snapshot's xmin counts the reading transaction too, when it has written: a
+        # request that changes a worker between two looks sees its own later changes.
+        oldest = func.pg_snapshot_xmin(func.pg_current_snapshot())
         return select(cast(cast(oldest, Text), BigInteger))
     return select(WorkerChangeCounter.value + 1).where(WorkerChangeCounter.id == 1)
 
