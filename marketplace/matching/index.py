@@ -18,9 +18,10 @@ transaction below it has ended, so its rows are in the read that follows, and an
 read misses carries an id at or above it), on SQLite the counter plus one (one writer at a time:
 every change the read misses is counted later). The next look asks for the stamps at or past
 that horizon, and keeps the new one. A look after nothing changed reads no rows, also right
-after a bulk load — unless a writing transaction older than the load is still open (PostgreSQL),
-whose end the horizon waits for. A transaction may change a worker twice under one id, so which
-rows are new is told by the pair of stamp and ``updated_at``.
+after a bulk load — except on PostgreSQL while a writing transaction older than the load stays
+open: the horizon cannot pass it, and each look re-reads the load's stamps (finding nothing new)
+until it ends. A transaction may change a worker twice under one id, and SQL may leave
+``updated_at`` as it was, so which rows are new is told by the pair of stamp and ``updated_at``.
 """
 
 from __future__ import annotations
