@@ -10,7 +10,7 @@ PORT   ?= 5000
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BROWSER_PACKAGES := chromium fonts-wqy-microhei
 
-.PHONY: run test test-fast lint browser fuzz bench load clean
+.PHONY: run test test-fast lint browser pgbouncer fuzz bench load clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "marketplace needs Python 3.11 or newer, this is " + sys.version.split()[0])'
@@ -46,9 +46,18 @@ browser:
 		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends $(BROWSER_PACKAGES); }; \
 	fi
 
+## pgbouncer: Debian's PgBouncer for the connection-pooling test (tests/test_pgbouncer.py starts
+## its own, in transaction mode, in front of TEST_DATABASE_URL's server)
+pgbouncer:
+	@if ! command -v pgbouncer >/dev/null 2>&1 && [ ! -x /usr/sbin/pgbouncer ]; then \
+		echo "installing pgbouncer for the connection-pooling test"; \
+		$(SUDO) apt-get install -y --no-install-recommends pgbouncer \
+		|| { $(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends pgbouncer; }; \
+	fi
+
 ## test: lint, then the suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set
 ## (screenshots of the browser tests land in test-artifacts/)
-test: lint browser
+test: lint browser pgbouncer
 	env -u TEST_DATABASE_URL $(BIN)/pytest
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== the same suite on PostgreSQL ($$TEST_DATABASE_URL)"; \

@@ -84,12 +84,26 @@ def main() -> None:
     hotpath_parser.add_argument(
         "--from-line", type=int, default=9000, help="first booking/check-in line to send"
     )
+    hotpath_parser.add_argument(
+        "--prepare",
+        type=int,
+        default=0,
+        metavar="WORKERS",
+        help=f"first seed a city of WORKERS workers into --database (emptied; e.g. "
+        f"{hotpath.OWN_DATABASE}) and replay its requests",
+    )
+    hotpath_parser.add_argument("--shifts", type=int, default=5_000, help="with --prepare")
     arguments = parser.parse_args()
 
     if arguments.benchmark == "hotpath":
         try:
             hotpath.run(
-                arguments.database, arguments.requests, arguments.warmup, arguments.from_line
+                arguments.database,
+                arguments.requests,
+                arguments.warmup,
+                arguments.from_line,
+                arguments.prepare,
+                arguments.shifts,
             )
         except load.LoadError as error:
             sys.exit(f"hotpath: {error}")

@@ -26,6 +26,8 @@ PLAIN_ENVIRONMENT = {
 ENVIRONMENT_PREFIX = "MARKETPLACE_"
 # The Flask-SQLAlchemy bind (SQLALCHEMY_BINDS) of DATABASE_READ_URL's engine.
 REPLICA_BIND = "replica"
+# DATABASE_POOLER's values: none, and PgBouncer in transaction mode.
+POOLERS = ("", "pgbouncer-transaction")
 
 DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_DATABASE_URI": None,  # filled in with a SQLite file under instance/
@@ -46,6 +48,16 @@ DEFAULTS: dict[str, Any] = {
     # everything else, and every write, goes to the primary. Its connections are read-only.
     # Unset: one database for everything. docs/operations.md says how to run one.
     "DATABASE_READ_URL": None,
+    # What stands between the service and PostgreSQL (MARKETPLACE_DATABASE_POOLER): "" (nothing,
+    # or a pooler in session mode) or "pgbouncer-transaction" — PgBouncer in transaction mode
+    # (before its 1.21, which can track prepared statements), where one client's transactions
+    # run on whichever server connection is free. psycopg's automatic server-side prepared
+    # statements are then turned off (prepare_threshold=None), on the replica's engine too: a
+    # statement prepared on one server connection is missing on the next ("prepared statement
+    # "_pg3_0" does not exist") or clashes with another client's of the same name. Everything
+    # else the service does holds across transactions already (docs/scaling.md, "Connection
+    # pooling"); tests/test_pgbouncer.py runs it through one.
+    "DATABASE_POOLER": "",
     "SECRET_KEY": None,  # filled in from instance/secret_key when not given (SQLite only)
     # Encrypts resident ID numbers at rest and keys their look-up digest. Losing it loses the
     # numbers: production sets it from a secret store; the embedded default keeps a generated one
@@ -270,6 +282,7 @@ def build(
     scheme = settings["SQLALCHEMY_DATABASE_URI"].split(":", 1)[0]
     if scheme not in {"sqlite", "sqlite+pysqlite", "postgresql+psycopg"}:
         raise ConfigError(f"unsupported database {scheme!r}: use SQLite or postgresql+psycopg")
+    _behind_pooler(settings, scheme)
     _bind_replica(settings, scheme)
 
     if not isinstance(
@@ -296,6 +309,25 @@ def build(
     if settings["AUDIT_KEY"] == settings["AUDIT_SIGNING_KEY"]:
         raise ConfigError("AUDIT_KEY and AUDIT_SIGNING_KEY must be different secrets")
     return settings
+
+
+def _behind_pooler(settings: dict[str, Any], scheme: str) -> None:
+    """Turn psycopg's server-side prepared statements off behind a transaction-mode pooler.
+
+    Before ``_bind_replica``, which copies the engine options to the replica's engine.
+    """
+    pooler = settings["DATABASE_POOLER"] = str(settings["DATABASE_POOLER"] or "").strip().lower()
+    if pooler not in POOLERS:
+        raise ConfigError(
+            f"DATABASE_POOLER must be one of {', '.join(repr(p) for p in POOLERS)}, got {pooler!r}"
+        )
+    if not pooler:
+        return
+    if scheme != "postgresql+psycopg":
+        raise ConfigError(f"DATABASE_POOLER={pooler!r} is for PostgreSQL, not {scheme}")
+    options = dict(settings["SQLALCHEMY_ENGINE_OPTIONS"])
+    options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
 def _bind_replica(settings: dict[str, Any], scheme: str) -> None:

@@ -2,8 +2,9 @@
 
 Each job has a stable id (``replace_existing`` keeps one entry per job however often the
 process restarts) and owns its transaction. On PostgreSQL a job first takes an advisory lock
-named after it, so two scheduler processes never run the same job at the same time; the second
-one skips that run. ``flask --app wsgi jobs run NAME`` runs one job now (tests use it).
+named after it (transaction-scoped, so that it works through PgBouncer in transaction mode), so
+two scheduler processes never run the same job at the same time; the second one skips that run.
+``flask --app wsgi jobs run NAME`` runs one job now (tests use it).
 """
 
 from __future__ import annotations
@@ -201,16 +202,18 @@ def run_job(name: str) -> JobRun:
     if engine.dialect.name != "postgresql":
         # SQLite: writers are serialised by the database; one scheduler process is the rule.
         return _run(job)
-    # A session-level lock on a connection of its own, held across the job's commits.
-    with engine.connect() as lock:
-        if not lock.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _lock_key(name)}):
+    # The lock is transaction-scoped, taken in a transaction of its own on a connection of its
+    # own that stays open while the job runs (and commits, perhaps several times) and ends after
+    # it: it is released with that transaction however the job ends, and never outlives it on a
+    # server connection that a pooler in transaction mode hands to someone else — which a
+    # session lock (pg_try_advisory_lock) would, were its unlock ever missed.
+    with engine.connect() as lock, lock.begin():
+        if not lock.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _lock_key(name)}
+        ):
             log.info("job %s is running elsewhere; skipped", name)
             return JobRun(name, ran=False)
-        try:
-            return _run(job)
-        finally:
-            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _lock_key(name)})
-            lock.commit()
+        return _run(job)
 
 
 def _run(job: ScheduledJob) -> JobRun:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from marketplace.config import REPLICA_BIND, ConfigError, build
+from marketplace.config import DEFAULTS, REPLICA_BIND, ConfigError, build
 
 
 def test_with_nothing_set_it_runs_on_a_sqlite_file_under_instance(tmp_path: Path):
@@ -119,3 +119,33 @@ def test_the_id_key_is_still_read_under_its_old_name(tmp_path: Path):
     both = {**old, "MARKETPLACE_ID_KEY": "another-key-0123456789"}
     with pytest.raises(ConfigError, match="old name"):
         build(tmp_path, both, None)
+
+
+def test_behind_pgbouncer_in_transaction_mode_prepared_statements_are_off(tmp_path: Path):
+    environ = {
+        **PRODUCTION,
+        "MARKETPLACE_DATABASE_POOLER": "pgbouncer-transaction",
+        "MARKETPLACE_DATABASE_READ_URL": "postgres://market@db.replica/market",
+    }
+    settings = build(tmp_path, environ, None)
+    assert settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {"prepare_threshold": None}
+    replica = settings["SQLALCHEMY_BINDS"][REPLICA_BIND]
+    assert replica["connect_args"] == {"prepare_threshold": None}
+    # Without a pooler, psycopg prepares what it runs often (its default), and the defaults
+    # themselves are left as they were.
+    assert "connect_args" not in build(tmp_path, PRODUCTION, None)["SQLALCHEMY_ENGINE_OPTIONS"]
+    assert "connect_args" not in DEFAULTS["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+@pytest.mark.parametrize(
+    ("environ", "complaint"),
+    [
+        ({**PRODUCTION, "MARKETPLACE_DATABASE_POOLER": "pgpool"}, "DATABASE_POOLER must be"),
+        ({"MARKETPLACE_DATABASE_POOLER": "pgbouncer-transaction"}, "is for PostgreSQL"),
+    ],
+)
+def test_an_unknown_pooler_or_one_in_front_of_sqlite_is_refused(
+    tmp_path: Path, environ: dict[str, str], complaint: str
+):
+    with pytest.raises(ConfigError, match=complaint):
+        build(tmp_path, environ, None)
