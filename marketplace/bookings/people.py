@@ -134,8 +134,9 @@ def as_seen_by(user: User, pairs: list[tuple[int, int]]) -> list[dict[str, Any]]
     """Who each (worker, shift) pair's worker is, as ``user`` may see it: the full name only for
     the shift's employer side, once the worker has a booking with that employer."""
     facts = about([worker for worker, _ in pairs])
-    # The shifts were read with their jobs by the caller: found in the session, not queried.
-    employer_of = {shift: jobs.get_shift(shift).job.employer_id for _, shift in set(pairs)}
+    # Each distinct shift once: the caller's shift objects may be gone from the session (it
+    # holds them weakly), and a page of one shift's candidates must not read it per candidate.
+    employer_of = {shift: jobs.get_shift(shift).job.employer_id for shift in {s for _, s in pairs}}
     wanted = {(worker, employer_of[shift]) for worker, shift in pairs}
     known = known_pairs(wanted) if user.role in ("employer", "broker") else set()
     return [person(facts[worker], (worker, employer_of[shift]) in known) for worker, shift in pairs]
