@@ -5,6 +5,7 @@ A synthetic city (``seeds.synthetic``) plus what the mix needs on top of it:
 - every worker and every employer holds an access token (stored hashed, as the app issues them);
 - *booking targets*: open part-time shifts tomorrow with room for every worker, needing no skill,
   so that a booking in the mix is a real, successful booking and never "full" or "overlaps";
+  the booking lines take the targets in turn;
 - *shifts under way*: full-time day shifts that started minutes ago, each worker confirmed on
   one, so that a check-in falls inside its window (``bookings.attendance``: from 30 minutes
   before the start until the end) and is sent from within the 500 m geofence.
@@ -248,10 +249,13 @@ def prepare(city: str, workers: int, shifts: int, months: int, out: Path) -> Pre
     writer.insert(Booking.__table__, bookings, "confirmed bookings")
 
     rng.shuffle(order)
+    # Consecutive lines, which wrk sends at the same time, book different shifts: bookings of
+    # one shift queue on its row (the place is counted there), and a run of one shift's lines
+    # would measure that queue, not what the service can write.
     book = [
         (
             "POST",
-            f"/api/v1/shifts/{targets[n // TARGET_HEADCOUNT]['id']}/bookings",
+            f"/api/v1/shifts/{targets[n % count]['id']}/bookings",
             worker_tokens[worker_index],
             "",
         )
