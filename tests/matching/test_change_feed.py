@@ -139,6 +139,7 @@ def test_a_look_after_nothing_changed_reads_no_rows_also_after_a_bulk_change(
     """The first minute after a bulk load used to re-read every row of the load on every
     request; now a look reads a change once."""
     ids = make_workers(30)
+    settled(app, max(stamp_of(app, worker_id) for worker_id in ids))
     look()  # built
     look()
     assert rows_read == [0]
