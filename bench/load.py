@@ -40,7 +40,6 @@ from sqlalchemy.engine import make_url
 from bench.harness import DATA, RESULTS, fresh_app
 from bench.load_city import prepare
 from marketplace.extensions import db
-from marketplace.matching.index import LATE_COMMIT_MARGIN
 
 DEFAULT_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:5432/marketplace_load"
 ROOT = Path(__file__).resolve().parent.parent
@@ -321,7 +320,6 @@ def run(
         db.session.commit()
         server_version = db.session.scalar(text("SHOW server_version"))
         served_url = db.engine.url.render_as_string(hide_password=False)
-    seeded_at = time.monotonic()
     seed_seconds = time.perf_counter() - seed_started
     print(f"seeded {prepared.lines} in {seed_seconds:.0f} s", flush=True)
 
@@ -341,11 +339,9 @@ def run(
                     starts[kind] += count * wrk_threads
             return result
 
-        # Warm up: every gunicorn worker connects and builds its matching index. The index
-        # re-reads freshly stamped workers until LATE_COMMIT_MARGIN after the seed: wait it out,
-        # so that the mix measures the steady state.
+        # Warm up: every gunicorn worker connects and builds its matching index (which then
+        # reads only the workers changed since: no wait after the seed).
         measure("bare", 3)
-        time.sleep(max(0.0, LATE_COMMIT_MARGIN.total_seconds() - (time.monotonic() - seeded_at)))
         measure("mix", 5)
         for number in range(1, rounds + 1):
             bare = measure("bare", seconds)

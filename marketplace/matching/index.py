@@ -3,40 +3,52 @@
 Ranking a shift's candidates in a city of 100k workers means looking at every worker within
 reach — often half the city — and no query that reads that many rows answers in tens of
 milliseconds. So each process keeps the workers of a city as a ``pool.Pool`` of arrays (the
-*base*) with the ``updated_at`` each row had when read. Every request first asks the database
-which workers of the city were stamped since the last look (less a margin for transactions that
-commit late) — an index range scan of ids and stamps, empty most of the time — and reloads only
-workers whose stamp is new to it (the *overlay*, kept between requests); their fresh rows replace
-the stale ones. When the overlay passes a share of the base, the base is read again. Bookings, which
-change all the time, are never cached: each request looks up those that rule workers out.
+*base*) with the stamps each row had when read. Every request first asks the database which
+workers of the city changed since the last look — an index range scan of ids and stamps, empty
+most of the time — and reloads only workers whose stamps are new to it (the *overlay*, kept
+between requests); their fresh rows replace the stale ones. When the overlay passes a share of
+the base, the base is read again. Bookings, which change all the time, are never cached: each
+request looks up those that rule workers out.
+
+The feed is exact, with no margin of time. The database stamps every write of a worker
+(``workers.change_stamp``, set by triggers: PostgreSQL's id of the writing transaction, SQLite's
+count of changes), and before each read of workers the index reads a *horizon* in a statement
+of its own: on PostgreSQL the oldest transaction id still running (``pg_snapshot_xmin``; any
+transaction below it has ended, so its rows are in the read that follows, and any change the
+read misses carries an id at or above it), on SQLite the counter plus one (one writer at a time:
+every change the read misses is counted later). The next look asks for the stamps at or past
+that horizon, and keeps the new one. A look after nothing changed reads no rows, also right
+after a bulk load — except on PostgreSQL while a writing transaction older than the load stays
+open: the horizon cannot pass it, and each look re-reads the load's stamps (finding nothing new)
+until it ends. A transaction may change a worker twice under one id, and SQL may leave
+``updated_at`` as it was, so which rows are new is told by the pair of stamp and ``updated_at``.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import BigInteger, Select, Text, bindparam, cast, func, select
 
-from marketplace import clock
 from marketplace.database import execute_core, prebuilt
 from marketplace.extensions import db
 from marketplace.matching import pool
-from marketplace.workers.models import Worker, WorkerSkill
+from marketplace.workers.models import Worker, WorkerChangeCounter, WorkerSkill
 
-# Transactions that began before the base was read may commit rows stamped a little earlier.
-LATE_COMMIT_MARGIN = timedelta(seconds=60)
 REBUILD_SHARE = 0.05
 REBUILD_MIN_ROWS = 500
+
+Stamps = tuple[int, datetime]  # a worker's change_stamp and updated_at
 
 
 @dataclass
 class _CityIndex:
     base: pool.Pool
-    stamps: dict[int, datetime]  # the newest updated_at seen of each worker
-    checked_until: datetime  # every change stamped up to here has been seen
+    stamps: dict[int, Stamps]  # the newest stamps seen of each worker
+    horizon: int  # every change stamped below it has been seen
     changed: set[int] = field(default_factory=set)
     overlay: pool.Pool = field(default_factory=lambda: pool.Pool([], [], []))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -46,29 +58,51 @@ _indexes: dict[tuple[str, str], _CityIndex] = {}
 _lock = threading.Lock()
 
 
-def _load(conditions: list[Any]) -> tuple[pool.Pool, dict[int, datetime]]:
+# Read before every read of workers: a SELECT, so that it goes where the read goes.
+@prebuilt
+def _horizon_statement(dialect: str) -> Select[*tuple[Any, ...]]:
+    if dialect == "postgresql":
+        # The snapshot's xmin counts the reading transaction too, when it has written: a
+        # request that changes a worker between two looks sees its own later changes.
+        oldest = func.pg_snapshot_xmin(func.pg_current_snapshot())
+        return select(cast(cast(oldest, Text), BigInteger))
+    return select(WorkerChangeCounter.value + 1).where(WorkerChangeCounter.id == 1)
+
+
+def _horizon() -> int:
+    dialect = db.session.get_bind().dialect.name
+    return int(execute_core(_horizon_statement(dialect)).scalar_one())
+
+
+def _load(conditions: list[Any]) -> tuple[pool.Pool, dict[int, Stamps]]:
     rows = db.session.execute(
-        select(*pool.WORKER_COLUMNS, Worker.updated_at).where(*conditions)
+        select(*pool.WORKER_COLUMNS, Worker.change_stamp, Worker.updated_at).where(*conditions)
     ).all()
     chosen = select(Worker.id).where(*conditions)
     skills = db.session.execute(
         select(WorkerSkill.worker_id, WorkerSkill.skill).where(WorkerSkill.worker_id.in_(chosen))
     ).all()
-    return pool.Pool(rows, skills, []), {row.id: row.updated_at for row in rows}
+    return pool.Pool(rows, skills, []), {row.id: (row.change_stamp, row.updated_at) for row in rows}
 
 
 def _build(city: str) -> _CityIndex:
-    read_at = clock.now()
+    horizon = _horizon()
     base, stamps = _load([Worker.city == city])
-    return _CityIndex(base, stamps, read_at - LATE_COMMIT_MARGIN)
+    return _CityIndex(base, stamps, horizon)
 
 
 # Every look-up of a pool asks it.
 @prebuilt
 def _changed_since_statement() -> Select[*tuple[Any, ...]]:
-    return select(Worker.id, Worker.updated_at).where(
-        Worker.city == bindparam("city"), Worker.updated_at > bindparam("since")
+    return select(Worker.id, Worker.change_stamp, Worker.updated_at).where(
+        Worker.city == bindparam("city"), Worker.change_stamp >= bindparam("horizon")
     )
+
+
+def _changed_since(city: str, horizon: int) -> list[Any]:
+    """The ids and stamps of the city's workers stamped at or past ``horizon``."""
+    values = {"city": city, "horizon": horizon}
+    return list(execute_core(_changed_since_statement(), values).all())
 
 
 def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
@@ -80,17 +114,20 @@ def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
     with _lock:
         index = _indexes.get(key)
         if index is None:
+            # Just read whole: a look now could only find what the read already holds.
             index = _indexes[key] = _build(city)
+            return index.base, index.overlay
     with index.lock:
-        now = clock.now()
-        values = {"city": city, "since": index.checked_until}
-        recent = execute_core(_changed_since_statement(), values).all()
-        fresh = [row for row in recent if index.stamps.get(row.id) != row.updated_at]
-        # Changes stamped before now − margin have all committed by now: no need to look again.
-        index.checked_until = max(index.checked_until, now - LATE_COMMIT_MARGIN)
+        horizon = _horizon()
+        recent = _changed_since(city, index.horizon)
+        fresh = [
+            row for row in recent if index.stamps.get(row.id) != (row.change_stamp, row.updated_at)
+        ]
+        # Every change the read above missed is stamped at or past the new horizon.
+        index.horizon = max(index.horizon, horizon)
         if fresh:
             for row in fresh:
-                index.stamps[row.id] = row.updated_at
+                index.stamps[row.id] = (row.change_stamp, row.updated_at)
                 index.changed.add(row.id)
             if len(index.changed) > max(REBUILD_MIN_ROWS, REBUILD_SHARE * index.base.size):
                 rebuilt = _build(city)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -45,8 +46,8 @@ class Worker(Model):
         Index("ix_workers_city_cell", "city", "cell"),
         # Matching's pre-filter: the workers whose reach bucket covers a point.
         Index("ix_workers_city_reach_cell", "city", "reach_bucket", "cell"),
-        # Matching's index asks which workers of a city changed lately.
-        Index("ix_workers_city_updated_at", "city", "updated_at"),
+        # Matching's index asks which workers of a city changed since it last looked.
+        Index("ix_workers_city_change_stamp", "city", "change_stamp"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -100,6 +101,14 @@ class Worker(Model):
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=lambda: clock.now(), onupdate=lambda: clock.now()
     )
+    # Set by the database on every insert and update of the row (triggers of migration 0034),
+    # so that no writer — the ORM, a bulk statement, a seed, an import — can leave it behind:
+    # PostgreSQL's id of the writing transaction, SQLite's count of changes. Matching's index
+    # asks for the workers whose stamp is at or past its horizon (marketplace/matching/index.py).
+    # Never set here; after a write the ORM forgets its value (FetchedValue) and reads it anew.
+    change_stamp: Mapped[int] = mapped_column(
+        BigInteger, server_default="0", server_onupdate=FetchedValue(), deferred=True
+    )
     # The account was closed: never a candidate again; the name and home are erased.
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -127,6 +136,20 @@ class Worker(Model):
     def id_number(self) -> str:
         """The ID number as every reader but its holder sees it: the first 4 and last 2."""
         return self.id_number_masked
+
+
+class WorkerChangeCounter(Model):
+    """SQLite's source of workers' change stamps: one row counting the writes of workers.
+
+    Written only by the triggers of migration 0034 (SQLite has one writer at a time, so a
+    counter orders every change exactly); PostgreSQL stamps with transaction ids and leaves it.
+    """
+
+    __tablename__ = "worker_change_counter"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
 
 
 class WorkerSkill(Model):
