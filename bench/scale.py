@@ -378,6 +378,12 @@ def table() -> str:
         header += [f"{NAMES[backend]} {size:,}" for size in sizes]
     header += ["goal at 1M", *(f"met ({NAMES[b]})" for b in backends)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    cells = ["matching index's change feed"]
+    for backend in backends:
+        for size in sizes:
+            feed = _get(results.get(f"{backend}-{size}"), "change_feed")
+            cells.append("—" if feed is None else "exact" if feed else "60 s margin")
+    lines.append("| " + " | ".join(cells + ["—"] * (1 + len(backends))) + " |")
     for name, value, unit, goal, goal_text in rows:
         cells = [name]
         for backend in backends:
