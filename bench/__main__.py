@@ -93,6 +93,11 @@ def main() -> None:
     scale_parser.add_argument("--postgres-url", default=scale.DEFAULT_POSTGRES)
     scale_parser.add_argument("--no-evaluation", action="store_true")
     scale_parser.add_argument(
+        "--no-tracemalloc",
+        action="store_true",
+        help="skip the traced build of the index (the same arrays on either database; slow at 1M)",
+    )
+    scale_parser.add_argument(
         "--table", action="store_true", help="print the README's table of scale.json and stop"
     )
     arguments = parser.parse_args()
@@ -113,6 +118,7 @@ def main() -> None:
                     arguments.update_every,
                     arguments.postgres_url,
                     evaluate=not arguments.no_evaluation,
+                    trace_index=not arguments.no_tracemalloc,
                 )
                 print(json.dumps(result, ensure_ascii=False))
         return

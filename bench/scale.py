@@ -210,6 +210,7 @@ def run(
     update_every: int,
     postgres_url: str,
     evaluate: bool = True,
+    trace_index: bool = True,
 ) -> dict[str, Any]:
     """Seed one market of ``workers`` on ``backend`` and measure everything on it."""
     load_before = os.getloadavg()
@@ -264,8 +265,9 @@ def run(
     result["candidates_after_update"] = window(request, shift_ids, window_seconds)
     result["candidates_after_update"]["rss_mb"] = round(rss_mb())
 
-    step("index memory (tracemalloc)")
-    result["index_tracemalloc"] = index_memory(app)
+    if trace_index:
+        step("index memory (tracemalloc)")
+        result["index_tracemalloc"] = index_memory(app)
 
     if evaluate:
         step("evaluation")
