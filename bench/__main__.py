@@ -1,5 +1,6 @@
 """Run the benchmarks: ``python -m bench search|evaluation --backend sqlite --workers 10000``
-(``evaluation --simulate``: one simulation of a draft over the same city)."""
+(``evaluation --simulate``: one simulation of a draft over the same city; ``scale``: issue #19's
+measures on one seeded market per database and size)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 import os
 import sys
 
-from bench import evaluation, hotpath, load, matching, search
+from bench import evaluation, hotpath, load, matching, scale, search
 
 
 def main() -> None:
@@ -93,7 +94,52 @@ def main() -> None:
         f"{hotpath.OWN_DATABASE}) and replay its requests",
     )
     hotpath_parser.add_argument("--shifts", type=int, default=5_000, help="with --prepare")
+    scale_parser = commands.add_parser(
+        "scale", help="issue #19: one market per database and size, every measure on it"
+    )
+    scale_parser.add_argument(
+        "--backend", choices=("sqlite", "postgres"), nargs="+", default=["sqlite", "postgres"]
+    )
+    scale_parser.add_argument("--workers", type=int, nargs="+", default=[100_000, 1_000_000])
+    scale_parser.add_argument("--shifts", type=int, default=200_000)
+    scale_parser.add_argument("--months", type=int, default=12)
+    scale_parser.add_argument("--repeat", type=int, default=200, help="steady candidates")
+    scale_parser.add_argument("--window", type=float, default=60.0, help="seconds after a change")
+    scale_parser.add_argument(
+        "--update-every", type=int, default=14, help="the bulk update changes every n-th worker"
+    )
+    scale_parser.add_argument("--postgres-url", default=scale.DEFAULT_POSTGRES)
+    scale_parser.add_argument("--no-evaluation", action="store_true")
+    scale_parser.add_argument(
+        "--no-tracemalloc",
+        action="store_true",
+        help="skip the traced build of the index (the same arrays on either database; slow at 1M)",
+    )
+    scale_parser.add_argument(
+        "--table", action="store_true", help="print the README's table of scale.json and stop"
+    )
     arguments = parser.parse_args()
+
+    if arguments.benchmark == "scale":
+        if arguments.table:
+            print(scale.table())
+            return
+        for backend in arguments.backend:
+            for workers in arguments.workers:
+                result = scale.run(
+                    backend,
+                    workers,
+                    arguments.shifts,
+                    arguments.months,
+                    arguments.repeat,
+                    arguments.window,
+                    arguments.update_every,
+                    arguments.postgres_url,
+                    evaluate=not arguments.no_evaluation,
+                    trace_index=not arguments.no_tracemalloc,
+                )
+                print(json.dumps(result, ensure_ascii=False))
+        return
 
     if arguments.benchmark == "hotpath":
         try:

@@ -25,7 +25,7 @@ PUBLISHED_AMOUNT = 'value = "800.00"'
 DRAFT_AMOUNT = 'value = "900.00"'
 
 
-def _evaluate(city: str) -> tuple[float, dict[str, int]]:
+def evaluate_city(city: str) -> tuple[float, dict[str, int]]:
     """One full evaluation of ``city`` as of its today, committed; seconds and its outcome."""
     place = catalogue.find(city)
     assert place is not None
@@ -40,8 +40,8 @@ def run(backend: str, workers: int, months: int = 12, city: str = "wuxi") -> dic
     with fresh_app(backend, f"evaluation-{workers}") as app:
         seconds = seed(app, city, workers, shifts=1000, months=months, seed_value=1)
         with app.app_context():
-            first_seconds, first = _evaluate(city)
-            second_seconds, second = _evaluate(city)
+            first_seconds, first = evaluate_city(city)
+            second_seconds, second = evaluate_city(city)
             flags = db.session.scalar(select(func.count()).select_from(SubsidyFlag))
             events = db.session.scalar(select(func.count()).select_from(AuditEvent))
             db.session.commit()
@@ -75,7 +75,7 @@ def run_simulation(backend: str, workers: int, months: int = 12) -> dict[str, An
     with fresh_app(backend, f"simulation-{workers}") as app:
         seconds = seed(app, city, workers, shifts=1000, months=months, seed_value=1)
         with app.app_context():
-            evaluation_seconds, _ = _evaluate(city)
+            evaluation_seconds, _ = evaluate_city(city)
             admin = auth_services.create_user(
                 "13900009999", "benchmark-password-0123", "admin", None
             )

@@ -21,6 +21,14 @@ from marketplace.extensions import db
 RESULTS = Path(__file__).with_name("results")
 DATA = Path(__file__).with_name(".data")
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/marketplace_bench"
+# The keys of every benchmark's app (and of the seed commands a benchmark runs).
+CONFIG = {
+    "SECRET_KEY": "benchmark-secret-key-0123456789",
+    "ID_KEY": "benchmark-id-number-key-0123456789",
+    "AUDIT_KEY": "benchmark-audit-key-0123456789",
+    "AUDIT_SIGNING_KEY": "benchmark-audit-signing-key-0123456789",
+    "PASSWORD_HASH_PROFILE": "CHEAPEST",
+}
 
 
 def database_url(backend: str, label: str, postgres_url: str | None = None) -> str:
@@ -58,14 +66,7 @@ def database_url(backend: str, label: str, postgres_url: str | None = None) -> s
 def fresh_app(backend: str, label: str, postgres_url: str | None = None) -> Iterator[Flask]:
     """An app on an empty, migrated database of ``backend``."""
     app = create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url(backend, label, postgres_url),
-            "SECRET_KEY": "benchmark-secret-key-0123456789",
-            "ID_KEY": "benchmark-id-number-key-0123456789",
-            "AUDIT_KEY": "benchmark-audit-key-0123456789",
-            "AUDIT_SIGNING_KEY": "benchmark-audit-signing-key-0123456789",
-            "PASSWORD_HASH_PROFILE": "CHEAPEST",
-        }
+        {"SQLALCHEMY_DATABASE_URI": database_url(backend, label, postgres_url), **CONFIG}
     )
     with app.app_context():
         flask_migrate.upgrade()
@@ -93,6 +94,13 @@ def seed(app: Flask, city: str, workers: int, shifts: int, months: int, seed_val
             db.session.execute(text("ANALYZE"))
             db.session.commit()
     return time.perf_counter() - started
+
+
+def analyze(app: Flask) -> None:
+    """Refresh the planner's statistics after a bulk change."""
+    with app.app_context():
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
 
 
 def timed(call: Callable[[], Any], repeat: int, warmup: int) -> list[float]:

@@ -6,6 +6,7 @@ import math
 import platform
 import random
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -82,27 +83,38 @@ def naive_candidates(shift_id: int) -> list[tuple[float, int]]:
     return sorted(ranked, reverse=True)[:20]
 
 
+def candidates_request(app: Flask) -> Callable[[int], int]:
+    """A function asking for the candidates of a shift (as an admin, in-process) on an already
+    seeded app; it answers how many came."""
+    headers = {"Authorization": f"Bearer {_admin_token(app)}"}
+    client = app.test_client()
+
+    def one(shift_id: int) -> int:
+        response = client.get(f"/api/v1/shifts/{shift_id}/candidates?limit=20", headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return len(response.get_json())
+
+    return one
+
+
+def measure_candidates(
+    app: Flask, request: Callable[[int], int], repeat: int, warmup: int = 20, seed: int = 3
+) -> dict[str, Any]:
+    """Time ``repeat`` candidate requests for random open shifts after ``warmup`` untimed ones."""
+    shift_ids = iter(_open_shift_ids(app, repeat + warmup, random.Random(seed)))
+    sizes: list[int] = []
+    samples = timed(lambda: sizes.append(request(next(shift_ids))), repeat=repeat, warmup=warmup)
+    return {"mean_candidates_returned": round(sum(sizes) / len(sizes), 1), **percentiles(samples)}
+
+
 def run_candidates(backend: str, workers: int, shifts: int, repeat: int, naive_repeat: int) -> dict:
     """Time GET /shifts/{id}/candidates over a market of ``workers``, and the naive baseline."""
-    rng = random.Random(3)
     with fresh_app(backend, f"matching-{workers}") as app:
         seconds = seed(app, "wuxi", workers, shifts, months=0, seed_value=1)
         # Measured right after the bulk load, with no wait: once the warm-up has built the
         # index, a look reads no rows (its feed is exact; see marketplace/matching/index.py).
         # With the one-minute margin it replaced, this first minute was the slow case.
-        headers = {"Authorization": f"Bearer {_admin_token(app)}"}
-        client = app.test_client()
-        shift_ids = iter(_open_shift_ids(app, repeat + 20, rng))
-        sizes: list[int] = []
-
-        def one() -> None:
-            response = client.get(
-                f"/api/v1/shifts/{next(shift_ids)}/candidates?limit=20", headers=headers
-            )
-            assert response.status_code == 200, response.get_data(as_text=True)
-            sizes.append(len(response.get_json()))
-
-        samples = timed(one, repeat=repeat, warmup=20)
+        measured = measure_candidates(app, candidates_request(app), repeat)
         naive_ids = iter(_open_shift_ids(app, naive_repeat + 2, random.Random(4)))
         with app.app_context():
             naive = timed(lambda: naive_candidates(next(naive_ids)), repeat=naive_repeat, warmup=2)
@@ -111,9 +123,9 @@ def run_candidates(backend: str, workers: int, shifts: int, repeat: int, naive_r
         "workers": workers,
         "shifts": shifts,
         "seed_seconds": round(seconds, 1),
-        "mean_candidates_returned": round(sum(sizes) / len(sizes), 1),
+        "mean_candidates_returned": measured.pop("mean_candidates_returned"),
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
-        **percentiles(samples),
+        **measured,
         "naive_p50_ms": percentiles(naive)["p50_ms"],
     }
     result["naive_over_indexed"] = round(result["naive_p50_ms"] / result["p50_ms"], 1)

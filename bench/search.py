@@ -40,29 +40,35 @@ def _queries(city: str, count: int, rng: random.Random) -> list[dict[str, Any]]:
     return queries
 
 
+def measure(app: Flask, city: str = "wuxi", repeat: int = 300, warmup: int = 30) -> dict:
+    """Time ``repeat`` searches around random points of ``city`` on an already seeded app."""
+    headers = {"Authorization": f"Bearer {_token(app)}"}
+    client = app.test_client()
+    queries = iter(_queries(city, repeat + warmup, random.Random(2)))
+    found: list[int] = []
+
+    def one() -> None:
+        response = client.get("/api/v1/shifts", query_string=next(queries), headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        found.append(len(response.get_json()))
+
+    samples = timed(one, repeat=repeat, warmup=warmup)
+    return {"mean_results_per_page": round(sum(found) / len(found), 1), **percentiles(samples)}
+
+
 def run(backend: str, workers: int, shifts: int, city: str = "wuxi", repeat: int = 300) -> dict:
     """Seed a market of ``workers`` and ``shifts`` and time the search over it."""
     with fresh_app(backend, f"search-{workers}") as app:
         seconds = seed(app, city, workers, shifts, months=0, seed_value=1)
-        headers = {"Authorization": f"Bearer {_token(app)}"}
-        client = app.test_client()
-        queries = iter(_queries(city, repeat + 30, random.Random(2)))
-        found: list[int] = []
-
-        def one() -> None:
-            response = client.get("/api/v1/shifts", query_string=next(queries), headers=headers)
-            assert response.status_code == 200, response.get_data(as_text=True)
-            found.append(len(response.get_json()))
-
-        samples = timed(one, repeat=repeat, warmup=30)
+        measured = measure(app, city, repeat)
     result = {
         "backend": backend,
         "workers": workers,
         "shifts": shifts,
         "seed_seconds": round(seconds, 1),
-        "mean_results_per_page": round(sum(found) / len(found), 1),
+        "mean_results_per_page": measured.pop("mean_results_per_page"),
         "machine": f"{platform.machine()}, Python {platform.python_version()}",
-        **percentiles(samples),
+        **measured,
     }
     save("search", f"{backend}-{workers}", result)
     return result

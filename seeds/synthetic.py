@@ -1,18 +1,25 @@
 """A reproducible synthetic market for benchmarks: people, workplaces, shifts and past income.
 
-Everything comes from one ``random.Random(seed)``, so the same arguments give the same market.
-Rows go straight through the driver in chunks (see ``BulkWriter``), and one password hash
-serves every synthetic account (hashing 100k passwords would take longer than the rest).
+Everything comes from one ``random.Random(seed)``, so the same arguments give the same market
+(and the same market whatever the chunk size: the draws come in the same order). Rows are made
+and written a chunk at a time and go straight through the driver (see ``BulkWriter``): all that
+is kept between steps is an array of the workers' ids, so a city of a million workers with a
+year of history seeds in bounded memory. One password hash serves every synthetic account
+(hashing 100k passwords would take longer than the rest).
 """
 
 from __future__ import annotations
 
 import json
 import random
-from collections.abc import Callable, Sequence
+import resource
+import sys
+from array import array
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from time import perf_counter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,9 +44,73 @@ from marketplace.workers.services import id_cipher
 from seeds.places import CATEGORIES, DISTRICTS, GIVEN, REGION_CODES, SURNAMES
 
 SYNTHETIC_PASSWORD = "synthetic-pass-2026"  # noqa: S105 — benchmark accounts, documented
-CHUNK = 5000
+CHUNK = 5000  # rows a statement writes, and workers made at a time
+HISTORY_CHUNK = 1000  # workers whose months of income are made at a time (~9k + 4k rows)
+JOB_CHUNK = 1000  # jobs made at a time, with their shifts (~4.5k rows)
 
 Progress = Callable[[str, int], None]
+
+
+def _spans(count: int, size: int) -> Iterator[tuple[int, int]]:
+    """(start, length) of consecutive pieces of at most ``size`` covering ``range(count)``."""
+    for start in range(0, count, size):
+        yield start, min(size, count - start)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory so far, in MB."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (2**20 if sys.platform == "darwin" else 2**10)
+
+
+class ProgressLines:
+    """A ``Progress`` that reports as text lines: every ``every`` seconds, the rows written to
+    each table since the last line, the seconds since the start and the peak memory; and at
+    the end (``finish``) one line per table with its rows and the seconds spent making them
+    (the time between two reports goes to the table of the second)."""
+
+    def __init__(
+        self,
+        echo: Callable[[str], None],
+        every: float = 5.0,
+        clock: Callable[[], float] = perf_counter,
+    ) -> None:
+        self.echo = echo
+        self.every = every
+        self.clock = clock
+        self.started = self.last_call = self.last_line = clock()
+        self.rows: dict[str, int] = {}
+        self.seconds: dict[str, float] = {}
+        self.shown: dict[str, int] = {}
+
+    def __call__(self, label: str, rows: int) -> None:
+        now = self.clock()
+        self.rows[label] = self.rows.get(label, 0) + rows
+        self.seconds[label] = self.seconds.get(label, 0.0) + now - self.last_call
+        self.last_call = now
+        if now - self.last_line >= self.every:
+            self.last_line = now
+            self._line(now)
+
+    def _line(self, now: float) -> None:
+        moved = [
+            f"{label} {total:,}"
+            for label, total in self.rows.items()
+            if total != self.shown.get(label, 0)
+        ]
+        self.shown = dict(self.rows)
+        self.echo(
+            f"[{now - self.started:7.1f} s] " + ", ".join(moved) + f" (peak {peak_rss_mb():.0f} MB)"
+        )
+
+    def finish(self) -> None:
+        """One line per table: rows written and seconds spent, then the total."""
+        for label, total in self.rows.items():
+            self.echo(f"  {label:<18} {total:>12,} rows {self.seconds[label]:8.1f} s")
+        self.echo(
+            f"  {'all':<18} {sum(self.rows.values()):>12,} rows "
+            f"{self.clock() - self.started:8.1f} s, peak {peak_rss_mb():.0f} MB"
+        )
 
 
 @dataclass(frozen=True)
@@ -115,10 +186,9 @@ class BulkWriter:
         if not rows:
             return
         columns = list(rows[0])
-        # Only columns holding values that need converting pay for the conversion.
-        converted = [
-            any(isinstance(row[column], _CONVERTED) for row in rows[:100]) for column in columns
-        ]
+        # Only columns holding values that need converting pay for the conversion (all rows are
+        # looked at: a rare date, such as a certified difficulty, may be the only one).
+        converted = [any(isinstance(row[column], _CONVERTED) for row in rows) for column in columns]
         stored = self.stored
         # Table and column names come from the models, never from input.
         target = f"{table.name} ({', '.join(columns)})"
@@ -214,18 +284,28 @@ class _Market:
         self.writer.insert(User.__table__, rows, f"{role} accounts")
         return ids
 
-    def workers(self, count: int, shares: Shares) -> list[int]:
-        rng, today, cipher = self.rng, self.today, id_cipher()
-        user_ids = self.accounts("worker", count)
-        ids = self.writer.allocate_ids(Worker.__table__, count)
+    def workers(self, count: int, shares: Shares) -> array[int]:
+        """Make and write ``count`` workers, a chunk at a time; answers their ids."""
         skills_pool = sorted(
             {skill for _, skills in CATEGORIES[self.city.code] for skill in skills}
         )
         regions = REGION_CODES[self.city.code]
+        first = self.offset
+        ids = array("q")
+        for start, size in _spans(count, CHUNK):
+            ids.extend(self._worker_chunk(first + start, size, shares, skills_pool, regions))
+        return ids
+
+    def _worker_chunk(
+        self, first: int, count: int, shares: Shares, skills_pool: list[str], regions: list[str]
+    ) -> list[int]:
+        rng, today, cipher = self.rng, self.today, id_cipher()
+        user_ids = self.accounts("worker", count)
+        ids = self.writer.allocate_ids(Worker.__table__, count)
         rows: list[dict[str, Any]] = []
         skill_rows: list[dict[str, Any]] = []
         for n, (worker_id, user_id) in enumerate(zip(ids, user_ids, strict=True)):
-            index = self.offset + n
+            index = first + n
             birth, gender, number = person_of(regions, index)
             district, lat, lon = _point(rng, self.city)
             lat, lon = geo.home_point(lat, lon)
@@ -318,8 +398,18 @@ class _Market:
             size = min(count, rng.randint(1, 8))
             count -= size
             plans.append(size)
+        for start, size in _spans(len(plans), JOB_CHUNK):
+            self._job_chunk(plans[start : start + size], employer_ids, poster, zone, minimum)
+        return len(plans)
+
+    def _job_chunk(
+        self, plans: list[int], employer_ids: list[int], poster: int, zone: ZoneInfo, minimum: Any
+    ) -> None:
+        rng, city = self.rng, self.city
         job_ids = self.writer.allocate_ids(Job.__table__, len(plans))
-        job_rows, skill_rows, shift_rows = [], [], []
+        job_rows: list[dict[str, Any]] = []
+        skill_rows: list[dict[str, Any]] = []
+        shift_rows: list[dict[str, Any]] = []
         for job_id, size in zip(job_ids, plans, strict=True):
             category, skills = rng.choice(CATEGORIES[city.code])
             district, lat, lon = _point(rng, city)
@@ -375,10 +465,10 @@ class _Market:
         self.writer.insert(Job.__table__, job_rows, "jobs")
         self.writer.insert(JobSkill.__table__, skill_rows, "job skills")
         self.writer.insert(Shift.__table__, shift_rows, "shifts")
-        return len(job_ids)
 
-    def history(self, worker_ids: list[int], months: int, shares: Shares) -> tuple[int, int]:
-        rng = self.rng
+    def history(self, worker_ids: Sequence[int], months: int, shares: Shares) -> tuple[int, int]:
+        """Write ``months`` of past income and premiums of each worker, a chunk of workers at a
+        time; answers how many income and premium rows."""
         this_month = Month.of(self.today)
         past = [this_month - k for k in range(months, 0, -1)]
         rates = {}
@@ -387,7 +477,24 @@ class _Market:
             wage = catalogue.wage_on(table, month.first_day)
             assert wage is not None
             rates[month] = float(wage.hourly)
-        incomes, premiums = [], []
+        incomes = premiums = 0
+        for start, size in _spans(len(worker_ids), HISTORY_CHUNK):
+            chunk = worker_ids[start : start + size]
+            counted = self._history_chunk(chunk, past, rates, shares)
+            incomes += counted[0]
+            premiums += counted[1]
+        return incomes, premiums
+
+    def _history_chunk(
+        self,
+        worker_ids: Sequence[int],
+        past: list[Month],
+        rates: dict[Month, float],
+        shares: Shares,
+    ) -> tuple[int, int]:
+        rng = self.rng
+        incomes: list[dict[str, Any]] = []
+        premiums: list[dict[str, Any]] = []
         for worker_id in worker_ids:
             steady = rng.random() < shares.steady
             pays = rng.random() < shares.pays_premiums
