@@ -111,6 +111,11 @@ def main() -> None:
     scale_parser.add_argument("--postgres-url", default=scale.DEFAULT_POSTGRES)
     scale_parser.add_argument("--no-evaluation", action="store_true")
     scale_parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on the market an earlier run seeded (keeps its seed figures)",
+    )
+    scale_parser.add_argument(
         "--no-tracemalloc",
         action="store_true",
         help="skip the traced build of the index (the same arrays on either database; slow at 1M)",
@@ -137,6 +142,7 @@ def main() -> None:
                     arguments.postgres_url,
                     evaluate=not arguments.no_evaluation,
                     trace_index=not arguments.no_tracemalloc,
+                    reuse=arguments.reuse,
                 )
                 print(json.dumps(result, ensure_ascii=False))
         return

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import json
 import os
 import platform
 import random
@@ -211,8 +212,13 @@ def run(
     postgres_url: str,
     evaluate: bool = True,
     trace_index: bool = True,
+    reuse: bool = False,
 ) -> dict[str, Any]:
-    """Seed one market of ``workers`` on ``backend`` and measure everything on it."""
+    """Seed one market of ``workers`` on ``backend`` and measure everything on it.
+
+    ``reuse``: measure again on the market an earlier run seeded (its database kept), keeping
+    that run's seed figures — and its evaluation when ``evaluate`` is off — in the result.
+    """
     load_before = os.getloadavg()
     url = database_url(backend, f"scale-{workers}", postgres_url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, **CONFIG})
@@ -228,8 +234,19 @@ def run(
         "change_feed": not hasattr(index, "LATE_COMMIT_MARGIN"),
         "machine": machine(),
     }
-    print(f"scale {backend} {workers}: seeding", flush=True)
-    result["seed"] = seed_command(url, workers, shifts, months)
+    earlier = earlier_result(backend, workers) if reuse else None
+    if earlier is not None:
+        with app.app_context():
+            seeded = db.session.scalar(select(func.count()).select_from(Worker))
+        if seeded != workers:
+            raise SystemExit(f"scale: --reuse found {seeded} workers in {url}, not {workers}")
+        print(f"scale {backend} {workers}: reusing the market seeded {earlier['date']}", flush=True)
+        result["seed"] = {**earlier["seed"], "reused_from": earlier["date"]}
+        if not evaluate and "evaluation" in earlier:
+            result["evaluation"] = {**earlier["evaluation"], "from": earlier["date"]}
+    else:
+        print(f"scale {backend} {workers}: seeding", flush=True)
+        result["seed"] = seed_command(url, workers, shifts, months)
     started = time.perf_counter()
     analyze(app)
     result["seed"]["analyze_seconds"] = round(time.perf_counter() - started, 1)
@@ -284,6 +301,15 @@ def run(
     index.forget()
     save("scale", f"{backend}-{workers}", result)
     return result
+
+
+def earlier_result(backend: str, workers: int) -> dict[str, Any] | None:
+    """The result stored for this backend and size, if any (``--reuse`` measures on its market)."""
+    path = RESULTS / "scale.json"
+    if not path.exists():
+        return None
+    found: dict[str, Any] | None = json.loads(path.read_text()).get(f"{backend}-{workers}")
+    return found
 
 
 def peak_rss() -> float:

@@ -53,3 +53,11 @@ def test_the_table_marks_each_goal_at_the_largest_market(tmp_path, monkeypatch):
     assert rows["index memory (tracemalloc, kept)"].endswith("| 200 MB | ≤ 300 MB | met |")
     assert rows["evaluation growth from the smallest"].endswith("| 14.3 × | ≤ ×11 | not met |")
     assert rows["seed: wall time"].endswith("| — | — |")
+
+
+def test_a_reused_market_is_the_one_an_earlier_run_stored(tmp_path, monkeypatch):
+    monkeypatch.setattr(scale, "RESULTS", tmp_path)
+    assert scale.earlier_result("sqlite", 1000) is None  # nothing measured yet
+    (tmp_path / "scale.json").write_text(json.dumps({"sqlite-1000": {"date": "d", "seed": {}}}))
+    assert scale.earlier_result("sqlite", 1000) == {"date": "d", "seed": {}}
+    assert scale.earlier_result("postgres", 1000) is None
