@@ -86,8 +86,10 @@ def rows_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def reach_of(pools: tuple[pool.Pool, pool.Pool], worker_id: int) -> float:
     """The worker's reach as ranking sees it: the overlay's row, else the base's."""
     base, overlay = pools
-    seen = overlay if worker_id in overlay.position else base
-    return float(seen.reach[seen.position[worker_id]])
+    seen = overlay if overlay.position_of(worker_id) is not None else base
+    position = seen.position_of(worker_id)
+    assert position is not None
+    return float(seen.reach[position])
 
 
 def stamp_of(app: Flask, worker_id: int) -> int:
@@ -129,7 +131,7 @@ def test_a_change_begun_before_the_look_and_committed_after_it_is_seen(app, make
     finally:
         writer.close()
     pools = look()
-    assert late in pools[1].position  # the overlay
+    assert pools[1].position_of(late) is not None  # the overlay
     assert reach_of(pools, late) == 3.0
 
 
