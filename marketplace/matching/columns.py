@@ -88,23 +88,37 @@ def _chunk(rows: Sequence[Any], cities: dict[str, int], stamped: bool) -> dict[s
 
 
 def _windows(rows: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
-    """Windows per worker and weekday, padded: starts/ends in minutes, shape (n, 7, width)."""
-    width = max(
-        [1] + [sum(1 for w in r.availability if w["weekday"] == d) for r in rows for d in range(7)]
-    )
-    starts = np.full((len(rows), 7, width), 1, dtype=np.int16)
-    ends = np.zeros((len(rows), 7, width), dtype=np.int16)  # empty: start > end
+    """Windows per weekday and worker, padded: starts/ends in minutes, shape (7, n, width)
+    (a weekday's windows side by side in memory: matching reads one weekday at a time)."""
+    n = len(rows)
+    minutes: dict[str, int] = {}
+    unbounded: list[int] = []
+    at: list[int] = []
+    days: list[int] = []
+    slots: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
     for i, row in enumerate(rows):
         if not row.availability:
-            starts[i, :, 0], ends[i, :, 0] = 0, 1440
+            unbounded.append(i)
             continue
         used = [0] * 7
         for window in row.availability:
             day = window["weekday"]
-            starts[i, day, used[day]] = availability.clock_minutes(window["start"])
-            ends[i, day, used[day]] = availability.clock_minutes(window["end"])
+            at.append(i)
+            days.append(day)
+            slots.append(used[day])
             used[day] += 1
-    return starts, ends
+            for clock_time, into in ((window["start"], starts), (window["end"], ends)):
+                if clock_time not in minutes:
+                    minutes[clock_time] = availability.clock_minutes(clock_time)
+                into.append(minutes[clock_time])
+    width = max(slots, default=0) + 1
+    start = np.full((7, n, width), 1, dtype=np.int16)
+    end = np.zeros((7, n, width), dtype=np.int16)  # empty: start > end
+    start[:, unbounded, 0], end[:, unbounded, 0] = 0, 1440
+    start[days, at, slots], end[days, at, slots] = starts, ends
+    return start, end
 
 
 class Columns:
@@ -127,8 +141,8 @@ class Columns:
         n = sum(len(chunk["ids"]) for chunk in chunks)
         width = max([1] + [chunk["window_start"].shape[2] for chunk in chunks])
         joined = {name: np.empty(n, dtype=DTYPES[name]) for name in names}
-        joined["window_start"] = np.full((n, 7, width), 1, dtype=np.int16)
-        joined["window_end"] = np.zeros((n, 7, width), dtype=np.int16)
+        joined["window_start"] = np.full((7, n, width), 1, dtype=np.int16)
+        joined["window_end"] = np.zeros((7, n, width), dtype=np.int16)
         at = 0
         while chunks:
             chunk = chunks.pop(0)
@@ -136,14 +150,14 @@ class Columns:
             for name in names:
                 joined[name][at : at + size] = chunk[name]
             chunk_width = chunk["window_start"].shape[2]
-            joined["window_start"][at : at + size, :, :chunk_width] = chunk["window_start"]
-            joined["window_end"][at : at + size, :, :chunk_width] = chunk["window_end"]
+            joined["window_start"][:, at : at + size, :chunk_width] = chunk["window_start"]
+            joined["window_end"][:, at : at + size, :chunk_width] = chunk["window_end"]
             at += size
         ids = joined["ids"]
         if n > 1 and not bool(np.all(ids[1:] > ids[:-1])):
             order = np.argsort(ids, kind="stable")
             for name, values in joined.items():
-                joined[name] = values[order]
+                joined[name] = values[:, order] if name.startswith("window") else values[order]
         return joined
 
 

@@ -78,7 +78,7 @@ def _horizon() -> int:
 
 def _chunks(statement: Select[*tuple[Any, ...]]) -> Iterator[Sequence[Any]]:
     """The rows of ``statement``, streamed in chunks (read when first asked for)."""
-    yield from db.session.execute(statement.execution_options(yield_per=CHUNK_ROWS)).partitions()
+    yield from execute_core(statement.execution_options(yield_per=CHUNK_ROWS)).partitions()
 
 
 def _load(conditions: list[Any]) -> pool.Pool:

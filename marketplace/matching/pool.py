@@ -96,6 +96,8 @@ class Pool:
         self.cities = list(read.cities)
         self.city = arrays["city"]
         self.lat, self.lon, self.reach = arrays["lat"], arrays["lon"], arrays["reach"]
+        # Each reach as degrees of latitude, with a margin for rounding (see ``eligible``).
+        self.reach_degrees = (self.reach + LATITUDE_MARGIN_KM) / KM_PER_DEGREE
         self.reliability, self.rating = arrays["reliability"], arrays["rating"]
         self.group_months = scoring.GroupMonths(
             difficulty=(arrays["difficulty_from"], arrays["difficulty_to"]),
@@ -201,15 +203,14 @@ class Pool:
             if invited is None:
                 invited = np.array(audience.invited_workers(job.id), dtype=np.int64)
             keep &= self._marked(invited)
-        index = np.flatnonzero(keep)
         # Farther than its reach in latitude alone is farther in all (haversine >= R * |dlat|).
-        band = np.abs(self.lat[index] - job.lat) * KM_PER_DEGREE - LATITUDE_MARGIN_KM
-        index = index[band <= self.reach[index]]
+        keep &= np.abs(self.lat - job.lat) <= self.reach_degrees
+        index = np.flatnonzero(keep)
         for weekday, start, end in availability.day_segments(
             shift.starts_at, shift.ends_at, timezone
         ):
-            inside = (self.window_start[index, weekday, :] <= start) & (
-                self.window_end[index, weekday, :] >= end
+            inside = (self.window_start[weekday][index] <= start) & (
+                self.window_end[weekday][index] >= end
             )
             index = index[inside.any(axis=1)]
         # The exact distance last, on the survivors only.
