@@ -7,8 +7,10 @@ milliseconds. So each process keeps the workers of a city as a ``pool.Pool`` of 
 workers of the city changed since the last look — an index range scan of ids and stamps, empty
 most of the time — and reloads only workers whose stamps are new to it (the *overlay*, kept
 between requests); their fresh rows replace the stale ones. When the overlay passes a share of
-the base, the base is read again. Bookings, which change all the time, are never cached: each
-request looks up those that rule workers out.
+the base, the base is read again in a thread beside the requests, which meanwhile go on with the
+old base and the overlay (all the changed workers, read whole); the new index takes the old one's
+place once read (``settle`` waits for that). Bookings, which change all the time, are never
+cached: each request looks up those that rule workers out.
 
 The feed is exact, with no margin of time. The database stamps every write of a worker
 (``workers.change_stamp``, set by triggers: PostgreSQL's id of the writing transaction, SQLite's
@@ -31,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import BigInteger, Select, Text, bindparam, cast, func, select
 
 from marketplace.database import execute_core, prebuilt
@@ -54,6 +57,7 @@ class _CityIndex:
     changed: dict[int, Stamps] = field(default_factory=dict)
     overlay: pool.Pool = field(default_factory=lambda: pool.Pool([], [], [], stamped=True))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    rebuilding: threading.Thread | None = None  # reading a new base beside the requests
 
 
 _indexes: dict[tuple[str, str], _CityIndex] = {}
@@ -172,16 +176,45 @@ def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
         index.horizon = max(index.horizon, horizon)
         if fresh:
             index.changed.update(fresh)
-            if len(index.changed) > max(REBUILD_MIN_ROWS, REBUILD_SHARE * index.base.size):
-                rebuilt = _build(city)
-                with _lock:
-                    _indexes[key] = rebuilt
-                return rebuilt.base, rebuilt.overlay
             index.overlay = _load_ids(sorted(index.changed))
+            too_many = len(index.changed) > max(REBUILD_MIN_ROWS, REBUILD_SHARE * index.base.size)
+            if too_many and index.rebuilding is None:
+                index.rebuilding = _rebuild_beside(key, index)
         return index.base, index.overlay
+
+
+def _rebuild_beside(key: tuple[str, str], old: _CityIndex) -> threading.Thread:
+    """Read the city's base again in a thread of its own, and put it in place of ``old``."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def rebuild() -> None:
+        try:
+            with app.app_context():  # its own session and transaction
+                rebuilt = _build(key[1])
+        except Exception:
+            app.logger.exception("matching index: rebuilding %s failed", key[1])
+            with old.lock:
+                old.rebuilding = None  # a later look tries again
+            return
+        with _lock:
+            if _indexes.get(key) is old:  # not forgotten meanwhile
+                _indexes[key] = rebuilt
+
+    thread = threading.Thread(target=rebuild, name=f"matching-index-{key[1]}", daemon=True)
+    thread.start()
+    return thread
+
+
+def settle(timeout: float | None = None) -> None:
+    """Wait for the rebuilds under way to end (tests, benchmarks)."""
+    with _lock:
+        threads = [index.rebuilding for index in _indexes.values() if index.rebuilding]
+    for thread in threads:
+        thread.join(timeout)
 
 
 def forget() -> None:
     """Drop every cached index (tests whose rolled-back rows must not linger use this)."""
+    settle()
     with _lock:
         _indexes.clear()
