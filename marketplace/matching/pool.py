@@ -60,8 +60,7 @@ class Eligible:
         )
 
 
-# km per degree of latitude; the band's margin covers rounding (of the order of 1e-9 km).
-KM_PER_DEGREE = geo.EARTH_RADIUS_KM * math.pi / 180
+# The latitude band's margin: it covers rounding (of the order of 1e-9 km).
 LATITUDE_MARGIN_KM = 1e-3
 
 
@@ -96,8 +95,11 @@ class Pool:
         self.cities = list(read.cities)
         self.city = arrays["city"]
         self.lat, self.lon, self.reach = arrays["lat"], arrays["lon"], arrays["reach"]
-        # Each reach as degrees of latitude, with a margin for rounding (see ``eligible``).
-        self.reach_degrees = (self.reach + LATITUDE_MARGIN_KM) / KM_PER_DEGREE
+        # What every distance from a worker needs of its latitude: computed once.
+        self.phi = np.radians(self.lat)
+        self.cos_phi = np.cos(self.phi)
+        # Each reach as an angle of latitude, with a margin for rounding (see ``eligible``).
+        self.reach_radians = (self.reach + LATITUDE_MARGIN_KM) / geo.EARTH_RADIUS_KM
         self.reliability, self.rating = arrays["reliability"], arrays["rating"]
         self.group_months = scoring.GroupMonths(
             difficulty=(arrays["difficulty_from"], arrays["difficulty_to"]),
@@ -203,8 +205,8 @@ class Pool:
             if invited is None:
                 invited = np.array(audience.invited_workers(job.id), dtype=np.int64)
             keep &= self._marked(invited)
-        # Farther than its reach in latitude alone is farther in all (haversine >= R * |dlat|).
-        keep &= np.abs(self.lat - job.lat) <= self.reach_degrees
+        # Farther than its reach in latitude alone is farther in all (haversine >= R * |dphi|).
+        keep &= np.abs(self.phi - math.radians(job.lat)) <= self.reach_radians
         index = np.flatnonzero(keep)
         for weekday, start, end in availability.day_segments(
             shift.starts_at, shift.ends_at, timezone
@@ -214,7 +216,9 @@ class Pool:
             )
             index = index[inside.any(axis=1)]
         # The exact distance last, on the survivors only.
-        distance = geo.haversine_km_many(job.lat, job.lon, self.lat[index], self.lon[index])
+        distance = geo.haversine_km_prepared(
+            job.lat, job.lon, self.phi[index], self.cos_phi[index], self.lon[index]
+        )
         within = distance <= self.reach[index]
         index, distance = index[within], distance[within]
         tags = skill_tags(job.category, job.required_skills)
