@@ -7,7 +7,6 @@ and every hard rule is then checked exactly, vectorised, for one shift at a time
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,7 +31,7 @@ from marketplace.extensions import db
 from marketplace.jobs import audience
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Job, Shift
-from marketplace.matching import columns, scoring
+from marketplace.matching import box, columns, scoring
 from marketplace.workers import availability
 from marketplace.workers.models import Worker, WorkerSkill
 
@@ -58,10 +57,6 @@ class Eligible:
             self.score[positions],
             self.weights,
         )
-
-
-# The latitude band's margin: it covers rounding (of the order of 1e-9 km).
-LATITUDE_MARGIN_KM = 1e-3
 
 
 def _epoch(instant: datetime) -> float:
@@ -98,8 +93,7 @@ class Pool:
         # What every distance from a worker needs of its latitude: computed once.
         self.phi = np.radians(self.lat)
         self.cos_phi = np.cos(self.phi)
-        # Each reach as an angle of latitude, with a margin for rounding (see ``eligible``).
-        self.reach_radians = (self.reach + LATITUDE_MARGIN_KM) / geo.EARTH_RADIUS_KM
+        self.box = box.Box(self.lat, self.lon, self.reach)
         self.reliability, self.rating = arrays["reliability"], arrays["rating"]
         self.group_months = scoring.GroupMonths(
             difficulty=(arrays["difficulty_from"], arrays["difficulty_to"]),
@@ -205,16 +199,16 @@ class Pool:
             if invited is None:
                 invited = np.array(audience.invited_workers(job.id), dtype=np.int64)
             keep &= self._marked(invited)
-        # Farther than its reach in latitude alone is farther in all (haversine >= R * |dphi|).
-        keep &= np.abs(self.phi - math.radians(job.lat)) <= self.reach_radians
-        index = np.flatnonzero(keep)
+        keep &= self.box.near(job.lat, job.lon)
         for weekday, start, end in availability.day_segments(
             shift.starts_at, shift.ends_at, timezone
         ):
-            inside = (self.window_start[weekday][index] <= start) & (
-                self.window_end[weekday][index] >= end
-            )
-            index = index[inside.any(axis=1)]
+            starts, ends = self.window_start[weekday], self.window_end[weekday]
+            if starts.shape[1] == 1:
+                keep &= (starts[:, 0] <= start) & (ends[:, 0] >= end)
+            else:
+                keep &= ((starts <= start) & (ends >= end)).any(axis=1)
+        index = np.flatnonzero(keep)
         # The exact distance last, on the survivors only.
         distance = geo.haversine_km_prepared(
             job.lat, job.lon, self.phi[index], self.cos_phi[index], self.lon[index]

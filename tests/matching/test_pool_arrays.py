@@ -6,9 +6,10 @@ import math
 from types import SimpleNamespace
 
 import numpy as np
+import pytest
 
 from marketplace.common import geo
-from marketplace.matching import columns, pool
+from marketplace.matching import box, columns
 
 
 def test_prepared_distances_equal_the_plain_ones_to_the_last_bit():
@@ -27,32 +28,41 @@ def test_prepared_distances_equal_the_plain_ones_to_the_last_bit():
         )
 
 
-def test_the_latitude_band_keeps_every_worker_within_reach():
-    """Workers due north or south at exactly their reach (the band's tightest case) and at random
-    bearings: every one the exact distance keeps, the band keeps too."""
+@pytest.mark.parametrize(
+    "lat, lon", [(31.49, 120.31), (-33.9, 151.2), (64.1, -21.9), (0.0, 179.95)]
+)
+def test_the_box_keeps_every_worker_within_reach(lat, lon):
+    """Workers at just inside their reach, at every bearing and at due north, south, east and
+    west (each band's tightest case), across the antimeridian too: every one the exact distance
+    keeps, the box keeps."""
     rng = np.random.default_rng(7)
-    lat, lon = 31.49, 120.31
-    reach = rng.uniform(0.5, 50, 20_000)
-    bearing = np.where(rng.random(20_000) < 0.5, rng.choice([0.0, math.pi], 20_000), 0.0)
-    bearing += rng.uniform(-0.01, 0.01, 20_000) * (bearing > 0)
-    angle = reach * rng.uniform(0.999, 1.0, 20_000) / geo.EARTH_RADIUS_KM
+    n = 40_000
+    reach = rng.uniform(0.5, 80, n)
+    bearing = np.where(
+        rng.random(n) < 0.5,
+        rng.choice([0.0, math.pi / 2, math.pi, 3 * math.pi / 2], n),
+        rng.uniform(0, 2 * math.pi, n),
+    )
+    angle = reach * rng.uniform(0.9999, 1.0, n) / geo.EARTH_RADIUS_KM
     phi1 = math.radians(lat)
     phi2 = np.arcsin(
         math.sin(phi1) * np.cos(angle) + math.cos(phi1) * np.sin(angle) * np.cos(bearing)
     )
-    lats = np.degrees(phi2)
     lons = lon + np.degrees(
         np.arctan2(
             np.sin(bearing) * np.sin(angle) * math.cos(phi1),
             np.cos(angle) - math.sin(phi1) * np.sin(phi2),
         )
     )
+    lons = (lons + 180) % 360 - 180
+    lats = np.degrees(phi2)
     within = geo.haversine_km_many(lat, lon, lats, lons) <= reach
-    assert within.sum() > 10_000
-    band = np.abs(np.radians(lats) - phi1) <= (reach + pool.LATITUDE_MARGIN_KM) / (
-        geo.EARTH_RADIUS_KM
-    )
-    assert not np.any(within & ~band)
+    assert within.sum() > n * 0.9
+    near = box.Box(lats, lons, reach).near(lat, lon)
+    assert not np.any(within & ~near)
+    # and it does rule out: the same workers at twice their reach
+    far = box.Box(lats, lons, reach / 2.1).near(lat, lon)
+    assert far.sum() < n * 0.6
 
 
 def test_positions_are_found_by_binary_search_and_missing_ids_are_told():
