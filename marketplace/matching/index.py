@@ -36,7 +36,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import BigInteger, Select, Text, bindparam, cast, func, select
 
-from marketplace.database import execute_core, prebuilt
+from marketplace.database import execute_core, prebuilt, set_write_intent
 from marketplace.extensions import db
 from marketplace.matching import columns, pool
 from marketplace.workers.models import Worker, WorkerChangeCounter, WorkerSkill
@@ -188,6 +188,8 @@ def _rebuild_beside(key: tuple[str, str], old: _CityIndex) -> threading.Thread:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def rebuild() -> None:
+        # A read: on SQLite it must not hold the write lock for the seconds it takes.
+        set_write_intent(False)
         try:
             with app.app_context():  # its own session and transaction
                 rebuilt = _build(key[1])

@@ -235,7 +235,11 @@ def test_a_bulk_change_past_the_share_is_served_while_the_base_is_read_again_bes
     release = threading.Event()
     rebuilt_in: list[str] = []
 
+    begun = threading.Event()
+
     def held_build(city: str) -> Any:
+        index._horizon()  # its transaction has begun
+        begun.set()
         assert release.wait(30), "the request did not answer while the base was read again"
         rebuilt_in.append(threading.current_thread().name)
         return read(city)
@@ -249,9 +253,12 @@ def test_a_bulk_change_past_the_share_is_served_while_the_base_is_read_again_bes
     assert rebuilt_in == []
     assert {reach_of(pools, worker_id) for worker_id in ids} == {7.5}
     assert all(pools[1].position_of(worker_id) is not None for worker_id in ids)
+    assert begun.wait(30)
+    [meanwhile] = make_workers(1)  # a write: the rebuild's read does not hold the write lock
     release.set()
     index.settle(60)
     assert rebuilt_in == ["matching-index-wuxi"]
     base, overlay = look()
-    assert overlay.size == 0  # the new base holds the changes
+    # The new base holds the changes; the worker written after it began reading, the overlay.
+    assert overlay.ids.tolist() == [meanwhile]
     assert {reach_of((base, overlay), worker_id) for worker_id in ids} == {7.5}
