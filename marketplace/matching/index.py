@@ -7,8 +7,10 @@ milliseconds. So each process keeps the workers of a city as a ``pool.Pool`` of 
 workers of the city changed since the last look — an index range scan of ids and stamps, empty
 most of the time — and reloads only workers whose stamps are new to it (the *overlay*, kept
 between requests); their fresh rows replace the stale ones. When the overlay passes a share of
-the base, the base is read again. Bookings, which change all the time, are never cached: each
-request looks up those that rule workers out.
+the base, the base is read again in a thread beside the requests, which meanwhile go on with the
+old base and the overlay (all the changed workers, read whole); the new index takes the old one's
+place once read (``settle`` waits for that). Bookings, which change all the time, are never
+cached: each request looks up those that rule workers out.
 
 The feed is exact, with no margin of time. The database stamps every write of a worker
 (``workers.change_stamp``, set by triggers: PostgreSQL's id of the writing transaction, SQLite's
@@ -27,31 +29,35 @@ until it ends. A transaction may change a worker twice under one id, and SQL may
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import BigInteger, Select, Text, bindparam, cast, func, select
 
-from marketplace.database import execute_core, prebuilt
+from marketplace.database import execute_core, prebuilt, set_write_intent
 from marketplace.extensions import db
-from marketplace.matching import pool
+from marketplace.matching import columns, pool
 from marketplace.workers.models import Worker, WorkerChangeCounter, WorkerSkill
 
 REBUILD_SHARE = 0.05
 REBUILD_MIN_ROWS = 500
+CHUNK_ROWS = 50_000  # workers read (and turned into arrays) at a time
+IDS_PER_READ = 10_000  # ids bound in one read of the overlay
 
-Stamps = tuple[int, datetime]  # a worker's change_stamp and updated_at
+Stamps = tuple[int, int]  # a worker's change_stamp and updated_at (epoch microseconds)
 
 
 @dataclass
 class _CityIndex:
-    base: pool.Pool
-    stamps: dict[int, Stamps]  # the newest stamps seen of each worker
+    base: pool.Pool  # with each worker's stamps as read (``change_stamp``, ``updated_us``)
     horizon: int  # every change stamped below it has been seen
-    changed: set[int] = field(default_factory=set)
-    overlay: pool.Pool = field(default_factory=lambda: pool.Pool([], [], []))
+    # The newest stamps seen of each worker changed since the base was read (the overlay's).
+    changed: dict[int, Stamps] = field(default_factory=dict)
+    overlay: pool.Pool = field(default_factory=lambda: pool.Pool([], [], [], stamped=True))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    rebuilding: threading.Thread | None = None  # reading a new base beside the requests
 
 
 _indexes: dict[tuple[str, str], _CityIndex] = {}
@@ -74,21 +80,66 @@ def _horizon() -> int:
     return int(execute_core(_horizon_statement(dialect)).scalar_one())
 
 
-def _load(conditions: list[Any]) -> tuple[pool.Pool, dict[int, Stamps]]:
-    rows = db.session.execute(
-        select(*pool.WORKER_COLUMNS, Worker.change_stamp, Worker.updated_at).where(*conditions)
-    ).all()
+def _chunks(statement: Select[*tuple[Any, ...]]) -> Iterator[Sequence[Any]]:
+    """The rows of ``statement``, streamed in chunks (read when first asked for)."""
+    yield from execute_core(statement.execution_options(yield_per=CHUNK_ROWS)).partitions()
+
+
+def _load(conditions: list[Any]) -> pool.Pool:
+    rows = select(*pool.WORKER_COLUMNS, Worker.change_stamp, Worker.updated_at).where(*conditions)
     chosen = select(Worker.id).where(*conditions)
-    skills = db.session.execute(
-        select(WorkerSkill.worker_id, WorkerSkill.skill).where(WorkerSkill.worker_id.in_(chosen))
-    ).all()
-    return pool.Pool(rows, skills, []), {row.id: (row.change_stamp, row.updated_at) for row in rows}
+    skills = select(WorkerSkill.worker_id, WorkerSkill.skill).where(
+        WorkerSkill.worker_id.in_(chosen)
+    )
+    return pool.Pool(_chunks(rows), _chunks(skills), [], stamped=True)
+
+
+def _load_ids(worker_ids: list[int]) -> pool.Pool:
+    """These workers, read a bounded number of ids at a time."""
+    parts = [
+        worker_ids[start : start + IDS_PER_READ]
+        for start in range(0, len(worker_ids), IDS_PER_READ)
+    ]
+    rows = (
+        chunk
+        for part in parts
+        for chunk in _chunks(
+            select(*pool.WORKER_COLUMNS, Worker.change_stamp, Worker.updated_at).where(
+                Worker.id.in_(part)
+            )
+        )
+    )
+    skills = (
+        chunk
+        for part in parts
+        for chunk in _chunks(
+            select(WorkerSkill.worker_id, WorkerSkill.skill).where(WorkerSkill.worker_id.in_(part))
+        )
+    )
+    return pool.Pool(rows, skills, [], stamped=True)
 
 
 def _build(city: str) -> _CityIndex:
     horizon = _horizon()
-    base, stamps = _load([Worker.city == city])
-    return _CityIndex(base, stamps, horizon)
+    return _CityIndex(_load([Worker.city == city]), horizon)
+
+
+def _fresh(index: _CityIndex, recent: list[Any]) -> dict[int, Stamps]:
+    """Those of ``recent`` (ids and stamps) whose stamps the index has not seen, with them."""
+    found, present = columns.positions(index.base.ids, [row.id for row in recent])
+    base_stamps = zip(
+        index.base.change_stamp[found[present]].tolist(),
+        index.base.updated_us[found[present]].tolist(),
+        strict=True,
+    )
+    fresh = {}
+    for row, in_base in zip(recent, present.tolist(), strict=True):
+        seen = next(base_stamps) if in_base else None
+        seen = index.changed.get(row.id, seen)
+        stamps = (row.change_stamp, columns.epoch_microseconds(row.updated_at))
+        if seen != stamps:
+            fresh[row.id] = stamps
+    return fresh
 
 
 # Every look-up of a pool asks it.
@@ -120,25 +171,52 @@ def pools(city: str) -> tuple[pool.Pool, pool.Pool]:
     with index.lock:
         horizon = _horizon()
         recent = _changed_since(city, index.horizon)
-        fresh = [
-            row for row in recent if index.stamps.get(row.id) != (row.change_stamp, row.updated_at)
-        ]
+        fresh = _fresh(index, recent)
         # Every change the read above missed is stamped at or past the new horizon.
         index.horizon = max(index.horizon, horizon)
         if fresh:
-            for row in fresh:
-                index.stamps[row.id] = (row.change_stamp, row.updated_at)
-                index.changed.add(row.id)
-            if len(index.changed) > max(REBUILD_MIN_ROWS, REBUILD_SHARE * index.base.size):
-                rebuilt = _build(city)
-                with _lock:
-                    _indexes[key] = rebuilt
-                return rebuilt.base, rebuilt.overlay
-            index.overlay, _ = _load([Worker.id.in_(index.changed)])
+            index.changed.update(fresh)
+            index.overlay = _load_ids(sorted(index.changed))
+            too_many = len(index.changed) > max(REBUILD_MIN_ROWS, REBUILD_SHARE * index.base.size)
+            if too_many and index.rebuilding is None:
+                index.rebuilding = _rebuild_beside(key, index)
         return index.base, index.overlay
+
+
+def _rebuild_beside(key: tuple[str, str], old: _CityIndex) -> threading.Thread:
+    """Read the city's base again in a thread of its own, and put it in place of ``old``."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def rebuild() -> None:
+        # A read: on SQLite it must not hold the write lock for the seconds it takes.
+        set_write_intent(False)
+        try:
+            with app.app_context():  # its own session and transaction
+                rebuilt = _build(key[1])
+        except Exception:
+            app.logger.exception("matching index: rebuilding %s failed", key[1])
+            with old.lock:
+                old.rebuilding = None  # a later look tries again
+            return
+        with _lock:
+            if _indexes.get(key) is old:  # not forgotten meanwhile
+                _indexes[key] = rebuilt
+
+    thread = threading.Thread(target=rebuild, name=f"matching-index-{key[1]}", daemon=True)
+    thread.start()
+    return thread
+
+
+def settle(timeout: float | None = None) -> None:
+    """Wait for the rebuilds under way to end (tests, benchmarks)."""
+    with _lock:
+        threads = [index.rebuilding for index in _indexes.values() if index.rebuilding]
+    for thread in threads:
+        thread.join(timeout)
 
 
 def forget() -> None:
     """Drop every cached index (tests whose rolled-back rows must not linger use this)."""
+    settle()
     with _lock:
         _indexes.clear()

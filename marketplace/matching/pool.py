@@ -8,7 +8,7 @@ and every hard rule is then checked exactly, vectorised, for one shift at a time
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,7 +31,7 @@ from marketplace.extensions import db
 from marketplace.jobs import audience
 from marketplace.jobs.categories import skill_tags
 from marketplace.jobs.models import Job, Shift
-from marketplace.matching import scoring
+from marketplace.matching import box, columns, scoring
 from marketplace.workers import availability
 from marketplace.workers.models import Worker, WorkerSkill
 
@@ -64,65 +64,73 @@ def _epoch(instant: datetime) -> float:
 
 
 class Pool:
-    """A set of workers as arrays: what matching needs of each, loaded in a few queries."""
+    """A set of workers as arrays: what matching needs of each, loaded in a few queries.
 
-    def __init__(self, rows: Sequence[Any], skills: Sequence[Any], bookings: Sequence[Any]) -> None:
-        n = len(rows)
-        self.size = n
-        self.ids = np.fromiter((r.id for r in rows), dtype=np.int64, count=n)
-        # A closed account's row may still come (the index replaces it with its fresh one).
-        self.open = np.fromiter((r.closed_at is None for r in rows), dtype=bool, count=n)
-        self.position = {int(worker_id): i for i, worker_id in enumerate(self.ids)}
-        # Fixed-width text, not objects: comparing it with a city code runs in C.
-        self.city = np.array([r.city for r in rows], dtype=str)
-        self.lat = np.fromiter((r.lat for r in rows), dtype=np.float64, count=n)
-        self.lon = np.fromiter((r.lon for r in rows), dtype=np.float64, count=n)
-        self.reach = np.fromiter((r.max_distance_km for r in rows), dtype=np.float64, count=n)
-        self.reliability = np.fromiter(
-            (np.nan if r.reliability is None else r.reliability for r in rows), np.float64, n
-        )
-        self.rating = np.fromiter(
-            (np.nan if r.rating is None else float(r.rating) for r in rows), np.float64, n
-        )
+    Every array is in the order of worker ids (``ids`` is sorted): a worker's position is a
+    binary search, and a pool holds no Python object per worker.
+    """
 
-        def months(name: str) -> npt.NDArray[np.int64]:
-            return np.fromiter((scoring.month_index(getattr(r, name)) for r in rows), np.int64, n)
-
+    def __init__(
+        self,
+        rows: Iterable[Sequence[Any]],
+        skills: Iterable[Sequence[Any]],
+        bookings: Sequence[Any],
+        stamped: bool = False,
+    ) -> None:
+        """``rows`` and ``skills`` come in chunks (``Result.partitions``); ``stamped`` rows carry
+        ``change_stamp`` and ``updated_at`` too, kept as ``change_stamp`` and ``updated_us``."""
+        read = columns.Columns(stamped)
+        for chunk in rows:
+            read.add(chunk)
+        arrays = read.arrays()
+        self.size = len(arrays["ids"])
+        self.ids: IntArray = arrays["ids"]
+        self.open = arrays["open"]
+        # Cities as small codes: a pool of one city (the index's) need not compare them at all.
+        self.cities = list(read.cities)
+        self.city = arrays["city"]
+        self.lat, self.lon, self.reach = arrays["lat"], arrays["lon"], arrays["reach"]
+        # What every distance from a worker needs of its latitude: computed once.
+        self.phi = np.radians(self.lat)
+        self.cos_phi = np.cos(self.phi)
+        self.box = box.Box(self.lat, self.lon, self.reach)
+        self.reliability, self.rating = arrays["reliability"], arrays["rating"]
         self.group_months = scoring.GroupMonths(
-            difficulty=(months("difficulty_certified_on"), months("difficulty_ends_on")),
-            unemployed=(months("unemployment_registered_on"), months("unemployed_ends_on")),
-            graduate=(months("graduated_on"), months("graduate_ends_on")),
+            difficulty=(arrays["difficulty_from"], arrays["difficulty_to"]),
+            unemployed=(arrays["unemployed_from"], arrays["unemployed_to"]),
+            graduate=(arrays["graduate_from"], arrays["graduate_to"]),
         )
-        self._windows(rows)
+        self.window_start, self.window_end = arrays["window_start"], arrays["window_end"]
+        self.change_stamp = arrays.get("change_stamp", np.zeros(0, np.int64))
+        self.updated_us = arrays.get("updated_us", np.zeros(0, np.int64))
         self._skills(skills)
         self._bookings(bookings)
 
-    def _windows(self, rows: Sequence[Any]) -> None:
-        # Windows per worker and weekday, padded: starts/ends in minutes, shape (n, 7, width).
-        width = max(
-            [1]
-            + [sum(1 for w in r.availability if w["weekday"] == d) for r in rows for d in range(7)]
-        )
-        self.window_start = np.full((self.size, 7, width), 1, dtype=np.int16)
-        self.window_end = np.zeros((self.size, 7, width), dtype=np.int16)  # empty: start > end
-        for i, row in enumerate(rows):
-            if not row.availability:
-                self.window_start[i, :, 0], self.window_end[i, :, 0] = 0, 1440
-                continue
-            used = [0] * 7
-            for window in row.availability:
-                day = window["weekday"]
-                self.window_start[i, day, used[day]] = availability.clock_minutes(window["start"])
-                self.window_end[i, day, used[day]] = availability.clock_minutes(window["end"])
-                used[day] += 1
+    def positions(self, worker_ids: npt.ArrayLike) -> IntArray:
+        """The positions of those of ``worker_ids`` that the pool holds (the others dropped)."""
+        found, present = columns.positions(self.ids, worker_ids)
+        return found[present]
 
-    def _skills(self, skills: Sequence[Any]) -> None:
+    def position_of(self, worker_id: int) -> int | None:
+        """The worker's position in the pool, None when it holds no such worker."""
+        found = self.positions([worker_id])
+        return int(found[0]) if len(found) else None
+
+    def _skills(self, skills: Iterable[Sequence[Any]]) -> None:
         self.vocabulary: dict[str, int] = {}
         self.skill_bits = np.zeros(self.size, dtype=np.int64)
-        for row in skills:
-            bit = self.vocabulary.setdefault(row.skill, len(self.vocabulary))
-            if bit < 63:
-                self.skill_bits[self.position[row.worker_id]] |= 1 << bit
+        for chunk in skills:
+            n = len(chunk)
+            bit = np.fromiter(
+                (self.vocabulary.setdefault(row.skill, len(self.vocabulary)) for row in chunk),
+                np.int64,
+                n,
+            )
+            found, present = columns.positions(
+                self.ids, np.fromiter((row.worker_id for row in chunk), np.int64, n)
+            )
+            present &= bit < 63
+            np.bitwise_or.at(self.skill_bits, found[present], np.left_shift(1, bit[present]))
 
     def bits(self, skills: set[str]) -> int | None:
         """The bit set of ``skills`` (None when one is a skill no worker of the pool has)."""
@@ -136,11 +144,14 @@ class Pool:
 
     def _bookings(self, bookings: Sequence[Any]) -> None:
         blocking = [b for b in bookings if b.status in OVERLAP_BLOCKING_STATUSES]
-        self.booked_worker = np.fromiter(
-            (self.position[b.worker_id] for b in blocking), np.int64, len(blocking)
+        found, present = columns.positions(
+            self.ids, np.fromiter((b.worker_id for b in blocking), np.int64, len(blocking))
         )
-        self.booked_start = np.fromiter((_epoch(b.starts_at) for b in blocking), np.float64)
-        self.booked_end = np.fromiter((_epoch(b.ends_at) for b in blocking), np.float64)
+        self.booked_worker = found[present]
+        self.booked_start = np.fromiter((_epoch(b.starts_at) for b in blocking), np.float64)[
+            present
+        ]
+        self.booked_end = np.fromiter((_epoch(b.ends_at) for b in blocking), np.float64)[present]
         # Part-time bookings whose hours count, by employer (the limit is per employer).
         self.part_time: dict[int, list[Any]] = defaultdict(list)
         for b in bookings:
@@ -162,25 +173,16 @@ class Pool:
         the workers an invited-only job invited (looked up when not given).
         """
         job = shift.job
-        city = catalogue.find(job.city)
-        timezone = city.timezone if city else clock.DEFAULT_TIMEZONE
-        keep = (self.city == job.city) & self.open
-        if job.review_status != "published":  # a post held for review has no candidates
-            keep[:] = False
-        distance = geo.haversine_km_many(job.lat, job.lon, self.lat, self.lon)
-        keep &= distance <= self.reach
+        place = catalogue.find(job.city)
+        timezone = place.timezone if place else clock.DEFAULT_TIMEZONE
+        # The cheap filters first, over every worker: a flag and a few integers each.
+        keep = self._open_in(job.city)
         required = self.bits(set(job.required_skills))
-        if required is None:
-            keep[:] = False
-        else:
+        if job.review_status != "published" or required is None:
+            keep[:] = False  # a post held for review has no candidates; nor a skill nobody has
+        elif required:
             keep &= (self.skill_bits & required) == required
-        for weekday, start, end in availability.day_segments(
-            shift.starts_at, shift.ends_at, timezone
-        ):
-            inside = (self.window_start[:, weekday, :] <= start) & (
-                self.window_end[:, weekday, :] >= end
-            )
-            keep &= inside.any(axis=1)
+        # The workers ruled out by id: few, each found by a binary search.
         clash = (self.booked_start < _epoch(shift.ends_at)) & (
             self.booked_end > _epoch(shift.starts_at)
         )
@@ -190,19 +192,33 @@ class Pool:
             same_week = (
                 b for b in self.part_time[job.employer_id] if week_start <= b.starts_at < week_end
             )
-            for worker in part_time.workers_over(shift, same_week):
-                keep[self.position[worker]] = False
+            keep[self.positions(list(part_time.workers_over(shift, same_week)))] = False
         if excluded is not None and len(excluded):
-            keep &= ~np.isin(self.ids, excluded)
+            keep[self.positions(excluded)] = False
         if job.audience == "invited":
             if invited is None:
                 invited = np.array(audience.invited_workers(job.id), dtype=np.int64)
-            keep &= np.isin(self.ids, invited)
+            keep &= self._marked(invited)
+        keep &= self.box.near(job.lat, job.lon)
+        for weekday, start, end in availability.day_segments(
+            shift.starts_at, shift.ends_at, timezone
+        ):
+            starts, ends = self.window_start[weekday], self.window_end[weekday]
+            if starts.shape[1] == 1:
+                keep &= (starts[:, 0] <= start) & (ends[:, 0] >= end)
+            else:
+                keep &= ((starts <= start) & (ends >= end)).any(axis=1)
         index = np.flatnonzero(keep)
+        # The exact distance last, on the survivors only.
+        distance = geo.haversine_km_prepared(
+            job.lat, job.lon, self.phi[index], self.cos_phi[index], self.lon[index]
+        )
+        within = distance <= self.reach[index]
+        index, distance = index[within], distance[within]
         tags = skill_tags(job.category, job.required_skills)
         tag_bits = self.bits({t for t in tags if t in self.vocabulary}) or 0
         components = {
-            "distance": scoring.distance_component(distance[index], self.reach[index]),
+            "distance": scoring.distance_component(distance, self.reach[index]),
             "skills": (
                 np.bitwise_count(self.skill_bits[index] & tag_bits) / len(tags)
                 if tags
@@ -217,9 +233,23 @@ class Pool:
         )
         if favourites is None:
             favourites = np.array(relations.of_employer(job.employer_id)[1], dtype=np.int64)
-        components["favourite"] = np.isin(self.ids[index], favourites).astype(np.float64)
+        components["favourite"] = self._marked(favourites)[index].astype(np.float64)
         score = scoring.total(components, weights)
-        return Eligible(index, distance[index], components, score, weights)
+        return Eligible(index, distance, components, score, weights)
+
+    def _open_in(self, city: str) -> npt.NDArray[np.bool_]:
+        """Which workers are open accounts of ``city`` (a new array)."""
+        if self.cities == [city]:
+            return self.open.copy()
+        if city not in self.cities:
+            return np.zeros(self.size, dtype=bool)
+        return (self.city == self.cities.index(city)) & self.open
+
+    def _marked(self, worker_ids: npt.ArrayLike) -> npt.NDArray[np.bool_]:
+        """A flag per worker of the pool: set for those of ``worker_ids``."""
+        marked = np.zeros(self.size, dtype=bool)
+        marked[self.positions(worker_ids)] = True
+        return marked
 
 
 WORKER_COLUMNS = (
@@ -269,4 +299,4 @@ def load(conditions: list[ColumnElement[bool]], as_of: date) -> Pool:
             Booking.ends_at > horizon,
         )
     ).all()
-    return Pool(rows, skills, bookings)
+    return Pool([rows], [skills], bookings)

@@ -107,8 +107,22 @@ def _blocked(shift: Shift) -> list[int]:
 
 def top(eligible: pool.Eligible, workers_pool: pool.Pool, shift: Shift, limit: int) -> list[Ranked]:
     """The best ``limit`` of ``eligible``, ranked."""
-    order = np.lexsort((workers_pool.ids[eligible.index], eligible.distance_km, -eligible.score))
-    return ranked(eligible.subset(order[:limit]), workers_pool, shift)
+    if limit <= 0:
+        return []
+    best = np.arange(len(eligible.index))
+    if len(best) > limit:
+        # Sorting every eligible worker costs more than the rest of a request: only those scoring
+        # at least the ``limit``-th best score can be among the best (ties at the edge included).
+        edge = -np.partition(-eligible.score, limit - 1)[limit - 1]
+        best = np.flatnonzero(eligible.score >= edge)
+    order = np.lexsort(
+        (
+            workers_pool.ids[eligible.index[best]],
+            eligible.distance_km[best],
+            -eligible.score[best],
+        )
+    )
+    return ranked(eligible.subset(best[order][:limit]), workers_pool, shift)
 
 
 def from_index(shift: Shift, as_of: date, limit: int) -> tuple[list[Ranked], int]:
@@ -120,10 +134,14 @@ def from_index(shift: Shift, as_of: date, limit: int) -> tuple[list[Ranked], int
     stale = np.concatenate([excluded, overlay.ids])
     favourites = np.array(favoured, np.int64)
     from_base = base.eligible(shift, as_of, stale, favourites)
-    from_overlay = overlay.eligible(shift, as_of, excluded, favourites)
-    found = top(from_base, base, shift, limit) + top(from_overlay, overlay, shift, limit)
+    found, total = top(from_base, base, shift, limit), len(from_base.index)
+    if overlay.size:  # most of the time nothing changed: no second look (its weights are a query)
+        from_overlay = overlay.eligible(shift, as_of, excluded, favourites)
+        found += top(from_overlay, overlay, shift, limit)
+        total += len(from_overlay.index)
+    # In the order of what is shown (rounded), also when only the base had any.
     found.sort(key=lambda match: (-match.score, match.distance_km, match.worker_id))
-    return found[:limit], len(from_base.index) + len(from_overlay.index)
+    return found[:limit], total
 
 
 def from_database(shift: Shift, as_of: date, limit: int) -> list[Ranked]:

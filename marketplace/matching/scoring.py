@@ -36,6 +36,7 @@ DEFAULT_WEIGHTS = {"distance": 0.40, "skills": 0.15, "reliability": 0.25, "ratin
 DEFAULT_FAVOURITE_WEIGHT = 0.10
 
 Vector = npt.NDArray[np.float64]
+Months = npt.NDArray[np.integer[Any]]  # month indexes (int32 in a pool)
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,9 @@ def month_index(day: date | None) -> int:
 class GroupMonths:
     """Per group, the month indexes from which and through which each worker's status holds."""
 
-    difficulty: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
-    unemployed: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
-    graduate: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]
+    difficulty: tuple[Months, Months]
+    unemployed: tuple[Months, Months]
+    graduate: tuple[Months, Months]
 
     def at(self, index: npt.NDArray[np.intp]) -> GroupMonths:
         """The same months for the workers at ``index``."""
@@ -108,7 +109,7 @@ def priority_vector(groups: GroupMonths, as_of: date, graduate_window_months: in
     """
     month = month_index(as_of)
 
-    def holds(months: tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]) -> npt.NDArray[Any]:
+    def holds(months: tuple[Months, Months]) -> npt.NDArray[Any]:
         starts, ends = months
         return (starts <= month) & (month <= ends)
 

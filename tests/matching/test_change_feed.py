@@ -8,6 +8,7 @@ with a second connection for the writer whose transaction outlives the index's r
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -86,8 +87,10 @@ def rows_read(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def reach_of(pools: tuple[pool.Pool, pool.Pool], worker_id: int) -> float:
     """The worker's reach as ranking sees it: the overlay's row, else the base's."""
     base, overlay = pools
-    seen = overlay if worker_id in overlay.position else base
-    return float(seen.reach[seen.position[worker_id]])
+    seen = overlay if overlay.position_of(worker_id) is not None else base
+    position = seen.position_of(worker_id)
+    assert position is not None
+    return float(seen.reach[position])
 
 
 def stamp_of(app: Flask, worker_id: int) -> int:
@@ -129,7 +132,7 @@ def test_a_change_begun_before_the_look_and_committed_after_it_is_seen(app, make
     finally:
         writer.close()
     pools = look()
-    assert late in pools[1].position  # the overlay
+    assert pools[1].position_of(late) is not None  # the overlay
     assert reach_of(pools, late) == 3.0
 
 
@@ -218,3 +221,47 @@ def test_a_transaction_that_ranks_between_its_own_changes_sees_each(app, make_wo
         db.session.flush()
         assert reach_of(index.pools(CITY), worker_id) == 6.0
         db.session.rollback()
+
+
+def test_a_bulk_change_past_the_share_is_served_while_the_base_is_read_again_beside(
+    app, make_workers, look, monkeypatch
+):
+    """The request that meets the rebuild share does not read the city again (48 s at a million
+    workers): it answers from the old base and the overlay, and a thread reads the new base,
+    which takes the old one's place when done."""
+    monkeypatch.setattr(index, "REBUILD_MIN_ROWS", 5)
+    ids = make_workers(10)
+    look()  # built
+    read = index._build
+    release = threading.Event()
+    rebuilt_in: list[str] = []
+
+    begun = threading.Event()
+
+    def held_build(city: str) -> Any:
+        index._horizon()  # its transaction has begun
+        begun.set()
+        assert release.wait(30), "the request did not answer while the base was read again"
+        rebuilt_in.append(threading.current_thread().name)
+        return read(city)
+
+    monkeypatch.setattr(index, "_build", held_build)
+    with app.app_context():
+        db.session.execute(update(Worker).where(Worker.id.in_(ids)).values(max_distance_km=7.5))
+        db.session.commit()
+    settled(app, max(stamp_of(app, worker_id) for worker_id in ids))
+    pools = look()  # meets the share: answers at once, from the overlay
+    assert rebuilt_in == []
+    assert {reach_of(pools, worker_id) for worker_id in ids} == {7.5}
+    assert all(pools[1].position_of(worker_id) is not None for worker_id in ids)
+    assert begun.wait(30)
+    [meanwhile] = make_workers(1)  # a write: the rebuild's read does not hold the write lock
+    release.set()
+    index.settle(60)
+    assert rebuilt_in == ["matching-index-wuxi"]
+    base, overlay = look()
+    # The new base holds the changes; the worker written meanwhile is seen too (in the overlay
+    # when the rebuild's snapshot was older than it: SQLite's; PostgreSQL reads it in the base).
+    assert set(overlay.ids.tolist()) <= {meanwhile}
+    assert reach_of((base, overlay), meanwhile) == 20.0
+    assert {reach_of((base, overlay), worker_id) for worker_id in ids} == {7.5}
