@@ -31,16 +31,18 @@ CONFIG = {
 }
 
 
-def database_url(backend: str, label: str, postgres_url: str | None = None) -> str:
+def database_url(
+    backend: str, label: str, postgres_url: str | None = None, *, empty: bool = True
+) -> str:
     """A database just for this benchmark run (a SQLite file, or a PostgreSQL database).
 
     PostgreSQL's is ``postgres_url``, else BENCH_DATABASE_URL, else marketplace_bench; it is
-    created when missing and its schema emptied.
+    created when missing and its schema emptied. ``empty=False``: as an earlier run left it.
     """
     if backend == "sqlite":
         DATA.mkdir(exist_ok=True)
         path = DATA / f"{label}.db"
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm") if empty else ():
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
     import os
@@ -54,11 +56,12 @@ def database_url(backend: str, label: str, postgres_url: str | None = None) -> s
         if not exists:
             connection.execute(text(f'CREATE DATABASE "{url.database}"'))
     admin.dispose()
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    if empty:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
     return url.render_as_string(hide_password=False)
 
 

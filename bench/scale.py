@@ -220,7 +220,7 @@ def run(
     that run's seed figures — and its evaluation when ``evaluate`` is off — in the result.
     """
     load_before = os.getloadavg()
-    url = database_url(backend, f"scale-{workers}", postgres_url)
+    url = database_url(backend, f"scale-{workers}", postgres_url, empty=not reuse)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, **CONFIG})
     with app.app_context():
         flask_migrate.upgrade()
