@@ -106,6 +106,16 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Ask ``process`` to stop (SIGTERM), and kill it when it has not within 30 s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @contextmanager
 def gunicorn(url: str, port: int, workers: int, threads: int, log: Path) -> Iterator[str]:
     """Serve ``wsgi:app`` on 127.0.0.1:``port`` against ``url``; answers the base URL."""
@@ -152,12 +162,7 @@ def gunicorn(url: str, port: int, workers: int, threads: int, log: Path) -> Iter
             time.sleep(0.2)
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 @contextmanager
@@ -175,12 +180,7 @@ def scheduler(url: str, log: Path) -> Iterator[None]:
             raise LoadError(f"the scheduler exited with {process.returncode}: see {log}")
         yield
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 class OutboxSampler:

@@ -12,7 +12,20 @@ from marketplace.database import UTCDateTime
 from marketplace.extensions import Model
 
 
-class AuditEvent(Model):
+class _EventContent:
+    """What an event says: the same columns in the outbox and, chained, in the log."""
+
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column()
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    # The city whose officials may read the event (None: platform-wide, admins only).
+    city: Mapped[str | None] = mapped_column(String(32))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class AuditEvent(_EventContent, Model):
     """One event of the chain: its hash is an HMAC of its content and the previous event's hash."""
 
     __tablename__ = "audit_events"
@@ -22,21 +35,13 @@ class AuditEvent(Model):
     )
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor_id: Mapped[int | None] = mapped_column()
-    action: Mapped[str] = mapped_column(String(64))
-    entity: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(String(64))
-    # The city whose officials may read the event (None: platform-wide, admins only).
-    city: Mapped[str | None] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
     # The public id of the HMAC key the hash was made under (keys.chain_key_id).
     key_id: Mapped[str] = mapped_column(String(16))
 
 
-class AuditOutboxEntry(Model):
+class AuditOutboxEntry(_EventContent, Model):
     """An event written with its change, waiting for the sequencer to give it its place.
 
     Writers only insert here (no lock, no read of the chain's tail); the sequencer moves what it
@@ -51,13 +56,6 @@ class AuditOutboxEntry(Model):
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), Identity(), primary_key=True
     )
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    actor_id: Mapped[int | None] = mapped_column()
-    action: Mapped[str] = mapped_column(String(64))
-    entity: Mapped[str] = mapped_column(String(32))
-    entity_id: Mapped[str] = mapped_column(String(64))
-    city: Mapped[str | None] = mapped_column(String(32))
-    data: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class AuditCheckpoint(Model):
