@@ -19,8 +19,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from datetime import time as time_of_day
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,10 +26,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from marketplace import clock
 from marketplace.auth import services as auth_services
 from marketplace.auth.models import User
-from marketplace.bookings.models import Booking
 from marketplace.config import REPLICA_BIND
 from marketplace.earnings import pay
 from marketplace.employers import services as employers
@@ -42,6 +38,7 @@ from marketplace.jobs.schemas import JobInSchema
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import WorkerProfileInSchema
 from tests.conftest import PASSWORD, employer_body, job_body, next_phone, shift_times, worker_body
+from tests.seeded_market import checked_out_booking
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 SERVER_PROGRAMS = ("initdb", "pg_ctl", "pg_basebackup", "postgres", "psql")
@@ -100,25 +97,7 @@ def approved_booking(market: Market, shift_id: int, days_ago: int) -> tuple[int,
 
     The booking is written as checked out first: the API books only shifts ahead.
     """
-    day = clock.local_now().date() - timedelta(days=days_ago)
-    start = datetime.combine(day, time_of_day(9), tzinfo=clock.local_now().tzinfo)
-    end = start + timedelta(hours=8)
-    booking = Booking(
-        shift_id=shift_id,
-        worker_id=market.worker_id,
-        employer_id=market.employer_id,
-        status="checked_out",
-        starts_at=start,
-        ends_at=end,
-        created_at=start - timedelta(days=1),
-        updated_at=end,
-        checked_in_at=start,
-        check_in_distance_m=40.0,
-        checked_out_at=end,
-        check_out_distance_m=45.0,
-    )
-    db.session.add(booking)
-    db.session.flush()
+    booking = checked_out_booking(market.worker_id, shift_id, market.employer_id, days_ago)
     employer_user = db.session.get(User, market.employer_user_id)
     assert employer_user is not None
     pay.approve(employer_user, booking.id, Decimal("8"))

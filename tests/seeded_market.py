@@ -66,10 +66,15 @@ def _user(role: str, city: str | None = None) -> User:
     return auth_services.create_user(next_phone(), PASSWORD, role, city)
 
 
-def _checked_out_booking(worker_id: int, shift_id: int, employer_id: int) -> int:
-    """A booking worked yesterday and checked out, waiting for the employer's approval."""
+def checked_out_booking(
+    worker_id: int, shift_id: int, employer_id: int, days_ago: int = 1
+) -> Booking:
+    """A booking worked ``days_ago`` days ago (09:00–17:00) and checked out, waiting for the
+    employer's approval; flushed. Written directly: the API books only shifts ahead."""
     start = datetime.combine(
-        clock.local_now().date() - timedelta(days=1), time(9), tzinfo=clock.local_now().tzinfo
+        clock.local_now().date() - timedelta(days=days_ago),
+        time(9),
+        tzinfo=clock.local_now().tzinfo,
     )
     end = start + timedelta(hours=8)
     booking = Booking(
@@ -88,7 +93,7 @@ def _checked_out_booking(worker_id: int, shift_id: int, employer_id: int) -> int
     )
     db.session.add(booking)
     db.session.flush()
-    return booking.id
+    return booking
 
 
 def seed() -> Market:
@@ -147,7 +152,7 @@ def seed() -> Market:
         clock.local_now().date() - timedelta(days=40),
         "240.00",
     ).booking_id
-    checked_out = _checked_out_booking(worker.id, worked_job.shifts[1].id, employer.id)
+    checked_out = checked_out_booking(worker.id, worked_job.shifts[1].id, employer.id).id
 
     flag = SubsidyFlag(
         worker_id=worker.id,
