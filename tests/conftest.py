@@ -150,6 +150,16 @@ def committed_app(
             admin.dispose()
 
 
+def committed_token(app: Flask, role: str, **extra: Any) -> str:
+    """A new user of ``role`` (``city=`` for an official) on a ``committed_app``, and a token
+    of theirs, both committed."""
+    with app.app_context():
+        user = auth_services.create_user(next_phone(), PASSWORD, role, **extra)
+        token = auth_services.create_token(user).access_token
+        db.session.commit()
+    return token
+
+
 class _JoinedSession(FlaskSession):
     """A session that always uses the test's connection (Flask-SQLAlchemy's picks an engine)."""
 

@@ -22,18 +22,18 @@ from marketplace.extensions import db
 from marketplace.subsidies.models import SubsidyFlag
 from marketplace.workers import services as workers
 from marketplace.workers.schemas import WorkerProfileInSchema
-from tests.conftest import committed_app, together, worker_body
+from tests.conftest import (
+    SECRETS,
+    committed_app,
+    committed_token,
+    next_phone,
+    together,
+    worker_body,
+)
 
 pytestmark = pytest.mark.slow  # racing threads on a database of their own
 
 SCHEMA = "decision_races"
-SECRETS = {
-    "SECRET_KEY": "decision-races-secret-key-0123456789",
-    "ID_KEY": "decision-races-id-number-key-0123456789",
-    "AUDIT_KEY": "decision-races-audit-key-0123456789",
-    "AUDIT_SIGNING_KEY": "decision-races-audit-signing-key-0123456789",
-}
-_phones = iter(range(17_700_000_000, 17_799_999_999))
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +42,11 @@ def live(tmp_path_factory: pytest.TempPathFactory):
         yield app
 
 
-def _token(app: Flask, role: str, **extra: Any) -> str:
-    with app.app_context():
-        user = auth_services.create_user(str(next(_phones)), "password-1", role, **extra)
-        token = auth_services.create_token(user).access_token
-        db.session.commit()
-    return token
-
-
 def _trained_worker(app: Flask, *records: tuple[str, int, str]) -> tuple[int, str]:
     """A 无锡 worker with training records imported (the hooks flag them): id and ID number."""
     body = worker_body()
     with app.app_context():
-        user = auth_services.create_user(str(next(_phones)), "password-1", "worker")
+        user = auth_services.create_user(next_phone(), "password-1", "worker")
         worker = workers.put_profile(user, WorkerProfileInSchema().load(body))
         worker_id = worker.id
         # Platform income before the training: one of the platform's workers.
@@ -76,7 +68,7 @@ def _trained_worker(app: Flask, *records: tuple[str, int, str]) -> tuple[int, st
     response = app.test_client().post(
         "/api/v1/training/import",
         json={"records": imported},
-        headers={"Authorization": f"Bearer {_token(app, 'admin')}"},
+        headers={"Authorization": f"Bearer {committed_token(app, 'admin')}"},
     )
     assert response.status_code == 200, response.get_json()
     return worker_id, body["id_number"]
@@ -108,8 +100,8 @@ def test_two_officials_deciding_one_flag_at_once_exactly_one_wins(live):
     worker_id, _ = _trained_worker(live, ("家政服务", 10, "2026-01-10"))
     [(flag_id, _, _)] = _flags(live, worker_id)
     approver, rejecter = (
-        _token(live, "official", city="wuxi"),
-        _token(live, "official", city="wuxi"),
+        committed_token(live, "official", city="wuxi"),
+        committed_token(live, "official", city="wuxi"),
     )
 
     statuses = together(
@@ -130,7 +122,7 @@ def test_approving_two_flags_of_one_worker_at_once_never_passes_the_cap(live):
     worker_id, id_number = _trained_worker(
         live, ("家政服务", 20, "2026-01-10"), ("养老护理", 10, "2026-02-10")
     )
-    admin = _token(live, "admin")
+    admin = committed_token(live, "admin")
     corrected = live.test_client().post(
         "/api/v1/training/import",
         json={
@@ -148,7 +140,10 @@ def test_approving_two_flags_of_one_worker_at_once_never_passes_the_cap(live):
     assert corrected.status_code == 200
     (first, _, amount), (second, _, _) = _flags(live, worker_id)
     assert amount == Decimal("500.00")
-    one, other = _token(live, "official", city="wuxi"), _token(live, "official", city="wuxi")
+    one, other = (
+        committed_token(live, "official", city="wuxi"),
+        committed_token(live, "official", city="wuxi"),
+    )
 
     statuses = Counter(
         together(

@@ -8,44 +8,27 @@ released together.
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from marketplace.auth import services as auth_services
 from marketplace.extensions import db
 from marketplace.subsidies.models import PolicyVersion
 from marketplace.subsidies.policy.catalogue import POLICY_DIR
-from tests.conftest import committed_app, together
+from tests.conftest import SECRETS, committed_app, committed_token, together
 
 pytestmark = pytest.mark.slow  # racing threads on a database of their own
 
 SCHEMA = "policy_races"
-SECRETS = {
-    "SECRET_KEY": "policy-races-secret-key-0123456789",
-    "ID_KEY": "policy-races-id-number-key-0123456789",
-    "AUDIT_KEY": "policy-races-audit-key-0123456789",
-    "AUDIT_SIGNING_KEY": "policy-races-audit-signing-key-0123456789",
-}
 POLICY = "wuxi-2021-26"
 TEXT = (POLICY_DIR / f"{POLICY}.toml").read_text(encoding="utf-8")
-_phones = iter(range(17_800_000_000, 17_899_999_999))
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory):
     with committed_app(tmp_path_factory.mktemp("policy-races"), SCHEMA, SECRETS) as (app, _):
         yield app
-
-
-def _token(app: Flask, role: str, **extra: Any) -> str:
-    with app.app_context():
-        user = auth_services.create_user(str(next(_phones)), "password-1", role, **extra)
-        token = auth_services.create_token(user).access_token
-        db.session.commit()
-    return token
 
 
 def _draft(app: Flask, admin: str, text: str) -> int:
@@ -76,9 +59,9 @@ def _statuses(app: Flask) -> dict[int, str]:
 
 
 def test_two_officials_publishing_one_draft_at_once_one_wins(live):
-    admin = _token(live, "admin")
+    admin = committed_token(live, "admin")
     version = _draft(live, admin, TEXT + "\n# 同一草稿\n")
-    officials = [_token(live, "official", city="wuxi") for _ in range(2)]
+    officials = [committed_token(live, "official", city="wuxi") for _ in range(2)]
 
     results = together([_publish(live, token, version) for token in officials])
 
@@ -89,10 +72,10 @@ def test_two_officials_publishing_one_draft_at_once_one_wins(live):
 
 
 def test_two_drafts_published_at_once_leave_one_published(live):
-    admin = _token(live, "admin")
+    admin = committed_token(live, "admin")
     first = _draft(live, admin, TEXT + "\n# 草稿甲\n")
     second = _draft(live, admin, TEXT + "\n# 草稿乙\n")
-    officials = [_token(live, "official", city="wuxi") for _ in range(2)]
+    officials = [committed_token(live, "official", city="wuxi") for _ in range(2)]
 
     results = together([_publish(live, officials[0], first), _publish(live, officials[1], second)])
 
