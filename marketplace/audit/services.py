@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives import serialization
 from flask import current_app
-from sqlalchemy import Select, bindparam, delete, func, insert, select
+from sqlalchemy import Select, bindparam, delete, insert, select
 
 from marketplace import clock
 from marketplace.audit import keys
@@ -233,13 +233,16 @@ def record_many(entries: Sequence[Entry]) -> int:
 # --- the sequencer ----------------------------------------------------------------------------
 
 SEQUENCE_BATCH = 5000
-_OUTBOX_COLUMNS = ("at", "actor_id", "action", "entity", "entity_id", "city", "data")
+# What an event says (models._EventContent): every column of the outbox but its id.
+_OUTBOX_COLUMNS = tuple(
+    column.key for column in AuditOutboxEntry.__table__.columns if column.key != "id"
+)
 
 
 @prebuilt
 def _waiting_statement() -> Select[*tuple[Any, ...]]:
     return (
-        select(AuditOutboxEntry.id, *(getattr(AuditOutboxEntry, name) for name in _OUTBOX_COLUMNS))
+        select(*AuditOutboxEntry.__table__.columns)
         .order_by(AuditOutboxEntry.id)
         .limit(bindparam("limit"))
     )
@@ -296,12 +299,6 @@ def catch_up() -> int:
     chained = sequence()
     db.session.commit()
     return chained
-
-
-def waiting() -> tuple[int, datetime | None]:
-    """How many events wait in the outbox, and the instant the oldest was recorded."""
-    count, oldest = db.session.execute(select(func.count(), func.min(AuditOutboxEntry.at))).one()
-    return count, oldest
 
 
 # --- checkpoints ------------------------------------------------------------------------------
