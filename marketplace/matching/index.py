@@ -85,8 +85,12 @@ def _chunks(statement: Select[*tuple[Any, ...]]) -> Iterator[Sequence[Any]]:
     yield from execute_core(statement.execution_options(yield_per=CHUNK_ROWS)).partitions()
 
 
+# What the index reads of each worker: what a pool holds, and the stamps it compares.
+_STAMPED_COLUMNS = (*pool.WORKER_COLUMNS, Worker.change_stamp, Worker.updated_at)
+
+
 def _load(conditions: list[Any]) -> pool.Pool:
-    rows = select(*pool.WORKER_COLUMNS, Worker.change_stamp, Worker.updated_at).where(*conditions)
+    rows = select(*_STAMPED_COLUMNS).where(*conditions)
     chosen = select(Worker.id).where(*conditions)
     skills = select(WorkerSkill.worker_id, WorkerSkill.skill).where(
         WorkerSkill.worker_id.in_(chosen)
@@ -103,11 +107,7 @@ def _load_ids(worker_ids: list[int]) -> pool.Pool:
     rows = (
         chunk
         for part in parts
-        for chunk in _chunks(
-            select(*pool.WORKER_COLUMNS, Worker.change_stamp, Worker.updated_at).where(
-                Worker.id.in_(part)
-            )
-        )
+        for chunk in _chunks(select(*_STAMPED_COLUMNS).where(Worker.id.in_(part)))
     )
     skills = (
         chunk
